@@ -1,0 +1,35 @@
+"""Developer tasks: ``nox -s tests lint typing`` (``bench`` runs the benchmark)."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests", "lint", "typing"]
+
+PYTHONS = ["3.11", "3.12", "3.13"]
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """Run the test suite with coverage."""
+    session.install("-e", ".[testing]", "--group", "tests")
+    session.run("coverage", "run", "-m", "pytest", *session.posargs)
+    session.run("coverage", "report")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("--group", "lint")
+    paths = ["src", "tests", "noxfile.py"]
+    session.run("ruff", "check", *paths)
+    session.run("ruff", "format", "--check", *paths)
+
+
+@nox.session
+def typing(session: nox.Session) -> None:
+    """mypy strict on src."""
+    session.install("-e", ".[testing]", "--group", "typing")
+    session.run("mypy")

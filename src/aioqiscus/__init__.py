@@ -1,0 +1,63 @@
+"""aioqiscus: an async client for the Qiscus Chat SDK server REST API.
+
+It speaks both REST dialects (v2, by email; v2.1, by user_id), negotiating
+which one the server serves, and returns one normalised model for both.
+"""
+
+from __future__ import annotations
+
+from . import errors, models
+from ._client import QiscusClient
+from ._negotiate import NegotiationReport, OperationRoute
+from ._retry import RetryPolicy, set_testing
+from ._wire import Dialect, Operation
+from .errors import (
+    AmbiguousSendError,
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    InvalidArgumentError,
+    NegotiationError,
+    NotFoundError,
+    QiscusError,
+    RateLimitError,
+    RequestTimeoutError,
+    ResponseShapeError,
+    ServerError,
+    TransportError,
+    UnsupportedOperationError,
+)
+from .models import Comment, Room, RoomType, User
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "APIError",
+    "AmbiguousSendError",
+    "AuthenticationError",
+    "BadRequestError",
+    "Comment",
+    "Dialect",
+    "InvalidArgumentError",
+    "NegotiationError",
+    "NegotiationReport",
+    "NotFoundError",
+    "Operation",
+    "OperationRoute",
+    "QiscusClient",
+    "QiscusError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "ResponseShapeError",
+    "RetryPolicy",
+    "Room",
+    "RoomType",
+    "ServerError",
+    "TransportError",
+    "UnsupportedOperationError",
+    "User",
+    "__version__",
+    "errors",
+    "models",
+    "set_testing",
+]

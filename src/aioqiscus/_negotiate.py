@@ -1,0 +1,220 @@
+"""Which dialect serves each operation: one probe per client, single-flight."""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+import attrs
+
+from ._transport import Transport
+from ._wire import Dialect, Operation, RawResponse, RequestSpec
+from .dialects import CODECS, Codec
+from .dialects import _common as c
+from .errors import (
+    AuthenticationError,
+    NegotiationError,
+    QiscusError,
+    UnsupportedOperationError,
+)
+
+__all__ = ["NegotiationReport", "Negotiator", "OperationRoute"]
+
+logger = logging.getLogger("aioqiscus")
+
+#: A cheap read-only v2.1 request. Any Qiscus envelope in reply, even
+#: "user not found", proves v2.1 is served.
+PROBE = RequestSpec(
+    "GET",
+    f"{Dialect.V2_1.prefix}/user_profile",
+    (("user_id", "aioqiscus-dialect-probe"),),
+)
+
+#: Statuses that, without a Qiscus envelope, mean "no such route here".
+_NO_ROUTE = frozenset({404, 405, 410})
+
+
+@attrs.frozen
+class OperationRoute:
+    """How one operation is served: dialect, HTTP verb and path.
+
+    ``dialect`` is ``None`` (and verb/path empty) when no dialect the server
+    speaks can serve it.
+    """
+
+    operation: Operation
+    dialect: Dialect | None
+    method: str
+    path: str
+
+
+@attrs.frozen
+class NegotiationReport:
+    """The outcome of negotiation: the dialect and the route per operation.
+
+    ``str(report)`` is a table that migration code can print.
+    """
+
+    dialect: Dialect
+    pinned: bool
+    routes: tuple[OperationRoute, ...]
+
+    def route(self, operation: Operation) -> OperationRoute:
+        """The route of *operation*."""
+        for found in self.routes:
+            if found.operation is operation:
+                return found
+        raise KeyError(operation)  # pragma: no cover - every operation is listed
+
+    def __str__(self) -> str:
+        how = "pinned" if self.pinned else "negotiated"
+        lines = [f"dialect: {self.dialect} ({how})"]
+        width = max(len(r.operation.value) for r in self.routes)
+        for r in self.routes:
+            where = f"{r.dialect} {r.method} {r.path}" if r.dialect else "unsupported"
+            lines.append(f"  {r.operation.value:<{width}}  {where}")
+        return "\n".join(lines)
+
+
+def classify_probe(raw: RawResponse) -> Dialect:
+    """Map the probe's response to a dialect, or raise (pure).
+
+    Raises:
+        AuthenticationError: 401/403: the credentials were refused.
+        NegotiationError: anything that does not say which dialect is served.
+    """
+    status = raw.status_code
+    if status in (401, 403):
+        raise c.error_from(raw)
+    try:
+        data = c.decode_json(raw)
+    except QiscusError:
+        data = None
+    if c.is_envelope(data):
+        if status < 500:  # noqa: PLR2004
+            return Dialect.V2_1
+    elif status in _NO_ROUTE:
+        return Dialect.V2
+    error = c.error_from(raw) if status >= 400 else None  # noqa: PLR2004
+    msg = f"could not tell the server's dialect: the probe got {status}"
+    if error is not None:
+        msg += f" ({error.message})"
+    raise NegotiationError(msg) from error
+
+
+@attrs.define
+class _Attempt:
+    done: anyio.Event = attrs.Factory(anyio.Event)
+    error: BaseException | None = None
+
+
+class Negotiator:
+    """Decide, once per client, which dialect serves each operation.
+
+    Pinned dialects skip the probe. In ``auto`` mode the first call probes;
+    concurrent first callers wait for that single probe and share its
+    outcome. A failed or cancelled probe is not cached: the next call
+    probes again.
+
+    Strictly private; the client owns one.
+    """
+
+    def __init__(self, transport: Transport, pinned: Dialect | None) -> None:
+        self._transport = transport
+        self._pinned = pinned
+        self._dialect = pinned
+        self._inflight: _Attempt | None = None
+        self.probes = 0
+
+    @property
+    def dialect(self) -> Dialect | None:
+        """The negotiated or pinned dialect, or None before negotiation."""
+        return self._dialect
+
+    async def resolve(self) -> Dialect:
+        """The server's dialect, probing once if needed."""
+        while self._dialect is None:
+            attempt = self._inflight
+            if attempt is None:
+                await self._lead()
+            else:
+                await attempt.done.wait()
+                error = attempt.error
+                if isinstance(error, AuthenticationError):
+                    raise AuthenticationError(
+                        error.status_code,
+                        error.message,
+                        detailed_messages=error.detailed_messages,
+                        body=error.body,
+                        request_id=error.request_id,
+                    ) from error
+                if error is not None:
+                    msg = f"negotiation failed: {error}"
+                    raise NegotiationError(msg) from error
+                # A cancelled leader leaves no result and no error: go again.
+        return self._dialect
+
+    async def _lead(self) -> None:
+        attempt = self._inflight = _Attempt()
+        try:
+            self.probes += 1
+            raw = await self._transport.send(PROBE)
+            dialect = classify_probe(raw)
+        except AuthenticationError as exc:
+            attempt.error = exc
+            raise
+        except QiscusError as exc:
+            attempt.error = exc
+            if isinstance(exc, NegotiationError):
+                raise
+            msg = f"could not tell the server's dialect: {exc}"
+            raise NegotiationError(msg) from exc
+        else:
+            self._dialect = dialect
+            logger.info("negotiated Qiscus API dialect %s", dialect)
+        finally:
+            self._inflight = None
+            attempt.done.set()
+
+    def codec_for(self, operation: Operation, dialect: Dialect) -> Codec:
+        """The codec that serves *operation* when the server speaks *dialect*.
+
+        v2.1 is preferred; in ``auto`` mode an operation only v2 serves is
+        routed to v2 (Qiscus servers that speak v2.1 also speak v2).
+
+        Raises:
+            UnsupportedOperationError: before any request is sent.
+        """
+        codec = CODECS[dialect]
+        if operation in codec.ROUTES:
+            return codec
+        if self._pinned is None and dialect is Dialect.V2_1:
+            fallback = CODECS[Dialect.V2]
+            if operation in fallback.ROUTES:
+                return fallback
+        other = Dialect.V2 if dialect is Dialect.V2_1 else Dialect.V2_1
+        if operation in CODECS[other].ROUTES:
+            if self._pinned is not None:
+                hint = f"it needs {other}: use api_version='{other}' or 'auto'"
+            else:
+                hint = f"it needs {other}, which this server does not serve"
+        else:
+            hint = "no dialect serves it"
+        raise UnsupportedOperationError(operation, dialect, hint)
+
+    def report(self) -> NegotiationReport:
+        """Per operation, the dialect, verb and path that will be used."""
+        dialect = self._dialect
+        if dialect is None:
+            msg = "not negotiated yet: await client.negotiate() first"
+            raise NegotiationError(msg)
+        routes = []
+        for op in Operation:
+            try:
+                codec = self.codec_for(op, dialect)
+            except UnsupportedOperationError:
+                routes.append(OperationRoute(op, None, "", ""))
+                continue
+            route = codec.ROUTES[op]
+            routes.append(OperationRoute(op, codec.DIALECT, route.method, route.path))
+        return NegotiationReport(dialect, self._pinned is not None, tuple(routes))

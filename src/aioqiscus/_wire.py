@@ -1,0 +1,97 @@
+"""Pure data passed between the client, the dialects and the transport.
+
+Nothing here performs I/O; the dialects build :class:`RequestSpec` values and
+the transport turns them into HTTP.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+T = TypeVar("T")
+
+#: A query string as ordered pairs; repeated keys carry arrays (``room_ids[]``).
+Query = tuple[tuple[str, str], ...]
+
+
+class Dialect(enum.Enum):
+    """The two REST dialects a Qiscus server may speak."""
+
+    V2 = "v2"
+    V2_1 = "v2.1"
+
+    @property
+    def prefix(self) -> str:
+        """The path prefix every endpoint of this dialect lives under."""
+        return f"/api/{self.value}/rest"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Operation(enum.Enum):
+    """Every logical operation the client knows, independent of dialect."""
+
+    CREATE_ROOM = "create_room"
+    GET_OR_CREATE_ROOM_WITH_TARGET = "get_or_create_room_with_target"
+    GET_OR_CREATE_CHANNEL = "get_or_create_channel"
+    GET_ROOMS_INFO = "get_rooms_info"
+    UPDATE_ROOM = "update_room"
+    ADD_PARTICIPANTS = "add_participants"
+    REMOVE_PARTICIPANTS = "remove_participants"
+    LIST_PARTICIPANTS = "list_participants"
+    LIST_USER_ROOMS = "list_user_rooms"
+    GET_UNREAD_COUNTS = "get_unread_counts"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@attrs.frozen
+class Route:
+    """Where a dialect serves an operation: HTTP verb and path."""
+
+    method: str
+    path: str
+
+
+@attrs.frozen
+class RequestSpec:
+    """One HTTP request, described as data.
+
+    Attributes:
+        method: HTTP verb, upper case.
+        path: Absolute path below the base URL (``/api/v2.1/rest/create_room``).
+        query: Ordered query pairs; arrays repeat the ``name[]`` key.
+        json: The JSON body, or ``None`` for requests without one.
+        idempotent: Whether repeating the request is harmless, which decides
+            whether the transport may retry it after an ambiguous failure.
+    """
+
+    method: str
+    path: str
+    query: Query = ()
+    json: Mapping[str, Any] | None = None
+    idempotent: bool = True
+
+
+@attrs.frozen
+class RawResponse:
+    """An HTTP response as the transport received it."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+@attrs.frozen
+class Call(Generic[T]):
+    """A request and the pure function that turns its ``results`` into models."""
+
+    operation: Operation
+    request: RequestSpec
+    parse: Callable[[Any], T]

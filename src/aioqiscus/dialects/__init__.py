@@ -1,0 +1,93 @@
+"""The sans-I/O core: one module per REST dialect.
+
+Each dialect module builds :class:`~aioqiscus._wire.Call` values (a request
+spec plus a pure parser) and never performs I/O, so it is tested
+synchronously against the JSON samples of the reference documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from .._wire import Call, Dialect, Operation, Route
+from ..models import Room, RoomType, User
+from . import v2, v21
+from ._common import Page
+
+__all__ = ["CODECS", "Codec", "Page"]
+
+
+class Codec(Protocol):
+    """What every dialect module provides (modules satisfy it structurally)."""
+
+    DIALECT: Dialect
+    ROUTES: Mapping[Operation, Route]
+
+    def create_room(
+        self,
+        name: str,
+        participants: Sequence[str],
+        creator: str,
+        avatar_url: str | None,
+        options: Mapping[str, Any] | None,
+    ) -> Call[Room]: ...
+
+    def get_or_create_room_with_target(
+        self, user_ids: Sequence[str], options: Mapping[str, Any] | None
+    ) -> Call[Room]: ...
+
+    def get_or_create_channel(
+        self,
+        unique_id: str,
+        participants: Sequence[str],
+        name: str | None,
+        avatar_url: str | None,
+        options: Mapping[str, Any] | None,
+    ) -> Call[Room]: ...
+
+    def get_rooms_info(
+        self,
+        room_ids: Sequence[str],
+        channel_ids: Sequence[str],
+        as_user: str | None,
+        show_participants: bool,
+    ) -> Call[list[Room]]: ...
+
+    def update_room(
+        self,
+        room_id: str,
+        name: str | None,
+        avatar_url: str | None,
+        options: Mapping[str, Any] | None,
+        channel_id: str | None,
+        as_user: str | None,
+    ) -> Call[Room]: ...
+
+    def add_participants(
+        self, room_id: str, user_ids: Sequence[str]
+    ) -> Call[list[User]]: ...
+
+    def remove_participants(
+        self, room_id: str, user_ids: Sequence[str]
+    ) -> Call[list[User]]: ...
+
+    def list_participants(
+        self, room_id: str, page: int, limit: int, as_user: str | None
+    ) -> Call[Page[User]]: ...
+
+    def list_user_rooms(
+        self,
+        user_id: str,
+        page: int,
+        limit: int,
+        room_type: RoomType | None,
+        show_participants: bool,
+    ) -> Call[Page[Room]]: ...
+
+    def get_unread_counts(
+        self, user_id: str, room_ids: Sequence[str]
+    ) -> Call[dict[str, int]]: ...
+
+
+CODECS: Mapping[Dialect, Codec] = {Dialect.V2: v2, Dialect.V2_1: v21}

@@ -1,0 +1,401 @@
+"""Hooks, envelope handling and helpers shared by both dialects.
+
+Strictly private. Everything here is pure: no I/O, no httpx.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+import attrs
+import cattrs
+
+from .._wire import Operation, Query, RawResponse, RequestSpec, Route
+from ..errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    NotFoundError,
+    RateLimitError,
+    ResponseShapeError,
+    ServerError,
+    scrub_body,
+)
+from ..models import RAW_OPTIONS_KEY, RoomType
+
+T = TypeVar("T")
+
+# ---------------------------------------------------------------- field hooks
+
+
+def strict_str(value: Any, _: Any = None) -> str:
+    """A string; ``null`` reads as ``""`` (servers send either for "none")."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    msg = f"expected a string, got {type(value).__name__}"
+    raise TypeError(msg)
+
+
+def optional_str(value: Any, _: Any = None) -> str | None:
+    """A string, with ``""`` and ``null`` both meaning unset (``None``)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    msg = f"expected a string or null, got {type(value).__name__}"
+    raise TypeError(msg)
+
+
+def identifier(value: Any, _: Any = None) -> str:
+    """An id: v2 sends integers, v2.1 strings; we always hand out strings."""
+    if isinstance(value, str) and value:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    msg = f"expected a non-empty string or integer id, got {value!r:.40}"
+    raise TypeError(msg)
+
+
+def optional_int(value: Any, _: Any = None) -> int | None:
+    """An integer, ``None`` for ``null``; numeric strings are accepted."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    msg = f"expected an integer, got {value!r:.40}"
+    raise TypeError(msg)
+
+
+def optional_bool(value: Any, _: Any = None) -> bool | None:
+    """A boolean or ``None``."""
+    if value is None or isinstance(value, bool):
+        return value
+    msg = f"expected a boolean, got {type(value).__name__}"
+    raise TypeError(msg)
+
+
+def strict_bool(value: Any, _: Any = None) -> bool:
+    """A boolean; ``null`` reads as ``False``."""
+    return bool(optional_bool(value))
+
+
+_ZERO_TIME_PREFIX = "0001-01-01"
+
+
+def timestamp(value: Any, _: Any = None) -> datetime | None:
+    """An aware UTC datetime; missing, empty and Go's zero time read as None.
+
+    Servers send ``Z`` and ``+07:00`` offsets and sometimes fractional
+    seconds (``qiscus-rest-v2.md``, ``v2.1/users.md``); naive values are UTC.
+    """
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        msg = f"expected an ISO 8601 timestamp, got {type(value).__name__}"
+        raise TypeError(msg)
+    if value.startswith(_ZERO_TIME_PREFIX):
+        return None
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _as_object(value: Any) -> Mapping[str, Any] | None:
+    """*value* as a JSON object, decoding a JSON string; None if it is not one.
+
+    ``null``, ``""`` and ``"{}"`` read as ``{}``.
+    """
+    if value is None or value == "":
+        return {}
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            return None
+        if isinstance(decoded, dict):
+            return decoded
+    return None
+
+
+def json_object(value: Any, _: Any = None) -> Mapping[str, Any]:
+    """A JSON object that the server may also send as a JSON string.
+
+    v2.1 sends ``room_options`` and sometimes ``extras`` as strings
+    (``qiscus-rest-v2.1-rooms.md``, ``v2.1/users.md``).
+    """
+    found = _as_object(value)
+    if found is None:
+        msg = f"expected a JSON object, got {type(value).__name__} {value!r:.40}"
+        raise TypeError(msg)
+    return found
+
+
+def room_options(value: Any, _: Any = None) -> Mapping[str, Any]:
+    """Room options, always a mapping.
+
+    Unlike other JSON fields, options are free-form application data: a
+    value that is not a JSON object (plain text, a JSON list) is kept as
+    ``{RAW_OPTIONS_KEY: value}`` instead of failing the whole response.
+    """
+    found = _as_object(value)
+    return {RAW_OPTIONS_KEY: value} if found is None else found
+
+
+def room_type(value: Any, _: Any = None) -> RoomType:
+    """A room type; ``chat_type`` and ``room_type`` share the same values."""
+    try:
+        return RoomType(value)
+    except ValueError:
+        msg = f"unknown room type {value!r:.40}"
+        raise TypeError(msg) from None
+
+
+def base_converter() -> cattrs.Converter:
+    """A converter with the hooks both dialects share.
+
+    Hooks are registered per type so that the generated structuring
+    functions call them directly; field-specific hooks (ids, options) are
+    attached with ``cattrs.gen.override`` by each dialect.
+    """
+    conv = cattrs.Converter(forbid_extra_keys=False)
+    conv.register_structure_hook(str, strict_str)
+    conv.register_structure_hook(bool, strict_bool)
+    conv.register_structure_hook_func(lambda t: t == (str | None), optional_str)
+    conv.register_structure_hook_func(lambda t: t == (int | None), optional_int)
+    conv.register_structure_hook_func(lambda t: t == (bool | None), optional_bool)
+    conv.register_structure_hook_func(lambda t: t == (datetime | None), timestamp)
+    conv.register_structure_hook_func(lambda t: t == Mapping[str, Any], json_object)
+    conv.register_structure_hook(RoomType, room_type)
+    return conv
+
+
+# ---------------------------------------------------------------- responses
+
+
+def _error_class(status: int) -> type[APIError]:
+    if status == 429:  # noqa: PLR2004
+        return RateLimitError
+    if status in (401, 403):
+        return AuthenticationError
+    if status == 404:  # noqa: PLR2004
+        return NotFoundError
+    if status >= 500:  # noqa: PLR2004
+        return ServerError
+    return BadRequestError
+
+
+def _summary(text: str) -> str:
+    """A one-line summary of a non-envelope error body (HTML, plain text)."""
+    first = " ".join(text.split())[:120]
+    return first or "empty response body"
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """Parse ``Retry-After`` (seconds or an HTTP date) into seconds, or None."""
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
+    raw = raw.strip()
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime  # noqa: PLC0415 - rare path
+
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def decode_json(raw: RawResponse) -> Any:
+    """Decode the body as JSON or raise :class:`ResponseShapeError`."""
+    try:
+        return json.loads(raw.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        msg = (
+            f"expected a JSON body, got {raw.status_code} "
+            f"{_summary(raw.body.decode('utf-8', 'replace'))!r}"
+        )
+        raise ResponseShapeError(msg) from exc
+
+
+def is_envelope(data: Any) -> bool:
+    """Whether *data* looks like a Qiscus envelope (``status`` + results/error)."""
+    return isinstance(data, dict) and ("results" in data or "error" in data)
+
+
+def error_from(raw: RawResponse, redact: Callable[[str], str] = str) -> APIError:
+    """Build the :class:`APIError` subclass for an error response.
+
+    Reads the Qiscus envelope ``{"status": N, "error": {"message": ...,
+    "detailed_messages": [...]}}`` where present; an HTML or plain-text body
+    still yields the right class for its status.
+    """
+    text = raw.body.decode("utf-8", "replace")
+    message = ""
+    details: list[str] = []
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        error = data.get("error")
+        if isinstance(error, dict):
+            message = str(error.get("message") or "")
+            found = error.get("detailed_messages")
+            if isinstance(found, list):
+                details = [str(d) for d in found]
+        elif isinstance(error, str):
+            message = error
+    if not message:
+        message = _summary(text)
+    status = raw.status_code
+    cls = _error_class(status)
+    kwargs: dict[str, Any] = {
+        "detailed_messages": [redact(d) for d in details],
+        "body": redact(scrub_body(text)),
+        "request_id": raw.headers.get("x-request-id"),
+    }
+    if cls is RateLimitError:
+        kwargs["retry_after"] = retry_after_seconds(raw.headers)
+    return cls(status, redact(message), **kwargs)
+
+
+def decipher(raw: RawResponse, redact: Callable[[str], str] = str) -> Any:
+    """Return the envelope's ``results`` or raise the mapped error.
+
+    Pure: the transport calls it on every response (gidgethub's
+    ``decipher_response``).
+    """
+    if raw.status_code >= 400:  # noqa: PLR2004
+        raise error_from(raw, redact)
+    data = decode_json(raw)
+    if not isinstance(data, dict) or "results" not in data:
+        msg = f"expected a Qiscus envelope with 'results', got {_describe(data)}"
+        raise ResponseShapeError(msg)
+    return data["results"]
+
+
+def _describe(data: Any) -> str:
+    if isinstance(data, dict):
+        return "an object with keys " + ", ".join(sorted(map(str, data))[:8])
+    return f"a JSON {type(data).__name__}"
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def field(results: Any, *keys: str) -> Any:
+    """The first of *keys* present in the ``results`` object.
+
+    Several keys cover documents that disagree (``rooms`` vs ``rooms_info``).
+    """
+    if not isinstance(results, dict):
+        msg = f"expected 'results' to be an object, got {_describe(results)}"
+        raise ResponseShapeError(msg)
+    for key in keys:
+        if key in results:
+            return results[key]
+    msg = f"'results' has none of {', '.join(keys)}; it has {_describe(results)}"
+    raise ResponseShapeError(msg)
+
+
+def items(value: Any, what: str) -> list[Any]:
+    """A JSON array (``null`` reads as empty)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        msg = f"expected {what} to be a list, got {_describe(value)}"
+        raise ResponseShapeError(msg)
+    return value
+
+
+def structure(fn: Callable[[Any], T], data: Any, what: str) -> T:
+    """Run a structuring function, mapping any failure to ResponseShapeError."""
+    try:
+        return fn(data)
+    except ResponseShapeError:
+        raise
+    except Exception as exc:
+        msg = f"malformed {what}: {_flatten(exc)}"
+        raise ResponseShapeError(msg) from exc
+
+
+def _flatten(exc: BaseException) -> str:
+    if isinstance(exc, cattrs.BaseValidationError):
+        notes = [
+            f"{_flatten(sub)} ({'; '.join(getattr(sub, '__notes__', []))})"
+            for sub in exc.exceptions
+        ]
+        return "; ".join(notes)[:500]
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+# ---------------------------------------------------------------- requests
+
+
+def spec(
+    routes: Mapping[Operation, Route],
+    op: Operation,
+    *,
+    query: Query = (),
+    json: dict[str, Any] | None = None,
+    idempotent: bool = True,
+) -> RequestSpec:
+    """The request for *op* at its route in *routes*."""
+    route = routes[op]
+    return RequestSpec(route.method, route.path, query, json, idempotent)
+
+
+def array_query(name: str, values: Iterable[str]) -> Query:
+    """``name[]=a&name[]=b``: the array form both dialects' GET endpoints read."""
+    key = f"{name}[]"
+    return tuple((key, v) for v in values)
+
+
+def options_string(options: Mapping[str, Any] | None) -> str | None:
+    """Options as the JSON string the wire expects (``room_options``)."""
+    if options is None:
+        return None
+    return json.dumps(dict(options), separators=(",", ":"), ensure_ascii=False)
+
+
+def drop_none(**fields: Any) -> dict[str, Any]:
+    """A JSON body without the unset optional fields."""
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+@attrs.frozen
+class Page(Generic[T]):
+    """One page of a listing.
+
+    Attributes:
+        items: The page's items.
+        has_more: Whether another page may follow.
+    """
+
+    items: tuple[T, ...]
+    has_more: bool
+
+
+def has_more(meta: Any, page: int, limit: int, count: int, total_key: str) -> bool:
+    """Whether a page is followed by another, from ``meta`` or the page size."""
+    if isinstance(meta, dict):
+        total = meta.get(total_key)
+        if isinstance(total, int) and not isinstance(total, bool):
+            return page * limit < total and count > 0
+    return count >= limit

@@ -1,0 +1,342 @@
+"""The v2 dialect: ``/api/v2/rest``, users by email, integer room ids.
+
+Pure request builders and response parsers; see
+``shared/reference/qiscus-rest-v2.md`` and ``qiscus-rest-v2-early.md``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import cattrs
+from cattrs.gen import make_dict_structure_fn, override
+
+from .._wire import Call, Dialect, Operation, Query, Route
+from ..errors import InvalidArgumentError, UnsupportedOperationError
+from ..models import Room, RoomType, User
+from . import _common as c
+
+DIALECT = Dialect.V2
+_P = DIALECT.prefix
+
+#: v2 pages user rooms by a fixed 20 (``qiscus-rest-v2.md``, Get User Room List).
+USER_ROOMS_PAGE = 20
+
+ROUTES: Mapping[Operation, Route] = {
+    Operation.CREATE_ROOM: Route("POST", f"{_P}/create_room"),
+    Operation.GET_OR_CREATE_ROOM_WITH_TARGET: Route(
+        "GET", f"{_P}/get_or_create_room_with_target"
+    ),
+    Operation.GET_ROOMS_INFO: Route("POST", f"{_P}/get_rooms_info"),
+    Operation.UPDATE_ROOM: Route("POST", f"{_P}/update_room"),
+    Operation.ADD_PARTICIPANTS: Route("POST", f"{_P}/add_room_participants"),
+    Operation.REMOVE_PARTICIPANTS: Route("POST", f"{_P}/remove_room_participants"),
+    # v2 has no participant listing; rooms info with participants serves it.
+    Operation.LIST_PARTICIPANTS: Route("POST", f"{_P}/get_rooms_info"),
+    Operation.LIST_USER_ROOMS: Route("GET", f"{_P}/get_user_rooms"),
+    # v2 has no unread-count endpoint; rooms info carries ``unread_count``.
+    Operation.GET_UNREAD_COUNTS: Route("POST", f"{_P}/get_rooms_info"),
+}
+
+
+def _converter() -> cattrs.Converter:
+    conv = c.base_converter()
+    user_fn = make_dict_structure_fn(
+        User,
+        conv,
+        id=override(rename="email", struct_hook=c.identifier),
+        name=override(rename="username"),
+        internal_id=override(rename="id"),
+    )
+
+    def user(data: Any, _: Any) -> User:
+        # ``create_room`` and the participant endpoints list bare emails.
+        if isinstance(data, str):
+            return User(id=c.identifier(data))
+        if isinstance(data, dict) and "avatar_url" not in data:
+            nested = data.get("avatar")
+            if isinstance(nested, dict) and "url" in nested:
+                data = {**data, "avatar_url": nested["url"]}
+        return user_fn(data, User)
+
+    conv.register_structure_hook(User, user)
+    # Rooms come in two shapes. The "info" shape (rooms_info, create_room,
+    # participant changes) says room_id/room_type/room_avatar_url; the "room"
+    # shape (update_room, get_or_create_room_with_target) says
+    # id/chat_type/avatar_url. One converter cannot map two wire keys onto one
+    # field, so each shape gets its own generated function.
+    info_fn = make_dict_structure_fn(
+        Room,
+        conv,
+        id=override(rename="room_id", struct_hook=c.identifier),
+        name=override(rename="room_name"),
+        type=override(rename="room_type"),
+        avatar_url=override(rename="room_avatar_url"),
+        options=override(struct_hook=c.room_options),
+        channel_id=override(omit=True),
+        last_comment_at=override(rename="last_comment_timestamp"),
+    )
+    room_fn = make_dict_structure_fn(
+        Room,
+        conv,
+        id=override(struct_hook=c.identifier),
+        name=override(rename="room_name"),
+        type=override(rename="chat_type"),
+        options=override(struct_hook=c.room_options),
+        channel_id=override(omit=True),
+        creator=override(omit=True),
+        last_comment_at=override(rename="last_comment_timestamp"),
+    )
+
+    def room(data: Any, _: Any) -> Room:
+        if isinstance(data, dict) and "room_id" in data:
+            return info_fn(data, Room)
+        return room_fn(data, Room)
+
+    conv.register_structure_hook(Room, room)
+    return conv
+
+
+_conv = _converter()
+_user: Callable[[Any, Any], User] = _conv.get_structure_hook(User)
+_room: Callable[[Any, Any], Room] = _conv.get_structure_hook(Room)
+
+
+_spec = functools.partial(c.spec, ROUTES)
+
+
+def _require_as_user(as_user: str | None, call: str) -> str:
+    if as_user is None:
+        msg = (
+            f"{call} in the v2 dialect needs as_user=<email of a participant>: "
+            "v2 servers require the acting user (user_email)"
+        )
+        raise InvalidArgumentError(msg)
+    return as_user
+
+
+def _no_channel_ids(channel_ids: Sequence[str] | str | None, call: str) -> None:
+    if channel_ids:
+        msg = (
+            f"{call}: channel ids are a v2.1 feature; pass room ids, "
+            "or use api_version='v2.1'"
+        )
+        raise InvalidArgumentError(msg)
+
+
+def parse_user(data: Any) -> User:
+    """A v2 user object, or a bare email."""
+    return c.structure(lambda d: _user(d, User), data, "user")
+
+
+def parse_room(data: Any) -> Room:
+    """A v2 room in either shape."""
+    return c.structure(lambda d: _room(d, Room), data, "room")
+
+
+def _one_room(results: Any) -> Room:
+    # create_room and the participant endpoints return the room as results.
+    if isinstance(results, dict) and "room" in results:
+        return parse_room(results["room"])
+    return parse_room(results)
+
+
+def _rooms(results: Any) -> list[Room]:
+    found = c.items(c.field(results, "rooms_info", "rooms"), "rooms_info")
+    return [parse_room(r) for r in found]
+
+
+def _participant_ids(results: Any) -> list[str]:
+    room = _one_room(results)
+    return [u.id for u in room.participants]
+
+
+def create_room(
+    name: str,
+    participants: Sequence[str],
+    creator: str,
+    avatar_url: str | None,
+    options: Mapping[str, Any] | None,
+) -> Call[Room]:
+    """``POST create_room`` with ``name``, ``participants`` and ``creator``.
+
+    v2 documents no options here; they are sent as ``options`` (the name v2's
+    ``update_room`` uses), which servers that know them honour.
+    """
+    body = c.drop_none(
+        name=name,
+        participants=list(participants),
+        creator=creator,
+        avatar_url=avatar_url,
+        options=c.options_string(options),
+    )
+    spec = _spec(Operation.CREATE_ROOM, json=body, idempotent=False)
+    return Call(Operation.CREATE_ROOM, spec, _one_room)
+
+
+def get_or_create_room_with_target(
+    user_ids: Sequence[str], options: Mapping[str, Any] | None
+) -> Call[Room]:
+    """``GET get_or_create_room_with_target`` with ``emails[]``."""
+    if options:
+        msg = (
+            "get_or_create_room_with_target: v2 cannot set room options here; "
+            "call update_room afterwards or use api_version='v2.1'"
+        )
+        raise InvalidArgumentError(msg)
+    op = Operation.GET_OR_CREATE_ROOM_WITH_TARGET
+    return Call(op, _spec(op, query=c.array_query("emails", user_ids)), _one_room)
+
+
+def get_or_create_channel(
+    unique_id: str,  # noqa: ARG001 - signature shared with v2.1
+    participants: Sequence[str],  # noqa: ARG001
+    name: str | None,  # noqa: ARG001
+    avatar_url: str | None,  # noqa: ARG001
+    options: Mapping[str, Any] | None,  # noqa: ARG001
+) -> Call[Room]:
+    """Refuse: v2 documents no channel endpoint."""
+    raise UnsupportedOperationError(
+        Operation.GET_OR_CREATE_CHANNEL, DIALECT, "use api_version='v2.1' or 'auto'"
+    )
+
+
+def _rooms_info_body(
+    room_ids: Sequence[str], as_user: str, show_participants: bool
+) -> dict[str, Any]:
+    # ``room_id[]`` in the document; as a JSON body the array key is room_id.
+    return {
+        "user_email": as_user,
+        "room_id": list(room_ids),
+        "show_participants": show_participants,
+    }
+
+
+def get_rooms_info(
+    room_ids: Sequence[str],
+    channel_ids: Sequence[str],
+    as_user: str | None,
+    show_participants: bool,
+) -> Call[list[Room]]:
+    """``POST get_rooms_info`` with ``room_id``, ``user_email``."""
+    _no_channel_ids(channel_ids, "get_rooms_info")
+    user = _require_as_user(as_user, "get_rooms_info")
+    body = _rooms_info_body(room_ids, user, show_participants)
+    op = Operation.GET_ROOMS_INFO
+    return Call(op, _spec(op, json=body), _rooms)
+
+
+def update_room(
+    room_id: str,
+    name: str | None,
+    avatar_url: str | None,
+    options: Mapping[str, Any] | None,
+    channel_id: str | None,
+    as_user: str | None,
+) -> Call[Room]:
+    """``POST update_room``; v2 requires ``user_email`` of a participant."""
+    _no_channel_ids(channel_id, "update_room")
+    user = _require_as_user(as_user, "update_room")
+    body = c.drop_none(
+        user_email=user,
+        room_id=room_id,
+        room_name=name,
+        room_avatar_url=avatar_url,
+        options=c.options_string(options),
+    )
+    op = Operation.UPDATE_ROOM
+    return Call(op, _spec(op, json=body), _one_room)
+
+
+def add_participants(room_id: str, user_ids: Sequence[str]) -> Call[list[User]]:
+    """``POST add_room_participants`` with ``emails``.
+
+    v2 answers the room with its updated participants; we return the users
+    that were asked for and are now in the room, like v2.1's
+    ``participants_added``.
+    """
+    wanted = list(user_ids)
+    body = {"room_id": room_id, "emails": wanted}
+
+    def parse(results: Any) -> list[User]:
+        present = set(_participant_ids(results))
+        return [User(id=u) for u in wanted if u in present]
+
+    op = Operation.ADD_PARTICIPANTS
+    return Call(op, _spec(op, json=body), parse)
+
+
+def remove_participants(room_id: str, user_ids: Sequence[str]) -> Call[list[User]]:
+    """``POST remove_room_participants`` with ``emails``.
+
+    v2 answers the remaining participants; we return the users asked for that
+    are no longer in the room, like v2.1's ``participants_removed``.
+    """
+    wanted = list(user_ids)
+    body = {"room_id": room_id, "emails": wanted}
+
+    def parse(results: Any) -> list[User]:
+        present = set(_participant_ids(results))
+        return [User(id=u) for u in wanted if u not in present]
+
+    op = Operation.REMOVE_PARTICIPANTS
+    return Call(op, _spec(op, json=body), parse)
+
+
+def list_participants(
+    room_id: str,
+    page: int,  # noqa: ARG001 - v2 lists all participants at once
+    limit: int,  # noqa: ARG001
+    as_user: str | None,
+) -> Call[c.Page[User]]:
+    """``POST get_rooms_info`` with ``show_participants``: one page, all users."""
+    user = _require_as_user(as_user, "iter_participants")
+    body = _rooms_info_body([room_id], user, show_participants=True)
+
+    def parse(results: Any) -> c.Page[User]:
+        rooms = _rooms(results)
+        users = rooms[0].participants if rooms else ()
+        return c.Page(users, has_more=False)
+
+    op = Operation.LIST_PARTICIPANTS
+    return Call(op, _spec(op, json=body), parse)
+
+
+def list_user_rooms(
+    user_id: str,
+    page: int,
+    limit: int,  # noqa: ARG001 - v2 pages by a fixed 20
+    room_type: RoomType | None,
+    show_participants: bool,
+) -> Call[c.Page[Room]]:
+    """``GET get_user_rooms`` with ``user_email`` and ``page`` (20 per page)."""
+    query: Query = (
+        ("user_email", user_id),
+        ("page", str(page)),
+        ("show_participants", "true" if show_participants else "false"),
+    )
+    if room_type is not None:
+        query += (("room_type", room_type.value),)
+
+    def parse(results: Any) -> c.Page[Room]:
+        rooms = _rooms(results)
+        more = c.has_more(
+            results.get("meta"), page, USER_ROOMS_PAGE, len(rooms), "total_room"
+        )
+        return c.Page(tuple(rooms), more)
+
+    op = Operation.LIST_USER_ROOMS
+    return Call(op, _spec(op, query=query), parse)
+
+
+def get_unread_counts(user_id: str, room_ids: Sequence[str]) -> Call[dict[str, int]]:
+    """``POST get_rooms_info`` as *user_id*; reads each room's ``unread_count``."""
+    body = _rooms_info_body(room_ids, user_id, show_participants=False)
+
+    def parse(results: Any) -> dict[str, int]:
+        return {r.id: r.unread_count or 0 for r in _rooms(results)}
+
+    op = Operation.GET_UNREAD_COUNTS
+    return Call(op, _spec(op, json=body), parse)

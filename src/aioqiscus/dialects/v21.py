@@ -1,0 +1,253 @@
+"""The v2.1 dialect: ``/api/v2.1/rest``, users by ``user_id``, string ids.
+
+Pure request builders and response parsers; see
+``shared/reference/qiscus-rest-v2.1-rooms.md`` and ``v2.1/*.md``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import cattrs
+from cattrs.gen import make_dict_structure_fn, override
+
+from .._wire import Call, Dialect, Operation, Query, Route
+from ..models import Room, RoomType, User
+from . import _common as c
+
+DIALECT = Dialect.V2_1
+_P = DIALECT.prefix
+
+#: Verb and path per operation. ``get_or_create_channel`` is GET in the room
+#: document but POST in the official Go SDK, which is what servers answer.
+ROUTES: Mapping[Operation, Route] = {
+    Operation.CREATE_ROOM: Route("POST", f"{_P}/create_room"),
+    Operation.GET_OR_CREATE_ROOM_WITH_TARGET: Route(
+        "POST", f"{_P}/get_or_create_room_with_target"
+    ),
+    Operation.GET_OR_CREATE_CHANNEL: Route("POST", f"{_P}/get_or_create_channel"),
+    Operation.GET_ROOMS_INFO: Route("GET", f"{_P}/get_rooms_info"),
+    Operation.UPDATE_ROOM: Route("POST", f"{_P}/update_room"),
+    Operation.ADD_PARTICIPANTS: Route("POST", f"{_P}/add_room_participants"),
+    Operation.REMOVE_PARTICIPANTS: Route("POST", f"{_P}/remove_room_participants"),
+    Operation.LIST_PARTICIPANTS: Route("GET", f"{_P}/get_room_participants"),
+    Operation.LIST_USER_ROOMS: Route("GET", f"{_P}/get_user_rooms"),
+    Operation.GET_UNREAD_COUNTS: Route("GET", f"{_P}/get_unread_count"),
+}
+
+
+def _converter() -> cattrs.Converter:
+    conv = c.base_converter()
+    user_fn = make_dict_structure_fn(
+        User,
+        conv,
+        id=override(rename="user_id", struct_hook=c.identifier),
+        name=override(rename="username"),
+        internal_id=override(omit=True),
+    )
+    conv.register_structure_hook(User, user_fn)
+    room_fn = make_dict_structure_fn(
+        Room,
+        conv,
+        id=override(rename="room_id", struct_hook=c.identifier),
+        name=override(rename="room_name"),
+        type=override(rename="room_type"),
+        avatar_url=override(rename="room_avatar_url"),
+        options=override(rename="room_options", struct_hook=c.room_options),
+        channel_id=override(rename="room_channel_id"),
+        last_comment_at=override(rename="last_comment_timestamp"),
+    )
+    conv.register_structure_hook(Room, room_fn)
+    return conv
+
+
+_conv = _converter()
+_user: Callable[[Any, Any], User] = _conv.get_structure_hook(User)
+_room: Callable[[Any, Any], Room] = _conv.get_structure_hook(Room)
+
+
+_spec = functools.partial(c.spec, ROUTES)
+
+
+def parse_user(data: Any) -> User:
+    """A v2.1 user object."""
+    return c.structure(lambda d: _user(d, User), data, "user")
+
+
+def parse_room(data: Any) -> Room:
+    """A v2.1 room object."""
+    return c.structure(lambda d: _room(d, Room), data, "room")
+
+
+def _one_room(results: Any) -> Room:
+    return parse_room(c.field(results, "room"))
+
+
+def _rooms(results: Any) -> list[Room]:
+    # The v2.1 document says ``rooms``; servers sharing v2 code say ``rooms_info``.
+    found = c.items(c.field(results, "rooms", "rooms_info"), "rooms")
+    return [parse_room(r) for r in found]
+
+
+def _users(results: Any, key: str) -> list[User]:
+    return [parse_user(u) for u in c.items(c.field(results, key), key)]
+
+
+def create_room(
+    name: str,
+    participants: Sequence[str],
+    creator: str,
+    avatar_url: str | None,
+    options: Mapping[str, Any] | None,
+) -> Call[Room]:
+    """``POST create_room`` with ``room_name``, ``participants``, ``creator``."""
+    body = c.drop_none(
+        room_name=name,
+        participants=list(participants),
+        creator=creator,
+        room_avatar_url=avatar_url,
+        room_options=c.options_string(options),
+    )
+    spec = _spec(Operation.CREATE_ROOM, json=body, idempotent=False)
+    return Call(Operation.CREATE_ROOM, spec, _one_room)
+
+
+def get_or_create_room_with_target(
+    user_ids: Sequence[str], options: Mapping[str, Any] | None
+) -> Call[Room]:
+    """``POST get_or_create_room_with_target`` with ``user_ids``."""
+    body = c.drop_none(user_ids=list(user_ids), room_options=c.options_string(options))
+    op = Operation.GET_OR_CREATE_ROOM_WITH_TARGET
+    return Call(op, _spec(op, json=body), _one_room)
+
+
+def get_or_create_channel(
+    unique_id: str,
+    participants: Sequence[str],
+    name: str | None,
+    avatar_url: str | None,
+    options: Mapping[str, Any] | None,
+) -> Call[Room]:
+    """``POST get_or_create_channel`` with ``unique_id`` and ``participants``."""
+    body = c.drop_none(
+        unique_id=unique_id,
+        participants=list(participants),
+        room_name=name,
+        room_avatar_url=avatar_url,
+        room_options=c.options_string(options),
+    )
+    op = Operation.GET_OR_CREATE_CHANNEL
+    return Call(op, _spec(op, json=body), _one_room)
+
+
+def get_rooms_info(
+    room_ids: Sequence[str],
+    channel_ids: Sequence[str],
+    as_user: str | None,
+    show_participants: bool,
+) -> Call[list[Room]]:
+    """``GET get_rooms_info`` with ``room_ids[]`` and ``room_channel_ids[]``."""
+    query = c.array_query("room_ids", room_ids) + c.array_query(
+        "room_channel_ids", channel_ids
+    )
+    if as_user is not None:
+        query += (("user_id", as_user),)
+    if show_participants:
+        query += (("show_participants", "true"),)
+    op = Operation.GET_ROOMS_INFO
+    return Call(op, _spec(op, query=query), _rooms)
+
+
+def update_room(
+    room_id: str,
+    name: str | None,
+    avatar_url: str | None,
+    options: Mapping[str, Any] | None,
+    channel_id: str | None,
+    as_user: str | None,  # noqa: ARG001 - v2.1 does not need the acting user
+) -> Call[Room]:
+    """``POST update_room``; the acting user is not needed in v2.1."""
+    body = c.drop_none(
+        room_id=room_id,
+        room_name=name,
+        room_avatar_url=avatar_url,
+        room_options=c.options_string(options),
+        room_channel_id=channel_id,
+    )
+    op = Operation.UPDATE_ROOM
+    return Call(op, _spec(op, json=body), _one_room)
+
+
+def add_participants(room_id: str, user_ids: Sequence[str]) -> Call[list[User]]:
+    """``POST add_room_participants``; answers ``participants_added``."""
+    body = {"room_id": room_id, "user_ids": list(user_ids)}
+    op = Operation.ADD_PARTICIPANTS
+    return Call(op, _spec(op, json=body), lambda r: _users(r, "participants_added"))
+
+
+def remove_participants(room_id: str, user_ids: Sequence[str]) -> Call[list[User]]:
+    """``POST remove_room_participants``; answers ``participants_removed``."""
+    body = {"room_id": room_id, "user_ids": list(user_ids)}
+    op = Operation.REMOVE_PARTICIPANTS
+    return Call(op, _spec(op, json=body), lambda r: _users(r, "participants_removed"))
+
+
+def list_participants(
+    room_id: str,
+    page: int,
+    limit: int,
+    as_user: str | None,  # noqa: ARG001 - v2.1 pages participants directly
+) -> Call[c.Page[User]]:
+    """``GET get_room_participants`` with ``page`` and ``limit``."""
+    query = (("room_id", room_id), ("page", str(page)), ("limit", str(limit)))
+
+    def parse(results: Any) -> c.Page[User]:
+        users = _users(results, "participants")
+        meta = results.get("meta")
+        more = c.has_more(meta, page, limit, len(users), "total")
+        return c.Page(tuple(users), more)
+
+    op = Operation.LIST_PARTICIPANTS
+    return Call(op, _spec(op, query=query), parse)
+
+
+def list_user_rooms(
+    user_id: str,
+    page: int,
+    limit: int,
+    room_type: RoomType | None,
+    show_participants: bool,
+) -> Call[c.Page[Room]]:
+    """``GET get_user_rooms`` with ``user_id``, ``page`` and ``limit``."""
+    query: Query = (("user_id", user_id), ("page", str(page)), ("limit", str(limit)))
+    if room_type is not None:
+        query += (("room_type", room_type.value),)
+    if show_participants:
+        query += (("show_participants", "true"),)
+
+    def parse(results: Any) -> c.Page[Room]:
+        rooms = _rooms(results)
+        more = c.has_more(results.get("meta"), page, limit, len(rooms), "total_room")
+        return c.Page(tuple(rooms), more)
+
+    op = Operation.LIST_USER_ROOMS
+    return Call(op, _spec(op, query=query), parse)
+
+
+def get_unread_counts(user_id: str, room_ids: Sequence[str]) -> Call[dict[str, int]]:
+    """``GET get_unread_count`` with ``user_id`` and ``room_ids[]``."""
+    query = (("user_id", user_id), *c.array_query("room_ids", room_ids))
+
+    def parse(results: Any) -> dict[str, int]:
+        found = c.items(c.field(results, "unread_counts"), "unread_counts")
+
+        def one(entry: Any) -> tuple[str, int]:
+            count = c.optional_int(entry["unread_count"])
+            return c.identifier(entry["room_id"]), count or 0
+
+        return dict(c.structure(lambda f: [one(e) for e in f], found, "unread_counts"))
+
+    op = Operation.GET_UNREAD_COUNTS
+    return Call(op, _spec(op, query=query), parse)

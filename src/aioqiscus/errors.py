@@ -1,0 +1,188 @@
+"""The exceptions aioqiscus raises.
+
+Every exception derives from :class:`QiscusError`::
+
+    QiscusError
+     +-- InvalidArgumentError (also a ValueError; raised before any request)
+     +-- TransportError (the request did not complete: connect/read failure)
+     |    +-- RequestTimeoutError
+     +-- APIError (the server answered with an error status)
+     |    +-- BadRequestError (400, 422: validation)
+     |    +-- AuthenticationError (401, 403)
+     |    +-- NotFoundError (404)
+     |    +-- RateLimitError (429; carries retry_after)
+     |    +-- ServerError (5xx)
+     +-- ResponseShapeError (not JSON, not an envelope, missing or mistyped fields)
+     +-- UnsupportedOperationError (the dialect in use cannot serve the call)
+     +-- NegotiationError (the dialect could not be determined)
+     +-- AmbiguousSendError (a send may or may not have landed)
+
+httpx and cattrs exceptions never escape: they are mapped here and chained as
+``__cause__``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._wire import Dialect, Operation
+
+__all__ = [
+    "APIError",
+    "AmbiguousSendError",
+    "AuthenticationError",
+    "BadRequestError",
+    "InvalidArgumentError",
+    "NegotiationError",
+    "NotFoundError",
+    "QiscusError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "ResponseShapeError",
+    "ServerError",
+    "TransportError",
+    "UnsupportedOperationError",
+]
+
+#: How much of an error body we keep, in characters.
+BODY_LIMIT = 2048
+
+_SENSITIVE = re.compile(
+    r'("(?:token|password|secret|secret_key|authentication_token|rtKey)"\s*:\s*)'
+    r'"(?:[^"\\]|\\.)*"',
+    re.IGNORECASE,
+)
+
+
+def scrub_body(body: str) -> str:
+    """Truncate *body* and blank out the values of credential-like JSON keys.
+
+    Strictly private to aioqiscus; exposed for the transport.
+    """
+    return _SENSITIVE.sub(r'\1"***"', body[:BODY_LIMIT])
+
+
+class QiscusError(Exception):
+    """Base class of every exception raised by aioqiscus."""
+
+
+class InvalidArgumentError(QiscusError, ValueError):
+    """An argument was invalid; raised before any request is sent."""
+
+
+class TransportError(QiscusError):
+    """The HTTP exchange failed before a complete response arrived."""
+
+
+class RequestTimeoutError(TransportError):
+    """A connect, read, write or pool timeout expired."""
+
+
+class APIError(QiscusError):
+    """The server answered with an error status.
+
+    Attributes:
+        status_code: The HTTP status.
+        message: The envelope's ``error.message`` (or a summary of the body).
+        detailed_messages: The envelope's ``error.detailed_messages``.
+        body: The response body, truncated and with credentials scrubbed.
+        request_id: The ``X-Request-Id`` header, when the server sent one.
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        message: str,
+        *,
+        detailed_messages: Sequence[str] = (),
+        body: str = "",
+        request_id: str | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.message = message
+        self.detailed_messages = tuple(detailed_messages)
+        self.body = body
+        self.request_id = request_id
+        text = f"{status_code}: {message}"
+        if self.detailed_messages:
+            text += " (" + "; ".join(self.detailed_messages) + ")"
+        super().__init__(text)
+
+
+class BadRequestError(APIError):
+    """400/422: the server rejected the parameters."""
+
+
+class AuthenticationError(APIError):
+    """401/403: the app id or secret key was refused."""
+
+
+class NotFoundError(APIError):
+    """404: the endpoint, user or room does not exist."""
+
+
+class RateLimitError(APIError):
+    """429: too many requests.
+
+    Attributes:
+        retry_after: Seconds the server asked us to wait, if it said.
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(status_code, message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(APIError):
+    """5xx: the server failed."""
+
+
+class ResponseShapeError(QiscusError):
+    """The response was not the JSON shape the documents describe."""
+
+
+class UnsupportedOperationError(QiscusError):
+    """The dialect in use cannot serve this operation.
+
+    Attributes:
+        operation: The operation asked for.
+        dialect: The dialect that cannot serve it (``None`` if none can).
+    """
+
+    def __init__(
+        self, operation: Operation, dialect: Dialect | None, alternative: str
+    ) -> None:
+        self.operation = operation
+        self.dialect = dialect
+        where = f"the {dialect} dialect" if dialect else "this server"
+        super().__init__(f"{operation} is not served by {where}; {alternative}")
+
+
+class NegotiationError(QiscusError):
+    """The probe could not tell which dialect the server speaks.
+
+    Failed probes are not cached: the next call probes again.
+    """
+
+
+class AmbiguousSendError(QiscusError):
+    """A non-idempotent request may or may not have been processed.
+
+    Attributes:
+        marker: The client-generated idempotency marker (the comment's
+            ``unique_temp_id``), for reconciliation, or ``None``.
+    """
+
+    def __init__(self, message: str, *, marker: str | None = None) -> None:
+        super().__init__(message)
+        self.marker = marker

@@ -1,0 +1,123 @@
+"""The domain model: one view of users, rooms and comments for both dialects.
+
+Values are frozen attrs classes. They carry no wire names: each dialect's
+converter (``aioqiscus.dialects``) maps its own JSON onto them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+__all__ = ["RAW_OPTIONS_KEY", "Comment", "Room", "RoomType", "User"]
+
+#: Room options that are not a JSON object are kept, unparsed, under this key
+#: (``Room.options == {"_raw": "<what the server sent>"}``) so nothing is lost.
+RAW_OPTIONS_KEY = "_raw"
+
+
+class RoomType(enum.Enum):
+    """The kind of a room."""
+
+    SINGLE = "single"
+    GROUP = "group"
+    CHANNEL = "channel"
+
+
+def _empty() -> Mapping[str, Any]:
+    return {}
+
+
+@attrs.frozen
+class User:
+    """A Qiscus user.
+
+    Attributes:
+        id: The identifier used in API calls: the email in v2, the user_id in
+            v2.1 (the same value on one server).
+        name: The display name (``username``); ``""`` when the server sent
+            only the identifier (v2 participant lists).
+        avatar_url: The avatar, or ``None`` when unset.
+        extras: Application-defined metadata (v2.1).
+        internal_id: The server's numeric user id, where it sends one (v2).
+        active: Whether the account is active, where the server says (v2.1).
+        token: The user's SDK token, where a call returns it. Never shown in
+            ``repr``.
+    """
+
+    id: str
+    name: str = ""
+    avatar_url: str | None = None
+    extras: Mapping[str, Any] = attrs.field(factory=_empty)
+    internal_id: int | None = None
+    active: bool | None = None
+    token: str | None = attrs.field(default=None, repr=False)
+
+
+@attrs.frozen
+class Room:
+    """A chat room: 1:1, group or channel.
+
+    Attributes:
+        id: The room id, always a string (v2 sends integers).
+        name: The room name (``""`` for unnamed single rooms in v2.1).
+        type: The room type.
+        avatar_url: The avatar, or ``None`` when unset.
+        options: Parsed room options; ``{}`` when unset. Options that are not
+            a JSON object are kept as ``{RAW_OPTIONS_KEY: original}``.
+        channel_id: The client-chosen unique id of the room, if any.
+        participants: The participants, when the response lists them.
+        unread_count: Unread comments for the user asked about, if known.
+        creator: The creator's identifier, where the response names one.
+        last_comment_id: Id of the newest comment, if the response says.
+        last_comment_message: Text of the newest comment, if the response says.
+        last_comment_at: Time of the newest comment (aware UTC), if known.
+    """
+
+    id: str
+    name: str
+    type: RoomType
+    avatar_url: str | None = None
+    options: Mapping[str, Any] = attrs.field(factory=_empty)
+    channel_id: str | None = None
+    participants: tuple[User, ...] = ()
+    unread_count: int | None = None
+    creator: str | None = None
+    last_comment_id: int | None = None
+    last_comment_message: str | None = None
+    last_comment_at: datetime | None = None
+
+
+@attrs.frozen
+class Comment:
+    """A comment (message) in a room.
+
+    Attributes:
+        id: The comment id. v2.1 documents omit it in places; ``None`` then.
+        room_id: The room, filled from the request when the response lacks it.
+        sender: The author, or ``None`` if the response does not say.
+        message: The text.
+        type: The comment type (``text``, ``buttons``, ``card``, ...).
+        payload: The type-specific payload as sent by the server.
+        timestamp: Creation time (aware UTC); ``None`` when missing or zero.
+        unique_temp_id: The client-side unique id, when the server echoes it.
+        extras: Application-defined metadata.
+        comment_before_id: The id of the previous comment, if given.
+        disable_link_preview: Whether link previews are off.
+    """
+
+    id: int | None
+    room_id: str | None
+    sender: User | None
+    message: str
+    type: str = "text"
+    payload: Any = None
+    timestamp: datetime | None = None
+    unique_temp_id: str | None = None
+    extras: Mapping[str, Any] = attrs.field(factory=_empty)
+    comment_before_id: int | None = None
+    disable_link_preview: bool = False

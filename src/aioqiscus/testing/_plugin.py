@@ -1,0 +1,1 @@
+"""pytest plugin for aioqiscus users (fixtures arrive with the fake server)."""

@@ -1,0 +1,21 @@
+"""The README's commands are the ones CI runs, letter for letter."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    return re.findall(r"```sh\n(.+?)\n```", text)
+
+
+def test_ci_runs_the_readme_test_command():
+    """.ci/run runs the README's test command verbatim."""
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    test_command = next(c for c in readme_commands() if "pytest" in c)
+    marker = ci.index("# README-TEST-COMMAND")
+    assert ci[marker + 1] == test_command
