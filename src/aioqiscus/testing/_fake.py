@@ -1,0 +1,909 @@
+"""FakeQiscus: a stateful ASGI app serving both Qiscus REST dialects."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+import anyio
+import attrs
+import httpx
+
+from . import _shapes as shapes
+from ._faults import Fault, FaultRule, pick
+from ._store import RoomRecord, Store, UserRecord
+
+__all__ = ["ConnectionDropped", "FakeQiscus", "JournalEntry"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Reply = tuple[int, dict[str, Any]]
+
+DIALECTS = ("v2", "v2.1")
+_HTML_404 = (
+    b"<html><head><title>404 Not Found</title></head><body>"
+    b"<center><h1>404 Not Found</h1></center><hr><center>nginx</center>"
+    b"</body></html>"
+)
+
+
+class ConnectionDropped(Exception):  # noqa: N818 - it names an event, not a bug
+    """Raised by the app to drop the connection after processing a request."""
+
+
+class _Reject(Exception):  # noqa: N818 - control flow inside the app
+    def __init__(self, status: int, message: str, *details: str) -> None:
+        super().__init__(message)
+        self.reply: Reply = (status, shapes.error(status, message, *details))
+
+
+def _invalid(*details: str) -> _Reject:
+    return _Reject(400, "Validation error", *details)
+
+
+@attrs.frozen
+class JournalEntry:
+    """One request the fake received.
+
+    Attributes:
+        method: HTTP verb.
+        path: The URL path.
+        dialect: ``v2``, ``v2.1`` or ``None`` for other paths.
+        endpoint: The endpoint name (``create_room``), or ``""``.
+        query: Query pairs in order.
+        body: The decoded body (JSON value or form dict), or ``None``.
+        headers: Request headers, with credential values masked.
+        status: The status answered (``0`` if the connection was dropped).
+        fault: The injected fault, if any.
+    """
+
+    method: str
+    path: str
+    dialect: str | None
+    endpoint: str
+    query: tuple[tuple[str, str], ...]
+    body: Any
+    headers: dict[str, str]
+    status: int = 0
+    fault: Fault | None = None
+
+
+class _Params:
+    """Request parameters from the body (JSON or form) and the query string."""
+
+    def __init__(self, query: list[tuple[str, str]], body: Any) -> None:
+        self._query = query
+        self._body: dict[str, Any] = body if isinstance(body, dict) else {}
+
+    def _lookup(self, name: str) -> Any:
+        for key in (name, f"{name}[]"):
+            if key in self._body:
+                return self._body[key]
+        array = [v for k, v in self._query if k == f"{name}[]"]
+        if array:
+            return array
+        plain = [v for k, v in self._query if k == name]
+        if not plain:
+            return None
+        return plain[0] if len(plain) == 1 else plain
+
+    def text(self, name: str, *, required: bool = False) -> str | None:
+        value = self._lookup(name)
+        if isinstance(value, list) and len(value) == 1:
+            value = value[0]
+        if value is None or value == "":
+            if required:
+                raise _invalid(f"{name} is required")
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise _invalid(f"{name} must be a string")
+        return str(value)
+
+    def required(self, name: str) -> str:
+        value = self.text(name, required=True)
+        assert value is not None  # noqa: S101 - text(required=True) ensures it
+        return value
+
+    def strings(self, name: str, *, required: bool = False) -> list[str]:
+        value = self._lookup(name)
+        if value is None:
+            if required:
+                raise _invalid(f"{name} is required")
+            return []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(
+            isinstance(v, str) and v for v in value
+        ):
+            raise _invalid(f"{name} must be an array of strings")
+        return value
+
+    def flag(self, name: str) -> bool:
+        value = self._lookup(name)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if isinstance(value, bool):
+            return value
+        return str(value).lower() in ("true", "1")
+
+    def number(self, name: str, default: int, *, maximum: int | None = None) -> int:
+        value = self._lookup(name)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if value is None or value == "":
+            return default
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise _invalid(f"{name} must be an integer") from None
+        if number < 1:
+            raise _invalid(f"{name} must be >= 1")
+        return min(number, maximum) if maximum else number
+
+    def json_text(self, name: str) -> str | None:
+        """An option-like field: a JSON string, or an object we serialise."""
+        value = self._lookup(name)
+        if value is None:
+            return None
+        if isinstance(value, dict):
+            return json.dumps(value, separators=(",", ":"))
+        if isinstance(value, str):
+            return value
+        raise _invalid(f"{name} must be a JSON string")
+
+
+Handler = Callable[["FakeQiscus", _Params], Reply]
+_ROUTES: dict[tuple[str, str, str], Handler] = {}
+
+
+def _route(dialect: str, methods: str, endpoint: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        for method in methods.split(","):
+            _ROUTES[dialect, method, endpoint] = fn
+        return fn
+
+    return register
+
+
+class FakeQiscus:
+    """A Qiscus server in memory, as an ASGI application.
+
+    It serves ``/api/v2/rest/*`` and ``/api/v2.1/rest/*`` with the documented
+    shapes, validates parameters per dialect, and can inject faults. Use it
+    in-process (:meth:`transport`, :meth:`client`) or on a loopback socket
+    (:func:`aioqiscus.testing.serve`).
+
+    Args:
+        app_id: The app id it accepts.
+        secret_key: The secret it accepts (either header spelling).
+        dialects: The dialects served: ``{"v2"}``, ``{"v2.1"}`` or both. Paths
+            of an unserved dialect answer a plain HTML 404.
+        seed: Seed for probabilistic faults.
+    """
+
+    def __init__(
+        self,
+        *,
+        app_id: str = "fake-app",
+        secret_key: str = "fake-secret",  # noqa: S107 - a fake credential
+        dialects: Iterable[str] = DIALECTS,
+        seed: int = 0,
+    ) -> None:
+        self.app_id = app_id
+        self.secret_key = secret_key
+        self.dialects = _check_dialects(dialects)
+        self.seed = seed
+        self.store = Store()
+        self.journal: list[JournalEntry] = []
+        self.faults: list[FaultRule] = []
+        self._rng = random.Random(seed)  # noqa: S311 - deterministic faults
+
+    def __repr__(self) -> str:
+        return f"FakeQiscus(app_id={self.app_id!r}, dialects={sorted(self.dialects)})"
+
+    # ------------------------------------------------------------ control
+
+    def reset(
+        self, *, dialects: Iterable[str] | None = None, seed: int | None = None
+    ) -> None:
+        """Forget all users, rooms, comments, faults and the journal."""
+        if dialects is not None:
+            self.dialects = _check_dialects(dialects)
+        if seed is not None:
+            self.seed = seed
+        self.store = Store()
+        self.journal.clear()
+        self.faults.clear()
+        self._rng = random.Random(self.seed)  # noqa: S311
+
+    def add_user(
+        self,
+        user_id: str,
+        name: str | None = None,
+        *,
+        avatar_url: str = "",
+        extras: dict[str, Any] | None = None,
+    ) -> UserRecord:
+        """Register a user directly (no request); returns its record."""
+        return self.store.upsert_user(
+            user_id,
+            name or user_id.split("@", maxsplit=1)[0],
+            avatar_url=avatar_url,
+            extras=extras,
+        )
+
+    def add_comment(self, room_id: str | int, sender: str, message: str) -> int:
+        """Post a text comment directly (no request); returns its id."""
+        room = self.store.rooms[int(room_id)]
+        return self.store.add_comment(room, sender, message).id
+
+    def room(self, room_id: str | int) -> RoomRecord:
+        """The record of a room, for assertions."""
+        return self.store.rooms[int(room_id)]
+
+    def inject(
+        self,
+        fault: Fault,
+        *,
+        endpoints: Iterable[str] | str = (),
+        dialects: Iterable[str] | str = (),
+        probability: float = 1.0,
+        times: int | None = None,
+    ) -> FaultRule:
+        """Make matching requests fail; rules are tried in the order added.
+
+        Args:
+            fault: What goes wrong.
+            endpoints: Endpoint names (``"create_room"``); all when empty.
+            dialects: ``"v2"``/``"v2.1"``; both when empty.
+            probability: Chance per matching request (seeded).
+            times: Stop after this many hits; ``None`` for no limit.
+        """
+        if not 0.0 <= probability <= 1.0:
+            msg = "probability must be within [0, 1]"
+            raise ValueError(msg)
+        rule = FaultRule(
+            fault,
+            frozenset([endpoints] if isinstance(endpoints, str) else endpoints),
+            frozenset([dialects] if isinstance(dialects, str) else dialects),
+            probability,
+            times,
+        )
+        self.faults.append(rule)
+        return rule
+
+    def requests(self, endpoint: str | None = None) -> list[JournalEntry]:
+        """Journal entries, optionally only those for *endpoint*."""
+        return [e for e in self.journal if endpoint is None or e.endpoint == endpoint]
+
+    def transport(self) -> httpx.AsyncBaseTransport:
+        """An httpx transport that calls this app in-process."""
+        return _InProcessTransport(self)
+
+    def http_client(self, **kwargs: Any) -> httpx.AsyncClient:
+        """An ``httpx.AsyncClient`` wired to this app in-process."""
+        return httpx.AsyncClient(transport=self.transport(), **kwargs)
+
+    # ------------------------------------------------------------ ASGI
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":  # pragma: no cover - websockets are not served
+            return
+        body = await _read_body(receive)
+        method: str = scope["method"]
+        path: str = scope["path"]
+        query = parse_qsl(
+            scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
+        )
+        headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1")
+            for k, v in scope.get("headers", [])
+        }
+        dialect, endpoint = _split(path)
+        entry = {
+            "method": method,
+            "path": path,
+            "dialect": dialect,
+            "endpoint": endpoint,
+            "query": tuple(query),
+            "body": _decode_for_journal(body, headers),
+            "headers": _mask(headers),
+        }
+        fault = None
+        if dialect is None or dialect not in self.dialects:
+            status, content, ctype = 404, _HTML_404, "text/html"
+        else:
+            fault = pick(self.faults, endpoint, dialect, self._rng)
+            status, content, ctype = await self._answer(
+                dialect, method, endpoint, query, body, headers, fault
+            )
+        self.journal.append(JournalEntry(**entry, status=status, fault=fault))
+        extra: list[tuple[bytes, bytes]] = []
+        if fault is not None and fault.retry_after is not None:
+            extra.append((b"retry-after", fault.retry_after.encode()))
+        start = {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", ctype.encode()),
+                (b"content-length", str(len(content)).encode()),
+                *extra,
+            ],
+        }
+        await send(start)
+        if fault is not None and fault.kind == "drop":
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": content[: len(content) // 2],
+                    "more_body": True,
+                }
+            )
+            raise ConnectionDropped(path)
+        await send({"type": "http.response.body", "body": content})
+
+    async def _answer(
+        self,
+        dialect: str,
+        method: str,
+        endpoint: str,
+        query: list[tuple[str, str]],
+        body: bytes,
+        headers: dict[str, str],
+        fault: Fault | None,
+    ) -> tuple[int, bytes, str]:
+        if fault is not None:
+            if fault.kind == "status":
+                reply = shapes.error(fault.status_code, _reason(fault.status_code))
+                return fault.status_code, _dump(reply), "application/json"
+            if fault.kind == "malformed":
+                return 200, _malformed(fault.body), _malformed_type(fault.body)
+            if fault.kind == "delay":
+                await anyio.sleep(fault.seconds)
+        status, reply = self._dispatch(dialect, method, endpoint, query, body, headers)
+        return status, _dump(reply), "application/json"
+
+    def _dispatch(
+        self,
+        dialect: str,
+        method: str,
+        endpoint: str,
+        query: list[tuple[str, str]],
+        body: bytes,
+        headers: dict[str, str],
+    ) -> Reply:
+        secret = headers.get("qiscus-sdk-secret") or headers.get("qiscus_sdk_secret")
+        if secret != self.secret_key:
+            return 401, shapes.error(401, "Unauthorized", "invalid QISCUS_SDK_SECRET")
+        app = headers.get("qiscus-sdk-app-id") or headers.get("qiscus_sdk_app_id")
+        if app is not None and app != self.app_id:
+            return 400, shapes.error(400, "App not found", f"app {app} not found")
+        handler = _ROUTES.get((dialect, method, endpoint))
+        if handler is None:
+            known = any(d == dialect and e == endpoint for d, _, e in _ROUTES)
+            if known:
+                return 405, shapes.error(405, "Method Not Allowed")
+            return 404, shapes.error(404, "Not Found", f"no endpoint {endpoint}")
+        try:
+            params = _Params(query, _decode_body(body, headers))
+            return handler(self, params)
+        except _Reject as reject:
+            return reject.reply
+
+    # ------------------------------------------------------------ helpers
+
+    def _user(self, identifier: str) -> UserRecord:
+        user = self.store.users.get(identifier)
+        if user is None:
+            raise _Reject(404, "User not found", f"user {identifier} not found")
+        return user
+
+    def _users(self, identifiers: list[str]) -> list[UserRecord]:
+        return [self._user(i) for i in identifiers]
+
+    def _room(self, raw: str | None) -> RoomRecord:
+        if raw is None:
+            raise _invalid("room_id is required")
+        try:
+            room = self.store.rooms.get(int(raw))
+        except ValueError:
+            room = None
+        if room is None:
+            raise _Reject(404, "Room not found", f"room {raw} not found")
+        return room
+
+    def _group(self, raw: str | None) -> RoomRecord:
+        room = self._room(raw)
+        if room.type != "group":
+            raise _invalid("room must be a group room")
+        return room
+
+    def _target(self, identifiers: list[str], options: str | None) -> RoomRecord:
+        if len(set(identifiers)) != 2 or len(identifiers) != 2:  # noqa: PLR2004
+            raise _invalid("exactly 2 distinct users are required")
+        self._users(identifiers)
+        wanted = set(identifiers)
+        for room in self.store.rooms.values():
+            if room.type == "single" and set(room.participants) == wanted:
+                return room
+        return self.store.create_room(
+            "", "single", identifiers[0], identifiers, options=options or ""
+        )
+
+
+# ---------------------------------------------------------------- v2 routes
+
+
+@_route("v2", "GET", "user_profile")
+def _v2_user_profile(fake: FakeQiscus, p: _Params) -> Reply:
+    user = fake._user(p.required("user_email"))  # noqa: SLF001
+    return 200, shapes.envelope({"user": shapes.user_v2(user)})
+
+
+@_route("v2", "POST", "login_or_register")
+def _v2_login(fake: FakeQiscus, p: _Params) -> Reply:
+    user = fake.store.upsert_user(
+        p.required("email"),
+        p.text("username") or "",
+        avatar_url=p.text("avatar_url"),
+        password=p.text("password"),
+    )
+    return 200, shapes.envelope({"user": shapes.user_v2(user, token=True)})
+
+
+@_route("v2", "POST", "create_room")
+def _v2_create_room(fake: FakeQiscus, p: _Params) -> Reply:
+    name = p.required("name")
+    creator = p.required("creator")
+    members = p.strings("participants", required=True)
+    fake._users([creator, *members])  # noqa: SLF001
+    room = fake.store.create_room(
+        name,
+        "group",
+        creator,
+        members,
+        avatar_url=p.text("avatar_url") or "",
+        options=p.json_text("options") or "",
+    )
+    return 200, shapes.envelope(shapes.room_compact_v2(room))
+
+
+@_route("v2", "GET", "get_or_create_room_with_target")
+def _v2_target(fake: FakeQiscus, p: _Params) -> Reply:
+    emails = p.strings("emails", required=True)
+    room = fake._target(emails, None)  # noqa: SLF001
+    if not room.name:
+        room.name = " ".join(emails)
+    comments: list[dict[str, Any]] = []
+    return 200, shapes.envelope(
+        {"comments": comments, "room": shapes.room_full_v2(fake.store, room)}
+    )
+
+
+@_route("v2", "POST", "get_rooms_info")
+def _v2_rooms_info(fake: FakeQiscus, p: _Params) -> Reply:
+    user = fake._user(p.required("user_email")).identifier  # noqa: SLF001
+    ids = p.strings("room_id", required=True)
+    show = p.flag("show_participants")
+    rooms = [fake._room(i) for i in ids]  # noqa: SLF001
+    found = [
+        shapes.room_info_v2(fake.store, r, user, participants=show)
+        for r in rooms
+        if user in r.participants
+    ]
+    return 200, shapes.envelope({"rooms_info": found})
+
+
+@_route("v2", "POST", "update_room")
+def _v2_update_room(fake: FakeQiscus, p: _Params) -> Reply:
+    user = p.required("user_email")
+    room = fake._group(p.text("room_id"))  # noqa: SLF001
+    if user not in room.participants:
+        raise _invalid("user_email must be a participant of the room")
+    changed = _apply_update(
+        room, p.text("room_name"), p.text("room_avatar_url"), p.json_text("options")
+    )
+    return 200, shapes.envelope(
+        {
+            "changed": changed,
+            "room": shapes.room_full_v2(fake.store, room),
+            "comments": [],
+        }
+    )
+
+
+@_route("v2", "POST", "add_room_participants")
+def _v2_add(fake: FakeQiscus, p: _Params) -> Reply:
+    room = fake._group(p.text("room_id"))  # noqa: SLF001
+    emails = p.strings("emails", required=True)
+    _add(fake, room, emails)
+    return 200, shapes.envelope(shapes.room_compact_v2(room))
+
+
+@_route("v2", "POST", "remove_room_participants")
+def _v2_remove(fake: FakeQiscus, p: _Params) -> Reply:
+    room = fake._group(p.text("room_id"))  # noqa: SLF001
+    _remove(room, p.strings("emails", required=True))
+    return 200, shapes.envelope(shapes.room_compact_v2(room))
+
+
+@_route("v2", "GET", "get_user_rooms")
+def _v2_user_rooms(fake: FakeQiscus, p: _Params) -> Reply:
+    user = fake._user(p.required("user_email")).identifier  # noqa: SLF001
+    rooms = _rooms_of(fake, user, p.text("room_type"))
+    # "Will show maximum 20 data per page" (qiscus-rest-v2.md).
+    page = p.number("page", 1)
+    chunk = rooms[(page - 1) * 20 : page * 20]
+    show = p.flag("show_participants")
+    return 200, shapes.envelope(
+        {
+            "meta": {"current_page": page, "total_room": len(rooms)},
+            "rooms_info": [
+                shapes.room_info_v2(fake.store, r, user, participants=show)
+                for r in chunk
+            ],
+        }
+    )
+
+
+# ---------------------------------------------------------------- v2.1 routes
+
+
+@_route("v2.1", "GET", "user_profile")
+def _v21_user_profile(fake: FakeQiscus, p: _Params) -> Reply:
+    user = fake._user(p.required("user_id"))  # noqa: SLF001
+    return 200, shapes.envelope({"user": shapes.user_v21(user)})
+
+
+@_route("v2.1", "POST", "login_or_register")
+def _v21_login(fake: FakeQiscus, p: _Params) -> Reply:
+    extras = p.json_text("extras")
+    user = fake.store.upsert_user(
+        p.required("user_id"),
+        p.text("username") or "",
+        avatar_url=p.text("avatar_url"),
+        password=p.text("password"),
+        extras=json.loads(extras) if extras else None,
+    )
+    return 200, shapes.envelope({"user": shapes.user_v21(user)})
+
+
+@_route("v2.1", "POST", "create_room")
+def _v21_create_room(fake: FakeQiscus, p: _Params) -> Reply:
+    name = p.required("room_name")
+    creator = p.required("creator")
+    members = p.strings("participants", required=True)
+    fake._users([creator, *members])  # noqa: SLF001
+    room = fake.store.create_room(
+        name,
+        "group",
+        creator,
+        members,
+        avatar_url=p.text("room_avatar_url") or "",
+        options=_options(p),
+    )
+    return 200, shapes.envelope({"room": shapes.room_v21(fake.store, room)})
+
+
+@_route("v2.1", "POST", "get_or_create_room_with_target")
+def _v21_target(fake: FakeQiscus, p: _Params) -> Reply:
+    room = fake._target(p.strings("user_ids", required=True), _options(p))  # noqa: SLF001
+    return 200, shapes.envelope({"room": shapes.room_v21(fake.store, room)})
+
+
+# The room document says GET, the Go SDK POST: serve both.
+@_route("v2.1", "GET,POST", "get_or_create_channel")
+def _v21_channel(fake: FakeQiscus, p: _Params) -> Reply:
+    unique_id = p.required("unique_id")
+    members = p.strings("participants", required=True)
+    fake._users(members)  # noqa: SLF001
+    room = next(
+        (r for r in fake.store.rooms.values() if r.channel_id == unique_id), None
+    )
+    changed = room is None
+    if room is None:
+        room = fake.store.create_room(
+            p.text("room_name") or unique_id,
+            "group",
+            members[0],
+            members,
+            avatar_url=p.text("room_avatar_url") or "",
+            options=_options(p),
+            channel_id=unique_id,
+        )
+    else:
+        changed = _add(fake, room, members) or changed
+        changed = (
+            _apply_update(
+                room,
+                p.text("room_name"),
+                p.text("room_avatar_url"),
+                p.json_text("room_options"),
+            )
+            or changed
+        )
+    return 200, shapes.envelope(
+        {"changed": changed, "room": shapes.room_v21(fake.store, room)}
+    )
+
+
+@_route("v2.1", "GET", "get_rooms_info")
+def _v21_rooms_info(fake: FakeQiscus, p: _Params) -> Reply:
+    ids = p.strings("room_ids")
+    channels = set(p.strings("room_channel_ids"))
+    if not ids and not channels:
+        raise _invalid("room_ids or room_channel_ids is required")
+    rooms = [fake._room(i) for i in ids]  # noqa: SLF001
+    rooms += [
+        r
+        for r in fake.store.rooms.values()
+        if r.channel_id and r.channel_id in channels
+    ]
+    show = p.flag("show_participants")
+    return 200, shapes.envelope(
+        {"rooms": [shapes.room_v21(fake.store, r, participants=show) for r in rooms]}
+    )
+
+
+@_route("v2.1", "POST", "update_room")
+def _v21_update_room(fake: FakeQiscus, p: _Params) -> Reply:
+    room = fake._group(p.text("room_id"))  # noqa: SLF001
+    changed = _apply_update(
+        room,
+        p.text("room_name"),
+        p.text("room_avatar_url"),
+        p.json_text("room_options"),
+    )
+    channel = p.text("room_channel_id")
+    if channel is not None and channel != room.channel_id:
+        room.channel_id = channel
+        changed = True
+    return 200, shapes.envelope(
+        {"changed": changed, "room": shapes.room_v21(fake.store, room)}
+    )
+
+
+@_route("v2.1", "POST", "add_room_participants")
+def _v21_add(fake: FakeQiscus, p: _Params) -> Reply:
+    room = fake._group(p.text("room_id"))  # noqa: SLF001
+    ids = p.strings("user_ids", required=True)
+    _add(fake, room, ids)
+    users = [shapes.user_v21(fake.store.users[i]) for i in ids]
+    return 200, shapes.envelope({"participants_added": users})
+
+
+@_route("v2.1", "POST", "remove_room_participants")
+def _v21_remove(fake: FakeQiscus, p: _Params) -> Reply:
+    room = fake._group(p.text("room_id"))  # noqa: SLF001
+    ids = p.strings("user_ids", required=True)
+    removed = [i for i in ids if i in room.participants]
+    _remove(room, ids)
+    users = [shapes.user_v21(fake.store.users[i]) for i in removed]
+    return 200, shapes.envelope({"participants_removed": users})
+
+
+@_route("v2.1", "GET", "get_room_participants")
+def _v21_participants(fake: FakeQiscus, p: _Params) -> Reply:
+    room = fake._room(p.text("room_id"))  # noqa: SLF001
+    page = p.number("page", 1)
+    limit = p.number("limit", 20, maximum=100)
+    chunk = room.participants[(page - 1) * limit : page * limit]
+    return 200, shapes.envelope(
+        {"participants": [shapes.user_v21(fake.store.users[i]) for i in chunk]}
+    )
+
+
+@_route("v2.1", "GET", "get_user_rooms")
+def _v21_user_rooms(fake: FakeQiscus, p: _Params) -> Reply:
+    user = fake._user(p.required("user_id")).identifier  # noqa: SLF001
+    rooms = _rooms_of(fake, user, p.text("room_type"))
+    page = p.number("page", 1)
+    limit = p.number("limit", 100, maximum=100)
+    chunk = rooms[(page - 1) * limit : page * limit]
+    show = p.flag("show_participants")
+    return 200, shapes.envelope(
+        {
+            "meta": {"current_page": page, "total_room": len(rooms)},
+            "rooms": [shapes.room_v21(fake.store, r, participants=show) for r in chunk],
+        }
+    )
+
+
+@_route("v2.1", "GET", "get_unread_count")
+def _v21_unread(fake: FakeQiscus, p: _Params) -> Reply:
+    user = fake._user(p.required("user_id")).identifier  # noqa: SLF001
+    rooms = [fake._room(i) for i in p.strings("room_ids", required=True)]  # noqa: SLF001
+    return 200, shapes.envelope(
+        {
+            "unread_counts": [
+                {"room_id": str(r.id), "unread_count": r.unread(user)} for r in rooms
+            ]
+        }
+    )
+
+
+# ---------------------------------------------------------------- shared logic
+
+
+def _options(p: _Params) -> str:
+    text = p.json_text("room_options") or ""
+    if text:
+        try:
+            json.loads(text)
+        except ValueError:
+            raise _invalid("room_options must be a JSON string") from None
+    return text
+
+
+def _apply_update(
+    room: RoomRecord, name: str | None, avatar: str | None, options: str | None
+) -> bool:
+    changed = False
+    for attr, value in (("name", name), ("avatar_url", avatar), ("options", options)):
+        if value is not None and getattr(room, attr) != value:
+            setattr(room, attr, value)
+            changed = True
+    return changed
+
+
+def _add(fake: FakeQiscus, room: RoomRecord, identifiers: list[str]) -> bool:
+    fake._users(identifiers)  # noqa: SLF001
+    new = [i for i in identifiers if i not in room.participants]
+    room.participants.extend(new)
+    return bool(new)
+
+
+def _remove(room: RoomRecord, identifiers: list[str]) -> None:
+    gone = set(identifiers)
+    room.participants[:] = [u for u in room.participants if u not in gone]
+
+
+def _rooms_of(fake: FakeQiscus, user: str, room_type: str | None) -> list[RoomRecord]:
+    if room_type not in (None, "single", "group"):
+        raise _invalid("room_type must be single or group")
+    return [
+        r
+        for r in fake.store.rooms.values()
+        if user in r.participants and (room_type is None or r.type == room_type)
+    ]
+
+
+# ---------------------------------------------------------------- plumbing
+
+
+def _check_dialects(dialects: Iterable[str]) -> frozenset[str]:
+    found = frozenset([dialects] if isinstance(dialects, str) else dialects)
+    if not found or not found <= set(DIALECTS):
+        msg = f"dialects must be a non-empty subset of {DIALECTS}, got {sorted(found)}"
+        raise ValueError(msg)
+    return found
+
+
+def _split(path: str) -> tuple[str | None, str]:
+    parts = path.strip("/").split("/")
+    if len(parts) >= 4 and parts[0] == "api" and parts[2] == "rest":  # noqa: PLR2004
+        return parts[1], "/".join(parts[3:])
+    return None, ""
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def _decode_body(body: bytes, headers: dict[str, str]) -> Any:
+    if not body.strip():
+        return {}
+    ctype = headers.get("content-type", "")
+    if "application/x-www-form-urlencoded" in ctype:
+        form: dict[str, Any] = {}
+        for key, value in parse_qsl(
+            body.decode("utf-8", "replace"), keep_blank_values=True
+        ):
+            if key.endswith("[]") or key in form:
+                existing = form.get(key)
+                form[key] = (
+                    [*existing, value]
+                    if isinstance(existing, list)
+                    else ([existing, value] if existing is not None else [value])
+                )
+            else:
+                form[key] = value
+        return form
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise _invalid("request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise _invalid("request body must be a JSON object")
+    return data
+
+
+def _decode_for_journal(body: bytes, headers: dict[str, str]) -> Any:
+    try:
+        return _decode_body(body, headers)
+    except _Reject:
+        return body.decode("utf-8", "replace")
+
+
+def _mask(headers: dict[str, str]) -> dict[str, str]:
+    return {k: ("***" if "secret" in k else v) for k, v in headers.items()}
+
+
+def _dump(reply: dict[str, Any]) -> bytes:
+    return json.dumps(reply, ensure_ascii=False).encode()
+
+
+def _reason(status: int) -> str:
+    return {
+        429: "Too Many Requests",
+        500: "Internal Server Error",
+        502: "Bad Gateway",
+        503: "Service Unavailable",
+        504: "Gateway Timeout",
+    }.get(status, "Error")
+
+
+def _malformed(kind: str) -> bytes:
+    if kind == "html":
+        return b"<html><body><h1>It works!</h1></body></html>"
+    if kind == "truncated":
+        return b'{"results": {"room": {"room_id": "1", "room_na'
+    if kind == "wrong_types":
+        # Every results key the client reads, each with the wrong JSON type.
+        wrong = {
+            "room": 5,
+            "rooms": "x",
+            "rooms_info": 1,
+            "participants": {"a": 1},
+            "participants_added": 3,
+            "participants_removed": 3,
+            "unread_counts": 7,
+            "comment": [],
+            "comments": "x",
+            "user": None,
+        }
+        return json.dumps({"results": wrong, "status": 200}).encode()
+    if kind == "not_envelope":
+        return b'{"ok": true}'
+    return b""
+
+
+def _malformed_type(kind: str) -> str:
+    return "text/html" if kind == "html" else "application/json"
+
+
+class _InProcessTransport(httpx.AsyncBaseTransport):
+    """ASGITransport that turns a dropped connection into ``httpx.ReadError``."""
+
+    def __init__(self, app: FakeQiscus) -> None:
+        self._inner = httpx.ASGITransport(app=app)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await self._inner.handle_async_request(request)
+        except ConnectionDropped as exc:
+            msg = "connection dropped by the fake server"
+            raise httpx.ReadError(msg, request=request) from exc

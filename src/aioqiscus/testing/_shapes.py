@@ -1,0 +1,148 @@
+"""The JSON the fake answers, written by hand from the reference documents.
+
+Never built from aioqiscus models or converters: a converter bug must not be
+mirrored on both sides. Each function cites the document it follows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._store import GO_ZERO_TIME, RoomRecord, Store, UserRecord
+
+
+def envelope(results: Any) -> dict[str, Any]:
+    """``{"results": ..., "status": 200}``."""
+    return {"results": results, "status": 200}
+
+
+def error(status: int, message: str, *details: str, **errors: Any) -> dict[str, Any]:
+    """The observed error envelope (shared/reference/README.md)."""
+    return {
+        "status": status,
+        "error": {
+            "message": message,
+            "detailed_messages": list(details) or [message],
+            "errors": errors,
+        },
+    }
+
+
+# ---------------------------------------------------------------- v2
+
+
+def user_v2(user: UserRecord, *, token: bool = False) -> dict[str, Any]:
+    """qiscus-rest-v2.md, Login or Register / Reset User Token."""
+    data: dict[str, Any] = {
+        "avatar": {"url": user.avatar_url},
+        "avatar_url": user.avatar_url,
+        "email": user.identifier,
+        "id": user.internal_id,
+        "username": user.name,
+    }
+    if token:
+        data["token"] = user.token
+    return data
+
+
+def participant_v2(store: Store, room: RoomRecord, identifier: str) -> dict[str, Any]:
+    """qiscus-rest-v2.md, Get User Room List (show_participants true)."""
+    user = store.users[identifier]
+    last = room.last_comment.id if room.last_comment else 0
+    return {
+        "avatar_url": user.avatar_url,
+        "email": user.identifier,
+        "id": user.internal_id,
+        "last_comment_read_id": room.last_read.get(identifier, 0),
+        "last_comment_received_id": last,
+        "username": user.name,
+    }
+
+
+def room_info_v2(
+    store: Store, room: RoomRecord, user: str, *, participants: bool
+) -> dict[str, Any]:
+    """qiscus-rest-v2.md, Get rooms info / Get User Room List."""
+    last = room.last_comment
+    data: dict[str, Any] = {
+        "last_comment_id": last.id if last else 0,
+        "last_comment_message": last.message if last else "",
+        "last_comment_timestamp": last.timestamp if last else GO_ZERO_TIME,
+        "room_avatar_url": room.avatar_url,
+        "room_id": room.id,
+        "room_name": room.name,
+        "room_type": room.type,
+        "unread_count": room.unread(user),
+    }
+    if participants:
+        data["participants"] = [
+            participant_v2(store, room, p) for p in room.participants
+        ]
+    return data
+
+
+def room_compact_v2(room: RoomRecord) -> dict[str, Any]:
+    """qiscus-rest-v2.md, Create room / Add / Remove room participants."""
+    return {
+        "creator": room.creator,
+        "participants": list(room.participants),
+        "room_id": room.id,
+        "room_name": room.name,
+        "room_type": room.type,
+    }
+
+
+def room_full_v2(store: Store, room: RoomRecord) -> dict[str, Any]:
+    """qiscus-rest-v2.md, Update Room / Get or create room with target."""
+    last = room.last_comment
+    return {
+        "avatar_url": room.avatar_url,
+        "chat_type": room.type,
+        "id": room.id,
+        "last_comment_id": last.id if last else 0,
+        "last_comment_message": last.message if last else "",
+        "last_topic_id": room.id,
+        "options": room.options or None,
+        "participants": [
+            {
+                "avatar_url": store.users[p].avatar_url,
+                "email": p,
+                "username": store.users[p].name,
+                "last_comment_read_id": room.last_read.get(p, 0),
+                "last_comment_received_id": last.id if last else 0,
+            }
+            for p in room.participants
+        ],
+        "room_name": room.name,
+    }
+
+
+# ---------------------------------------------------------------- v2.1
+
+
+def user_v21(user: UserRecord) -> dict[str, Any]:
+    """v2.1/users.md and the Go SDK's user object (``active``, ``extras``)."""
+    return {
+        "active": user.active,
+        "avatar_url": user.avatar_url,
+        "extras": user.extras,
+        "user_id": user.identifier,
+        "username": user.name,
+    }
+
+
+def room_v21(
+    store: Store, room: RoomRecord, *, participants: bool = False
+) -> dict[str, Any]:
+    """v2.1/room.md: string ids, room_options as a JSON string."""
+    data: dict[str, Any] = {
+        "room_avatar_url": room.avatar_url,
+        "room_channel_id": room.channel_id,
+        "room_id": str(room.id),
+        "room_name": room.name,
+        "room_options": room.options or "{}",
+        "room_type": room.type,
+    }
+    if participants:
+        data["participants"] = [user_v21(store.users[p]) for p in room.participants]
+    return data

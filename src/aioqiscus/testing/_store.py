@@ -1,0 +1,157 @@
+"""In-memory state of the fake server: users, rooms, comments.
+
+Strictly private. Records hold wire-neutral values; ``_shapes`` renders them
+in each dialect's documented JSON.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+
+GO_ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+def now() -> str:
+    """The current time as the servers format it."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@attrs.define
+class UserRecord:
+    """A user: ``identifier`` is the v2 email and the v2.1 user_id."""
+
+    internal_id: int
+    identifier: str
+    name: str
+    avatar_url: str = ""
+    extras: dict[str, Any] = attrs.Factory(dict)
+    password: str = ""
+    token: str = attrs.Factory(lambda: secrets.token_urlsafe(15))
+    active: bool = True
+    created_at: str = attrs.Factory(now)
+
+
+@attrs.define
+class CommentRecord:
+    """A comment."""
+
+    id: int
+    room_id: int
+    sender: str
+    message: str
+    type: str = "text"
+    payload: Any = None
+    extras: dict[str, Any] = attrs.Factory(dict)
+    unique_temp_id: str = ""
+    timestamp: str = attrs.Factory(now)
+    before_id: int = 0
+    disable_link_preview: bool = False
+
+
+@attrs.define
+class RoomRecord:
+    """A room; ``options`` is kept as the string clients sent."""
+
+    id: int
+    name: str
+    type: str
+    creator: str
+    participants: list[str]
+    avatar_url: str = ""
+    options: str = ""
+    channel_id: str = ""
+    comments: list[CommentRecord] = attrs.Factory(list)
+    last_read: dict[str, int] = attrs.Factory(dict)
+
+    @property
+    def last_comment(self) -> CommentRecord | None:
+        """The newest comment."""
+        return self.comments[-1] if self.comments else None
+
+    def unread(self, user: str) -> int:
+        """Comments by others after *user*'s last read comment."""
+        seen = self.last_read.get(user, 0)
+        return sum(1 for c in self.comments if c.id > seen and c.sender != user)
+
+
+@attrs.define
+class Store:
+    """Everything the fake server knows."""
+
+    users: dict[str, UserRecord] = attrs.Factory(dict)
+    rooms: dict[int, RoomRecord] = attrs.Factory(dict)
+    _user_ids: itertools.count[int] = attrs.Factory(lambda: itertools.count(1))
+    _room_ids: itertools.count[int] = attrs.Factory(lambda: itertools.count(1001))
+    _comment_ids: itertools.count[int] = attrs.Factory(lambda: itertools.count(500001))
+
+    def upsert_user(
+        self,
+        identifier: str,
+        name: str,
+        *,
+        avatar_url: str | None = None,
+        extras: dict[str, Any] | None = None,
+        password: str | None = None,
+    ) -> UserRecord:
+        """Create the user, or update the given fields of an existing one."""
+        user = self.users.get(identifier)
+        if user is None:
+            user = UserRecord(next(self._user_ids), identifier, name)
+            self.users[identifier] = user
+        elif name:
+            user.name = name
+        if avatar_url is not None:
+            user.avatar_url = avatar_url
+        if extras is not None:
+            user.extras = extras
+        if password is not None:
+            user.password = password
+        return user
+
+    def create_room(
+        self,
+        name: str,
+        type: str,
+        creator: str,
+        participants: list[str],
+        *,
+        avatar_url: str = "",
+        options: str = "",
+        channel_id: str = "",
+    ) -> RoomRecord:
+        """Create a room; the creator is always a participant."""
+        members = list(dict.fromkeys([creator, *participants]))
+        room = RoomRecord(
+            next(self._room_ids),
+            name,
+            type,
+            creator,
+            members,
+            avatar_url=avatar_url,
+            options=options,
+            channel_id=channel_id,
+        )
+        self.rooms[room.id] = room
+        return room
+
+    def add_comment(
+        self, room: RoomRecord, sender: str, message: str, **fields: Any
+    ) -> CommentRecord:
+        """Append a comment; the sender has read everything up to it."""
+        before = room.last_comment.id if room.last_comment else 0
+        comment = CommentRecord(
+            next(self._comment_ids),
+            room.id,
+            sender,
+            message,
+            before_id=before,
+            **fields,
+        )
+        room.comments.append(comment)
+        room.last_read[sender] = comment.id
+        return comment
