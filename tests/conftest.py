@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 import aioqiscus
+from aioqiscus import Dialect, QiscusClient
+from aioqiscus.testing import FakeQiscus, serve
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -22,3 +24,50 @@ def _no_backoff():
     aioqiscus.set_testing(True)
     yield
     aioqiscus.set_testing(False)
+
+
+MODES = {"v2": {"v2"}, "v2.1": {"v2.1"}, "both": {"v2", "v2.1"}}
+ALICE, BOB, CAROL, DAVE = (
+    "alice@example.com",
+    "bob@example.com",
+    "carol@example.com",
+    "dave@example.com",
+)
+
+
+@pytest.fixture(scope="session", name="served")
+def _served():
+    """One fake on a loopback socket for the session; tests reset it."""
+    fake = FakeQiscus()
+    with serve(fake) as url:
+        yield fake, url
+
+
+@pytest.fixture(
+    name="env",
+    params=[(m, t) for m in MODES for t in ("in-process", "loopback")],
+    ids=lambda p: f"{p[0]}-{p[1]}",
+)
+async def _env(request, served):
+    """(fake, client, expected dialect) for every dialect mode and transport.
+
+    The client negotiates (``auto``), so each test also proves negotiation.
+    """
+    mode, transport = request.param
+    if transport == "loopback":
+        fake, url = served
+        fake.reset(dialects=MODES[mode])
+        client = QiscusClient(fake.app_id, fake.secret_key, base_url=url)
+    else:
+        fake = FakeQiscus(dialects=MODES[mode])
+        client = QiscusClient(
+            fake.app_id,
+            fake.secret_key,
+            base_url="http://127.0.0.1",
+            http_client=fake.http_client(),
+        )
+    for user in (ALICE, BOB, CAROL, DAVE):
+        fake.add_user(user, user.split("@")[0].title())
+    expected = Dialect.V2 if mode == "v2" else Dialect.V2_1
+    async with client:
+        yield fake, client, expected

@@ -8,52 +8,12 @@ import pytest
 from aioqiscus import (
     Dialect,
     NotFoundError,
-    QiscusClient,
     RoomType,
     UnsupportedOperationError,
 )
-from aioqiscus.testing import FakeQiscus, serve
+from aioqiscus.testing import FakeQiscus
 
-MODES = {"v2": {"v2"}, "v2.1": {"v2.1"}, "both": {"v2", "v2.1"}}
-ALICE, BOB, CAROL, DAVE = (
-    "alice@example.com",
-    "bob@example.com",
-    "carol@example.com",
-    "dave@example.com",
-)
-
-
-@pytest.fixture(scope="module", name="served")
-def _served():
-    fake = FakeQiscus()
-    with serve(fake) as url:
-        yield fake, url
-
-
-@pytest.fixture(
-    name="env",
-    params=[(m, t) for m in MODES for t in ("in-process", "loopback")],
-    ids=lambda p: f"{p[0]}-{p[1]}",
-)
-async def _env(request, served):
-    mode, transport = request.param
-    if transport == "loopback":
-        fake, url = served
-        fake.reset(dialects=MODES[mode])
-        client = QiscusClient(fake.app_id, fake.secret_key, base_url=url)
-    else:
-        fake = FakeQiscus(dialects=MODES[mode])
-        client = QiscusClient(
-            fake.app_id,
-            fake.secret_key,
-            base_url="http://127.0.0.1",
-            http_client=fake.http_client(),
-        )
-    for user in (ALICE, BOB, CAROL, DAVE):
-        fake.add_user(user, user.split("@")[0].title())
-    expected = Dialect.V2 if mode == "v2" else Dialect.V2_1
-    async with client:
-        yield fake, client, expected
+from .conftest import ALICE, BOB, CAROL, DAVE
 
 
 def probes(fake: FakeQiscus) -> int:

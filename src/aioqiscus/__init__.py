@@ -6,7 +6,7 @@ which one the server serves, and returns one normalised model for both.
 
 from __future__ import annotations
 
-from . import errors, models
+from . import errors, models, payloads
 from ._client import QiscusClient
 from ._negotiate import NegotiationReport, OperationRoute
 from ._retry import RetryPolicy, set_testing
@@ -28,17 +28,43 @@ from .errors import (
     UnsupportedOperationError,
 )
 from .models import Comment, Room, RoomType, User
+from .payloads import (
+    AccountLinking,
+    Button,
+    Buttons,
+    Card,
+    Carousel,
+    CarouselCard,
+    ContactPerson,
+    Custom,
+    FileAttachment,
+    Location,
+    RawPayload,
+    Reply,
+    SystemEvent,
+    SystemEventType,
+)
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "APIError",
+    "AccountLinking",
     "AmbiguousSendError",
     "AuthenticationError",
     "BadRequestError",
+    "Button",
+    "Buttons",
+    "Card",
+    "Carousel",
+    "CarouselCard",
     "Comment",
+    "ContactPerson",
+    "Custom",
     "Dialect",
+    "FileAttachment",
     "InvalidArgumentError",
+    "Location",
     "NegotiationError",
     "NegotiationReport",
     "NotFoundError",
@@ -47,17 +73,22 @@ __all__ = [
     "QiscusClient",
     "QiscusError",
     "RateLimitError",
+    "RawPayload",
+    "Reply",
     "RequestTimeoutError",
     "ResponseShapeError",
     "RetryPolicy",
     "Room",
     "RoomType",
     "ServerError",
+    "SystemEvent",
+    "SystemEventType",
     "TransportError",
     "UnsupportedOperationError",
     "User",
     "__version__",
     "errors",
     "models",
+    "payloads",
     "set_testing",
 ]

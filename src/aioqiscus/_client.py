@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import json
+import logging
 import re
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar, cast
 
 import httpx
 
@@ -16,10 +19,20 @@ from ._retry import RetryPolicy
 from ._transport import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Transport
 from ._wire import Call, Dialect, Operation
 from .dialects import Codec, Page
-from .errors import InvalidArgumentError, ResponseShapeError
-from .models import Room, RoomType, User
+from .errors import (
+    AmbiguousSendError,
+    InvalidArgumentError,
+    NotFoundError,
+    QiscusError,
+    ResponseShapeError,
+    UnsupportedOperationError,
+)
+from .models import Comment, Room, RoomType, User
+from .payloads import SENDABLE, Button, Buttons, Card, RawPayload, SystemEventType
 
 __all__ = ["QiscusClient"]
+
+logger = logging.getLogger("aioqiscus")
 
 T = TypeVar("T")
 
@@ -30,6 +43,10 @@ _VERSIONS: Mapping[str, Dialect | None] = {
     "v2.1": Dialect.V2_1,
 }
 _LOOPBACK_NAMES = frozenset({"localhost"})
+_SEND_POLICIES = frozenset({"reconcile", "raise"})
+#: How many recent comments a reconciliation looks through for its marker.
+RECONCILE_WINDOW = 100
+AmbiguousPolicy = Literal["reconcile", "raise"]
 
 
 # ---------------------------------------------------------------- validation
@@ -81,13 +98,73 @@ def _check_name(value: object, name: str) -> str:
     return text
 
 
-def _check_options(value: object) -> Mapping[str, Any] | None:
+def _check_options(value: object, name: str = "options") -> Mapping[str, Any] | None:
     if value is None:
         return None
     if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
-        msg = f"options must be a mapping with str keys, got {type(value).__name__}"
+        msg = f"{name} must be a mapping with str keys, got {type(value).__name__}"
         raise TypeError(msg)
     return value
+
+
+def _comment_type(payload: object, given: str | None) -> str:
+    """The comment type implied by *payload*, checked against *given*."""
+    if payload is None:
+        kind = given or "text"
+        if kind != "text":
+            msg = f"a {kind!r} comment needs a payload"
+            raise InvalidArgumentError(msg)
+        return kind
+    if isinstance(payload, RawPayload):
+        if given not in (None, payload.type):
+            msg = f"type {given!r} does not match the RawPayload type {payload.type!r}"
+            raise InvalidArgumentError(msg)
+        return payload.type
+    if not isinstance(payload, SENDABLE):
+        names = ", ".join(cls.__name__ for cls in SENDABLE)
+        got = type(payload).__name__
+        msg = f"payload must be one of {names} or RawPayload, got {got}"
+        raise TypeError(msg)
+    kind = str(payload.TYPE)
+    if given not in (None, kind):
+        msg = f"type {given!r} does not match a {type(payload).__name__} payload"
+        raise InvalidArgumentError(msg)
+    return kind
+
+
+def _check_event(
+    event: SystemEventType,
+    subject: str | None,
+    objects: list[str],
+    room_name: str | None,
+    payload: Mapping[str, Any] | None,
+) -> None:
+    """The per-subtype requirements of post_system_event_message."""
+    if event is SystemEventType.CUSTOM:
+        if payload is None:
+            msg = "a custom system event needs a payload"
+            raise InvalidArgumentError(msg)
+        return
+    if subject is None:
+        msg = f"a {event.value} system event needs subject="
+        raise InvalidArgumentError(msg)
+    needs_objects = (SystemEventType.ADD_MEMBER, SystemEventType.REMOVE_MEMBER)
+    if event in needs_objects and not objects:
+        msg = f"a {event.value} system event needs objects="
+        raise InvalidArgumentError(msg)
+    needs_name = (SystemEventType.CREATE_ROOM, SystemEventType.CHANGE_ROOM_NAME)
+    if event in needs_name and not room_name:
+        msg = f"a {event.value} system event needs room_name="
+        raise InvalidArgumentError(msg)
+
+
+def _is_envelope(body: str) -> bool:
+    """Whether an error body is a Qiscus JSON envelope (not an HTML page)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and ("error" in data or "results" in data)
 
 
 def _check_page_size(value: object) -> int:
@@ -167,6 +244,9 @@ class QiscusClient:
             you pass in.
         timeout: Timeout for our own httpx client (ignored with *http_client*).
         retry: The retry policy; ``None`` disables retries.
+        ambiguous_sends: What ``post_comment`` does when a send may or may
+            not have landed: ``"reconcile"`` (look for it, resend once if
+            absent) or ``"raise"`` (:class:`AmbiguousSendError` at once).
 
     Use it as an async context manager, or call :meth:`aclose`.
     """
@@ -181,6 +261,7 @@ class QiscusClient:
         http_client: httpx.AsyncClient | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = RetryPolicy(),  # noqa: B008 - frozen value
+        ambiguous_sends: AmbiguousPolicy = "reconcile",
     ) -> None:
         if not _is_str(app_id) or not _APP_ID.match(app_id):
             msg = "app_id must be a DNS label: letters, digits and inner hyphens"
@@ -191,7 +272,11 @@ class QiscusClient:
         if api_version not in _VERSIONS:
             msg = f"api_version must be 'auto', 'v2' or 'v2.1', got {api_version!r}"
             raise InvalidArgumentError(msg)
+        if ambiguous_sends not in _SEND_POLICIES:
+            msg = "ambiguous_sends must be 'reconcile' or 'raise'"
+            raise InvalidArgumentError(msg)
         self.app_id = app_id
+        self.ambiguous_sends: AmbiguousPolicy = ambiguous_sends
         self._transport = Transport(
             app_id=app_id,
             secret_key=secret_key,
@@ -251,7 +336,16 @@ class QiscusClient:
     async def _call(self, operation: Operation, build: Callable[[Codec], Call[T]]) -> T:
         dialect = await self._negotiator.resolve()
         codec = self._negotiator.codec_for(operation, dialect)
-        return await self._transport.call(build(codec))
+        try:
+            return await self._transport.call(build(codec))
+        except NotFoundError as exc:
+            if codec.DIALECT is dialect or _is_envelope(exc.body):
+                raise
+            # A route borrowed from the other dialect answered a bare 404:
+            # this server does not serve that dialect after all.
+            self._negotiator.mark_unserved(codec.DIALECT)
+            hint = f"this server does not serve {codec.DIALECT}"
+            raise UnsupportedOperationError(operation, dialect, hint) from exc
 
     # ------------------------------------------------------------ rooms
 
@@ -469,6 +563,245 @@ class QiscusClient:
         rooms = _check_ids(room_ids, "room_ids")
         return await self._call(
             Operation.GET_UNREAD_COUNTS, lambda c: c.get_unread_counts(user, rooms)
+        )
+
+    # ------------------------------------------------------------ messages
+
+    async def post_comment(
+        self,
+        room_id: str,
+        sender: str,
+        message: str = "",
+        *,
+        payload: object = None,
+        type: str | None = None,
+        extras: Mapping[str, Any] | None = None,
+        unique_temp_id: str | None = None,
+        disable_link_preview: bool = False,
+        on_ambiguous: AmbiguousPolicy | None = None,
+    ) -> Comment:
+        """Post a comment, exactly once.
+
+        Each call mints one ``unique_temp_id`` (or uses yours) and reuses it
+        for any retry; v2.1 also carries it in ``extras``. Sends are retried
+        only when the request provably never reached the server or the
+        server refused it unprocessed (408, 429, 503). When the outcome is
+        unknown (timeout, dropped connection, 500/502/504), the client looks
+        for its marker among the room's recent comments and returns the
+        comment it finds; if absent, it resends once with the same marker.
+
+        Args:
+            room_id: The room (or, where the server allows, channel id).
+            sender: The identifier of the posting user.
+            message: The text; defaults to the payload's own text.
+            payload: A payload from :mod:`aioqiscus.payloads`; its class
+                sets the comment type.
+            type: The comment type; inferred from *payload* (``text`` if
+                none). Needed only with a :class:`~aioqiscus.payloads.RawPayload`.
+            extras: Application metadata, kept as given.
+            unique_temp_id: Your own idempotency marker.
+            disable_link_preview: Turn link previews off.
+            on_ambiguous: Override the client's ``ambiguous_sends`` policy.
+
+        Raises:
+            AmbiguousSendError: The send could not be confirmed or denied;
+                ``marker`` holds the ``unique_temp_id`` to look for later.
+        """
+        room = _check_id(room_id, "room_id")
+        author = _check_id(sender, "sender")
+        text = _check_optional_text(message, "message") or ""
+        kind = _comment_type(payload, type)
+        if kind == "text" and not text.strip():
+            msg = "message must be non-empty for a text comment"
+            raise InvalidArgumentError(msg)
+        extra = _check_options(extras, "extras")
+        marker = (
+            _check_id(unique_temp_id, "unique_temp_id")
+            if unique_temp_id is not None
+            else f"aioqiscus-{uuid.uuid4().hex}"
+        )
+        policy = on_ambiguous or self.ambiguous_sends
+        if policy not in _SEND_POLICIES:
+            msg = "on_ambiguous must be 'reconcile' or 'raise'"
+            raise InvalidArgumentError(msg)
+
+        def build(c: Codec) -> Call[Comment]:
+            return c.post_comment(
+                room, author, text, kind, payload, extra, marker, disable_link_preview
+            )
+
+        try:
+            return await self._call(Operation.POST_COMMENT, build)
+        except AmbiguousSendError as first:
+            if policy == "raise":
+                raise AmbiguousSendError(str(first), marker=marker) from first
+            failure: QiscusError = first
+        found = await self._find_sent(room, marker, failure)
+        if found is not None:
+            return found
+        logger.info("send %s not found after an ambiguous failure; resending", marker)
+        try:
+            return await self._call(Operation.POST_COMMENT, build)
+        except AmbiguousSendError as second:
+            failure = second
+        found = await self._find_sent(room, marker, failure)
+        if found is not None:
+            return found
+        msg = (
+            f"post_comment to room {room} could not be confirmed after a resend; "
+            f"look for unique_temp_id {marker!r} before sending again"
+        )
+        raise AmbiguousSendError(msg, marker=marker) from failure
+
+    async def _find_sent(
+        self, room_id: str, marker: str, failure: QiscusError
+    ) -> Comment | None:
+        """Reconciliation: the comment carrying *marker*, or None if absent."""
+        try:
+            return await self.find_comment(room_id, marker)
+        except QiscusError as exc:
+            msg = (
+                f"post_comment to room {room_id} may or may not have landed, and "
+                f"looking for it failed ({exc}); look for unique_temp_id {marker!r}"
+            )
+            raise AmbiguousSendError(msg, marker=marker) from failure
+
+    async def find_comment(
+        self, room_id: str, unique_temp_id: str, *, window: int = RECONCILE_WINDOW
+    ) -> Comment | None:
+        """Find a comment by its ``unique_temp_id`` among the newest *window*.
+
+        This is how a send whose fate is unknown is settled: after an
+        :class:`AmbiguousSendError`, look for its ``marker``; if it is
+        absent, sending again with ``unique_temp_id=marker`` is safe.
+        """
+        room = _check_id(room_id, "room_id")
+        marker = _check_id(unique_temp_id, "unique_temp_id")
+        size = _check_page_size(window)
+        page = await self._call(
+            Operation.LIST_COMMENTS, lambda c: c.list_comments(room, 1, size)
+        )
+        for comment in page.items:
+            if comment.unique_temp_id == marker:
+                return comment
+        return None
+
+    async def post_text(
+        self, room_id: str, sender: str, message: str, **kwargs: Any
+    ) -> Comment:
+        """Post a plain text comment (see :meth:`post_comment`)."""
+        return await self.post_comment(room_id, sender, message, **kwargs)
+
+    async def post_buttons(
+        self,
+        room_id: str,
+        sender: str,
+        text: str,
+        buttons: Sequence[Button],
+        **kwargs: Any,
+    ) -> Comment:
+        """Post a text with buttons (see :class:`~aioqiscus.payloads.Buttons`)."""
+        return await self.post_comment(
+            room_id, sender, payload=Buttons(text, tuple(buttons)), **kwargs
+        )
+
+    async def post_card(
+        self, room_id: str, sender: str, card: Card, **kwargs: Any
+    ) -> Comment:
+        """Post a card (see :class:`~aioqiscus.payloads.Card`)."""
+        if not isinstance(cast("object", card), Card):
+            msg = f"card must be a Card, got {type(card).__name__}"
+            raise TypeError(msg)
+        return await self.post_comment(room_id, sender, payload=card, **kwargs)
+
+    def iter_comments(
+        self, room_id: str, *, page_size: int = 20
+    ) -> AsyncIterator[Comment]:
+        """Iterate over a room's history, newest first, fetching pages lazily.
+
+        Servers answer ``load_comments`` newest first; pages go back in time.
+        Comments that shift onto a later page because new ones arrived while
+        iterating are skipped, so each comment is yielded once.
+        """
+        room = _check_id(room_id, "room_id")
+        size = _check_page_size(page_size)
+        return self._history(room, size)
+
+    async def _history(self, room_id: str, page_size: int) -> AsyncIterator[Comment]:
+        oldest: int | None = None
+        async for comment in self._paginate(
+            Operation.LIST_COMMENTS,
+            lambda c, page: c.list_comments(room_id, page, page_size),
+            key=lambda c: str(c.id),
+        ):
+            if comment.id is not None:
+                if oldest is not None and comment.id >= oldest:
+                    continue
+                oldest = comment.id
+            yield comment
+
+    async def post_system_event(
+        self,
+        room_id: str,
+        event_type: SystemEventType | str,
+        *,
+        subject: str | None = None,
+        objects: Sequence[str] = (),
+        room_name: str | None = None,
+        message: str | None = None,
+        payload: Mapping[str, Any] | None = None,
+        extras: Mapping[str, Any] | None = None,
+    ) -> Comment:
+        """Post a system event comment (created by the System user).
+
+        Args:
+            room_id: The room.
+            event_type: A :class:`~aioqiscus.payloads.SystemEventType`.
+            subject: Who acted; required except for ``custom`` events.
+            objects: Whom it is about; required for add/remove member.
+            room_name: The new name; required for create_room and
+                change_room_name.
+            message: The text of a ``custom`` event.
+            payload: The application payload of a ``custom`` event.
+            extras: Application metadata.
+        """
+        room = _check_id(room_id, "room_id")
+        try:
+            event = SystemEventType(event_type)
+        except ValueError:
+            choices = ", ".join(e.value for e in SystemEventType)
+            msg = f"event_type must be one of {choices}, got {event_type!r}"
+            raise InvalidArgumentError(msg) from None
+        who = None if subject is None else _check_id(subject, "subject")
+        whom = _check_ids(objects, "objects", allow_empty=True)
+        name = _check_optional_text(room_name, "room_name")
+        text = _check_optional_text(message, "message")
+        data = _check_options(payload, "payload")
+        extra = _check_options(extras, "extras")
+        _check_event(event, who, whom, name, data)
+        return await self._call(
+            Operation.POST_SYSTEM_EVENT,
+            lambda c: c.post_system_event(
+                room, event.value, who, whom, name, text, data, extra
+            ),
+        )
+
+    async def search_messages(
+        self, user_id: str, query: str, *, room_id: str | None = None
+    ) -> list[Comment]:
+        """Search the last 100 messages matching *query* visible to *user_id*.
+
+        Served by v2 only; with ``api_version="auto"`` it is routed to v2.
+
+        Raises:
+            UnsupportedOperationError: The server (or pinned dialect) has no
+                v2 search.
+        """
+        user = _check_id(user_id, "user_id")
+        text = _check_name(query, "query")
+        room = None if room_id is None else _check_id(room_id, "room_id")
+        return await self._call(
+            Operation.SEARCH_MESSAGES, lambda c: c.search_messages(user, text, room)
         )
 
     async def _paginate(

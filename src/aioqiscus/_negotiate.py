@@ -124,6 +124,7 @@ class Negotiator:
         self._pinned = pinned
         self._dialect = pinned
         self._inflight: _Attempt | None = None
+        self._unserved: set[Dialect] = set()
         self.probes = 0
 
     @property
@@ -188,19 +189,28 @@ class Negotiator:
         codec = CODECS[dialect]
         if operation in codec.ROUTES:
             return codec
-        if self._pinned is None and dialect is Dialect.V2_1:
+        if (
+            self._pinned is None
+            and dialect is Dialect.V2_1
+            and Dialect.V2 not in self._unserved
+        ):
             fallback = CODECS[Dialect.V2]
             if operation in fallback.ROUTES:
                 return fallback
         other = Dialect.V2 if dialect is Dialect.V2_1 else Dialect.V2_1
         if operation in CODECS[other].ROUTES:
-            if self._pinned is not None:
+            if self._pinned is not None and other not in self._unserved:
                 hint = f"it needs {other}: use api_version='{other}' or 'auto'"
             else:
                 hint = f"it needs {other}, which this server does not serve"
         else:
             hint = "no dialect serves it"
         raise UnsupportedOperationError(operation, dialect, hint)
+
+    def mark_unserved(self, dialect: Dialect) -> None:
+        """Remember that a borrowed *dialect* turned out not to be served."""
+        self._unserved.add(dialect)
+        logger.info("this server does not serve the %s dialect", dialect)
 
     def report(self) -> NegotiationReport:
         """Per operation, the dialect, verb and path that will be used."""

@@ -46,6 +46,10 @@ class Operation(enum.Enum):
     LIST_PARTICIPANTS = "list_participants"
     LIST_USER_ROOMS = "list_user_rooms"
     GET_UNREAD_COUNTS = "get_unread_counts"
+    POST_COMMENT = "post_comment"
+    LIST_COMMENTS = "list_comments"
+    POST_SYSTEM_EVENT = "post_system_event"
+    SEARCH_MESSAGES = "search_messages"
 
     def __str__(self) -> str:
         return self.value

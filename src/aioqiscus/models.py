@@ -13,6 +13,8 @@ from typing import Any
 
 import attrs
 
+from .payloads import Payload
+
 __all__ = ["RAW_OPTIONS_KEY", "Comment", "Room", "RoomType", "User"]
 
 #: Room options that are not a JSON object are kept, unparsed, under this key
@@ -102,9 +104,13 @@ class Comment:
         sender: The author, or ``None`` if the response does not say.
         message: The text.
         type: The comment type (``text``, ``buttons``, ``card``, ...).
-        payload: The type-specific payload as sent by the server.
+        payload: The typed payload (:mod:`aioqiscus.payloads`); ``None`` for
+            text; a :class:`~aioqiscus.payloads.RawPayload` for types we do
+            not model.
         timestamp: Creation time (aware UTC); ``None`` when missing or zero.
-        unique_temp_id: The client-side unique id, when the server echoes it.
+        unique_temp_id: The client-side unique id: v2's ``unique_temp_id``,
+            v2.1's ``unique_id``, or the marker aioqiscus stores in v2.1
+            ``extras`` when it sends (removed from :attr:`extras`).
         extras: Application-defined metadata.
         comment_before_id: The id of the previous comment, if given.
         disable_link_preview: Whether link previews are off.
@@ -115,7 +121,7 @@ class Comment:
     sender: User | None
     message: str
     type: str = "text"
-    payload: Any = None
+    payload: Payload | None = None
     timestamp: datetime | None = None
     unique_temp_id: str | None = None
     extras: Mapping[str, Any] = attrs.field(factory=_empty)

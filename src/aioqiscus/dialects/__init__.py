@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from .._wire import Call, Dialect, Operation, Route
-from ..models import Room, RoomType, User
+from ..models import Comment, Room, RoomType, User
 from . import v2, v21
 from ._common import Page
 
@@ -88,6 +88,38 @@ class Codec(Protocol):
     def get_unread_counts(
         self, user_id: str, room_ids: Sequence[str]
     ) -> Call[dict[str, int]]: ...
+
+    def post_comment(
+        self,
+        room_id: str,
+        sender: str,
+        message: str,
+        comment_type: str,
+        payload: Any,
+        extras: Mapping[str, Any] | None,
+        marker: str,
+        disable_link_preview: bool,
+    ) -> Call[Comment]: ...
+
+    def list_comments(
+        self, room_id: str, page: int, limit: int
+    ) -> Call[Page[Comment]]: ...
+
+    def post_system_event(
+        self,
+        room_id: str,
+        event_type: str,
+        subject: str | None,
+        objects: Sequence[str],
+        room_name: str | None,
+        message: str | None,
+        payload: Mapping[str, Any] | None,
+        extras: Mapping[str, Any] | None,
+    ) -> Call[Comment]: ...
+
+    def search_messages(
+        self, user_id: str, query: str, room_id: str | None
+    ) -> Call[list[Comment]]: ...
 
 
 CODECS: Mapping[Dialect, Codec] = {Dialect.V2: v2, Dialect.V2_1: v21}

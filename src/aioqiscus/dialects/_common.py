@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 import cattrs
+from cattrs.gen import override
 
 from .._wire import Operation, Query, RawResponse, RequestSpec, Route
 from ..errors import (
@@ -25,6 +26,7 @@ from ..errors import (
     scrub_body,
 )
 from ..models import RAW_OPTIONS_KEY, RoomType
+from ._payloads import from_wire, summary, to_wire
 
 T = TypeVar("T")
 
@@ -59,6 +61,18 @@ def identifier(value: Any, _: Any = None) -> str:
         return str(value)
     msg = f"expected a non-empty string or integer id, got {value!r:.40}"
     raise TypeError(msg)
+
+
+def optional_identifier(value: Any, _: Any = None) -> str | None:
+    """An id or ``None`` (``null``, ``""`` or 0 for "no room")."""
+    if value is None or value in ("", 0):
+        return None
+    return identifier(value)
+
+
+def passthrough(value: Any, _: Any = None) -> Any:
+    """For fields a dialect has already built (typed payloads, senders)."""
+    return value
 
 
 def optional_int(value: Any, _: Any = None) -> int | None:
@@ -177,6 +191,57 @@ def base_converter() -> cattrs.Converter:
     conv.register_structure_hook_func(lambda t: t == Mapping[str, Any], json_object)
     conv.register_structure_hook(RoomType, room_type)
     return conv
+
+
+# ---------------------------------------------------------------- comments
+
+#: The ``extras`` key in which aioqiscus stores a v2.1 comment's send marker
+#: (v2.1 documents no ``unique_temp_id``); v2 uses ``unique_temp_id`` itself.
+MARKER_KEY = "aioqiscus_unique_temp_id"
+
+
+def prepare_comment(data: Any, room_id: str | None, sender: Any) -> dict[str, Any]:
+    """Normalise the parts of a comment both dialects share.
+
+    Returns a copy of *data* with the typed payload under ``_payload``, the
+    sender (built by the dialect) under ``_sender``, ``room_id`` filled from
+    the request when the response lacks it, and the send marker moved from
+    ``extras`` to ``unique_temp_id``.
+    """
+    if not isinstance(data, dict):
+        msg = f"expected a comment object, got {_describe(data)}"
+        raise TypeError(msg)
+    prepared = dict(data)
+    kind = data.get("type") or "text"
+    if not isinstance(kind, str):
+        msg = "comment type must be a string"
+        raise TypeError(msg)
+    prepared["type"] = kind
+    prepared["_payload"] = from_wire(kind, data.get("payload"))
+    prepared["_sender"] = sender
+    # The v2.1 documents omit id (and room_id everywhere): both may be absent.
+    prepared.setdefault("id", None)
+    if data.get("room_id") in (None, ""):
+        prepared["room_id"] = room_id
+    extras = json_object(data.get("extras"))
+    marker = extras.get(MARKER_KEY)
+    if marker is not None:
+        extras = {k: v for k, v in extras.items() if k != MARKER_KEY}
+    prepared["extras"] = extras
+    prepared["unique_temp_id"] = (
+        data.get("unique_temp_id") or data.get("unique_id") or marker or None
+    )
+    return prepared
+
+
+def comment_overrides() -> dict[str, Any]:
+    """The cattrs overrides for the Comment fields :func:`prepare_comment` builds."""
+    return {
+        "room_id": override(struct_hook=optional_identifier),
+        "sender": override(rename="_sender", struct_hook=passthrough),
+        "payload": override(rename="_payload", struct_hook=passthrough),
+        "extras": override(struct_hook=passthrough),
+    }
 
 
 # ---------------------------------------------------------------- responses
@@ -372,6 +437,15 @@ def options_string(options: Mapping[str, Any] | None) -> str | None:
     if options is None:
         return None
     return json.dumps(dict(options), separators=(",", ":"), ensure_ascii=False)
+
+
+def comment_body(
+    message: str, payload: Any, dialect: Any
+) -> tuple[str, dict[str, Any] | None]:
+    """The message text and wire payload of a comment to send."""
+    if payload is None:
+        return message, None
+    return message or summary(payload), to_wire(payload, dialect)
 
 
 def drop_none(**fields: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from cattrs.gen import make_dict_structure_fn, override
 
 from .._wire import Call, Dialect, Operation, Query, Route
 from ..errors import InvalidArgumentError, UnsupportedOperationError
-from ..models import Room, RoomType, User
+from ..models import Comment, Room, RoomType, User
 from . import _common as c
 
 DIALECT = Dialect.V2
@@ -38,6 +38,11 @@ ROUTES: Mapping[Operation, Route] = {
     Operation.LIST_USER_ROOMS: Route("GET", f"{_P}/get_user_rooms"),
     # v2 has no unread-count endpoint; rooms info carries ``unread_count``.
     Operation.GET_UNREAD_COUNTS: Route("POST", f"{_P}/get_rooms_info"),
+    Operation.POST_COMMENT: Route("POST", f"{_P}/post_comment"),
+    # GET in qiscus-rest-v2.md, POST in the early revision: servers take GET.
+    Operation.LIST_COMMENTS: Route("GET", f"{_P}/load_comments"),
+    Operation.POST_SYSTEM_EVENT: Route("POST", f"{_P}/post_system_event_message"),
+    Operation.SEARCH_MESSAGES: Route("POST", f"{_P}/search_messages"),
 }
 
 
@@ -96,12 +101,35 @@ def _converter() -> cattrs.Converter:
         return room_fn(data, Room)
 
     conv.register_structure_hook(Room, room)
+    comment_fn = make_dict_structure_fn(
+        Comment, conv, _cattrs_forbid_extra_keys=False, **c.comment_overrides()
+    )
+
+    def comment(data: Any, _: Any) -> Comment:
+        # v2 comments are flat: the sender is email/username/user_avatar_url
+        # (or user_avatar.avatar.url) and the numeric user_id.
+        sender = None
+        if isinstance(data, dict) and data.get("email"):
+            sender = user(
+                {
+                    "email": data["email"],
+                    "username": data.get("username"),
+                    "avatar_url": data.get("user_avatar_url"),
+                    "avatar": (data.get("user_avatar") or {}).get("avatar"),
+                    "id": data.get("user_id"),
+                },
+                User,
+            )
+        return comment_fn(c.prepare_comment(data, None, sender), Comment)
+
+    conv.register_structure_hook(Comment, comment)
     return conv
 
 
 _conv = _converter()
 _user: Callable[[Any, Any], User] = _conv.get_structure_hook(User)
 _room: Callable[[Any, Any], Room] = _conv.get_structure_hook(Room)
+_comment: Callable[[Any, Any], Comment] = _conv.get_structure_hook(Comment)
 
 
 _spec = functools.partial(c.spec, ROUTES)
@@ -340,3 +368,92 @@ def get_unread_counts(user_id: str, room_ids: Sequence[str]) -> Call[dict[str, i
 
     op = Operation.GET_UNREAD_COUNTS
     return Call(op, _spec(op, json=body), parse)
+
+
+def parse_comment(data: Any, room_id: str | None = None) -> Comment:
+    """A v2 comment (flat sender fields, integer room ids)."""
+    if room_id is not None and isinstance(data, dict) and "room_id" not in data:
+        data = {**data, "room_id": room_id}
+    return c.structure(lambda d: _comment(d, Comment), data, "comment")
+
+
+def _comments(results: Any, room_id: str | None) -> list[Comment]:
+    found = c.items(c.field(results, "comments"), "comments")
+    return [parse_comment(d, room_id) for d in found]
+
+
+def post_comment(
+    room_id: str,
+    sender: str,
+    message: str,
+    comment_type: str,
+    payload: Any,
+    extras: Mapping[str, Any] | None,
+    marker: str,
+    disable_link_preview: bool,
+) -> Call[Comment]:
+    """``POST post_comment`` with ``sender_email`` and ``unique_temp_id``."""
+    text, wire_payload = c.comment_body(message, payload, DIALECT)
+    body = c.drop_none(
+        sender_email=sender,
+        room_id=room_id,
+        message=text,
+        type=comment_type,
+        payload=wire_payload,
+        unique_temp_id=marker,
+        disable_link_preview=disable_link_preview,
+        extras=dict(extras) if extras else None,
+    )
+    spec = _spec(Operation.POST_COMMENT, json=body, idempotent=False)
+    return Call(
+        Operation.POST_COMMENT,
+        spec,
+        lambda r: parse_comment(c.field(r, "comment"), room_id),
+    )
+
+
+def list_comments(room_id: str, page: int, limit: int) -> Call[c.Page[Comment]]:
+    """``GET load_comments`` with ``room_id``, ``page`` and ``limit``."""
+    query = (("room_id", room_id), ("page", str(page)), ("limit", str(limit)))
+
+    def parse(results: Any) -> c.Page[Comment]:
+        comments = tuple(_comments(results, room_id))
+        return c.Page(comments, len(comments) >= limit)
+
+    op = Operation.LIST_COMMENTS
+    return Call(op, _spec(op, query=query), parse)
+
+
+def post_system_event(
+    room_id: str,
+    event_type: str,
+    subject: str | None,
+    objects: Sequence[str],
+    room_name: str | None,
+    message: str | None,
+    payload: Mapping[str, Any] | None,
+    extras: Mapping[str, Any] | None,
+) -> Call[Comment]:
+    """``POST post_system_event_message`` with ``subject_email``/``object_email``."""
+    body = c.drop_none(
+        system_event_type=event_type,
+        room_id=room_id,
+        subject_email=subject,
+        object_email=list(objects) or None,
+        updated_room_name=room_name,
+        message=message,
+        payload=dict(payload) if payload is not None else None,
+        extras=dict(extras) if extras is not None else None,
+    )
+    op = Operation.POST_SYSTEM_EVENT
+    spec = _spec(op, json=body, idempotent=False)
+    return Call(op, spec, lambda r: parse_comment(c.field(r, "comment"), room_id))
+
+
+def search_messages(
+    user_id: str, query: str, room_id: str | None
+) -> Call[list[Comment]]:
+    """``POST search_messages`` with ``user_email`` and ``query``."""
+    body = c.drop_none(user_email=user_id, query=query, room_id=room_id)
+    op = Operation.SEARCH_MESSAGES
+    return Call(op, _spec(op, json=body), lambda r: _comments(r, None))

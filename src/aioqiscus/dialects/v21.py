@@ -14,7 +14,8 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from .._wire import Call, Dialect, Operation, Query, Route
-from ..models import Room, RoomType, User
+from ..errors import InvalidArgumentError, UnsupportedOperationError
+from ..models import Comment, Room, RoomType, User
 from . import _common as c
 
 DIALECT = Dialect.V2_1
@@ -35,6 +36,9 @@ ROUTES: Mapping[Operation, Route] = {
     Operation.LIST_PARTICIPANTS: Route("GET", f"{_P}/get_room_participants"),
     Operation.LIST_USER_ROOMS: Route("GET", f"{_P}/get_user_rooms"),
     Operation.GET_UNREAD_COUNTS: Route("GET", f"{_P}/get_unread_count"),
+    Operation.POST_COMMENT: Route("POST", f"{_P}/post_comment"),
+    Operation.LIST_COMMENTS: Route("GET", f"{_P}/load_comments"),
+    Operation.POST_SYSTEM_EVENT: Route("POST", f"{_P}/post_system_event_message"),
 }
 
 
@@ -60,12 +64,23 @@ def _converter() -> cattrs.Converter:
         last_comment_at=override(rename="last_comment_timestamp"),
     )
     conv.register_structure_hook(Room, room_fn)
+    comment_fn = make_dict_structure_fn(
+        Comment, conv, _cattrs_forbid_extra_keys=False, **c.comment_overrides()
+    )
+
+    def comment(data: Any, _: Any) -> Comment:
+        sender = data.get("user") if isinstance(data, dict) else None
+        user = None if sender is None else user_fn(sender, User)
+        return comment_fn(c.prepare_comment(data, None, user), Comment)
+
+    conv.register_structure_hook(Comment, comment)
     return conv
 
 
 _conv = _converter()
 _user: Callable[[Any, Any], User] = _conv.get_structure_hook(User)
 _room: Callable[[Any, Any], Room] = _conv.get_structure_hook(Room)
+_comment: Callable[[Any, Any], Comment] = _conv.get_structure_hook(Comment)
 
 
 _spec = functools.partial(c.spec, ROUTES)
@@ -251,3 +266,99 @@ def get_unread_counts(user_id: str, room_ids: Sequence[str]) -> Call[dict[str, i
 
     op = Operation.GET_UNREAD_COUNTS
     return Call(op, _spec(op, query=query), parse)
+
+
+def parse_comment(data: Any, room_id: str | None = None) -> Comment:
+    """A v2.1 comment; *room_id* fills the ``room_id`` v2.1 leaves out."""
+    if room_id is not None and isinstance(data, dict) and "room_id" not in data:
+        data = {**data, "room_id": room_id}
+    return c.structure(lambda d: _comment(d, Comment), data, "comment")
+
+
+def post_comment(
+    room_id: str,
+    sender: str,
+    message: str,
+    comment_type: str,
+    payload: Any,
+    extras: Mapping[str, Any] | None,
+    marker: str,
+    disable_link_preview: bool,
+) -> Call[Comment]:
+    """``POST post_comment`` with ``user_id``; the marker rides in ``extras``."""
+    text, wire_payload = c.comment_body(message, payload, DIALECT)
+    body = c.drop_none(
+        user_id=sender,
+        room_id=room_id,
+        message=text,
+        type=comment_type,
+        payload=wire_payload,
+        extras={**(extras or {}), c.MARKER_KEY: marker},
+        unique_temp_id=marker,
+        disable_link_preview=disable_link_preview or None,
+    )
+    spec = _spec(Operation.POST_COMMENT, json=body, idempotent=False)
+    return Call(
+        Operation.POST_COMMENT,
+        spec,
+        lambda r: parse_comment(c.field(r, "comment"), room_id),
+    )
+
+
+def list_comments(room_id: str, page: int, limit: int) -> Call[c.Page[Comment]]:
+    """``GET load_comments`` with ``room_id``, ``page`` and ``limit``."""
+    query = (("room_id", room_id), ("page", str(page)), ("limit", str(limit)))
+
+    def parse(results: Any) -> c.Page[Comment]:
+        found = c.items(c.field(results, "comments"), "comments")
+        comments = tuple(parse_comment(d, room_id) for d in found)
+        return c.Page(comments, len(comments) >= limit)
+
+    op = Operation.LIST_COMMENTS
+    return Call(op, _spec(op, query=query), parse)
+
+
+def post_system_event(
+    room_id: str,
+    event_type: str,
+    subject: str | None,
+    objects: Sequence[str],
+    room_name: str | None,
+    message: str | None,
+    payload: Mapping[str, Any] | None,
+    extras: Mapping[str, Any] | None,
+) -> Call[Comment]:
+    """``POST post_system_event_message`` with ``subject_user_id``.
+
+    The v2.1 document shows one ``object_user_id`` string.
+    """
+    if len(objects) > 1:
+        msg = (
+            "post_system_event: v2.1 takes one object user per event; post one "
+            "event per user or use api_version='v2'"
+        )
+        raise InvalidArgumentError(msg)
+    body = c.drop_none(
+        system_event_type=event_type,
+        room_id=room_id,
+        subject_user_id=subject,
+        object_user_id=objects[0] if objects else None,
+        updated_room_name=room_name,
+        message=message,
+        payload=dict(payload) if payload is not None else None,
+        extras=dict(extras) if extras is not None else None,
+    )
+    op = Operation.POST_SYSTEM_EVENT
+    spec = _spec(op, json=body, idempotent=False)
+    return Call(op, spec, lambda r: parse_comment(c.field(r, "comment"), room_id))
+
+
+def search_messages(
+    user_id: str,  # noqa: ARG001 - signature shared with v2
+    query: str,  # noqa: ARG001
+    room_id: str | None,  # noqa: ARG001
+) -> Call[list[Comment]]:
+    """Refuse: v2.1 documents no search; the client routes it to v2."""
+    raise UnsupportedOperationError(
+        Operation.SEARCH_MESSAGES, DIALECT, "use api_version='auto' or 'v2'"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import secrets
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -14,7 +15,7 @@ import httpx
 
 from . import _shapes as shapes
 from ._faults import Fault, FaultRule, pick
-from ._store import RoomRecord, Store, UserRecord
+from ._store import CommentRecord, RoomRecord, Store, UserRecord
 
 __all__ = ["ConnectionDropped", "FakeQiscus", "JournalEntry"]
 
@@ -91,6 +92,10 @@ class _Params:
         if not plain:
             return None
         return plain[0] if len(plain) == 1 else plain
+
+    def raw(self, name: str) -> Any:
+        """The value as sent (JSON value, form string or query value)."""
+        return self._lookup(name)
 
     def text(self, name: str, *, required: bool = False) -> str | None:
         value = self._lookup(name)
@@ -728,6 +733,221 @@ def _v21_unread(fake: FakeQiscus, p: _Params) -> Reply:
             ]
         }
     )
+
+
+# ---------------------------------------------------------------- comments
+
+COMMENT_TYPES = frozenset(
+    {
+        "text",
+        "buttons",
+        "card",
+        "carousel",
+        "account_linking",
+        "custom",
+        "location",
+        "contact_person",
+        "reply",
+        "file_attachment",
+    }
+)
+
+
+def _payload(p: _Params, kind: str) -> Any:
+    """The payload of a comment, checked like the documents describe."""
+    raw = p.raw("payload")
+    if isinstance(raw, str) and raw:
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise _invalid("payload must be a JSON object") from None
+    if kind == "text":
+        return raw or None
+    if not isinstance(raw, dict):
+        raise _invalid(f"payload is required for type {kind}")
+    checks: dict[str, tuple[str, ...]] = {
+        "buttons": ("buttons",),
+        "card": ("title",),
+        "carousel": ("cards",),
+        "account_linking": ("url",),
+        "custom": ("type", "content"),
+        "location": ("name", "address", "latitude", "longitude"),
+        "contact_person": ("name", "value"),
+        "reply": ("text", "replied_comment_id"),
+        "file_attachment": ("url",),
+    }
+    missing = [k for k in checks[kind] if k not in raw]
+    if missing:
+        raise _invalid(*(f"payload.{k} is required for type {kind}" for k in missing))
+    for button in raw.get("buttons") or []:
+        action = button.get("payload") if isinstance(button, dict) else None
+        if not isinstance(action, dict) or not action.get("url"):
+            raise _invalid("every button needs payload.url")
+        if not button.get("label") or button.get("type") not in ("postback", "link"):
+            raise _invalid("every button needs a label and type postback or link")
+    if kind == "card" and "image_url" in raw:
+        # The v2 request says image_url, every response says image.
+        raw = {**raw, "image": raw["image_url"]}
+        del raw["image_url"]
+    return raw
+
+
+def _post_comment(fake: FakeQiscus, p: _Params, sender_key: str) -> CommentRecord:
+    sender = fake._user(p.required(sender_key)).identifier  # noqa: SLF001
+    room = fake._room(p.text("room_id"))  # noqa: SLF001
+    kind = p.text("type") or "text"
+    if kind == "system_event":
+        raise _invalid("use post_system_event_message for system events")
+    if kind not in COMMENT_TYPES:
+        raise _invalid(f"type {kind} is not a valid comment type")
+    payload = _payload(p, kind)
+    message = p.text("message") or ""
+    if kind == "text" and not message:
+        raise _invalid("message is required")
+    extras = p.raw("extras")
+    if isinstance(extras, str) and extras:
+        try:
+            extras = json.loads(extras)
+        except ValueError:
+            raise _invalid("extras must be a JSON object") from None
+    return fake.store.add_comment(
+        room,
+        sender,
+        message,
+        type=kind,
+        payload=payload,
+        extras=extras if isinstance(extras, dict) else {},
+        unique_temp_id=p.text("unique_temp_id") or secrets.token_urlsafe(15),
+        disable_link_preview=p.flag("disable_link_preview"),
+    )
+
+
+def _history(fake: FakeQiscus, p: _Params) -> tuple[RoomRecord, list[CommentRecord]]:
+    room = fake._room(p.text("room_id"))  # noqa: SLF001
+    page = p.number("page", 1)
+    limit = p.number("limit", 20, maximum=100)
+    newest_first = room.comments[::-1]
+    return room, newest_first[(page - 1) * limit : page * limit]
+
+
+_EVENT_TEXT = {
+    "create_room": "{s} created room '{room}'",
+    "add_member": "{s} added {o}",
+    "join_room": "{s} joined room",
+    "remove_member": "{s} removed {o}",
+    "left_room": "{s} left room",
+    "change_room_name": "{s} changed room name to '{room}'",
+    "change_room_avatar": "{s} changed room avatar",
+}
+
+
+def _system_event(
+    fake: FakeQiscus, p: _Params, subject_key: str, object_key: str, dialect: str
+) -> CommentRecord:
+    room = fake._room(p.text("room_id"))  # noqa: SLF001
+    kind = p.required("system_event_type")
+    payload = p.raw("payload")
+    if kind == "custom":
+        if not isinstance(payload, dict):
+            raise _invalid("payload is required for a custom system event")
+        message = p.text("message") or ""
+        # v2 echoes the payload; v2.1 nests it (v2.1/comment.md).
+        data = payload if dialect == "v2" else {"type": "custom", "payload": payload}
+        return fake.store.add_comment(
+            room, shapes.SYSTEM_ID, message, type="system_event", payload=data
+        )
+    if kind not in _EVENT_TEXT:
+        raise _invalid(f"system_event_type {kind} is not valid")
+    subject = fake._user(p.required(subject_key))  # noqa: SLF001
+    objects = fake._users(p.strings(object_key))  # noqa: SLF001
+    if kind in ("add_member", "remove_member") and not objects:
+        raise _invalid(f"{object_key} is required for {kind}")
+    room_name = p.text("updated_room_name")
+    if kind in ("create_room", "change_room_name"):
+        if not room_name:
+            raise _invalid(f"updated_room_name is required for {kind}")
+        room.name = room_name
+    object_names = ", ".join(o.name for o in objects)
+    text = _EVENT_TEXT[kind].format(s=subject.name, o=object_names, room=room.name)
+    data = {
+        "object_email": objects[0].identifier if objects else "",
+        "object_username": objects[0].name if objects else "",
+        "object_email_list": [o.identifier for o in objects],
+        "object_username_list": [o.name for o in objects],
+        "room_name": room.name,
+        "subject_email": subject.identifier,
+        "subject_username": subject.name,
+        "type": kind,
+    }
+    return fake.store.add_comment(
+        room, shapes.SYSTEM_ID, text, type="system_event", payload=data
+    )
+
+
+@_route("v2", "POST", "post_comment")
+def _v2_post_comment(fake: FakeQiscus, p: _Params) -> Reply:
+    comment = _post_comment(fake, p, "sender_email")
+    room = fake.store.rooms[comment.room_id]
+    return 200, shapes.envelope(
+        {"comment": shapes.comment_v2(fake.store, room, comment)}
+    )
+
+
+# GET in qiscus-rest-v2.md, POST in qiscus-rest-v2-early.md: serve both.
+@_route("v2", "GET,POST", "load_comments")
+def _v2_load_comments(fake: FakeQiscus, p: _Params) -> Reply:
+    room, chunk = _history(fake, p)
+    return 200, shapes.envelope(
+        {"comments": [shapes.comment_v2(fake.store, room, c) for c in chunk]}
+    )
+
+
+@_route("v2", "POST", "post_system_event_message")
+def _v2_system_event(fake: FakeQiscus, p: _Params) -> Reply:
+    comment = _system_event(fake, p, "subject_email", "object_email", "v2")
+    room = fake.store.rooms[comment.room_id]
+    return 200, shapes.envelope(
+        {"comment": shapes.comment_v2(fake.store, room, comment)}
+    )
+
+
+@_route("v2", "POST", "search_messages")
+def _v2_search(fake: FakeQiscus, p: _Params) -> Reply:
+    user = fake._user(p.required("user_email")).identifier  # noqa: SLF001
+    query = p.required("query").lower()
+    room_id = p.text("room_id")
+    rooms = [fake._room(room_id)] if room_id else list(fake.store.rooms.values())  # noqa: SLF001
+    found = [
+        (room, c)
+        for room in rooms
+        if user in room.participants
+        for c in room.comments
+        if query in c.message.lower()
+    ]
+    found.sort(key=lambda pair: pair[1].id, reverse=True)
+    return 200, shapes.envelope(
+        {"comments": [shapes.comment_v2(fake.store, r, c) for r, c in found[:100]]}
+    )
+
+
+@_route("v2.1", "POST", "post_comment")
+def _v21_post_comment(fake: FakeQiscus, p: _Params) -> Reply:
+    comment = _post_comment(fake, p, "user_id")
+    return 200, shapes.envelope({"comment": shapes.comment_v21(fake.store, comment)})
+
+
+@_route("v2.1", "GET", "load_comments")
+def _v21_load_comments(fake: FakeQiscus, p: _Params) -> Reply:
+    _, chunk = _history(fake, p)
+    return 200, shapes.envelope(
+        {"comments": [shapes.comment_v21(fake.store, c) for c in chunk]}
+    )
+
+
+@_route("v2.1", "POST", "post_system_event_message")
+def _v21_system_event(fake: FakeQiscus, p: _Params) -> Reply:
+    comment = _system_event(fake, p, "subject_user_id", "object_user_id", "v2.1")
+    return 200, shapes.envelope({"comment": shapes.comment_v21(fake.store, comment)})
 
 
 # ---------------------------------------------------------------- shared logic

@@ -6,9 +6,14 @@ mirrored on both sides. Each function cites the document it follows.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from ._store import GO_ZERO_TIME, RoomRecord, Store, UserRecord
+from ._store import GO_ZERO_TIME, CommentRecord, RoomRecord, Store, UserRecord
+
+#: The author of system events (qiscus-rest-v2.md, Post System Event Message).
+SYSTEM_ID = "system@qiscus.com"
+SYSTEM_NAME = "System"
 
 
 def envelope(results: Any) -> dict[str, Any]:
@@ -146,3 +151,75 @@ def room_v21(
     if participants:
         data["participants"] = [user_v21(store.users[p]) for p in room.participants]
     return data
+
+
+# ---------------------------------------------------------------- comments
+
+
+def _unix(timestamp: str) -> int:
+    return int(datetime.fromisoformat(timestamp).timestamp())
+
+
+def _author(store: Store, identifier: str) -> tuple[str, str, int]:
+    user = store.users.get(identifier)
+    if user is None:
+        return SYSTEM_NAME, "", 0
+    return user.name, user.avatar_url, user.internal_id
+
+
+def comment_v2(
+    store: Store, room: RoomRecord, comment: CommentRecord
+) -> dict[str, Any]:
+    """qiscus-rest-v2.md, Post comment / Load comments / Search Messages."""
+    name, avatar, internal = _author(store, comment.sender)
+    data: dict[str, Any] = {
+        "comment_before_id": comment.before_id,
+        "disable_link_preview": comment.disable_link_preview,
+        "email": comment.sender,
+        "id": comment.id,
+        "message": comment.message,
+        "payload": comment.payload,
+        "room_id": room.id,
+        "room_name": room.name,
+        "chat_type": room.type,
+        "timestamp": comment.timestamp,
+        "topic_id": room.id,
+        "type": comment.type,
+        "unique_temp_id": comment.unique_temp_id,
+        "unix_timestamp": _unix(comment.timestamp),
+        "user_avatar": {"avatar": {"url": avatar}},
+        "user_avatar_url": avatar,
+        "user_id": internal,
+        "username": name,
+    }
+    if comment.extras:
+        data["extras"] = comment.extras
+    return data
+
+
+def comment_v21(store: Store, comment: CommentRecord) -> dict[str, Any]:
+    """v2.1/comment.md plus the ``id`` and ``extras`` real servers add.
+
+    No ``room_id`` and no ``unique_temp_id``, as live v2.1 servers answer.
+    """
+    user = store.users.get(comment.sender)
+    author = (
+        user_v21(user)
+        if user is not None
+        else {
+            "avatar_url": "",
+            "user_id": SYSTEM_ID,
+            "username": SYSTEM_NAME,
+            "active": True,
+            "extras": {},
+        }
+    )
+    return {
+        "extras": comment.extras,
+        "id": comment.id,
+        "message": comment.message,
+        "payload": comment.payload,
+        "timestamp": comment.timestamp,
+        "type": comment.type,
+        "user": author,
+    }

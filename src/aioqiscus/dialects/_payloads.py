@@ -1,0 +1,313 @@
+"""Comment payloads to and from the wire (pure; shared by both dialects).
+
+Payload JSON is the same in both dialects (``qiscus-rest-v2.md``,
+``v2.1/comment.md``) except where noted: a card's image is ``image_url`` in
+v2 requests and ``image`` in v2.1 requests and in every response; system
+events name people by ``*_email`` in v2 and may say ``*_user_id`` in v2.1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .._wire import Dialect
+from ..payloads import (
+    AccountLinking,
+    Button,
+    Buttons,
+    Card,
+    Carousel,
+    CarouselCard,
+    ContactPerson,
+    Custom,
+    FileAttachment,
+    Location,
+    Payload,
+    RawPayload,
+    Reply,
+    SystemEvent,
+    SystemEventType,
+)
+
+# ---------------------------------------------------------------- to the wire
+
+
+def _button(button: Button) -> dict[str, Any]:
+    if button.type == "link":
+        action: dict[str, Any] = {"url": button.url}
+    else:
+        action = {"url": button.url, "method": button.method, "payload": button.payload}
+    data: dict[str, Any] = {
+        "label": button.label,
+        "type": button.type,
+        "payload": action,
+    }
+    if button.postback_text:
+        data["postback_text"] = button.postback_text
+    return data
+
+
+def _action(button: Button) -> dict[str, Any]:
+    data = _button(button)
+    del data["label"]
+    return data
+
+
+def _opt(**fields: Any) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _card(payload: Card, dialect: Dialect) -> dict[str, Any]:
+    image_key = "image_url" if dialect is Dialect.V2 else "image"
+    return _opt(
+        text=payload.text,
+        title=payload.title,
+        description=payload.description,
+        url=payload.url,
+        buttons=[_button(b) for b in payload.buttons],
+        **{image_key: payload.image_url},
+    )
+
+
+def _carousel(payload: Carousel, _: Dialect) -> dict[str, Any]:
+    return {
+        "cards": [
+            _opt(
+                image=card.image_url,
+                title=card.title,
+                description=card.description,
+                default_action=(
+                    _action(card.default_action) if card.default_action else None
+                ),
+                buttons=[_button(b) for b in card.buttons],
+            )
+            for card in payload.cards
+        ]
+    }
+
+
+_WRITERS: dict[type[Any], Callable[[Any, Dialect], dict[str, Any]]] = {
+    Buttons: lambda p, _: {
+        "text": p.text,
+        "buttons": [_button(b) for b in p.buttons],
+    },
+    Card: _card,
+    Carousel: _carousel,
+    AccountLinking: lambda p, _: _opt(
+        text=p.text, url=p.url, redirect_url=p.redirect_url, params=dict(p.params)
+    ),
+    Custom: lambda p, _: {"type": p.subtype, "content": p.content},
+    Location: lambda p, _: _opt(
+        name=p.name,
+        address=p.address,
+        latitude=p.latitude,
+        longitude=p.longitude,
+        map_url=p.map_url,
+    ),
+    ContactPerson: lambda p, _: {"name": p.name, "value": p.value, "type": p.kind},
+    Reply: lambda p, _: _opt(
+        text=p.text,
+        replied_comment_id=p.replied_comment_id,
+        replied_comment_message=p.replied_comment_message,
+        replied_comment_sender_email=p.replied_comment_sender,
+    ),
+    FileAttachment: lambda p, _: {
+        "url": p.url,
+        "caption": p.caption,
+        "file_name": p.file_name,
+        "size": p.size,
+        "pages": p.pages,
+    },
+    RawPayload: lambda p, _: p.data if isinstance(p.data, dict) else {"data": p.data},
+}
+
+
+def to_wire(payload: Any, dialect: Dialect) -> dict[str, Any]:
+    """The JSON payload of *payload* as *dialect* expects it in a request."""
+    writer = _WRITERS.get(type(payload))
+    if writer is None:
+        msg = f"cannot send a {type(payload).__name__} payload"
+        raise TypeError(msg)
+    return writer(payload, dialect)
+
+
+def summary(payload: Any) -> str:
+    """The comment text a payload implies, used when *message* is empty."""
+    if isinstance(payload, Buttons | AccountLinking | Reply):
+        return payload.text
+    if isinstance(payload, Card):
+        return payload.text or payload.title
+    if isinstance(payload, Location):
+        return " ".join(
+            p for p in (payload.name, payload.address, payload.map_url) if p
+        )
+    if isinstance(payload, ContactPerson):
+        return f"{payload.name} - {payload.value}"
+    if isinstance(payload, FileAttachment):
+        return f"[file] {payload.url} [/file]"
+    return ""
+
+
+# ---------------------------------------------------------------- from the wire
+
+
+def _str(data: Mapping[str, Any], key: str, default: str = "") -> str:
+    value = data.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        msg = f"{key} must be a string"
+        raise TypeError(msg)
+    return value
+
+
+def _url(data: Mapping[str, Any], *keys: str) -> str | None:
+    for key in keys:
+        value = data.get(key)
+        if value:
+            return _str(data, key)
+    return None
+
+
+def _parse_button(data: Any) -> Button:
+    action = data.get("payload") or {}
+    kind = data.get("type")
+    if kind == "link":
+        return Button.link(_str(data, "label"), _str(action, "url"))
+    return Button.postback(
+        _str(data, "label"),
+        _str(action, "url"),
+        method=_str(action, "method", "get") or "get",
+        payload=action.get("payload"),
+        postback_text=_str(data, "postback_text"),
+    )
+
+
+def _parse_action(data: Any) -> Button | None:
+    if not data:
+        return None
+    return _parse_button({**data, "label": data.get("postback_text") or "open"})
+
+
+def _buttons(data: Mapping[str, Any]) -> tuple[Button, ...]:
+    raw = data.get("buttons") or []
+    if not isinstance(raw, list):
+        msg = "buttons must be a list"
+        raise TypeError(msg)
+    return tuple(_parse_button(b) for b in raw)
+
+
+def _read_card(data: Mapping[str, Any]) -> Card:
+    return Card(
+        title=_str(data, "title"),
+        text=_str(data, "text"),
+        description=_str(data, "description"),
+        image_url=_url(data, "image", "image_url"),
+        url=_url(data, "url"),
+        buttons=_buttons(data),
+    )
+
+
+def _read_carousel(data: Mapping[str, Any]) -> Carousel:
+    return Carousel(
+        cards=tuple(
+            CarouselCard(
+                title=_str(card, "title"),
+                description=_str(card, "description"),
+                image_url=_url(card, "image", "image_url"),
+                default_action=_parse_action(card.get("default_action")),
+                buttons=_buttons(card),
+            )
+            for card in data["cards"]
+        )
+    )
+
+
+def _names(data: Mapping[str, Any], single: str, many: str) -> tuple[str, ...]:
+    listed = data.get(many)
+    if isinstance(listed, list) and listed:
+        return tuple(str(v) for v in listed if v)
+    value = data.get(single)
+    return (str(value),) if value else ()
+
+
+def _system_event(data: Mapping[str, Any]) -> SystemEvent:
+    kind = data.get("type")
+    known = {e.value for e in SystemEventType} - {"custom"}
+    if kind not in known:
+        # v2 echoes a custom event's own payload; v2.1 nests it under payload.
+        inner = data.get("payload") if kind == "custom" else data
+        return SystemEvent(
+            SystemEventType.CUSTOM,
+            subject_id=data.get("subject_email") or data.get("subject_user_id") or None,
+            payload=inner if isinstance(inner, dict) else {"value": inner},
+        )
+    return SystemEvent(
+        SystemEventType(kind),
+        subject_id=_str(data, "subject_email") or _str(data, "subject_user_id") or None,
+        subject_name=_str(data, "subject_username") or None,
+        object_ids=_names(data, "object_email", "object_email_list")
+        or _names(data, "object_user_id", "object_user_id_list"),
+        object_names=_names(data, "object_username", "object_username_list"),
+        room_name=_str(data, "room_name") or None,
+    )
+
+
+_PARSERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "buttons": lambda d: Buttons(_str(d, "text"), _buttons(d)),
+    "card": _read_card,
+    "carousel": _read_carousel,
+    "account_linking": lambda d: AccountLinking(
+        _str(d, "text"),
+        _str(d, "url"),
+        _url(d, "redirect_url"),
+        dict(d.get("params") or {}),
+    ),
+    "custom": lambda d: Custom(_str(d, "type"), d.get("content")),
+    "location": lambda d: Location(
+        _str(d, "name"),
+        _str(d, "address"),
+        d["latitude"],
+        d["longitude"],
+        _url(d, "map_url"),
+    ),
+    "contact_person": lambda d: ContactPerson(
+        _str(d, "name"),
+        _str(d, "value"),
+        _str(d, "type", "phone") or "phone",  # type: ignore[arg-type]
+    ),
+    "reply": lambda d: Reply(
+        _str(d, "text"),
+        d["replied_comment_id"],
+        d.get("replied_comment_message"),
+        d.get("replied_comment_sender_email"),
+    ),
+    "file_attachment": lambda d: FileAttachment(
+        _str(d, "url"),
+        _str(d, "caption"),
+        _str(d, "file_name"),
+        int(d.get("size") or 0),
+        int(d.get("pages") or 1),
+    ),
+    "system_event": _system_event,
+}
+
+
+def from_wire(comment_type: str, data: Any) -> Payload | None:
+    """The typed payload of a comment of *comment_type*.
+
+    ``text`` comments and empty payloads give ``None``. Unknown types, and
+    payloads that do not pass the payload classes' validation, give a
+    :class:`RawPayload` holding the JSON as sent: never an exception.
+    """
+    if data is None or data == {} or comment_type == "text":
+        return None if not data else RawPayload(comment_type, data)
+    parse = _PARSERS.get(comment_type)
+    if parse is None or not isinstance(data, dict):
+        return RawPayload(comment_type, data)
+    try:
+        result: Payload = parse(data)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return RawPayload(comment_type, data)
+    return result

@@ -1,0 +1,499 @@
+"""Comments: sample-driven parsing in both dialects, and the requests sent."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+import respx
+
+from aioqiscus import (
+    AccountLinking,
+    AmbiguousSendError,
+    Button,
+    Buttons,
+    Card,
+    Carousel,
+    Custom,
+    FileAttachment,
+    InvalidArgumentError,
+    QiscusClient,
+    RawPayload,
+    SystemEvent,
+    SystemEventType,
+    UnsupportedOperationError,
+    User,
+)
+from aioqiscus.dialects import v2, v21
+from aioqiscus.dialects._common import MARKER_KEY
+
+from .conftest import sample
+
+BASE = "https://api.qiscus.com"
+
+
+def results(name):
+    return sample(name)["results"]
+
+
+class TestV2Parsing:
+    def test_post_comment_account_linking(self):
+        """The flat v2 comment: sender from email/username/avatar, typed payload."""
+        comment = v2.parse_comment(results("v2/post_comment")["comment"])
+        assert comment.id == 3
+        assert comment.room_id == "1"
+        assert comment.sender == User(
+            id="asasmoyo@outlook.com",
+            name="asasmoyo",
+            avatar_url="https://qiscuss3.s3.amazonaws.com/uploads/55c0c6ee486be6b686d52e5b9bbedbbf/2.png",
+        )
+        assert comment.type == "account_linking"
+        assert isinstance(comment.payload, AccountLinking)
+        assert comment.timestamp == datetime(2017, 2, 27, 10, 30, 9, tzinfo=UTC)
+        assert comment.unique_temp_id == "8I4NUxHkMCut7c1ijJLt"
+        assert comment.comment_before_id == 2
+
+    def test_early_post_comment(self):
+        """The early revision's comment has no type: it is text."""
+        comment = v2.parse_comment(results("v2/post_comment_early")["comment"], "7")
+        assert comment.type == "text"
+        assert comment.payload is None
+        assert comment.room_id == "7"
+        assert comment.sender.id == "f1@gmail.com"
+        assert comment.timestamp == datetime(2016, 9, 6, 16, 18, 50, tzinfo=UTC)
+
+    @pytest.mark.parametrize("name", ["v2/load_comments", "v2/load_comments_early"])
+    def test_load_comments(self, name):
+        """Both revisions' history parse, newest first, with string room ids."""
+        page = v2.list_comments("234", 1, 20).parse(results(name))
+        assert [c.id for c in page.items] == [124974, 124973]
+        assert {c.room_id for c in page.items} == {"234"}
+        assert page.has_more is False
+
+    def test_system_event(self):
+        """A join_room system event is typed."""
+        comment = v2.parse_comment(results("v2/post_system_event_message")["comment"])
+        assert comment.type == "system_event"
+        assert comment.payload == SystemEvent(
+            SystemEventType.JOIN_ROOM,
+            subject_id="yusuf@kiwari.id",
+            subject_name="Yusuf",
+            room_name="Test Group",
+        )
+        assert comment.sender.name == "System"
+        assert comment.sender.internal_id == 2905
+
+    def test_search(self):
+        """search_messages answers v2 comments with a null payload."""
+        [comment] = v2.search_messages("u", "support", None).parse(
+            results("v2/search_messages")
+        )
+        assert comment.message == "Support integration"
+        assert comment.room_id == "1275"
+        assert comment.payload is None
+        assert comment.sender.avatar_url.endswith("fsx7ueheeavclilc5djl.jpg")
+
+    def test_target_room_comments_parse(self):
+        """Comments embedded in room answers parse too."""
+        data = results("v2/update_room")["comments"][0]
+        comment = v2.parse_comment(data, "18")
+        assert comment.sender.avatar_url == "http://imagebucket.com/image.jpg"
+
+
+class TestV21Parsing:
+    def test_text(self):
+        """v2.1 comments nest the sender; room_id comes from the request."""
+        comment = v21.parse_comment(results("v21/post_comment_text")["comment"], "457")
+        assert comment.id is None
+        assert comment.room_id == "457"
+        assert comment.sender == User(
+            id="guest@qiscus.com",
+            name="Qiscus Demo",
+            avatar_url="http://myimage.com/image.jpg",
+        )
+        assert comment.message == "this is new message"
+        assert comment.payload is None
+
+    @pytest.mark.parametrize(
+        ("name", "cls"),
+        [
+            ("v21/post_comment_buttons", Buttons),
+            ("v21/post_comment_card", Card),
+            ("v21/post_comment_carousel", Carousel),
+            ("v21/post_comment_custom", Custom),
+            ("v21/post_comment_file_attachment", FileAttachment),
+        ],
+    )
+    def test_typed_payloads(self, name, cls):
+        """Every documented v2.1 comment type parses into its payload class."""
+        comment = v21.parse_comment(results(name)["comment"], "457")
+        assert isinstance(comment.payload, cls)
+
+    def test_card_buttons_with_postback_text(self):
+        """A v2.1 card's buttons keep their postback_text."""
+        comment = v21.parse_comment(results("v21/post_comment_card")["comment"])
+        assert comment.payload.buttons[0] == Button.postback(
+            "button1", "http://somewhere.com/button1"
+        )
+        assert comment.payload.image_url == "http://url.com/gambar.jpg"
+
+    def test_load_comments(self):
+        """History parses with senders."""
+        page = v21.list_comments("457", 1, 20).parse(results("v21/load_comments"))
+        assert [c.sender.name for c in page.items] == ["Liu Kang", "Sonya"]
+        assert [c.room_id for c in page.items] == ["457", "457"]
+
+    def test_system_event_custom(self):
+        """v2.1 nests a custom system event's payload."""
+        comment = v21.parse_comment(results("v21/post_system_event_message")["comment"])
+        assert comment.payload == SystemEvent(
+            SystemEventType.CUSTOM,
+            payload={"admin_user_id": "admin@email.com", "type": "add_admin"},
+        )
+
+    def test_marker_moves_from_extras(self):
+        """Our send marker is read from extras and removed from them."""
+        data = {
+            "id": 9,
+            "message": "hi",
+            "type": "text",
+            "extras": json.dumps({MARKER_KEY: "m-1", "mine": True}),
+            "user": {"user_id": "a", "username": "A"},
+        }
+        comment = v21.parse_comment(data, "1")
+        assert comment.unique_temp_id == "m-1"
+        assert comment.extras == {"mine": True}
+
+    def test_unknown_type_degrades(self):
+        """An unknown comment type keeps its payload raw."""
+        data = {
+            "message": "",
+            "type": "poll",
+            "payload": {"q": 1},
+            "user": {"user_id": "a"},
+        }
+        assert v21.parse_comment(data).payload == RawPayload("poll", {"q": 1})
+
+    @pytest.mark.parametrize(
+        "data",
+        [
+            None,
+            [],
+            {"type": "text"},
+            {"message": 5},
+            {"message": "x", "type": 3},
+            {"message": "x", "user": {"username": "no id"}},
+            {"message": "x", "timestamp": "yesterday"},
+            {"message": "x", "extras": "not json"},
+            {"message": "x", "id": "abc"},
+        ],
+    )
+    def test_malformed(self, data):
+        """Malformed comments raise ResponseShapeError."""
+        from aioqiscus import ResponseShapeError
+
+        with pytest.raises(ResponseShapeError):
+            v21.parse_comment(data)
+
+
+@pytest.fixture(name="mock")
+def _mock():
+    with respx.mock(base_url=BASE, assert_all_called=False) as router:
+        yield router
+
+
+def body(route):
+    return json.loads(route.calls.last.request.content)
+
+
+class TestRequests:
+    async def test_v21_post_buttons(self, mock):
+        """v2.1 sends user_id, the payload and the marker in extras."""
+        route = mock.post("/api/v2.1/rest/post_comment").respond(
+            json=sample("v21/post_comment_buttons")
+        )
+        async with QiscusClient("a", "s", api_version="v2.1") as client:
+            comment = await client.post_buttons(
+                "457",
+                "guest@qiscus.com",
+                "silahkan pencet",
+                [Button.postback("button1", "http://somewhere.com/button1")],
+                extras={"mine": 1},
+            )
+        sent = body(route)
+        marker = sent["extras"][MARKER_KEY]
+        assert sent == {
+            "user_id": "guest@qiscus.com",
+            "room_id": "457",
+            "message": "silahkan pencet",
+            "type": "buttons",
+            "payload": {
+                "text": "silahkan pencet",
+                "buttons": [
+                    {
+                        "label": "button1",
+                        "type": "postback",
+                        "payload": {
+                            "url": "http://somewhere.com/button1",
+                            "method": "get",
+                            "payload": None,
+                        },
+                    }
+                ],
+            },
+            "extras": {"mine": 1, MARKER_KEY: marker},
+            "unique_temp_id": marker,
+        }
+        assert comment.room_id == "457"
+        assert isinstance(comment.payload, Buttons)
+
+    async def test_v2_post_card(self, mock):
+        """v2 sends sender_email, unique_temp_id and the card's image_url."""
+        route = mock.post("/api/v2/rest/post_comment").respond(
+            json=sample("v2/post_comment")
+        )
+        async with QiscusClient("a", "s", api_version="v2") as client:
+            await client.post_card(
+                "1",
+                "a@x.io",
+                Card(title="T", image_url="https://i.io/a.png"),
+                unique_temp_id="my-id",
+            )
+        assert body(route) == {
+            "sender_email": "a@x.io",
+            "room_id": "1",
+            "message": "T",
+            "type": "card",
+            "payload": {
+                "text": "",
+                "title": "T",
+                "description": "",
+                "buttons": [],
+                "image_url": "https://i.io/a.png",
+            },
+            "unique_temp_id": "my-id",
+            "disable_link_preview": False,
+        }
+
+    async def test_load_comments_query(self, mock):
+        """load_comments is GET with room_id, page and limit."""
+        route = mock.get("/api/v2.1/rest/load_comments").respond(
+            json=sample("v21/load_comments")
+        )
+        async with QiscusClient("a", "s", api_version="v2.1") as client:
+            comments = [c async for c in client.iter_comments("457", page_size=5)]
+        assert len(comments) == 2
+        assert list(route.calls.last.request.url.params.multi_items()) == [
+            ("room_id", "457"),
+            ("page", "1"),
+            ("limit", "5"),
+        ]
+
+    @pytest.mark.parametrize(
+        ("version", "expected"),
+        [
+            (
+                "v2",
+                {
+                    "system_event_type": "add_member",
+                    "room_id": "1",
+                    "subject_email": "a@x.io",
+                    "object_email": ["b@x.io"],
+                },
+            ),
+            (
+                "v2.1",
+                {
+                    "system_event_type": "add_member",
+                    "room_id": "1",
+                    "subject_user_id": "a@x.io",
+                    "object_user_id": "b@x.io",
+                },
+            ),
+        ],
+    )
+    async def test_system_event_bodies(self, mock, version, expected):
+        """System events name people by email (v2) or user_id (v2.1)."""
+        path = "v2" if version == "v2" else "v2.1"
+        route = mock.post(f"/api/{path}/rest/post_system_event_message").respond(
+            json=sample("v2/post_system_event_message")
+            if version == "v2"
+            else sample("v21/post_system_event_message")
+        )
+        async with QiscusClient("a", "s", api_version=version) as client:
+            await client.post_system_event(
+                "1", SystemEventType.ADD_MEMBER, subject="a@x.io", objects=["b@x.io"]
+            )
+        assert body(route) == expected
+
+    async def test_search_v2(self, mock):
+        """search_messages is POST with user_email and query."""
+        route = mock.post("/api/v2/rest/search_messages").respond(
+            json=sample("v2/search_messages")
+        )
+        async with QiscusClient("a", "s", api_version="v2") as client:
+            found = await client.search_messages(
+                "evan@qiscus.com", "support", room_id="1275"
+            )
+        assert body(route) == {
+            "user_email": "evan@qiscus.com",
+            "query": "support",
+            "room_id": "1275",
+        }
+        assert len(found) == 1
+
+    async def test_search_pinned_v21_unsupported(self, mock):
+        """Pinned to v2.1, search is refused before any request."""
+        async with QiscusClient("a", "s", api_version="v2.1") as client:
+            with pytest.raises(UnsupportedOperationError, match="auto"):
+                await client.search_messages("u", "q")
+        assert len(mock.calls) == 0
+
+    async def test_reconcile_finds_landed_send(self, mock):
+        """After a dropped answer, the comment found by marker is returned."""
+        post = mock.post("/api/v2.1/rest/post_comment").mock(
+            side_effect=httpx.ReadError("dropped")
+        )
+
+        def history(request):
+            marker = json.loads(post.calls.last.request.content)["unique_temp_id"]
+            found = {
+                "id": 77,
+                "message": "hi",
+                "type": "text",
+                "extras": {MARKER_KEY: marker},
+                "user": {"user_id": "a"},
+            }
+            return httpx.Response(
+                200, json={"status": 200, "results": {"comments": [found]}}
+            )
+
+        load = mock.get("/api/v2.1/rest/load_comments").mock(side_effect=history)
+        async with QiscusClient("a", "s", api_version="v2.1") as client:
+            comment = await client.post_text("1", "a", "hi")
+        assert comment.id == 77
+        assert post.call_count == 1
+        assert load.call_count == 1
+
+    async def test_reconcile_resends_once_when_absent(self, mock):
+        """If the marker is absent, the send is repeated once with the same marker."""
+        post = mock.post("/api/v2.1/rest/post_comment").mock(
+            side_effect=[
+                httpx.Response(502),
+                httpx.Response(200, json=sample("v21/post_comment_text")),
+            ]
+        )
+        mock.get("/api/v2.1/rest/load_comments").respond(
+            json={"status": 200, "results": {"comments": []}}
+        )
+        async with QiscusClient("a", "s", api_version="v2.1") as client:
+            await client.post_text("1", "a", "hi")
+        markers = [json.loads(c.request.content)["unique_temp_id"] for c in post.calls]
+        assert len(markers) == 2
+        assert markers[0] == markers[1]
+
+    async def test_unresolved_raises_with_marker(self, mock):
+        """Two ambiguous failures and no trace: AmbiguousSendError with the marker."""
+        mock.post("/api/v2.1/rest/post_comment").mock(
+            side_effect=httpx.ReadTimeout("slow")
+        )
+        mock.get("/api/v2.1/rest/load_comments").respond(
+            json={"status": 200, "results": {"comments": []}}
+        )
+        async with QiscusClient("a", "s", api_version="v2.1") as client:
+            with pytest.raises(AmbiguousSendError) as info:
+                await client.post_text("1", "a", "hi", unique_temp_id="m-42")
+        assert info.value.marker == "m-42"
+
+    async def test_raise_policy(self, mock):
+        """on_ambiguous='raise' raises at once, without looking or resending."""
+        post = mock.post("/api/v2.1/rest/post_comment").respond(504)
+        load = mock.get("/api/v2.1/rest/load_comments")
+        async with QiscusClient(
+            "a", "s", api_version="v2.1", ambiguous_sends="raise"
+        ) as client:
+            with pytest.raises(AmbiguousSendError) as info:
+                await client.post_text("1", "a", "hi")
+        assert info.value.marker.startswith("aioqiscus-")
+        assert post.call_count == 1
+        assert load.call_count == 0
+
+    async def test_lookup_failure_is_ambiguous(self, mock):
+        """If looking for the send fails, the error says so and keeps the marker."""
+        mock.post("/api/v2.1/rest/post_comment").mock(side_effect=httpx.ReadError("x"))
+        mock.get("/api/v2.1/rest/load_comments").respond(500)
+        async with QiscusClient("a", "s", api_version="v2.1") as client:
+            with pytest.raises(
+                AmbiguousSendError, match="looking for it failed"
+            ) as info:
+                await client.post_text("1", "a", "hi", unique_temp_id="m-1")
+        assert info.value.marker == "m-1"
+
+
+class TestBadInput:
+    @pytest.mark.parametrize(
+        ("call", "error"),
+        [
+            (lambda c: c.post_comment("1", "a"), InvalidArgumentError),
+            (lambda c: c.post_comment("1", "a", "   "), InvalidArgumentError),
+            (
+                lambda c: c.post_comment("1", "a", "x", type="buttons"),
+                InvalidArgumentError,
+            ),
+            (lambda c: c.post_comment("1", "a", "x", payload={"text": "x"}), TypeError),
+            (
+                lambda c: c.post_comment("1", "a", payload=Custom("p"), type="card"),
+                InvalidArgumentError,
+            ),
+            (lambda c: c.post_comment(1, "a", "x"), TypeError),
+            (lambda c: c.post_comment("1", "a", "x", extras=[1]), TypeError),
+            (
+                lambda c: c.post_comment("1", "a", "x", on_ambiguous="retry"),
+                InvalidArgumentError,
+            ),
+            (
+                lambda c: c.post_card(
+                    "1", "a", Buttons("x", [Button.link("l", "http://a.b")])
+                ),
+                TypeError,
+            ),
+            (
+                lambda c: c.post_system_event("1", "explode", subject="a"),
+                InvalidArgumentError,
+            ),
+            (
+                lambda c: c.post_system_event("1", "add_member", subject="a"),
+                InvalidArgumentError,
+            ),
+            (lambda c: c.post_system_event("1", "join_room"), InvalidArgumentError),
+            (
+                lambda c: c.post_system_event("1", "change_room_name", subject="a"),
+                InvalidArgumentError,
+            ),
+            (lambda c: c.post_system_event("1", "custom"), InvalidArgumentError),
+            (lambda c: c.search_messages("u", ""), InvalidArgumentError),
+        ],
+    )
+    async def test_refused_before_request(self, mock, call, error):
+        """Invalid message calls raise before anything is sent."""
+        async with QiscusClient("a", "s", api_version="v2.1") as client:
+            with pytest.raises(error):
+                await call(client)
+        assert len(mock.calls) == 0
+
+    async def test_v21_system_event_single_object(self, mock):
+        """v2.1 takes one object user per system event."""
+        async with QiscusClient("a", "s", api_version="v2.1") as client:
+            with pytest.raises(InvalidArgumentError, match="one object"):
+                await client.post_system_event(
+                    "1", SystemEventType.ADD_MEMBER, subject="a", objects=["b", "c"]
+                )
+        assert len(mock.calls) == 0
+
+    def test_iter_comments_checks_now(self):
+        """iter_comments validates when called."""
+        client = QiscusClient("a", "s")
+        with pytest.raises(InvalidArgumentError):
+            client.iter_comments("1", page_size=0)

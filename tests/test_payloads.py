@@ -1,0 +1,276 @@
+"""Typed payloads: validation at construction, and the wire in both directions."""
+
+from __future__ import annotations
+
+import pytest
+
+from aioqiscus import (
+    AccountLinking,
+    Button,
+    Buttons,
+    Card,
+    Carousel,
+    CarouselCard,
+    ContactPerson,
+    Custom,
+    Dialect,
+    FileAttachment,
+    InvalidArgumentError,
+    Location,
+    RawPayload,
+    Reply,
+    SystemEvent,
+    SystemEventType,
+)
+from aioqiscus.dialects._payloads import from_wire, summary, to_wire
+
+from .conftest import sample
+
+POSTBACK = Button.postback("button1", "http://somewhere.com/button1")
+LINK = Button.link("button2", "http://somewhere.com/button2?id=123")
+
+
+class TestValidation:
+    @pytest.mark.parametrize(
+        ("build", "field"),
+        [
+            (lambda: Button.postback("", "https://x.io"), "Button.label"),
+            (lambda: Button.postback("  ", "https://x.io"), "Button.label"),
+            (lambda: Button("ok", "postback", None), "Button.url"),
+            (lambda: Button.link("ok", "javascript:alert(1)"), "Button.url"),
+            (lambda: Button.link("ok", "ftp://x.io/f"), "Button.url"),
+            (lambda: Button.link("ok", "https://"), "Button.url"),
+            (lambda: Button("ok", "submit", "https://x.io"), "Button.type"),
+            (
+                lambda: Button.postback("ok", "https://x.io", method="teleport"),
+                "Button.method",
+            ),
+            (lambda: Buttons("pick", []), "Buttons.buttons"),
+            (lambda: Buttons("pick", ["not a button"]), "Buttons.buttons"),
+            (lambda: Card(title=""), "Card.title"),
+            (lambda: Card(title="t", image_url="not-a-url"), "Card.image_url"),
+            (lambda: Carousel([]), "Carousel.cards"),
+            (lambda: CarouselCard(title=""), "CarouselCard.title"),
+            (lambda: Location("n", "a", 90.5, 0), "Location.latitude"),
+            (lambda: Location("n", "a", 0, -181), "Location.longitude"),
+            (lambda: Location("n", "a", float("nan"), 0), "Location.latitude"),
+            (lambda: Location("n", "a", True, 0), "Location.latitude"),
+            (lambda: ContactPerson("Evan", "x", "fax"), "ContactPerson.kind"),
+            (lambda: ContactPerson("", "x"), "ContactPerson.name"),
+            (lambda: Reply("text", 0), "Reply.replied_comment_id"),
+            (lambda: Custom(""), "Custom.subtype"),
+            (lambda: AccountLinking("login", "mailto:x@y.z"), "AccountLinking.url"),
+            (lambda: FileAttachment("file.png"), "FileAttachment.url"),
+        ],
+    )
+    def test_invalid_raises_naming_field(self, build, field):
+        """Each invalid payload raises a ValueError that names the field."""
+        with pytest.raises(ValueError, match=field.replace(".", r"\.")) as info:
+            build()
+        assert isinstance(info.value, InvalidArgumentError)
+
+    def test_valid_buttons(self):
+        """Both button kinds build, sequences become tuples."""
+        buttons = Buttons("silahkan pencet", [POSTBACK, LINK])
+        assert buttons.buttons == (POSTBACK, LINK)
+        assert POSTBACK.method == "get"
+
+
+class TestFromWireSamples:
+    def test_buttons(self):
+        """The documented buttons payload parses into typed buttons."""
+        payload = from_wire("buttons", sample("v2/payloads/buttons"))
+        assert payload == Buttons("silahkan pencet", (POSTBACK, LINK))
+
+    def test_card_response_image(self):
+        """A card response's ``image`` is the card's image_url."""
+        card = from_wire("card", sample("v2/payloads/card"))
+        assert isinstance(card, Card)
+        assert card.image_url == "http://url.com/gambar.jpg"
+        assert card.title == "Atasan Blouse Tunik Wanita Baju Muslim Worie Longtop"
+        assert card.url == "http://url.com/baju?id=123&track_from_chat_room=123"
+        assert card.buttons == (POSTBACK, LINK)
+
+    def test_card_request_image_url(self):
+        """The v2 request shape (image_url) parses the same way."""
+        card = from_wire("card", sample("v2/payloads/card_request"))
+        assert card == from_wire("card", sample("v2/payloads/card"))
+
+    def test_account_linking(self):
+        """account_linking keeps its params."""
+        payload = from_wire("account_linking", sample("v2/payloads/account_linking"))
+        assert isinstance(payload, AccountLinking)
+        assert payload.redirect_url == "http://google.com/redirect"
+        assert payload.params["button_text"] == "ini button"
+
+    def test_custom(self):
+        """custom splits its sub type from its content."""
+        assert from_wire("custom", sample("v2/payloads/custom")) == Custom(
+            "promo", {"date": "2017-09-09"}
+        )
+
+    def test_contact_person(self):
+        """contact_person reads its kind from ``type``."""
+        assert from_wire("contact_person", sample("v2/payloads/contact_person")) == (
+            ContactPerson("Evan", "evan@qiscus.com", "email")
+        )
+
+    def test_location_out_of_range_is_kept_raw(self):
+        """The document's location has latitude 1213: kept raw, never a crash."""
+        data = sample("v2/payloads/location")
+        payload = from_wire("location", data)
+        assert payload == RawPayload("location", data)
+
+    def test_valid_location(self):
+        """A location with real coordinates is typed."""
+        data = {
+            **sample("v2/payloads/location"),
+            "latitude": -7.78,
+            "longitude": 110.38,
+        }
+        payload = from_wire("location", data)
+        assert isinstance(payload, Location)
+        assert payload.map_url == "https://goo.gl/maps/nkY2DBF1quM2"
+
+    @pytest.mark.parametrize(
+        ("name", "event", "objects", "room_name"),
+        [
+            ("system_create_room", SystemEventType.CREATE_ROOM, (), "Qiscus"),
+            (
+                "system_add_member",
+                SystemEventType.ADD_MEMBER,
+                ("ani@example.com",),
+                None,
+            ),
+            ("system_join_room", SystemEventType.JOIN_ROOM, (), "Qiscus"),
+            (
+                "system_remove_member",
+                SystemEventType.REMOVE_MEMBER,
+                ("ani@example.com",),
+                None,
+            ),
+            ("system_left_room", SystemEventType.LEFT_ROOM, (), "Qiscus"),
+            (
+                "system_change_room_name",
+                SystemEventType.CHANGE_ROOM_NAME,
+                (),
+                "Qiscus Super Family",
+            ),
+            ("system_change_room_avatar", SystemEventType.CHANGE_ROOM_AVATAR, (), None),
+        ],
+    )
+    def test_system_events(self, name, event, objects, room_name):
+        """Every documented system event sub type parses."""
+        payload = from_wire("system_event", sample(f"v2/payloads/{name}"))
+        assert payload == SystemEvent(
+            event,
+            subject_id="ucup@example.com",
+            subject_name="Ucup",
+            object_ids=objects,
+            object_names=("Ani",) if objects else (),
+            room_name=room_name,
+        )
+
+    def test_system_custom_v2(self):
+        """A v2 custom system event echoes the client's payload."""
+        data = sample("v2/payloads/system_custom")
+        payload = from_wire("system_event", data)
+        assert payload == SystemEvent(SystemEventType.CUSTOM, payload=data)
+
+    def test_unknown_type(self):
+        """Unknown comment types degrade to RawPayload."""
+        assert from_wire("poll", {"q": "?"}) == RawPayload("poll", {"q": "?"})
+
+    @pytest.mark.parametrize(
+        ("kind", "data"),
+        [
+            ("buttons", {"text": "x", "buttons": "nope"}),
+            (
+                "buttons",
+                {
+                    "text": "x",
+                    "buttons": [
+                        {"label": "", "type": "link", "payload": {"url": "http://a.b"}}
+                    ],
+                },
+            ),
+            ("card", {"title": 5}),
+            ("carousel", {"cards": None}),
+            ("reply", {"text": "x"}),
+            ("file_attachment", {"url": "http://a.b", "size": "big"}),
+            ("buttons", ["not", "an", "object"]),
+        ],
+    )
+    def test_invalid_server_payloads_degrade(self, kind, data):
+        """Payloads failing validation are kept raw instead of raising."""
+        assert from_wire(kind, data) == RawPayload(kind, data)
+
+    def test_text_has_no_payload(self):
+        """text comments have no payload."""
+        assert from_wire("text", None) is None
+        assert from_wire("text", {}) is None
+
+
+ROUND_TRIP = [
+    Buttons("pick one", (POSTBACK, LINK)),
+    Card(
+        title="Blouse",
+        text="Special deal",
+        description="Rp 49.000",
+        image_url="https://img.example.com/b.jpg",
+        url="https://shop.example.com/b",
+        buttons=(POSTBACK,),
+    ),
+    Carousel(
+        (
+            CarouselCard(
+                title="A",
+                description="d",
+                image_url="https://img.example.com/a.jpg",
+                default_action=Button.postback("Load more", "https://x.io/more"),
+                buttons=(LINK,),
+            ),
+        )
+    ),
+    AccountLinking("login", "https://x.io/login", "https://x.io/back", {"a": 1}),
+    Custom("promo", [1, "two", {"three": 3}]),
+    Location("Kampus", "Jalan C", -7.78, 110.38, "https://goo.gl/maps/x"),
+    ContactPerson("Evan", "+62811", "phone"),
+    Reply("yes", 124974, "question?", "abc@outlook.com"),
+    FileAttachment("https://cdn.example.com/f.png", "caption", "f.png", 10, 1),
+]
+
+
+class TestRoundTrip:
+    @pytest.mark.parametrize("dialect", list(Dialect))
+    @pytest.mark.parametrize("payload", ROUND_TRIP, ids=lambda p: type(p).__name__)
+    def test_round_trip(self, payload, dialect):
+        """What we send parses back into an equal payload, in both dialects."""
+        wire = to_wire(payload, dialect)
+        if isinstance(payload, Card):
+            # Servers answer ``image`` whatever the request said.
+            wire["image"] = wire.pop("image_url", wire.get("image"))
+        back = from_wire(type(payload).TYPE, wire)
+        if isinstance(payload, Carousel):
+            # A default action has no label on the wire.
+            assert back.cards[0].default_action.url == "https://x.io/more"
+            return
+        assert back == payload
+
+    def test_card_image_key_per_dialect(self):
+        """A card's image is image_url in v2 requests, image in v2.1."""
+        card = Card(title="t", image_url="https://x.io/i.png")
+        assert to_wire(card, Dialect.V2)["image_url"] == "https://x.io/i.png"
+        assert to_wire(card, Dialect.V2_1)["image"] == "https://x.io/i.png"
+
+    def test_buttons_wire_matches_document(self):
+        """The buttons we send have the documented JSON shape."""
+        wire = to_wire(Buttons("silahkan pencet", (POSTBACK, LINK)), Dialect.V2)
+        assert wire == sample("v2/payloads/buttons")
+
+    def test_summaries(self):
+        """Empty messages default to the payload's own text."""
+        assert summary(Buttons("pick", (LINK,))) == "pick"
+        assert summary(Card(title="T")) == "T"
+        assert summary(ContactPerson("Evan", "+62")) == "Evan - +62"
+        assert summary(Custom("x")) == ""
