@@ -370,10 +370,14 @@ class TestRoutes:
         missing = set(Operation) - set(CODECS[Dialect.V2_1].ROUTES)
         assert missing == {Operation.SEARCH_MESSAGES}
 
-    def test_v2_lacks_channels_only(self):
-        """v2 serves every operation but channels."""
+    def test_v2_lacks_channels_and_user_listing(self):
+        """v2 serves every operation but channels, token read-out and listing."""
         missing = set(Operation) - set(CODECS[Dialect.V2].ROUTES)
-        assert missing == {Operation.GET_OR_CREATE_CHANNEL}
+        assert missing == {
+            Operation.GET_OR_CREATE_CHANNEL,
+            Operation.GET_USER_TOKEN,
+            Operation.LIST_USERS,
+        }
 
     def test_verbs_that_differ(self):
         """get_or_create_room_with_target and get_rooms_info swap GET and POST."""

@@ -6,7 +6,7 @@ which one the server serves, and returns one normalised model for both.
 
 from __future__ import annotations
 
-from . import errors, models, payloads
+from . import errors, migration, models, payloads, webhooks
 from ._client import QiscusClient
 from ._negotiate import NegotiationReport, OperationRoute
 from ._retry import RetryPolicy, set_testing
@@ -15,6 +15,8 @@ from .errors import (
     AmbiguousSendError,
     APIError,
     AuthenticationError,
+    BackupFailedError,
+    BackupTimeoutError,
     BadRequestError,
     InvalidArgumentError,
     NegotiationError,
@@ -27,7 +29,15 @@ from .errors import (
     TransportError,
     UnsupportedOperationError,
 )
-from .models import Comment, Room, RoomType, User
+from .models import (
+    Backup,
+    BackupResource,
+    BackupStatus,
+    Comment,
+    Room,
+    RoomType,
+    User,
+)
 from .payloads import (
     AccountLinking,
     Button,
@@ -52,6 +62,11 @@ __all__ = [
     "AccountLinking",
     "AmbiguousSendError",
     "AuthenticationError",
+    "Backup",
+    "BackupFailedError",
+    "BackupResource",
+    "BackupStatus",
+    "BackupTimeoutError",
     "BadRequestError",
     "Button",
     "Buttons",
@@ -88,7 +103,9 @@ __all__ = [
     "User",
     "__version__",
     "errors",
+    "migration",
     "models",
     "payloads",
     "set_testing",
+    "webhooks",
 ]

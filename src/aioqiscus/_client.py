@@ -7,11 +7,14 @@ import ipaddress
 import json
 import logging
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from datetime import date
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar, cast
 
+import anyio
 import httpx
 
 from ._negotiate import NegotiationReport, Negotiator
@@ -19,15 +22,18 @@ from ._retry import RetryPolicy
 from ._transport import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Transport
 from ._wire import Call, Dialect, Operation
 from .dialects import Codec, Page
+from .dialects._backups import IMPORT_LIMIT
 from .errors import (
     AmbiguousSendError,
+    BackupFailedError,
+    BackupTimeoutError,
     InvalidArgumentError,
     NotFoundError,
     QiscusError,
     ResponseShapeError,
     UnsupportedOperationError,
 )
-from .models import Comment, Room, RoomType, User
+from .models import Backup, BackupResource, BackupStatus, Comment, Room, RoomType, User
 from .payloads import SENDABLE, Button, Buttons, Card, RawPayload, SystemEventType
 
 __all__ = ["QiscusClient"]
@@ -156,6 +162,18 @@ def _check_event(
     if event in needs_name and not room_name:
         msg = f"a {event.value} system event needs room_name="
         raise InvalidArgumentError(msg)
+
+
+def _check_resource(value: object) -> str:
+    try:
+        return BackupResource(value).value
+    except ValueError:
+        msg = f"resource must be users, rooms or comments, got {value!r}"
+        raise InvalidArgumentError(msg) from None
+
+
+def _is_date(value: object) -> bool:
+    return isinstance(value, date)
 
 
 def _is_envelope(body: str) -> bool:
@@ -803,6 +821,208 @@ class QiscusClient:
         return await self._call(
             Operation.SEARCH_MESSAGES, lambda c: c.search_messages(user, text, room)
         )
+
+    # ------------------------------------------------------------ users
+
+    async def login_or_register(
+        self,
+        user_id: str,
+        username: str,
+        *,
+        password: str | None = None,
+        avatar_url: str | None = None,
+        extras: Mapping[str, Any] | None = None,
+        device_token: str | None = None,
+        device_platform: Literal["ios", "android"] | None = None,
+    ) -> User:
+        """Create a user, or update an existing one; returns it with its token.
+
+        Args:
+            user_id: The identifier (the v2 email; in v2.1 letters, digits
+                and ``.-_@`` only).
+            username: The display name.
+            password: Required by servers to update an existing user.
+            avatar_url: The avatar.
+            extras: Application metadata (v2.1).
+            device_token: A push token to register.
+            device_platform: ``"ios"`` or ``"android"``, with *device_token*.
+        """
+        user = _check_id(user_id, "user_id")
+        name = _check_name(username, "username")
+        secret = _check_optional_text(password, "password")
+        avatar = _check_optional_text(avatar_url, "avatar_url")
+        extra = _check_options(extras, "extras")
+        device = _check_optional_text(device_token, "device_token")
+        if device_platform not in (None, "ios", "android"):
+            msg = "device_platform must be 'ios' or 'android'"
+            raise InvalidArgumentError(msg)
+        return await self._call(
+            Operation.LOGIN_OR_REGISTER,
+            lambda c: c.login_or_register(
+                user, name, secret, avatar, extra, device, device_platform
+            ),
+        )
+
+    async def get_user(self, user_id: str) -> User:
+        """A user's profile (``user_profile``).
+
+        Raises:
+            NotFoundError: No such user.
+        """
+        user = _check_id(user_id, "user_id")
+        return await self._call(Operation.GET_USER, lambda c: c.get_user(user))
+
+    async def reset_user_token(self, user_id: str) -> str:
+        """Invalidate a user's SDK token and return the new one."""
+        user = _check_id(user_id, "user_id")
+        return await self._call(
+            Operation.RESET_USER_TOKEN, lambda c: c.reset_user_token(user)
+        )
+
+    async def get_user_token(self, user_id: str) -> str:
+        """A user's current SDK token (v2.1)."""
+        user = _check_id(user_id, "user_id")
+        return await self._call(
+            Operation.GET_USER_TOKEN, lambda c: c.get_user_token(user)
+        )
+
+    def iter_users(
+        self, *, page_size: int = 100, order_query: str | None = None
+    ) -> AsyncIterator[User]:
+        """Iterate over every user of the app, fetching pages lazily (v2.1).
+
+        Args:
+            page_size: Users per request.
+            order_query: Server-side order, e.g. ``"created_at desc nulls last"``.
+        """
+        size = _check_page_size(page_size)
+        order = _check_optional_text(order_query, "order_query")
+        return self._paginate(
+            Operation.LIST_USERS,
+            lambda c, page: c.list_users(page, size, order),
+            key=lambda u: u.id,
+        )
+
+    # ------------------------------------------------------------ backups
+
+    async def create_export(
+        self, resource: BackupResource | str, start_date: date, end_date: date
+    ) -> Backup:
+        """Start exporting *resource* created between the two dates (inclusive)."""
+        kind = _check_resource(resource)
+        if not (_is_date(start_date) and _is_date(end_date)):
+            msg = "start_date and end_date must be datetime.date values"
+            raise TypeError(msg)
+        if start_date > end_date:
+            msg = "start_date must not be after end_date"
+            raise InvalidArgumentError(msg)
+        return await self._call(
+            Operation.CREATE_EXPORT,
+            lambda c: c.create_export(kind, start_date, end_date),
+        )
+
+    async def list_exports(self, *, page: int = 1) -> list[Backup]:
+        """The most recent exports, 20 a page."""
+        number = _check_page_size(page)
+        return await self._call(
+            Operation.LIST_EXPORTS, lambda c: c.list_exports(number)
+        )
+
+    async def get_export(self, backup_id: str) -> Backup:
+        """One export by id."""
+        backup = _check_id(backup_id, "backup_id")
+        return await self._call(Operation.GET_EXPORT, lambda c: c.get_export(backup))
+
+    async def delete_export(self, backup_id: str) -> Backup:
+        """Delete an export; returns what was deleted."""
+        backup = _check_id(backup_id, "backup_id")
+        return await self._call(
+            Operation.DELETE_EXPORT, lambda c: c.delete_export(backup)
+        )
+
+    async def create_import(
+        self,
+        resource: BackupResource | str,
+        data: bytes,
+        *,
+        filename: str | None = None,
+    ) -> Backup:
+        """Upload one import file (a JSON array, at most 4 MB).
+
+        Use :func:`aioqiscus.migration.plan_import` to build valid files.
+        """
+        kind = _check_resource(resource)
+        if not isinstance(cast("object", data), bytes | bytearray):
+            msg = f"data must be bytes, got {type(data).__name__}"
+            raise TypeError(msg)
+        if len(data) > IMPORT_LIMIT:
+            msg = (
+                f"an import file may hold at most {IMPORT_LIMIT} bytes, got {len(data)}"
+            )
+            raise InvalidArgumentError(msg)
+        name = _check_optional_text(filename, "filename") or f"{kind}.json"
+        payload = bytes(data)
+        return await self._call(
+            Operation.CREATE_IMPORT, lambda c: c.create_import(kind, payload, name)
+        )
+
+    async def list_imports(self, *, page: int = 1) -> list[Backup]:
+        """The most recent imports."""
+        number = _check_page_size(page)
+        return await self._call(
+            Operation.LIST_IMPORTS, lambda c: c.list_imports(number)
+        )
+
+    async def wait_for_export(
+        self,
+        backup_id: str,
+        *,
+        poll_interval: float = 2.0,
+        timeout: float = 600.0,  # noqa: ASYNC109 - a polling budget, as specified
+        on_progress: Callable[[Backup], object] | None = None,
+    ) -> Backup:
+        """Poll an export until it finishes; returns the finished export.
+
+        Args:
+            backup_id: The export.
+            poll_interval: Seconds between polls.
+            timeout: Seconds to wait in all.
+            on_progress: Called with the export whenever its status or
+                percentage changes (the first poll counts as a change).
+
+        Raises:
+            BackupFailedError: The export reported ``failed``.
+            BackupTimeoutError: It had not finished after *timeout* seconds.
+        """
+        backup = _check_id(backup_id, "backup_id")
+        if poll_interval <= 0 or timeout <= 0:
+            msg = "poll_interval and timeout must be > 0"
+            raise InvalidArgumentError(msg)
+        deadline = time.monotonic() + timeout
+        last: Backup | None = None
+        while True:
+            current = await self.get_export(backup)
+            changed = last is None or (current.status, current.percentage) != (
+                last.status,
+                last.percentage,
+            )
+            last = current
+            if changed and on_progress is not None:
+                on_progress(current)
+            if current.status == BackupStatus.FINISHED:
+                return current
+            if current.status == BackupStatus.FAILED:
+                reason = current.error_message or "no reason given"
+                msg = f"export {backup} failed: {reason}"
+                raise BackupFailedError(msg, current)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                msg = (
+                    f"export {backup} not finished after {timeout:g} s "
+                    f"({current.status}, {current.percentage}%)"
+                )
+                raise BackupTimeoutError(msg, current)
+            await anyio.sleep(min(poll_interval, remaining))
 
     async def _paginate(
         self,

@@ -159,6 +159,8 @@ class Transport:
                 url,
                 params=spec.query or None,
                 json=spec.json,
+                data=spec.form,
+                files=spec.files,
                 headers=self._headers,
             )
         except httpx.TimeoutException as exc:

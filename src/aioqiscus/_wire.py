@@ -50,6 +50,17 @@ class Operation(enum.Enum):
     LIST_COMMENTS = "list_comments"
     POST_SYSTEM_EVENT = "post_system_event"
     SEARCH_MESSAGES = "search_messages"
+    LOGIN_OR_REGISTER = "login_or_register"
+    GET_USER = "get_user"
+    RESET_USER_TOKEN = "reset_user_token"  # noqa: S105 - an endpoint name
+    GET_USER_TOKEN = "get_user_token"  # noqa: S105 - an endpoint name
+    LIST_USERS = "list_users"
+    CREATE_EXPORT = "create_export"
+    LIST_EXPORTS = "list_exports"
+    GET_EXPORT = "get_export"
+    DELETE_EXPORT = "delete_export"
+    CREATE_IMPORT = "create_import"
+    LIST_IMPORTS = "list_imports"
 
     def __str__(self) -> str:
         return self.value
@@ -72,6 +83,9 @@ class RequestSpec:
         path: Absolute path below the base URL (``/api/v2.1/rest/create_room``).
         query: Ordered query pairs; arrays repeat the ``name[]`` key.
         json: The JSON body, or ``None`` for requests without one.
+        files: Multipart file fields (name -> (filename, content, type)),
+            sent with *form* fields instead of a JSON body.
+        form: Multipart form fields, with *files*.
         idempotent: Whether repeating the request is harmless, which decides
             whether the transport may retry it after an ambiguous failure.
     """
@@ -81,6 +95,8 @@ class RequestSpec:
     query: Query = ()
     json: Mapping[str, Any] | None = None
     idempotent: bool = True
+    files: Mapping[str, tuple[str, bytes, str]] | None = None
+    form: Mapping[str, str] | None = None
 
 
 @attrs.frozen

@@ -16,6 +16,8 @@ Every exception derives from :class:`QiscusError`::
      +-- UnsupportedOperationError (the dialect in use cannot serve the call)
      +-- NegotiationError (the dialect could not be determined)
      +-- AmbiguousSendError (a send may or may not have landed)
+     +-- BackupFailedError (an export or import reported failure)
+     +-- BackupTimeoutError (also a TimeoutError; waiting took too long)
 
 httpx and cattrs exceptions never escape: they are mapped here and chained as
 ``__cause__``.
@@ -34,6 +36,8 @@ __all__ = [
     "APIError",
     "AmbiguousSendError",
     "AuthenticationError",
+    "BackupFailedError",
+    "BackupTimeoutError",
     "BadRequestError",
     "InvalidArgumentError",
     "NegotiationError",
@@ -186,3 +190,27 @@ class AmbiguousSendError(QiscusError):
     def __init__(self, message: str, *, marker: str | None = None) -> None:
         super().__init__(message)
         self.marker = marker
+
+
+class BackupFailedError(QiscusError):
+    """An export or import finished with status ``failed``.
+
+    Attributes:
+        backup: The failed :class:`~aioqiscus.models.Backup`.
+    """
+
+    def __init__(self, message: str, backup: Any) -> None:
+        super().__init__(message)
+        self.backup = backup
+
+
+class BackupTimeoutError(QiscusError, TimeoutError):
+    """Waiting for an export gave up before it finished.
+
+    Attributes:
+        backup: The last state seen, or ``None``.
+    """
+
+    def __init__(self, message: str, backup: Any) -> None:
+        super().__init__(message)
+        self.backup = backup

@@ -15,7 +15,16 @@ import attrs
 
 from .payloads import Payload
 
-__all__ = ["RAW_OPTIONS_KEY", "Comment", "Room", "RoomType", "User"]
+__all__ = [
+    "RAW_OPTIONS_KEY",
+    "Backup",
+    "BackupResource",
+    "BackupStatus",
+    "Comment",
+    "Room",
+    "RoomType",
+    "User",
+]
 
 #: Room options that are not a JSON object are kept, unparsed, under this key
 #: (``Room.options == {"_raw": "<what the server sent>"}``) so nothing is lost.
@@ -127,3 +136,60 @@ class Comment:
     extras: Mapping[str, Any] = attrs.field(factory=_empty)
     comment_before_id: int | None = None
     disable_link_preview: bool = False
+
+
+class BackupResource(enum.Enum):
+    """What an export or import holds."""
+
+    USERS = "users"
+    ROOMS = "rooms"
+    COMMENTS = "comments"
+
+
+class BackupStatus:
+    """The statuses servers report for exports and imports.
+
+    Plain strings, not an enum: a server may add one, and a backup with an
+    unknown status must still parse.
+    """
+
+    STARTED = "started"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+@attrs.frozen
+class Backup:
+    """An export (backup) or import job.
+
+    Attributes:
+        id: The backup's unique id.
+        resource: ``users``, ``rooms`` or ``comments``.
+        status: See :class:`BackupStatus` (``started``, ``finished``,
+            ``failed``; servers may report others while working).
+        percentage: Progress, 0 to 100.
+        total_rows: Rows exported or imported so far.
+        size: The file size in bytes.
+        download_url: Where a finished export can be downloaded.
+        filename: The file's name.
+        error_message: Why an export failed, if it did.
+        errors: An import's error details (``Message``, ``Data``).
+        created_at: When the job was created (aware UTC).
+    """
+
+    id: str
+    resource: str
+    status: str
+    percentage: int = 0
+    total_rows: int = 0
+    size: int = 0
+    download_url: str | None = None
+    filename: str | None = None
+    error_message: str | None = None
+    errors: Mapping[str, Any] = attrs.field(factory=_empty)
+    created_at: datetime | None = None
+
+    @property
+    def done(self) -> bool:
+        """Whether the job has finished or failed."""
+        return self.status in (BackupStatus.FINISHED, BackupStatus.FAILED)

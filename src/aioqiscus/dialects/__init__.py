@@ -8,10 +8,11 @@ synchronously against the JSON samples of the reference documents.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any, Protocol
 
 from .._wire import Call, Dialect, Operation, Route
-from ..models import Comment, Room, RoomType, User
+from ..models import Backup, Comment, Room, RoomType, User
 from . import v2, v21
 from ._common import Page
 
@@ -120,6 +121,41 @@ class Codec(Protocol):
     def search_messages(
         self, user_id: str, query: str, room_id: str | None
     ) -> Call[list[Comment]]: ...
+
+    def login_or_register(
+        self,
+        user_id: str,
+        username: str,
+        password: str | None,
+        avatar_url: str | None,
+        extras: Mapping[str, Any] | None,
+        device_token: str | None,
+        device_platform: str | None,
+    ) -> Call[User]: ...
+
+    def get_user(self, user_id: str) -> Call[User]: ...
+
+    def reset_user_token(self, user_id: str) -> Call[str]: ...
+
+    def get_user_token(self, user_id: str) -> Call[str]: ...
+
+    def list_users(
+        self, page: int, limit: int, order_query: str | None
+    ) -> Call[Page[User]]: ...
+
+    def create_export(self, resource: str, start: date, end: date) -> Call[Backup]: ...
+
+    def list_exports(self, page: int) -> Call[list[Backup]]: ...
+
+    def get_export(self, backup_id: str) -> Call[Backup]: ...
+
+    def delete_export(self, backup_id: str) -> Call[Backup]: ...
+
+    def create_import(
+        self, resource: str, data: bytes, filename: str
+    ) -> Call[Backup]: ...
+
+    def list_imports(self, page: int) -> Call[list[Backup]]: ...
 
 
 CODECS: Mapping[Dialect, Codec] = {Dialect.V2: v2, Dialect.V2_1: v21}

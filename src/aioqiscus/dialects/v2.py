@@ -14,8 +14,13 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from .._wire import Call, Dialect, Operation, Query, Route
-from ..errors import InvalidArgumentError, UnsupportedOperationError
+from ..errors import (
+    InvalidArgumentError,
+    ResponseShapeError,
+    UnsupportedOperationError,
+)
 from ..models import Comment, Room, RoomType, User
+from . import _backups
 from . import _common as c
 
 DIALECT = Dialect.V2
@@ -43,6 +48,10 @@ ROUTES: Mapping[Operation, Route] = {
     Operation.LIST_COMMENTS: Route("GET", f"{_P}/load_comments"),
     Operation.POST_SYSTEM_EVENT: Route("POST", f"{_P}/post_system_event_message"),
     Operation.SEARCH_MESSAGES: Route("POST", f"{_P}/search_messages"),
+    Operation.LOGIN_OR_REGISTER: Route("POST", f"{_P}/login_or_register"),
+    Operation.GET_USER: Route("GET", f"{_P}/user_profile"),
+    Operation.RESET_USER_TOKEN: Route("POST", f"{_P}/reset_user_token"),
+    **_backups.routes(DIALECT),
 }
 
 
@@ -457,3 +466,80 @@ def search_messages(
     body = c.drop_none(user_email=user_id, query=query, room_id=room_id)
     op = Operation.SEARCH_MESSAGES
     return Call(op, _spec(op, json=body), lambda r: _comments(r, None))
+
+
+def _one_user(results: Any) -> User:
+    return parse_user(c.field(results, "user"))
+
+
+def login_or_register(
+    user_id: str,
+    username: str,
+    password: str | None,
+    avatar_url: str | None,
+    extras: Mapping[str, Any] | None,
+    device_token: str | None,
+    device_platform: str | None,
+) -> Call[User]:
+    """``POST login_or_register`` with ``email``; v2 has no user extras."""
+    if extras:
+        msg = (
+            "login_or_register: user extras are a v2.1 feature; use api_version='v2.1'"
+        )
+        raise InvalidArgumentError(msg)
+    body = c.drop_none(
+        email=user_id,
+        username=username,
+        password=password,
+        avatar_url=avatar_url,
+        device_token=device_token,
+        device_platform=device_platform,
+    )
+    op = Operation.LOGIN_OR_REGISTER
+    return Call(op, _spec(op, json=body), _one_user)
+
+
+def get_user(user_id: str) -> Call[User]:
+    """``GET user_profile?user_email=``."""
+    op = Operation.GET_USER
+    return Call(op, _spec(op, query=(("user_email", user_id),)), _one_user)
+
+
+def reset_user_token(user_id: str) -> Call[str]:
+    """``POST reset_user_token``; v2 answers the whole user with its token."""
+
+    def parse(results: Any) -> str:
+        user = _one_user(results)
+        if not user.token:
+            msg = "expected the user to carry a non-empty 'token'"
+            raise ResponseShapeError(msg)
+        return user.token
+
+    op = Operation.RESET_USER_TOKEN
+    return Call(op, _spec(op, json={"user_email": user_id}), parse)
+
+
+def get_user_token(user_id: str) -> Call[str]:  # noqa: ARG001 - shared signature
+    """Refuse: v2 has no token read-out; reset_user_token returns one."""
+    raise UnsupportedOperationError(
+        Operation.GET_USER_TOKEN, DIALECT, "use api_version='v2.1' or 'auto'"
+    )
+
+
+def list_users(
+    page: int,  # noqa: ARG001 - shared signature
+    limit: int,  # noqa: ARG001
+    order_query: str | None,  # noqa: ARG001
+) -> Call[c.Page[User]]:
+    """Refuse: v2 has no user listing."""
+    raise UnsupportedOperationError(
+        Operation.LIST_USERS, DIALECT, "use api_version='v2.1' or 'auto'"
+    )
+
+
+create_export = functools.partial(_backups.create_export, DIALECT)
+list_exports = functools.partial(_backups.list_exports, DIALECT)
+get_export = functools.partial(_backups.get_export, DIALECT)
+delete_export = functools.partial(_backups.delete_export, DIALECT)
+create_import = functools.partial(_backups.create_import, DIALECT)
+list_imports = functools.partial(_backups.list_imports, DIALECT)

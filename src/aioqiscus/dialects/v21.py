@@ -7,6 +7,7 @@ Pure request builders and response parsers; see
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -14,8 +15,13 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from .._wire import Call, Dialect, Operation, Query, Route
-from ..errors import InvalidArgumentError, UnsupportedOperationError
+from ..errors import (
+    InvalidArgumentError,
+    ResponseShapeError,
+    UnsupportedOperationError,
+)
 from ..models import Comment, Room, RoomType, User
+from . import _backups
 from . import _common as c
 
 DIALECT = Dialect.V2_1
@@ -39,6 +45,12 @@ ROUTES: Mapping[Operation, Route] = {
     Operation.POST_COMMENT: Route("POST", f"{_P}/post_comment"),
     Operation.LIST_COMMENTS: Route("GET", f"{_P}/load_comments"),
     Operation.POST_SYSTEM_EVENT: Route("POST", f"{_P}/post_system_event_message"),
+    Operation.LOGIN_OR_REGISTER: Route("POST", f"{_P}/login_or_register"),
+    Operation.GET_USER: Route("GET", f"{_P}/user_profile"),
+    Operation.RESET_USER_TOKEN: Route("POST", f"{_P}/reset_user_token"),
+    Operation.GET_USER_TOKEN: Route("GET", f"{_P}/get_user_token"),
+    Operation.LIST_USERS: Route("GET", f"{_P}/get_user_list"),
+    **_backups.routes(DIALECT),
 }
 
 
@@ -52,6 +64,21 @@ def _converter() -> cattrs.Converter:
         internal_id=override(omit=True),
     )
     conv.register_structure_hook(User, user_fn)
+    # get_user_list answers another user shape: email/id/name (v2.1/users.md).
+    listed_fn = make_dict_structure_fn(
+        User,
+        conv,
+        id=override(rename="email", struct_hook=c.identifier),
+        internal_id=override(rename="id"),
+        name=override(rename="username"),
+    )
+
+    def user(data: Any, _: Any) -> User:
+        if isinstance(data, dict) and "user_id" not in data and "email" in data:
+            return listed_fn(data, User)
+        return user_fn(data, User)
+
+    conv.register_structure_hook(User, user)
     room_fn = make_dict_structure_fn(
         Room,
         conv,
@@ -362,3 +389,94 @@ def search_messages(
     raise UnsupportedOperationError(
         Operation.SEARCH_MESSAGES, DIALECT, "use api_version='auto' or 'v2'"
     )
+
+
+#: v2.1 user ids: letters, digits and ``.-_@`` only.
+_USER_ID = re.compile(r"^[A-Za-z0-9._@-]+$")
+
+
+def _one_user(results: Any) -> User:
+    return parse_user(c.field(results, "user"))
+
+
+def _token(results: Any) -> str:
+    token = c.field(results, "token")
+    if not isinstance(token, str) or not token:
+        msg = "expected 'token' to be a non-empty string"
+        raise ResponseShapeError(msg)
+    return token
+
+
+def login_or_register(
+    user_id: str,
+    username: str,
+    password: str | None,
+    avatar_url: str | None,
+    extras: Mapping[str, Any] | None,
+    device_token: str | None,
+    device_platform: str | None,
+) -> Call[User]:
+    """``POST login_or_register`` with ``user_id`` and ``extras``."""
+    if not _USER_ID.match(user_id):
+        msg = (
+            f"user_id {user_id!r} is not a valid v2.1 user id: use letters, "
+            "digits and . - _ @ only"
+        )
+        raise InvalidArgumentError(msg)
+    body = c.drop_none(
+        user_id=user_id,
+        username=username,
+        password=password,
+        avatar_url=avatar_url,
+        extras=dict(extras) if extras is not None else None,
+        device_token=device_token,
+        device_platform=device_platform,
+    )
+    op = Operation.LOGIN_OR_REGISTER
+    return Call(op, _spec(op, json=body), _one_user)
+
+
+def get_user(user_id: str) -> Call[User]:
+    """``GET user_profile?user_id=``."""
+    op = Operation.GET_USER
+    return Call(op, _spec(op, query=(("user_id", user_id),)), _one_user)
+
+
+def reset_user_token(user_id: str) -> Call[str]:
+    """``POST reset_user_token``; v2.1 answers ``results.token``."""
+    op = Operation.RESET_USER_TOKEN
+    return Call(op, _spec(op, json={"user_id": user_id}), _token)
+
+
+def get_user_token(user_id: str) -> Call[str]:
+    """``GET get_user_token?user_id=``."""
+    op = Operation.GET_USER_TOKEN
+    return Call(op, _spec(op, query=(("user_id", user_id),)), _token)
+
+
+def list_users(page: int, limit: int, order_query: str | None) -> Call[c.Page[User]]:
+    """``GET get_user_list`` with ``page``, ``limit`` and ``order_query``."""
+    query: Query = (("page", str(page)), ("limit", str(limit)))
+    if order_query is not None:
+        query += (("order_query", order_query),)
+
+    def parse(results: Any) -> c.Page[User]:
+        users = tuple(_users(results, "users"))
+        meta = results.get("meta")
+        total_pages = meta.get("total_page") if isinstance(meta, dict) else None
+        if isinstance(total_pages, int) and not isinstance(total_pages, bool):
+            more = page < total_pages and bool(users)
+        else:
+            more = c.has_more(meta, page, limit, len(users), "total_data")
+        return c.Page(users, more)
+
+    op = Operation.LIST_USERS
+    return Call(op, _spec(op, query=query), parse)
+
+
+create_export = functools.partial(_backups.create_export, DIALECT)
+list_exports = functools.partial(_backups.list_exports, DIALECT)
+get_export = functools.partial(_backups.get_export, DIALECT)
+delete_export = functools.partial(_backups.delete_export, DIALECT)
+create_import = functools.partial(_backups.create_import, DIALECT)
+list_imports = functools.partial(_backups.list_imports, DIALECT)

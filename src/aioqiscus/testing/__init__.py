@@ -16,7 +16,7 @@ or on a loopback socket with :func:`serve`. The pytest plugin (installed with
 
 from __future__ import annotations
 
-from ._fake import ConnectionDropped, FakeQiscus, JournalEntry
+from ._fake import ConnectionDropped, FakeQiscus, JournalEntry, WebhookDelivery
 from ._faults import Fault, FaultRule
 from ._server import serve
 
@@ -26,5 +26,6 @@ __all__ = [
     "Fault",
     "FaultRule",
     "JournalEntry",
+    "WebhookDelivery",
     "serve",
 ]

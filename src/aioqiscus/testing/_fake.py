@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import email.policy
+import hashlib
+import hmac
 import json
 import random
 import secrets
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from datetime import date
+from email.parser import BytesParser
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -15,9 +21,9 @@ import httpx
 
 from . import _shapes as shapes
 from ._faults import Fault, FaultRule, pick
-from ._store import CommentRecord, RoomRecord, Store, UserRecord
+from ._store import BackupRecord, CommentRecord, RoomRecord, Store, UserRecord, now
 
-__all__ = ["ConnectionDropped", "FakeQiscus", "JournalEntry"]
+__all__ = ["ConnectionDropped", "FakeQiscus", "JournalEntry", "WebhookDelivery"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -26,6 +32,8 @@ Send = Callable[[Message], Awaitable[None]]
 Reply = tuple[int, dict[str, Any]]
 
 DIALECTS = ("v2", "v2.1")
+DEFAULT_EXPORT_STEPS = (("started", 0), ("started", 50), ("finished", 100))
+IMPORT_LIMIT = 4 * 1024 * 1024
 _HTML_404 = (
     b"<html><head><title>404 Not Found</title></head><body>"
     b"<center><h1>404 Not Found</h1></center><hr><center>nginx</center>"
@@ -45,6 +53,19 @@ class _Reject(Exception):  # noqa: N818 - control flow inside the app
 
 def _invalid(*details: str) -> _Reject:
     return _Reject(400, "Validation error", *details)
+
+
+@attrs.frozen
+class WebhookDelivery:
+    """One webhook the fake delivered: where, what, its signature, the answer.
+
+    ``status`` is 0 when the receiver could not be reached.
+    """
+
+    url: str
+    body: bytes
+    signature: str
+    status: int
 
 
 @attrs.frozen
@@ -204,8 +225,16 @@ class FakeQiscus:
         self.dialects = _check_dialects(dialects)
         self.seed = seed
         self.store = Store()
+        self.backups: dict[str, BackupRecord] = {}
+        self.imported_rooms: dict[str, int] = {}
         self.journal: list[JournalEntry] = []
         self.faults: list[FaultRule] = []
+        #: What each poll of a new export reveals, in order; the last step
+        #: repeats. Set it to script progress or failure.
+        self.export_steps: list[tuple[str, int]] = list(DEFAULT_EXPORT_STEPS)
+        self.webhook_deliveries: list[WebhookDelivery] = []
+        self._webhook: tuple[str, str, httpx.AsyncBaseTransport | None] | None = None
+        self._outbox: list[dict[str, Any]] = []
         self._rng = random.Random(seed)  # noqa: S311 - deterministic faults
 
     def __repr__(self) -> str:
@@ -222,8 +251,11 @@ class FakeQiscus:
         if seed is not None:
             self.seed = seed
         self.store = Store()
+        self.backups = {}
+        self.imported_rooms = {}
         self.journal.clear()
         self.faults.clear()
+        self.export_steps = list(DEFAULT_EXPORT_STEPS)
         self._rng = random.Random(self.seed)  # noqa: S311
 
     def add_user(
@@ -282,6 +314,27 @@ class FakeQiscus:
         self.faults.append(rule)
         return rule
 
+    def deliver_webhooks(
+        self,
+        url: str,
+        token: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        """Deliver a signed ``post_comment_rest`` webhook for each new comment.
+
+        Deliveries are made before the ``post_comment`` answer is sent, and
+        recorded in :attr:`webhook_deliveries`.
+
+        Args:
+            url: Where to POST (``http://127.0.0.1:PORT/hook``).
+            token: The signature token (``QISCUS-SDK-SIGNATURE`` key).
+            transport: An httpx transport to deliver through, e.g.
+                ``httpx.ASGITransport(app=your_app)`` to call your app
+                in-process.
+        """
+        self._webhook = (url, token, transport)
+
     def requests(self, endpoint: str | None = None) -> list[JournalEntry]:
         """Journal entries, optionally only those for *endpoint*."""
         return [e for e in self.journal if endpoint is None or e.endpoint == endpoint]
@@ -312,7 +365,7 @@ class FakeQiscus:
             k.decode("latin-1").lower(): v.decode("latin-1")
             for k, v in scope.get("headers", [])
         }
-        dialect, endpoint = _split(path)
+        dialect, endpoint, item = _split(path)
         entry = {
             "method": method,
             "path": path,
@@ -327,10 +380,14 @@ class FakeQiscus:
             status, content, ctype = 404, _HTML_404, "text/html"
         else:
             fault = pick(self.faults, endpoint, dialect, self._rng)
+            if item is not None:
+                query = [*query, (":id", item)]
             status, content, ctype = await self._answer(
                 dialect, method, endpoint, query, body, headers, fault
             )
         self.journal.append(JournalEntry(**entry, status=status, fault=fault))
+        if self._outbox:
+            await self._flush_webhooks()
         extra: list[tuple[bytes, bytes]] = []
         if fault is not None and fault.retry_after is not None:
             extra.append((b"retry-after", fault.retry_after.encode()))
@@ -354,6 +411,31 @@ class FakeQiscus:
             )
             raise ConnectionDropped(path)
         await send({"type": "http.response.body", "body": content})
+
+    async def _flush_webhooks(self) -> None:
+        outbox, self._outbox = self._outbox, []
+        if self._webhook is None:
+            return
+        url, token, transport = self._webhook
+        async with httpx.AsyncClient(transport=transport, timeout=10) as http:
+            for event in outbox:
+                body = json.dumps(event).encode()
+                signature = hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
+                try:
+                    response = await http.post(
+                        url,
+                        content=body,
+                        headers={
+                            "content-type": "application/json",
+                            "QISCUS-SDK-SIGNATURE": signature,
+                        },
+                    )
+                    status = response.status_code
+                except httpx.HTTPError:
+                    status = 0
+                self.webhook_deliveries.append(
+                    WebhookDelivery(url, body, signature, status)
+                )
 
     async def _answer(
         self,
@@ -430,6 +512,11 @@ class FakeQiscus:
         if room.type != "group":
             raise _invalid("room must be a group room")
         return room
+
+    def _enqueue_webhook(self, comment: CommentRecord) -> None:
+        if self._webhook is not None:
+            room = self.store.rooms[comment.room_id]
+            self._outbox.append(shapes.webhook(self.store, room, comment))
 
     def _target(self, identifiers: list[str], options: str | None) -> RoomRecord:
         if len(set(identifiers)) != 2 or len(identifiers) != 2:  # noqa: PLR2004
@@ -887,6 +974,7 @@ def _system_event(
 @_route("v2", "POST", "post_comment")
 def _v2_post_comment(fake: FakeQiscus, p: _Params) -> Reply:
     comment = _post_comment(fake, p, "sender_email")
+    fake._enqueue_webhook(comment)  # noqa: SLF001
     room = fake.store.rooms[comment.room_id]
     return 200, shapes.envelope(
         {"comment": shapes.comment_v2(fake.store, room, comment)}
@@ -933,6 +1021,7 @@ def _v2_search(fake: FakeQiscus, p: _Params) -> Reply:
 @_route("v2.1", "POST", "post_comment")
 def _v21_post_comment(fake: FakeQiscus, p: _Params) -> Reply:
     comment = _post_comment(fake, p, "user_id")
+    fake._enqueue_webhook(comment)  # noqa: SLF001
     return 200, shapes.envelope({"comment": shapes.comment_v21(fake.store, comment)})
 
 
@@ -948,6 +1037,240 @@ def _v21_load_comments(fake: FakeQiscus, p: _Params) -> Reply:
 def _v21_system_event(fake: FakeQiscus, p: _Params) -> Reply:
     comment = _system_event(fake, p, "subject_user_id", "object_user_id", "v2.1")
     return 200, shapes.envelope({"comment": shapes.comment_v21(fake.store, comment)})
+
+
+# ---------------------------------------------------------------- users
+
+
+@_route("v2", "POST", "reset_user_token")
+def _v2_reset_token(fake: FakeQiscus, p: _Params) -> Reply:
+    user = fake._user(p.required("user_email"))  # noqa: SLF001
+    user.token = secrets.token_urlsafe(15)
+    return 200, shapes.envelope({"user": shapes.reset_token_v2(user)})
+
+
+@_route("v2.1", "POST", "reset_user_token")
+def _v21_reset_token(fake: FakeQiscus, p: _Params) -> Reply:
+    user = fake._user(p.required("user_id"))  # noqa: SLF001
+    user.token = secrets.token_urlsafe(15)
+    return 200, shapes.envelope({"token": user.token})
+
+
+@_route("v2.1", "GET", "get_user_token")
+def _v21_get_token(fake: FakeQiscus, p: _Params) -> Reply:
+    user = fake._user(p.required("user_id"))  # noqa: SLF001
+    return 200, shapes.envelope({"token": user.token})
+
+
+@_route("v2.1", "GET", "get_user_list")
+def _v21_user_list(fake: FakeQiscus, p: _Params) -> Reply:
+    page = p.number("page", 1)
+    limit = p.number("limit", 20, maximum=100)
+    users = sorted(fake.store.users.values(), key=lambda u: u.internal_id)
+    if (p.text("order_query") or "").lower().startswith("created_at desc"):
+        users.reverse()
+    chunk = users[(page - 1) * limit : page * limit]
+    return 200, shapes.envelope(
+        {
+            "meta": {"total_data": len(users), "total_page": -(-len(users) // limit)},
+            "users": [shapes.listed_user_v21(u) for u in chunk],
+        }
+    )
+
+
+# ---------------------------------------------------------------- backups
+
+
+def _backup_base(fake: FakeQiscus) -> str:
+    return f"https://{fake.app_id}.fake.qiscus.invalid/backups"
+
+
+def _find_backup(fake: FakeQiscus, p: _Params, kind: str) -> BackupRecord:
+    unique_id = p.required(":id")
+    record = fake.backups.get(unique_id)
+    if record is None or record.kind != kind:
+        raise _Reject(404, "Backup not found", f"backup {unique_id} not found")
+    return record
+
+
+def _create_export(fake: FakeQiscus, p: _Params) -> Reply:
+    resource = p.required("type")
+    if resource not in ("users", "rooms", "comments"):
+        raise _invalid("type must be users, rooms or comments")
+    dates = []
+    for key in ("start_date", "end_date"):
+        try:
+            dates.append(date.fromisoformat(p.required(key)))
+        except ValueError:
+            raise _invalid(f"{key} must use the format YYYY-MM-DD") from None
+    if dates[0] > dates[1]:
+        raise _invalid("start_date must not be after end_date")
+    created = now()
+    rows = _rows(fake, resource)
+    record = BackupRecord(
+        str(uuid.uuid4()),
+        resource,
+        f"{created}_exported_{resource}.json",
+        "export",
+        list(fake.export_steps),
+        created_at=created,
+        total_rows=len(rows),
+        size=len(json.dumps(rows)),
+        error="export failed on the server",
+    )
+    fake.backups[record.unique_id] = record
+    return 200, shapes.envelope(shapes.backup(record, _backup_base(fake)))
+
+
+def _list_backups(fake: FakeQiscus, p: _Params, kind: str) -> Reply:
+    page = p.number("page", 1)
+    found = [b for b in fake.backups.values() if b.kind == kind][::-1]
+    chunk = found[(page - 1) * 20 : page * 20]
+    base = _backup_base(fake)
+    return 200, shapes.envelope(
+        {"backup_histories": [shapes.backup(b, base) for b in chunk]}
+    )
+
+
+def _get_export(fake: FakeQiscus, p: _Params) -> Reply:
+    record = _find_backup(fake, p, "export")
+    answer = shapes.backup(record, _backup_base(fake))
+    record.polls += 1
+    return 200, shapes.envelope({"backup_history": answer})
+
+
+def _delete_export(fake: FakeQiscus, p: _Params) -> Reply:
+    record = _find_backup(fake, p, "export")
+    del fake.backups[record.unique_id]
+    return 200, shapes.envelope(
+        {"backup_history": shapes.backup(record, _backup_base(fake))}
+    )
+
+
+def _create_import(fake: FakeQiscus, p: _Params) -> Reply:
+    resource = p.required("type")
+    if resource not in ("users", "rooms", "comments"):
+        raise _invalid("type must be users, rooms or comments")
+    upload = p.raw("file")
+    if not isinstance(upload, tuple):
+        raise _invalid("file is required")
+    filename, content = upload
+    if len(content) > IMPORT_LIMIT:
+        raise _invalid("file is larger than 4 MB")
+    try:
+        rows = json.loads(content)
+    except ValueError:
+        raise _invalid("file must be a JSON array") from None
+    if not isinstance(rows, list):
+        raise _invalid("file must be a JSON array")
+    errors = _apply_import(fake, resource, rows)
+    record = BackupRecord(
+        str(uuid.uuid4()),
+        resource,
+        filename or f"{resource}.json",
+        "import",
+        [("failed", 100)] if errors else [("finished", 100)],
+        total_rows=0 if errors else len(rows),
+        size=len(content),
+        import_errors={"Message": "; ".join(errors), "Data": errors} if errors else {},
+    )
+    fake.backups[record.unique_id] = record
+    return 200, shapes.envelope(
+        {"backup_history": shapes.backup(record, _backup_base(fake))}
+    )
+
+
+def _rows(fake: FakeQiscus, resource: str) -> list[Any]:
+    if resource == "users":
+        return [u.identifier for u in fake.store.users.values()]
+    if resource == "rooms":
+        return [r.id for r in fake.store.rooms.values()]
+    return [c.id for r in fake.store.rooms.values() for c in r.comments]
+
+
+def _import_users(fake: FakeQiscus, rows: list[dict[str, Any]]) -> list[str]:
+    store = fake.store
+    problems = [
+        f"row {i}: Email missing or already exists"
+        for i, row in enumerate(rows)
+        if not row.get("Email") or row["Email"] in store.users
+    ]
+    if not problems:
+        for row in rows:
+            store.upsert_user(
+                row["Email"],
+                row.get("Name") or row["Email"],
+                avatar_url=row.get("AvatarUrl") or "",
+            )
+    return problems
+
+
+def _import_rooms(fake: FakeQiscus, rows: list[dict[str, Any]]) -> list[str]:
+    store = fake.store
+    problems = []
+    for i, row in enumerate(rows):
+        people = [row.get("CreatorEmail"), *(row.get("ParticipantEmails") or [])]
+        if any(p not in store.users for p in people):
+            problems.append(f"row {i}: CreatorEmail or a participant is unknown")
+        if row.get("UniqueId") in fake.imported_rooms:
+            problems.append(f"row {i}: UniqueId already exists")
+    if not problems:
+        for row in rows:
+            room = store.create_room(
+                row.get("Name") or "",
+                row.get("Type") or "group",
+                row["CreatorEmail"],
+                list(row.get("ParticipantEmails") or []),
+                avatar_url=row.get("AvatarUrl") or "",
+                options=row.get("Options") or "",
+            )
+            fake.imported_rooms[row["UniqueId"]] = room.id
+    return problems
+
+
+def _import_comments(fake: FakeQiscus, rows: list[dict[str, Any]]) -> list[str]:
+    store = fake.store
+    problems = []
+    for i, row in enumerate(rows):
+        if row.get("RoomUniqueId") not in fake.imported_rooms:
+            problems.append(f"row {i}: RoomUniqueId is unknown")
+        if row.get("CreatorEmail") not in store.users:
+            problems.append(f"row {i}: CreatorEmail is unknown")
+    if not problems:
+        for row in rows:
+            room = store.rooms[fake.imported_rooms[row["RoomUniqueId"]]]
+            store.add_comment(
+                room,
+                row["CreatorEmail"],
+                row.get("Message") or "",
+                type=row.get("Type") or "text",
+                payload=row.get("Payload"),
+                unique_temp_id=row.get("UniqueId") or "",
+            )
+    return problems
+
+
+_IMPORTERS = {
+    "users": _import_users,
+    "rooms": _import_rooms,
+    "comments": _import_comments,
+}
+
+
+def _apply_import(fake: FakeQiscus, resource: str, rows: list[Any]) -> list[str]:
+    """Apply an import all-or-nothing; returns the problems found."""
+    if not all(isinstance(r, dict) for r in rows):
+        return ["every row must be an object"]
+    return _IMPORTERS[resource](fake, rows)
+
+
+for _dialect in DIALECTS:
+    _route(_dialect, "POST", "exports")(_create_export)
+    _route(_dialect, "GET", "exports")(lambda f, p: _list_backups(f, p, "export"))
+    _route(_dialect, "GET", "exports/:id")(_get_export)
+    _route(_dialect, "DELETE", "exports/:id")(_delete_export)
+    _route(_dialect, "POST", "imports")(_create_import)
+    _route(_dialect, "GET", "imports")(lambda f, p: _list_backups(f, p, "import"))
 
 
 # ---------------------------------------------------------------- shared logic
@@ -1007,11 +1330,14 @@ def _check_dialects(dialects: Iterable[str]) -> frozenset[str]:
     return found
 
 
-def _split(path: str) -> tuple[str | None, str]:
+def _split(path: str) -> tuple[str | None, str, str | None]:
+    """(dialect, endpoint, item id): ``exports/abc`` is ``exports/:id``, ``abc``."""
     parts = path.strip("/").split("/")
     if len(parts) >= 4 and parts[0] == "api" and parts[2] == "rest":  # noqa: PLR2004
-        return parts[1], "/".join(parts[3:])
-    return None, ""
+        if len(parts) == 5:  # noqa: PLR2004
+            return parts[1], f"{parts[3]}/:id", parts[4]
+        return parts[1], "/".join(parts[3:]), None
+    return None, "", None
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -1037,6 +1363,8 @@ def _decode_body(body: bytes, headers: dict[str, str]) -> Any:
     if not body.strip():
         return {}
     ctype = headers.get("content-type", "")
+    if ctype.startswith("multipart/form-data"):
+        return _multipart(body, ctype)
     if "application/x-www-form-urlencoded" in ctype:
         form: dict[str, Any] = {}
         for key, value in parse_qsl(
@@ -1061,11 +1389,37 @@ def _decode_body(body: bytes, headers: dict[str, str]) -> Any:
     return data
 
 
+def _multipart(body: bytes, ctype: str) -> dict[str, Any]:
+    """Form fields as strings and files as (filename, bytes)."""
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + ctype.encode("latin-1") + b"\r\n\r\n" + body
+    )
+    if not message.is_multipart():
+        raise _invalid("malformed multipart body")
+    fields: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        content = part.get_payload(decode=True)
+        content = content if isinstance(content, bytes) else b""
+        filename = part.get_filename()
+        fields[name] = (filename, content) if filename else content.decode()
+    return fields
+
+
 def _decode_for_journal(body: bytes, headers: dict[str, str]) -> Any:
     try:
-        return _decode_body(body, headers)
+        decoded = _decode_body(body, headers)
     except _Reject:
         return body.decode("utf-8", "replace")
+    if isinstance(decoded, dict):
+        # Keep file uploads readable in the journal: their size, not bytes.
+        return {
+            k: (f"<file {v[0]}: {len(v[1])} bytes>" if isinstance(v, tuple) else v)
+            for k, v in decoded.items()
+        }
+    return decoded
 
 
 def _mask(headers: dict[str, str]) -> dict[str, str]:

@@ -9,7 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ._store import GO_ZERO_TIME, CommentRecord, RoomRecord, Store, UserRecord
+from ._store import (
+    GO_ZERO_TIME,
+    BackupRecord,
+    CommentRecord,
+    RoomRecord,
+    Store,
+    UserRecord,
+)
 
 #: The author of system events (qiscus-rest-v2.md, Post System Event Message).
 SYSTEM_ID = "system@qiscus.com"
@@ -222,4 +229,85 @@ def comment_v21(store: Store, comment: CommentRecord) -> dict[str, Any]:
         "timestamp": comment.timestamp,
         "type": comment.type,
         "user": author,
+    }
+
+
+def reset_token_v2(user: UserRecord) -> dict[str, Any]:
+    """qiscus-rest-v2.md, Reset User Authentication Token (the whole user)."""
+    return {
+        **user_v2(user, token=True),
+        "last_comment_id": 0,
+        "pn_android_configured": True,
+        "pn_ios_configured": True,
+        "rtKey": "somestring",
+    }
+
+
+def listed_user_v21(user: UserRecord) -> dict[str, Any]:
+    """v2.1/users.md, Get All Users: email/id/name, not user_id."""
+    return {
+        "avatar_url": user.avatar_url,
+        "created_at": user.created_at,
+        "email": user.identifier,
+        "id": user.internal_id,
+        "name": user.name,
+        "updated_at": user.created_at,
+        "username": user.name,
+    }
+
+
+def backup(record: BackupRecord, base: str) -> dict[str, Any]:
+    """qiscus-rest-v2.md, Data Backup and Import (same in v2.1)."""
+    status, percentage = record.state
+    data: dict[str, Any] = {
+        "created_at": record.created_at,
+        "original_filename": record.filename,
+        "percentage": percentage,
+        "resource_name": record.resource,
+        "size": record.size if status == "finished" else 0,
+        "status": status,
+        "total_rows": record.total_rows if status == "finished" else 0,
+        "unique_id": record.unique_id,
+    }
+    if record.kind == "export":
+        finished = status == "finished"
+        data["download_url"] = f"{base}/{record.filename}" if finished else ""
+        data["error_message"] = record.error if status == "failed" else ""
+    else:
+        data["errors"] = record.import_errors or {"Message": "", "Data": None}
+    return data
+
+
+def webhook(store: Store, room: RoomRecord, comment: CommentRecord) -> dict[str, Any]:
+    """qiscus-rest-v2.md and v2.1/webhook.md, On post message (from the REST API)."""
+    sender = store.users[comment.sender]
+    return {
+        "type": "post_comment_rest",
+        "payload": {
+            "from": {
+                "id": sender.internal_id,
+                "email": sender.identifier,
+                "name": sender.name,
+            },
+            "room": {
+                "id": room.id,
+                "topic_id": room.id,
+                "type": room.type,
+                "name": room.name,
+                "participants": [
+                    {
+                        "id": store.users[p].internal_id,
+                        "email": p,
+                        "username": store.users[p].name,
+                        "avatar_url": store.users[p].avatar_url,
+                    }
+                    for p in room.participants
+                ],
+            },
+            "message": {
+                "type": comment.type,
+                "text": comment.message,
+                "payload": comment.payload or {},
+            },
+        },
     }

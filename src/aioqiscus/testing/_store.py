@@ -155,3 +155,25 @@ class Store:
         room.comments.append(comment)
         room.last_read[sender] = comment.id
         return comment
+
+
+@attrs.define
+class BackupRecord:
+    """An export or import job; ``steps`` is what each poll reveals next."""
+
+    unique_id: str
+    resource: str
+    filename: str
+    kind: str  # "export" or "import"
+    steps: list[tuple[str, int]]
+    created_at: str = attrs.Factory(now)
+    total_rows: int = 0
+    size: int = 0
+    error: str = ""
+    import_errors: dict[str, Any] = attrs.Factory(dict)
+    polls: int = 0
+
+    @property
+    def state(self) -> tuple[str, int]:
+        """The (status, percentage) the server currently reports."""
+        return self.steps[min(self.polls, len(self.steps) - 1)]

@@ -39,7 +39,7 @@ def clean(text: str, emails: list[str] | None = None) -> object:
 
 def blocks(doc: str) -> list[str]:
     """JSON examples of a document: fenced blocks, or bare {...} paragraphs."""
-    fenced = re.findall(r"```(?:json)?\n(\{.*?)\n```", doc, re.DOTALL)
+    fenced = re.findall(r"```(?:json)?\n\s*(\{.*?)\n\s*```", doc, re.DOTALL)
     if fenced:
         return fenced
     found = []

@@ -1,0 +1,159 @@
+"""Parse and verify the webhook deliveries Qiscus sends for new comments.
+
+A delivery is a ``POST`` with a JSON body (``qiscus-rest-v2.md`` and
+``v2.1/webhook.md``, "On Post Message") and the header
+``QISCUS-SDK-SIGNATURE``: the hex HMAC-SHA256 of the raw body keyed with the
+signature token from the dashboard. Verify first, then parse::
+
+    body = await request.body()
+    signature = request.headers.get(webhooks.SIGNATURE_HEADER)
+    if not webhooks.verify_signature(body, signature, token):
+        return Response(status_code=401)
+    event = webhooks.parse(body)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+import attrs
+
+from .dialects import _common as c
+from .dialects._payloads import from_wire
+from .errors import QiscusError
+from .models import Comment, Room, User
+
+__all__ = [
+    "EVENT_TYPES",
+    "MAX_BODY",
+    "SIGNATURE_HEADER",
+    "WebhookError",
+    "WebhookEvent",
+    "parse",
+    "sign",
+    "verify_signature",
+]
+
+#: The header carrying the signature.
+SIGNATURE_HEADER = "QISCUS-SDK-SIGNATURE"
+#: Deliveries larger than this are refused unread.
+MAX_BODY = 1024 * 1024
+#: ``post_comment_mobile`` (from an SDK client), ``post_comment_rest`` (from
+#: the REST API) and the early documents' ``post_comment``.
+EVENT_TYPES = frozenset({"post_comment_mobile", "post_comment_rest", "post_comment"})
+
+
+class WebhookError(QiscusError, ValueError):
+    """A delivery that is too large, not JSON, of an unknown type or malformed."""
+
+
+@attrs.frozen
+class WebhookEvent:
+    """A new comment, as delivered by a webhook.
+
+    Attributes:
+        type: One of :data:`EVENT_TYPES`.
+        sender: The author (``from``).
+        room: The room; ``participants`` is empty when the delivery omits
+            them (deprecated upstream, absent for channels).
+        comment: The comment, with a typed payload. Deliveries carry no
+            comment id.
+    """
+
+    type: str
+    sender: User
+    room: Room
+    comment: Comment
+
+    @property
+    def from_rest_api(self) -> bool:
+        """Whether the comment was posted through the REST API (by a bot)."""
+        return self.type == "post_comment_rest"
+
+
+def sign(body: bytes, token: str) -> str:
+    """The signature Qiscus sends for *body*: hex HMAC-SHA256 keyed by *token*."""
+    return hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(body: bytes, signature: str | None, token: str) -> bool:
+    """Whether *signature* is Qiscus's signature of *body* (constant time).
+
+    Args:
+        body: The raw request body, exactly as received.
+        signature: The ``QISCUS-SDK-SIGNATURE`` header (``None`` if absent).
+        token: The signature token from the dashboard.
+    """
+    if not token or not signature or not isinstance(body, bytes | bytearray):
+        return False
+    expected = sign(bytes(body), token)
+    return hmac.compare_digest(expected, signature.strip().lower())
+
+
+def _user(data: Any) -> User:
+    identifier = data.get("email") or data.get("user_id")
+    return User(
+        id=c.identifier(identifier),
+        name=c.strict_str(data.get("name") or data.get("username")),
+        avatar_url=c.optional_str(data.get("avatar_url")),
+        internal_id=c.optional_int(data.get("id")),
+    )
+
+
+def _event(data: Any) -> WebhookEvent:
+    kind = data["type"]
+    payload = data["payload"]
+    sender = _user(payload["from"])
+    room_data = payload["room"]
+    participants = c.items(room_data.get("participants"), "participants")
+    room = Room(
+        id=c.identifier(room_data["id"]),
+        name=c.strict_str(room_data.get("name")),
+        type=c.room_type(room_data["type"]),
+        participants=tuple(_user(p) for p in participants),
+    )
+    message = payload["message"]
+    comment_type = c.strict_str(message.get("type")) or "text"
+    comment = Comment(
+        id=c.optional_int(message.get("id")),
+        room_id=room.id,
+        sender=sender,
+        message=c.strict_str(message.get("text")),
+        type=comment_type,
+        payload=from_wire(comment_type, message.get("payload")),
+        unique_temp_id=c.optional_str(message.get("unique_temp_id")),
+    )
+    return WebhookEvent(kind, sender, room, comment)
+
+
+def parse(body: bytes | str) -> WebhookEvent:
+    """Parse a delivery's body.
+
+    Raises:
+        WebhookError: The body is over :data:`MAX_BODY`, not JSON, of an
+            unknown ``type``, or lacks documented fields.
+    """
+    raw = body.encode() if isinstance(body, str) else body
+    if len(raw) > MAX_BODY:
+        msg = f"webhook body of {len(raw)} bytes is over the {MAX_BODY} byte limit"
+        raise WebhookError(msg)
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        msg = "webhook body is not JSON"
+        raise WebhookError(msg) from exc
+    if not isinstance(data, dict):
+        msg = "webhook body is not a JSON object"
+        raise WebhookError(msg)
+    kind = data.get("type")
+    if kind not in EVENT_TYPES:
+        msg = f"unknown webhook type {kind!r}; expected one of {sorted(EVENT_TYPES)}"
+        raise WebhookError(msg)
+    try:
+        return _event(data)
+    except (KeyError, TypeError, AttributeError, QiscusError) as exc:
+        msg = f"malformed {kind} webhook: {type(exc).__name__}: {exc}"
+        raise WebhookError(msg) from exc

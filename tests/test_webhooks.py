@@ -1,0 +1,207 @@
+"""Webhooks: parsing the documented deliveries, signatures, and a web app
+receiving signed deliveries from the fake server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from aioqiscus import Button, Buttons, RoomType, User, webhooks
+
+from .conftest import ALICE, BOB, SAMPLES
+
+TOKEN = "dashboard-signature-token"
+
+
+def body(name: str) -> bytes:
+    return (SAMPLES / "webhooks" / f"{name}.json").read_bytes()
+
+
+class TestParse:
+    @pytest.mark.parametrize(
+        ("name", "kind"),
+        [
+            ("post_comment_rest", "post_comment_mobile"),
+            ("post_comment_v21", "post_comment_mobile"),
+            ("post_comment_early", "post_comment"),
+        ],
+    )
+    def test_documented_deliveries(self, name, kind):
+        """Every documented delivery parses into sender, room and comment."""
+        event = webhooks.parse(body(name))
+        assert event.type == kind
+        assert event.sender == User(id="user1@gmail.com", name="User1", internal_id=1)
+        assert event.room.id == "1"
+        assert event.room.type is RoomType.GROUP
+        assert event.room.name == "ini grup"
+        assert [u.id for u in event.room.participants] == [
+            "user1@gmail.com",
+            "user2@gmail.com",
+        ]
+        assert event.comment.message == "ini pesan"
+        assert event.comment.type == "text"
+        assert event.comment.room_id == "1"
+        assert event.from_rest_api is False
+
+    def test_participants_optional(self):
+        """Channels come without participants."""
+        data = json.loads(body("post_comment_rest"))
+        del data["payload"]["room"]["participants"]
+        data["type"] = "post_comment_rest"
+        event = webhooks.parse(json.dumps(data).encode())
+        assert event.room.participants == ()
+        assert event.from_rest_api is True
+
+    def test_typed_payload(self):
+        """A buttons message arrives with a typed payload."""
+        data = json.loads(body("post_comment_rest"))
+        data["payload"]["message"] = {
+            "type": "buttons",
+            "text": "pick",
+            "payload": {
+                "text": "pick",
+                "buttons": [
+                    {"label": "Go", "type": "link", "payload": {"url": "https://x.io"}}
+                ],
+            },
+        }
+        event = webhooks.parse(json.dumps(data))
+        assert event.comment.payload == Buttons(
+            "pick", (Button.link("Go", "https://x.io"),)
+        )
+
+    @pytest.mark.parametrize(
+        "raw",
+        [
+            b"",
+            b"<html></html>",
+            b"[]",
+            b'{"type": "room_created", "payload": {}}',
+            b'{"type": "post_comment_rest"}',
+            b'{"type": "post_comment_rest", "payload": {"from": {}, "room": {}, "message": {}}}',
+            b'{"type": "post_comment_rest", "payload": {"from": {"email": "a"}, "room": {"id": 1, "type": "dm"}, "message": {}}}',
+            b"\xff\xfe{}",
+            b'{"type": "post_comment_rest", "payload": "x"}',
+        ],
+    )
+    def test_malformed(self, raw):
+        """Malformed and unknown deliveries raise WebhookError."""
+        with pytest.raises(webhooks.WebhookError):
+            webhooks.parse(raw)
+
+    def test_oversized(self):
+        """Bodies over 1 MiB are refused before decoding."""
+        with pytest.raises(webhooks.WebhookError, match="limit"):
+            webhooks.parse(b" " * (webhooks.MAX_BODY + 1))
+
+
+class TestSignature:
+    def test_valid(self):
+        """The hex HMAC-SHA256 of the body verifies (any hex case)."""
+        raw = body("post_comment_rest")
+        signature = webhooks.sign(raw, TOKEN)
+        assert webhooks.verify_signature(raw, signature, TOKEN)
+        assert webhooks.verify_signature(raw, signature.upper(), TOKEN)
+
+    @pytest.mark.parametrize(
+        ("raw", "signature", "token"),
+        [
+            (b"tampered", webhooks.sign(b"original", TOKEN), TOKEN),
+            (b"original", webhooks.sign(b"original", "other"), TOKEN),
+            (b"original", None, TOKEN),
+            (b"original", "", TOKEN),
+            (b"original", webhooks.sign(b"original", TOKEN), ""),
+        ],
+    )
+    def test_invalid(self, raw, signature, token):
+        """Tampered bodies, wrong tokens and missing signatures fail."""
+        assert webhooks.verify_signature(raw, signature, token) is False
+
+    def test_known_vector(self):
+        """The signature is plain HMAC-SHA256 hex, as documented."""
+        assert webhooks.sign(b"hello", "key") == (
+            "9307b3b915efb5171ff14d8cb55fbcc798c6c0ef1456d66ded1a6aa723a58b7b"
+        )
+
+
+def receiver() -> tuple[Starlette, list[webhooks.WebhookEvent]]:
+    """A FastAPI-style app: verify, parse, act."""
+    received: list[webhooks.WebhookEvent] = []
+
+    async def hook(request: Request) -> Response:
+        raw = await request.body()
+        signature = request.headers.get(webhooks.SIGNATURE_HEADER)
+        if not webhooks.verify_signature(raw, signature, TOKEN):
+            return JSONResponse({"error": "bad signature"}, status_code=401)
+        try:
+            event = webhooks.parse(raw)
+        except webhooks.WebhookError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        received.append(event)
+        return JSONResponse({"ok": True})
+
+    return Starlette(routes=[Route("/hook", hook, methods=["POST"])]), received
+
+
+class TestDeliveries:
+    async def test_fake_delivers_signed_webhooks(self, qiscus_fake, qiscus_client):
+        """Comments posted through the API reach the app, signed and typed."""
+        app, received = receiver()
+        qiscus_fake.deliver_webhooks(
+            "http://bot.test/hook", TOKEN, transport=httpx.ASGITransport(app=app)
+        )
+        qiscus_fake.add_user(ALICE, "Alice")
+        qiscus_fake.add_user(BOB, "Bob")
+        room = await qiscus_client.create_room("Support", [BOB], ALICE)
+        await qiscus_client.post_buttons(
+            room.id, BOB, "pick", [Button.link("Docs", "https://docs.example.com")]
+        )
+        [delivery] = qiscus_fake.webhook_deliveries
+        assert delivery.status == 200
+        [event] = received
+        assert event.type == "post_comment_rest"
+        assert event.sender.id == BOB
+        assert event.room.id == room.id
+        assert isinstance(event.comment.payload, Buttons)
+
+    async def test_tampered_delivery_rejected(self, qiscus_fake, qiscus_client):
+        """A delivery altered in transit is rejected with 401."""
+        app, received = receiver()
+        qiscus_fake.deliver_webhooks(
+            "http://bot.test/hook", TOKEN, transport=httpx.ASGITransport(app=app)
+        )
+        qiscus_fake.add_user(ALICE)
+        room = await qiscus_client.create_room("R", [ALICE], ALICE)
+        await qiscus_client.post_text(room.id, ALICE, "pay 10")
+        [delivery] = qiscus_fake.webhook_deliveries
+        tampered = delivery.body.replace(b"pay 10", b"pay 99")
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://bot.test"
+        ) as http:
+            response = await http.post(
+                "/hook",
+                content=tampered,
+                headers={webhooks.SIGNATURE_HEADER: delivery.signature},
+            )
+        assert response.status_code == 401
+        assert [e.comment.message for e in received] == ["pay 10"]
+
+    async def test_unreachable_receiver_recorded(self, qiscus_fake, qiscus_client):
+        """A receiver that cannot be reached is recorded with status 0."""
+        qiscus_fake.deliver_webhooks("http://127.0.0.1:9/hook", TOKEN)
+        qiscus_fake.add_user(ALICE)
+        room = await qiscus_client.create_room("R", [ALICE], ALICE)
+        await qiscus_client.post_text(room.id, ALICE, "hi")
+        assert [d.status for d in qiscus_fake.webhook_deliveries] == [0]
+
+
+def test_samples_exist():
+    """The webhook samples are present (guards the parametrised tests)."""
+    assert len(list(Path(SAMPLES, "webhooks").glob("*.json"))) == 3
