@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import anyio
 import httpx
 import pytest
 import respx
@@ -402,10 +403,48 @@ class TestRequests:
         mock.get("/api/v2.1/rest/load_comments").respond(
             json={"status": 200, "results": {"comments": []}}
         )
-        async with QiscusClient("a", "s", api_version="v2.1") as client:
+        async with QiscusClient(
+            "a", "s", api_version="v2.1", reconcile_delay=0.01
+        ) as client:
             with pytest.raises(AmbiguousSendError) as info:
                 await client.post_text("1", "a", "hi", unique_temp_id="m-42")
         assert info.value.marker == "m-42"
+
+    async def test_grace_before_lookup_after_timeout(self, mock):
+        """After a timeout the lookup waits reconcile_delay; the late comment is found."""
+        post = mock.post("/api/v2.1/rest/post_comment").mock(
+            side_effect=httpx.ReadTimeout("slow")
+        )
+        started = anyio.current_time()
+        seen_at = []
+
+        def history(request):
+            seen_at.append(anyio.current_time() - started)
+            marker = json.loads(post.calls.last.request.content)["unique_temp_id"]
+            found = {
+                "id": 5,
+                "message": "hi",
+                "type": "text",
+                "extras": {MARKER_KEY: marker},
+                "user": {"user_id": "a"},
+            }
+            return httpx.Response(
+                200, json={"status": 200, "results": {"comments": [found]}}
+            )
+
+        mock.get("/api/v2.1/rest/load_comments").mock(side_effect=history)
+        async with QiscusClient(
+            "a", "s", api_version="v2.1", reconcile_delay=0.2
+        ) as client:
+            comment = await client.post_text("1", "a", "hi")
+        assert comment.id == 5
+        assert seen_at[0] >= 0.2
+        assert post.call_count == 1
+
+    def test_default_grace_is_read_timeout(self):
+        """By default the grace period is the read timeout."""
+        client = QiscusClient("a", "s", timeout=httpx.Timeout(7.0, connect=1.0))
+        assert client.reconcile_delay == 7.0
 
     async def test_raise_policy(self, mock):
         """on_ambiguous='raise' raises at once, without looking or resending."""

@@ -6,7 +6,7 @@ which one the server serves, and returns one normalised model for both.
 
 from __future__ import annotations
 
-from . import errors, migration, models, payloads, webhooks
+from . import backends, errors, migration, models, payloads, webhooks
 from ._client import QiscusClient
 from ._negotiate import NegotiationReport, OperationRoute
 from ._retry import RetryPolicy, set_testing
@@ -102,6 +102,7 @@ __all__ = [
     "UnsupportedOperationError",
     "User",
     "__version__",
+    "backends",
     "errors",
     "migration",
     "models",

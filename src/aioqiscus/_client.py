@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import ipaddress
 import json
@@ -15,12 +16,15 @@ from types import TracebackType
 from typing import Any, Literal, Self, TypeVar, cast
 
 import anyio
+import attrs
 import httpx
 
+from . import _redaction
 from ._negotiate import NegotiationReport, Negotiator
 from ._retry import RetryPolicy
-from ._transport import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Transport
+from ._transport import DEFAULT_BASE_URL, Transport
 from ._wire import Call, Dialect, Operation
+from .backends import DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT, Backend, HttpxBackend
 from .dialects import Codec, Page
 from .dialects._backups import IMPORT_LIMIT
 from .errors import (
@@ -30,6 +34,7 @@ from .errors import (
     InvalidArgumentError,
     NotFoundError,
     QiscusError,
+    RequestTimeoutError,
     ResponseShapeError,
     UnsupportedOperationError,
 )
@@ -222,6 +227,13 @@ def _check_base_url(value: object) -> str:
     return value.rstrip("/")
 
 
+def _read_timeout(backend: Backend) -> float:
+    """The backend's read timeout, as the default reconciliation delay."""
+    timeout = getattr(backend, "timeout", None)
+    read = getattr(timeout, "read", None)
+    return float(read) if isinstance(read, int | float) else 5.0
+
+
 def _is_str(value: object) -> bool:
     """Runtime check for arguments typed ``str``: users' code is not always typed."""
     return isinstance(value, str)
@@ -260,8 +272,17 @@ class QiscusClient:
             (pinned: no probe).
         http_client: An ``httpx.AsyncClient`` to use. We never close a client
             you pass in.
-        timeout: Timeout for our own httpx client (ignored with *http_client*).
+        backend: An I/O backend instead (:mod:`aioqiscus.backends`), e.g.
+            ``AiohttpBackend(session)`` to share an aiohttp app's session.
+        timeout: Timeout for our own httpx client (ignored with *http_client*
+            or *backend*).
         retry: The retry policy; ``None`` disables retries.
+        max_in_flight: Requests in flight at once; further calls wait their
+            turn instead of timing out in the connection pool. Defaults to
+            the backend's pool size.
+        reconcile_delay: After a send timed out, how long to wait before
+            looking for it, so a server still working on it can finish;
+            defaults to the read timeout.
         ambiguous_sends: What ``post_comment`` does when a send may or may
             not have landed: ``"reconcile"`` (look for it, resend once if
             absent) or ``"raise"`` (:class:`AmbiguousSendError` at once).
@@ -277,9 +298,12 @@ class QiscusClient:
         base_url: str | None = None,
         api_version: Literal["auto", "v2", "v2.1"] = "auto",
         http_client: httpx.AsyncClient | None = None,
+        backend: Backend | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = RetryPolicy(),  # noqa: B008 - frozen value
         ambiguous_sends: AmbiguousPolicy = "reconcile",
+        max_in_flight: int | None = None,
+        reconcile_delay: float | None = None,
     ) -> None:
         if not _is_str(app_id) or not _APP_ID.match(app_id):
             msg = "app_id must be a DNS label: letters, digits and inner hyphens"
@@ -293,15 +317,29 @@ class QiscusClient:
         if ambiguous_sends not in _SEND_POLICIES:
             msg = "ambiguous_sends must be 'reconcile' or 'raise'"
             raise InvalidArgumentError(msg)
+        if http_client is not None and backend is not None:
+            msg = "pass http_client or backend, not both"
+            raise InvalidArgumentError(msg)
+        url = _check_base_url(base_url or DEFAULT_BASE_URL)
+        if backend is None:
+            backend = HttpxBackend(http_client, timeout=timeout)
+        limit = max_in_flight or backend.max_connections or DEFAULT_MAX_CONNECTIONS
+        if limit < 1:
+            msg = "max_in_flight must be >= 1"
+            raise InvalidArgumentError(msg)
         self.app_id = app_id
         self.ambiguous_sends: AmbiguousPolicy = ambiguous_sends
+        self.reconcile_delay = (
+            _read_timeout(backend) if reconcile_delay is None else reconcile_delay
+        )
+        _redaction.register(secret_key)
         self._transport = Transport(
             app_id=app_id,
             secret_key=secret_key,
-            base_url=_check_base_url(base_url or DEFAULT_BASE_URL),
-            http_client=http_client,
-            timeout=timeout,
+            base_url=url,
+            backend=backend,
             retry=retry or RetryPolicy(max_retries=0),
+            max_in_flight=limit,
         )
         self._negotiator = Negotiator(self._transport, _VERSIONS[api_version])
 
@@ -310,6 +348,29 @@ class QiscusClient:
             f"QiscusClient(app_id={self.app_id!r}, "
             f"base_url={self._transport.base_url!r}, dialect={self.dialect})"
         )
+
+    def with_options(
+        self,
+        *,
+        retry: RetryPolicy | None = None,
+        max_retries: int | None = None,
+    ) -> Self:
+        """A view of this client with other retry options, for some calls.
+
+        It shares the connection pool, the in-flight limit and the
+        negotiated dialect: ``await client.with_options(max_retries=0).get_user(u)``.
+        Closing a view closes nothing.
+        """
+        policy = retry or self._transport.retry
+        if max_retries is not None:
+            policy = attrs.evolve(policy, max_retries=max_retries)
+        view = copy.copy(self)
+        view._transport = self._transport.with_retry(policy)  # noqa: SLF001
+        view._negotiator = self._negotiator  # noqa: SLF001
+        view._view = True  # noqa: SLF001
+        return view
+
+    _view = False
 
     async def __aenter__(self) -> Self:
         return self
@@ -324,7 +385,8 @@ class QiscusClient:
 
     async def aclose(self) -> None:
         """Close the connection pool (unless the httpx client was injected)."""
-        await self._transport.aclose()
+        if not self._view:
+            await self._transport.aclose()
 
     # ------------------------------------------------------------ dialect
 
@@ -654,6 +716,7 @@ class QiscusClient:
             if policy == "raise":
                 raise AmbiguousSendError(str(first), marker=marker) from first
             failure: QiscusError = first
+        await self._grace(failure)
         found = await self._find_sent(room, marker, failure)
         if found is not None:
             return found
@@ -662,6 +725,7 @@ class QiscusClient:
             return await self._call(Operation.POST_COMMENT, build)
         except AmbiguousSendError as second:
             failure = second
+        await self._grace(failure)
         found = await self._find_sent(room, marker, failure)
         if found is not None:
             return found
@@ -670,6 +734,15 @@ class QiscusClient:
             f"look for unique_temp_id {marker!r} before sending again"
         )
         raise AmbiguousSendError(msg, marker=marker) from failure
+
+    async def _grace(self, failure: QiscusError) -> None:
+        """After a timeout, give a still-working server time to finish.
+
+        A server that stores the comment after we stopped waiting would
+        otherwise be missed by the lookup, and the resend would duplicate it.
+        """
+        if isinstance(failure.__cause__, RequestTimeoutError):
+            await anyio.sleep(self.reconcile_delay)
 
     async def _find_sent(
         self, room_id: str, marker: str, failure: QiscusError

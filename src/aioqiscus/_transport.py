@@ -1,42 +1,38 @@
-"""The only module that performs HTTP: httpx in, :class:`RawResponse` out."""
+"""The transport: credentials, retries, concurrency and error mapping.
+
+HTTP itself is a :mod:`~aioqiscus.backends` backend's job; the transport
+reads nothing of a response but its status and, through
+:func:`~aioqiscus.dialects._common.decipher`, the envelope.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import TypeVar
 
 import anyio
-import httpx
 
 from ._retry import REFUSED_STATUSES, RETRY_STATUSES, RetryPolicy
 from ._wire import Call, RawResponse, RequestSpec
+from .backends import Backend
 from .dialects import _common
-from .errors import (
-    AmbiguousSendError,
-    QiscusError,
-    RequestTimeoutError,
-    TransportError,
-)
+from .errors import AmbiguousSendError, QiscusError, TransportError
 
 T = TypeVar("T")
 
 logger = logging.getLogger("aioqiscus")
 
 DEFAULT_BASE_URL = "https://api.qiscus.com"
-DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
-
-# The request provably never reached the server: safe to retry any request.
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_JSON = "application/json"
 
 
 class Transport:
-    """Send :class:`RequestSpec` values over an ``httpx.AsyncClient``.
+    """Send :class:`RequestSpec` values through a backend.
 
-    Adds the credential headers, applies the retry policy and maps httpx
-    failures to :mod:`aioqiscus.errors`. It reads nothing of a response but
-    its status and, through :func:`~aioqiscus.dialects._common.decipher`, the
-    envelope.
+    Adds the credential headers, bounds the requests in flight, applies the
+    retry policy and maps failures to :mod:`aioqiscus.errors`.
 
     Strictly private; :class:`~aioqiscus.QiscusClient` owns one.
     """
@@ -47,9 +43,9 @@ class Transport:
         app_id: str,
         secret_key: str,
         base_url: str,
-        http_client: httpx.AsyncClient | None,
-        timeout: float | httpx.Timeout,
+        backend: Backend,
         retry: RetryPolicy,
+        max_in_flight: int,
     ) -> None:
         self._secret = secret_key
         # v2.1 documents dashes, v2 and every SDK underscores: send both.
@@ -59,13 +55,20 @@ class Transport:
             "QISCUS_SDK_APP_ID": app_id,
             "QISCUS_SDK_SECRET": secret_key,
         }
+        self._json_headers = {**self._headers, "Content-Type": _JSON}
         self.base_url = base_url.rstrip("/")
+        self.backend = backend
         self.retry = retry
-        self._owns_client = http_client is None
-        self._client = http_client or httpx.AsyncClient(
-            timeout=timeout, follow_redirects=False
-        )
-        self._timeout = timeout if http_client is None else None
+        # Callers beyond the pool wait here, unbounded in time, instead of
+        # timing out in the pool (10,000 gathered calls must all complete).
+        self.limiter = anyio.CapacityLimiter(max_in_flight)
+
+    def with_retry(self, retry: RetryPolicy) -> Transport:
+        """A view sharing the backend, limiter and credentials, other retries."""
+        view = object.__new__(Transport)
+        view.__dict__.update(self.__dict__)
+        view.retry = retry
+        return view
 
     def redact(self, text: str) -> str:
         """Remove the secret key from *text*."""
@@ -74,34 +77,31 @@ class Transport:
         return text
 
     async def aclose(self) -> None:
-        """Close the httpx client if we created it."""
-        if self._owns_client:
-            await self._client.aclose()
+        """Close the backend's resources (never injected ones)."""
+        await self.backend.aclose()
 
-    async def call(self, call: Call[T], *, retry: RetryPolicy | None = None) -> T:
+    async def call(self, call: Call[T]) -> T:
         """Send *call*'s request and parse its ``results``."""
-        raw = await self.send(call.request, retry=retry)
+        raw = await self.send(call.request)
         results = _common.decipher(raw, self.redact)
         return _common.structure(call.parse, results, str(call.operation))
 
-    async def send(
-        self, spec: RequestSpec, *, retry: RetryPolicy | None = None
-    ) -> RawResponse:
+    async def send(self, spec: RequestSpec) -> RawResponse:
         """Send *spec*, retrying per the policy; return the final response.
 
         Error statuses are returned, not raised, once retries are exhausted
         (the caller deciphers them), except where a non-idempotent request's
         fate is unknown: that raises :class:`AmbiguousSendError`.
         """
-        policy = retry or self.retry
+        policy = self.retry
         started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
             try:
                 raw = await self._exchange(spec, attempt)
-            except QiscusError as exc:
-                if not spec.idempotent and not isinstance(exc.__cause__, _NEVER_SENT):
+            except TransportError as exc:
+                if not spec.idempotent and not exc.never_sent:
                     raise self._ambiguous(spec, exc) from exc
                 delay = self._next_delay(policy, attempt, started, None)
                 if delay is None:
@@ -150,29 +150,23 @@ class Transport:
         return delay
 
     async def _exchange(self, spec: RequestSpec, attempt: int) -> RawResponse:
-        """One HTTP exchange; httpx errors mapped to ours."""
-        url = self.base_url + spec.path
+        """One HTTP exchange through the backend, within the in-flight limit."""
+        if spec.json is not None:
+            content: bytes | None = json.dumps(spec.json, ensure_ascii=False).encode()
+            headers = self._json_headers
+        else:
+            content, headers = None, self._headers
         started = time.perf_counter()
-        try:
-            response = await self._client.request(
+        async with self.limiter:
+            raw = await self.backend.send(
                 spec.method,
-                url,
-                params=spec.query or None,
-                json=spec.json,
-                data=spec.form,
+                self.base_url + spec.path,
+                query=spec.query,
+                headers=headers,
+                content=content,
                 files=spec.files,
-                headers=self._headers,
+                form=spec.form,
             )
-        except httpx.TimeoutException as exc:
-            msg = f"{type(exc).__name__} on {spec.method} {spec.path}"
-            raise RequestTimeoutError(msg) from exc
-        except httpx.HTTPError as exc:
-            msg = (
-                f"{type(exc).__name__} on {spec.method} {spec.path}: "
-                f"{self.redact(str(exc))}"
-            )
-            raise TransportError(msg) from exc
-        raw = RawResponse(response.status_code, response.headers, response.content)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %d (attempt %d, %.1f ms)",

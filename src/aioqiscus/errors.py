@@ -78,7 +78,14 @@ class InvalidArgumentError(QiscusError, ValueError):
 
 
 class TransportError(QiscusError):
-    """The HTTP exchange failed before a complete response arrived."""
+    """The HTTP exchange failed before a complete response arrived.
+
+    Attributes:
+        never_sent: Whether the request provably never reached the server
+            (connection refused, pool exhausted), so repeating it is safe.
+    """
+
+    never_sent: bool = False
 
 
 class RequestTimeoutError(TransportError):

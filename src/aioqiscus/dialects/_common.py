@@ -348,6 +348,11 @@ def decipher(raw: RawResponse, redact: Callable[[str], str] = str) -> Any:
     """
     if raw.status_code >= 400:  # noqa: PLR2004
         raise error_from(raw, redact)
+    if raw.status_code >= 300:  # noqa: PLR2004
+        # Redirects are never followed: they could carry credentials away.
+        where = raw.headers.get("location", "an unknown location")
+        msg = f"the server redirected ({raw.status_code}) to {where}; not followed"
+        raise ResponseShapeError(redact(msg))
     data = decode_json(raw)
     if not isinstance(data, dict) or "results" not in data:
         msg = f"expected a Qiscus envelope with 'results', got {_describe(data)}"

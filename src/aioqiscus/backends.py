@@ -1,0 +1,232 @@
+"""I/O backends: the only code that touches an HTTP library.
+
+A backend sends one request and returns a :class:`~aioqiscus._wire.RawResponse`
+or raises :class:`~aioqiscus.errors.TransportError` saying whether the
+request provably never left (``never_sent``). Retries, negotiation, error
+mapping and redaction live above it and behave the same on every backend.
+
+- :class:`HttpxBackend` (default) over an ``httpx.AsyncClient``.
+- :class:`AiohttpBackend` (``aioqiscus[aiohttp]``) over an
+  ``aiohttp.ClientSession``, so aiohttp apps can share their session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+import httpx
+
+from ._wire import Query, RawResponse
+from .errors import RequestTimeoutError, TransportError
+
+if TYPE_CHECKING:
+    import aiohttp
+
+__all__ = ["AiohttpBackend", "Backend", "HttpxBackend"]
+
+#: Connections per client unless told otherwise (httpx's own default).
+DEFAULT_MAX_CONNECTIONS = 100
+DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+
+
+class Backend(Protocol):
+    """What the transport needs from an HTTP library."""
+
+    #: How many requests the backend can have in flight without queueing.
+    max_connections: int
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        query: Query,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        files: Mapping[str, tuple[str, bytes, str]] | None,
+        form: Mapping[str, str] | None,
+    ) -> RawResponse:
+        """Send one request.
+
+        Raises:
+            TransportError: with ``never_sent`` set when the request
+                provably did not reach the server.
+        """
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the backend created (never what it was given)."""
+        ...
+
+
+def _failure(
+    exc: Exception, method: str, url: str, *, never_sent: bool
+) -> TransportError:
+    detail = str(exc)[:200]
+    what = f"{type(exc).__name__} on {method} {httpx.URL(url).path}"
+    if detail:
+        what += f": {detail}"
+    cls = RequestTimeoutError if "Timeout" in type(exc).__name__ else TransportError
+    error = cls(what)
+    error.never_sent = never_sent
+    return error
+
+
+class HttpxBackend:
+    """Send requests with httpx.
+
+    Args:
+        client: An ``httpx.AsyncClient`` to use; never closed by us. Without
+            one, a client is created with *timeout* and a pool of
+            *max_connections*, and closed by :meth:`aclose`.
+        timeout: Timeouts of the client we create.
+        max_connections: Pool size of the client we create; with an
+            injected client, how many requests to allow in flight (match it
+            to that client's pool).
+    """
+
+    # The request provably never reached the server: safe to retry any request.
+    _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient | None = None,
+        *,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    ) -> None:
+        self.max_connections = max_connections
+        self._owns = client is None
+        self.timeout = httpx.Timeout(timeout) if client is None else client.timeout
+        self.client = client or httpx.AsyncClient(
+            timeout=timeout,
+            follow_redirects=False,
+            limits=httpx.Limits(
+                max_connections=max_connections,
+                max_keepalive_connections=max_connections,
+            ),
+        )
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        query: Query,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        files: Mapping[str, tuple[str, bytes, str]] | None,
+        form: Mapping[str, str] | None,
+    ) -> RawResponse:
+        """Send one request with httpx; redirects are never followed."""
+        try:
+            response = await self.client.request(
+                method,
+                url,
+                params=query or None,
+                content=content,
+                data=form,
+                files=files,
+                headers=headers,
+                follow_redirects=False,
+            )
+        except httpx.HTTPError as exc:
+            never_sent = isinstance(exc, self._NEVER_SENT)
+            raise _failure(exc, method, url, never_sent=never_sent) from exc
+        return RawResponse(response.status_code, response.headers, response.content)
+
+    async def aclose(self) -> None:
+        """Close the client if we created it."""
+        if self._owns:
+            await self.client.aclose()
+
+
+class AiohttpBackend:
+    """Send requests with aiohttp (``pip install aioqiscus[aiohttp]``).
+
+    Args:
+        session: An ``aiohttp.ClientSession`` to share (an aiohttp app's
+            own); never closed by us. Without one, a session is created on
+            first use and closed by :meth:`aclose`.
+        timeout: Total and connect timeouts, in seconds, of each request.
+        max_connections: Connector limit of the session we create; with a
+            shared session, how many requests to allow in flight.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession | None = None,
+        *,
+        timeout: float = 15.0,
+        connect_timeout: float = 5.0,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    ) -> None:
+        import aiohttp  # noqa: PLC0415 - an optional dependency
+
+        self._aiohttp = aiohttp
+        self.max_connections = max_connections
+        self._owns = session is None
+        self._session = session
+        self._timeout = aiohttp.ClientTimeout(
+            total=timeout, sock_connect=connect_timeout
+        )
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = self._aiohttp.ClientSession(
+                connector=self._aiohttp.TCPConnector(limit=self.max_connections),
+                timeout=self._timeout,
+            )
+        return self._session
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        query: Query,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        files: Mapping[str, tuple[str, bytes, str]] | None,
+        form: Mapping[str, str] | None,
+    ) -> RawResponse:
+        """Send one request with aiohttp; redirects are never followed."""
+        aiohttp = self._aiohttp
+        data: Any = content
+        if files is not None:
+            data = aiohttp.FormData()
+            for name, value in (form or {}).items():
+                data.add_field(name, value)
+            for name, (filename, blob, ctype) in files.items():
+                data.add_field(name, blob, filename=filename, content_type=ctype)
+        try:
+            async with self._get_session().request(
+                method,
+                url,
+                params=list(query) or None,
+                data=data,
+                headers=dict(headers),
+                allow_redirects=False,
+                timeout=self._timeout,
+            ) as response:
+                body = await response.read()
+                return RawResponse(
+                    response.status, _LowerHeaders(response.headers), body
+                )
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            raise _failure(exc, method, url, never_sent=True) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _failure(exc, method, url, never_sent=False) from exc
+
+    async def aclose(self) -> None:
+        """Close the session if we created it."""
+        if self._owns and self._session is not None:
+            await self._session.close()
+
+
+class _LowerHeaders(dict[str, str]):
+    """aiohttp headers as a plain mapping with lower-case keys."""
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        super().__init__((k.lower(), v) for k, v in headers.items())
