@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import functools
 import ipaddress
-import json
 import logging
 import re
 import time
@@ -25,7 +24,7 @@ from ._retry import RetryPolicy
 from ._transport import DEFAULT_BASE_URL, Transport
 from ._wire import Call, Dialect, Operation
 from .backends import DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT, Backend, HttpxBackend
-from .dialects import Codec, Page
+from .dialects import Codec, Page, _common
 from .dialects._backups import IMPORT_LIMIT
 from .errors import (
     AmbiguousSendError,
@@ -184,7 +183,7 @@ def _is_date(value: object) -> bool:
 def _is_envelope(body: str) -> bool:
     """Whether an error body is a Qiscus JSON envelope (not an HTML page)."""
     try:
-        data = json.loads(body)
+        data = _common.loads(body)
     except ValueError:
         return False
     return isinstance(data, dict) and ("error" in data or "results" in data)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from typing import Any
 
 import attrs
@@ -141,7 +140,7 @@ def parse(body: bytes | str) -> WebhookEvent:
         msg = f"webhook body of {len(raw)} bytes is over the {MAX_BODY} byte limit"
         raise WebhookError(msg)
     try:
-        data = json.loads(raw)
+        data = c.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         msg = "webhook body is not JSON"
         raise WebhookError(msg) from exc
@@ -149,7 +148,7 @@ def parse(body: bytes | str) -> WebhookEvent:
         msg = "webhook body is not a JSON object"
         raise WebhookError(msg)
     kind = data.get("type")
-    if kind not in EVENT_TYPES:
+    if not isinstance(kind, str) or kind not in EVENT_TYPES:
         msg = f"unknown webhook type {kind!r}; expected one of {sorted(EVENT_TYPES)}"
         raise WebhookError(msg)
     try:

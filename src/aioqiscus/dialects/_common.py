@@ -30,6 +30,20 @@ from ._payloads import from_wire, summary, to_wire
 
 T = TypeVar("T")
 
+
+def loads(data: str | bytes) -> Any:
+    """``json.loads`` whose every failure is a ValueError.
+
+    Deeply nested input makes the decoder raise RecursionError, which must
+    not escape as if it were a bug of ours.
+    """
+    try:
+        return json.loads(data)
+    except RecursionError as exc:
+        msg = "JSON nested too deeply"
+        raise ValueError(msg) from exc
+
+
 # ---------------------------------------------------------------- field hooks
 
 
@@ -133,7 +147,7 @@ def _as_object(value: Any) -> Mapping[str, Any] | None:
         return value
     if isinstance(value, str):
         try:
-            decoded = json.loads(value)
+            decoded = loads(value)
         except ValueError:
             return None
         if isinstance(decoded, dict):
@@ -289,7 +303,7 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
 def decode_json(raw: RawResponse) -> Any:
     """Decode the body as JSON or raise :class:`ResponseShapeError`."""
     try:
-        return json.loads(raw.body)
+        return loads(raw.body)
     except (ValueError, UnicodeDecodeError) as exc:
         msg = (
             f"expected a JSON body, got {raw.status_code} "
@@ -314,7 +328,7 @@ def error_from(raw: RawResponse, redact: Callable[[str], str] = str) -> APIError
     message = ""
     details: list[str] = []
     try:
-        data = json.loads(text)
+        data = loads(text)
     except ValueError:
         data = None
     if isinstance(data, dict):

@@ -467,25 +467,28 @@ class FakeQiscus:
         body: bytes,
         headers: dict[str, str],
     ) -> Reply:
-        secret = headers.get("qiscus-sdk-secret") or headers.get("qiscus_sdk_secret")
-        if secret != self.secret_key:
-            return 401, shapes.error(401, "Unauthorized", "invalid QISCUS_SDK_SECRET")
-        app = headers.get("qiscus-sdk-app-id") or headers.get("qiscus_sdk_app_id")
-        if app is not None and app != self.app_id:
-            return 400, shapes.error(400, "App not found", f"app {app} not found")
-        handler = _ROUTES.get((dialect, method, endpoint))
-        if handler is None:
-            known = any(d == dialect and e == endpoint for d, _, e in _ROUTES)
-            if known:
-                return 405, shapes.error(405, "Method Not Allowed")
-            return 404, shapes.error(404, "Not Found", f"no endpoint {endpoint}")
         try:
+            self._authenticate(headers)
+            handler = _handler(dialect, method, endpoint)
             params = _Params(query, _decode_body(body, headers))
             return handler(self, params)
         except _Reject as reject:
             return reject.reply
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+            # Malformed input the checks above did not foresee: still a 400.
+            return 400, shapes.error(
+                400, "Validation error", f"malformed request: {exc}"
+            )
 
     # ------------------------------------------------------------ helpers
+
+    def _authenticate(self, headers: dict[str, str]) -> None:
+        secret = headers.get("qiscus-sdk-secret") or headers.get("qiscus_sdk_secret")
+        if secret != self.secret_key:
+            raise _Reject(401, "Unauthorized", "invalid QISCUS_SDK_SECRET")
+        app = headers.get("qiscus-sdk-app-id") or headers.get("qiscus_sdk_app_id")
+        if app is not None and app != self.app_id:
+            raise _Reject(400, "App not found", f"app {app} not found")
 
     def _user(self, identifier: str) -> UserRecord:
         user = self.store.users.get(identifier)
@@ -663,7 +666,7 @@ def _v21_login(fake: FakeQiscus, p: _Params) -> Reply:
         p.text("username") or "",
         avatar_url=p.text("avatar_url"),
         password=p.text("password"),
-        extras=json.loads(extras) if extras else None,
+        extras=_loads(extras) if extras else None,
     )
     return 200, shapes.envelope({"user": shapes.user_v21(user)})
 
@@ -845,7 +848,7 @@ def _payload(p: _Params, kind: str) -> Any:
     raw = p.raw("payload")
     if isinstance(raw, str) and raw:
         try:
-            raw = json.loads(raw)
+            raw = _loads(raw)
         except ValueError:
             raise _invalid("payload must be a JSON object") from None
     if kind == "text":
@@ -894,7 +897,7 @@ def _post_comment(fake: FakeQiscus, p: _Params, sender_key: str) -> CommentRecor
     extras = p.raw("extras")
     if isinstance(extras, str) and extras:
         try:
-            extras = json.loads(extras)
+            extras = _loads(extras)
         except ValueError:
             raise _invalid("extras must be a JSON object") from None
     return fake.store.add_comment(
@@ -1158,7 +1161,7 @@ def _create_import(fake: FakeQiscus, p: _Params) -> Reply:
     if len(content) > IMPORT_LIMIT:
         raise _invalid("file is larger than 4 MB")
     try:
-        rows = json.loads(content)
+        rows = _loads(content)
     except ValueError:
         raise _invalid("file must be a JSON array") from None
     if not isinstance(rows, list):
@@ -1280,7 +1283,7 @@ def _options(p: _Params) -> str:
     text = p.json_text("room_options") or ""
     if text:
         try:
-            json.loads(text)
+            _loads(text)
         except ValueError:
             raise _invalid("room_options must be a JSON string") from None
     return text
@@ -1320,6 +1323,24 @@ def _rooms_of(fake: FakeQiscus, user: str, room_type: str | None) -> list[RoomRe
 
 
 # ---------------------------------------------------------------- plumbing
+
+
+def _handler(dialect: str, method: str, endpoint: str) -> Handler:
+    handler = _ROUTES.get((dialect, method, endpoint))
+    if handler is None:
+        if any(d == dialect and e == endpoint for d, _, e in _ROUTES):
+            raise _Reject(405, "Method Not Allowed")
+        raise _Reject(404, "Not Found", f"no endpoint {endpoint}")
+    return handler
+
+
+def _loads(data: str | bytes) -> Any:
+    """``json.loads`` whose every failure (deep nesting too) is a ValueError."""
+    try:
+        return json.loads(data)
+    except RecursionError as exc:
+        msg = "JSON nested too deeply"
+        raise ValueError(msg) from exc
 
 
 def _check_dialects(dialects: Iterable[str]) -> frozenset[str]:
@@ -1381,7 +1402,7 @@ def _decode_body(body: bytes, headers: dict[str, str]) -> Any:
                 form[key] = value
         return form
     try:
-        data = json.loads(body)
+        data = _loads(body)
     except ValueError:
         raise _invalid("request body is not valid JSON") from None
     if not isinstance(data, dict):
