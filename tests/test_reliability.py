@@ -401,13 +401,14 @@ async def test_soak(served):
                 await client.post_text(
                     room_id, ALICE, f"send {i}", unique_temp_id=marker
                 )
-                return
             except (ServerError, RateLimitError):
                 tally["send refused, resent"] += 1
             except AmbiguousSendError as exc:
                 tally["send settled by caller"] += 1
                 if await client.find_comment(room_id, exc.marker) is not None:
                     return
+            else:
+                return
         pytest.fail(f"send {i} not settled")
 
     async with QiscusClient(
