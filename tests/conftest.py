@@ -8,6 +8,7 @@ import pytest
 
 import aioqiscus
 from aioqiscus import Dialect, QiscusClient
+from aioqiscus.backends import AiohttpBackend
 from aioqiscus.testing import FakeQiscus, serve
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -45,19 +46,26 @@ def _served():
 
 @pytest.fixture(
     name="env",
-    params=[(m, t) for m in MODES for t in ("in-process", "loopback")],
+    params=[
+        (m, t) for m in MODES for t in ("in-process", "loopback", "loopback-aiohttp")
+    ],
     ids=lambda p: f"{p[0]}-{p[1]}",
 )
 async def _env(request, served):
     """(fake, client, expected dialect) for every dialect mode and transport.
 
-    The client negotiates (``auto``), so each test also proves negotiation.
+    Transports: in-process (ASGI), loopback HTTP through httpx, and loopback
+    HTTP through aiohttp: one behaviour suite proves both backends. The
+    client negotiates (``auto``), so each test also proves negotiation.
     """
     mode, transport = request.param
-    if transport == "loopback":
+    if transport.startswith("loopback"):
         fake, url = served
         fake.reset(dialects=MODES[mode])
-        client = QiscusClient(fake.app_id, fake.secret_key, base_url=url)
+        backend = AiohttpBackend() if transport.endswith("aiohttp") else None
+        client = QiscusClient(
+            fake.app_id, fake.secret_key, base_url=url, backend=backend
+        )
     else:
         fake = FakeQiscus(dialects=MODES[mode])
         client = QiscusClient(
