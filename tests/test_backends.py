@@ -15,7 +15,7 @@ from aioqiscus import (
     TransportError,
 )
 from aioqiscus.backends import AiohttpBackend
-from aioqiscus.testing import Fault, FakeQiscus, serve
+from aioqiscus.testing import FakeQiscus, Fault, serve
 
 from .conftest import ALICE, BOB
 
