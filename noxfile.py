@@ -23,7 +23,7 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check."""
     session.install("--group", "lint")
-    paths = ["src", "tests", "noxfile.py"]
+    paths = ["src", "tests", "bench", "noxfile.py"]
     session.run("ruff", "check", *paths)
     session.run("ruff", "format", "--check", *paths)
 
@@ -33,3 +33,13 @@ def typing(session: nox.Session) -> None:
     """mypy strict on src."""
     session.install("-e", ".[testing]", "--group", "typing")
     session.run("mypy")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The performance benchmark (not part of the test step); prints tables."""
+    session.install(
+        "-e", ".[testing,aiohttp]", "uvicorn[standard]", "httptools", "qiscusapi==0.0.8"
+    )
+    session.run("python", "bench/micro.py")
+    session.run("python", "bench/run.py", *session.posargs)

@@ -145,7 +145,8 @@ class TestConcurrency:
                     for _ in range(2000):
                         tg.start_soon(one)
         assert len(results) == 2000
-        assert client._transport.limiter.total_tokens == 4
+        assert client._transport.max_in_flight == 4
+        assert client._transport.limiter.value == 4
 
     async def test_ten_thousand_in_process(self):
         """10,000 gathered calls complete against the in-process fake."""
@@ -212,7 +213,7 @@ class TestCancellation:
             fake.faults.clear()
             [info] = await client.get_rooms_info([str(room.id)])
             assert info.name == "G"
-            assert client._transport.limiter.borrowed_tokens == 0
+            assert client._transport.limiter.value == client._transport.max_in_flight
 
     async def test_task_cancel_during_negotiation(self, served):
         """asyncio Task.cancel() of the probing call lets the next call probe."""

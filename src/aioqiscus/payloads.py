@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
-from urllib.parse import urlsplit
 
 import attrs
 
@@ -55,14 +55,14 @@ def _non_empty(
         )
 
 
+# An http(s) URL with a host: checked with one regex (payload parsing is hot).
+_HTTP_URL = re.compile(r"https?://[^/?#\s]+(?:[/?#]\S*)?", re.IGNORECASE)
+
+
 def _http_url(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is None:
         return
-    try:
-        parts = urlsplit(value) if isinstance(value, str) else None
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+    if not isinstance(value, str) or _HTTP_URL.fullmatch(value) is None:
         raise _fail(type(instance).__name__, attribute.name, "must be an http(s) URL")
 
 

@@ -153,7 +153,9 @@ def summary(payload: Any) -> str:
 
 
 def _str(data: Mapping[str, Any], key: str, default: str = "") -> str:
-    value = data.get(key, default)
+    value = data.get(key)
+    if type(value) is str:  # the hot path: payload parsing runs per comment
+        return value
     if value is None:
         return default
     if not isinstance(value, str):
@@ -172,15 +174,15 @@ def _url(data: Mapping[str, Any], *keys: str) -> str | None:
 
 def _parse_button(data: Any) -> Button:
     action = data.get("payload") or {}
-    kind = data.get("type")
-    if kind == "link":
-        return Button.link(_str(data, "label"), _str(action, "url"))
-    return Button.postback(
+    if data.get("type") == "link":
+        return Button(_str(data, "label"), "link", _str(action, "url"))
+    return Button(
         _str(data, "label"),
+        "postback",
         _str(action, "url"),
-        method=_str(action, "method", "get") or "get",
-        payload=action.get("payload"),
-        postback_text=_str(data, "postback_text"),
+        (_str(action, "method") or "get").lower(),
+        action.get("payload"),
+        _str(data, "postback_text"),
     )
 
 

@@ -111,7 +111,12 @@ def _converter() -> cattrs.Converter:
 
     conv.register_structure_hook(Room, room)
     comment_fn = make_dict_structure_fn(
-        Comment, conv, _cattrs_forbid_extra_keys=False, **c.comment_overrides()
+        Comment,
+        conv,
+        _cattrs_forbid_extra_keys=False,
+        # Comments are the hot path; errors still name the field via the hooks.
+        _cattrs_detailed_validation=False,
+        **c.comment_overrides(),
     )
 
     def comment(data: Any, _: Any) -> Comment:
