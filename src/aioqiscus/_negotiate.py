@@ -71,7 +71,11 @@ class NegotiationReport:
         lines = [f"dialect: {self.dialect} ({how})"]
         width = max(len(r.operation.value) for r in self.routes)
         for r in self.routes:
-            where = f"{r.dialect} {r.method} {r.path}" if r.dialect else "unsupported"
+            where = (
+                f"{r.dialect!s:<4} {r.method:<6} {r.path}"
+                if r.dialect
+                else "unsupported"
+            )
             lines.append(f"  {r.operation.value:<{width}}  {where}")
         return "\n".join(lines)
 
@@ -125,6 +129,7 @@ class Negotiator:
         self._dialect = pinned
         self._inflight: _Attempt | None = None
         self._unserved: set[Dialect] = set()
+        self._routes: dict[tuple[Operation, Dialect], Codec] = {}
         self.probes = 0
 
     @property
@@ -186,6 +191,15 @@ class Negotiator:
         Raises:
             UnsupportedOperationError: before any request is sent.
         """
+        key = (operation, dialect)
+        cached = self._routes.get(key)
+        if cached is not None:
+            return cached
+        codec = self._route(operation, dialect)
+        self._routes[key] = codec
+        return codec
+
+    def _route(self, operation: Operation, dialect: Dialect) -> Codec:
         codec = CODECS[dialect]
         if operation in codec.ROUTES:
             return codec
@@ -210,6 +224,7 @@ class Negotiator:
     def mark_unserved(self, dialect: Dialect) -> None:
         """Remember that a borrowed *dialect* turned out not to be served."""
         self._unserved.add(dialect)
+        self._routes.clear()
         logger.info("this server does not serve the %s dialect", dialect)
 
     def report(self) -> NegotiationReport:

@@ -25,6 +25,9 @@ T = TypeVar("T")
 logger = logging.getLogger("aioqiscus")
 
 DEFAULT_BASE_URL = "https://api.qiscus.com"
+# One encoder for every request body (json.dumps with options builds a new
+# encoder per call).
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _JSON = "application/json"
 
 
@@ -157,7 +160,7 @@ class Transport:
     async def _exchange(self, spec: RequestSpec, attempt: int) -> RawResponse:
         """One HTTP exchange through the backend, within the in-flight limit."""
         if spec.json is not None:
-            content: bytes | None = json.dumps(spec.json, ensure_ascii=False).encode()
+            content: bytes | None = _encode(spec.json).encode()
             headers = self._json_headers
         else:
             content, headers = None, self._headers

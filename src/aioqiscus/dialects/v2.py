@@ -110,31 +110,23 @@ def _converter() -> cattrs.Converter:
         return room_fn(data, Room)
 
     conv.register_structure_hook(Room, room)
-    comment_fn = make_dict_structure_fn(
-        Comment,
-        conv,
-        _cattrs_forbid_extra_keys=False,
-        # Comments are the hot path; errors still name the field via the hooks.
-        _cattrs_detailed_validation=False,
-        **c.comment_overrides(),
-    )
 
     def comment(data: Any, _: Any) -> Comment:
         # v2 comments are flat: the sender is email/username/user_avatar_url
         # (or user_avatar.avatar.url) and the numeric user_id.
         sender = None
-        if isinstance(data, dict) and data.get("email"):
-            sender = user(
-                {
-                    "email": data["email"],
-                    "username": data.get("username"),
-                    "avatar_url": data.get("user_avatar_url"),
-                    "avatar": (data.get("user_avatar") or {}).get("avatar"),
-                    "id": data.get("user_id"),
-                },
-                User,
+        if type(data) is dict and data.get("email"):
+            avatar = data.get("user_avatar_url")
+            if avatar is None:
+                nested = (data.get("user_avatar") or {}).get("avatar") or {}
+                avatar = nested.get("url") if isinstance(nested, dict) else None
+            sender = User(
+                id=c.identifier(data["email"]),
+                name=c.strict_str(data.get("username")),
+                avatar_url=c.optional_str(avatar),
+                internal_id=c.optional_int(data.get("user_id")),
             )
-        return comment_fn(c.prepare_comment(data, None, sender), Comment)
+        return c.build_comment(data, sender)
 
     conv.register_structure_hook(Comment, comment)
     return conv

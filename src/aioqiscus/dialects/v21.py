@@ -91,19 +91,10 @@ def _converter() -> cattrs.Converter:
         last_comment_at=override(rename="last_comment_timestamp"),
     )
     conv.register_structure_hook(Room, room_fn)
-    comment_fn = make_dict_structure_fn(
-        Comment,
-        conv,
-        _cattrs_forbid_extra_keys=False,
-        # Comments are the hot path; errors still name the field via the hooks.
-        _cattrs_detailed_validation=False,
-        **c.comment_overrides(),
-    )
 
     def comment(data: Any, _: Any) -> Comment:
-        sender = data.get("user") if isinstance(data, dict) else None
-        user = None if sender is None else user_fn(sender, User)
-        return comment_fn(c.prepare_comment(data, None, user), Comment)
+        sender = data.get("user") if type(data) is dict else None
+        return c.build_comment(data, None if sender is None else user(sender, User))
 
     conv.register_structure_hook(Comment, comment)
     return conv
