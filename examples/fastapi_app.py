@@ -93,4 +93,5 @@ def create_app(
     return app
 
 
-app = create_app() if os.environ.get("QISCUS_APP_ID") else None
+#: For ``uvicorn examples.fastapi_app:app``; settings are read at startup.
+app = create_app()

@@ -19,3 +19,18 @@ def test_ci_runs_the_readme_test_command():
     test_command = next(c for c in readme_commands() if "pytest" in c)
     marker = ci.index("# README-TEST-COMMAND")
     assert ci[marker + 1] == test_command
+
+
+def test_ci_runs_the_readme_demo_command():
+    """.ci/run runs the README's demo command verbatim."""
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    demo_command = next(c for c in readme_commands() if "demo" in c)
+    marker = ci.index("# README-DEMO-COMMAND")
+    assert ci[marker + 1] == demo_command
+
+
+def test_readme_leads_with_the_two_commands():
+    """The first two commands in the README are the demo, then the tests."""
+    first, second = readme_commands()[:2]
+    assert first.endswith("aioqiscus demo")
+    assert second.endswith("pytest")

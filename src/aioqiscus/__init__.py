@@ -55,7 +55,7 @@ from .payloads import (
     SystemEventType,
 )
 
-__version__ = "0.1.0.dev0"
+__version__ = "0.1.0"
 
 __all__ = [
     "APIError",

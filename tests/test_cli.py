@@ -1,0 +1,233 @@
+"""The ``aioqiscus`` command line."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from aioqiscus._cli import main
+from aioqiscus.testing import FakeQiscus, serve
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    status = main(list(argv), out=out)
+    return status, out.getvalue()
+
+
+class TestDemo:
+    def test_demo_on_the_fake(self):
+        """The demo runs the whole bot scenario on an in-process fake."""
+        status, out = run("demo")
+        assert status == 0
+        assert "in-process fake Qiscus server" in out
+        assert "negotiated the v2.1 dialect" in out
+        assert "registered Demo Bot, Alice and Bob" in out
+        assert "card 'Blouse, 49.000' with 1 button(s)" in out
+        assert "Buttons: 'Pick one:'" in out
+        assert "search_messages" in out
+        lines = out.splitlines()
+        history = [line for line in lines if line.startswith("  #")]
+        assert [line.split()[1] for line in history] == ["card", "buttons", "text"]
+
+    def test_demo_on_a_v2_fake(self):
+        """The same scenario works when the server speaks only v2."""
+        status, out = run("demo", "--fake-dialects", "v2")
+        assert status == 0
+        assert "negotiated the v2 dialect" in out
+
+    def test_demo_against_a_server(self, monkeypatch):
+        """With credentials in the environment the demo uses the given app."""
+        fake = FakeQiscus()
+        with serve(fake) as url:
+            monkeypatch.setenv("QISCUS_APP_ID", fake.app_id)
+            monkeypatch.setenv("QISCUS_SECRET_KEY", fake.secret_key)
+            status, out = run("demo", "--base-url", url)
+        assert status == 0
+        assert "app 'fake-app'" in out
+        assert len(fake.store.rooms) == 2
+
+
+class TestDoctor:
+    def test_good_credentials(self):
+        """doctor prints the dialect and the route table; exit 0."""
+        fake = FakeQiscus(dialects={"v2"})
+        with serve(fake) as url:
+            status, out = run(
+                "doctor",
+                "--app-id",
+                "fake-app",
+                "--secret-key",
+                "fake-secret",
+                "--base-url",
+                url,
+            )
+        assert status == 0
+        assert "credentials: accepted" in out
+        assert "dialect: v2\n" in out
+        assert "get_or_create_channel" in out
+
+    def test_bad_credentials_one_line(self, capsys):
+        """A refused secret is one line naming the typed error; exit 1."""
+        fake = FakeQiscus()
+        with serve(fake) as url:
+            status, _ = run(
+                "doctor",
+                "--app-id",
+                "fake-app",
+                "--secret-key",
+                "wrong",
+                "--base-url",
+                url,
+            )
+        err = capsys.readouterr().err
+        assert status == 1
+        assert err.startswith("aioqiscus: AuthenticationError: 401")
+        assert "Traceback" not in err
+        assert len(err.strip().splitlines()) == 1
+        assert "wrong" not in err
+
+    def test_debug_shows_traceback(self, capsys):
+        """--debug prints the traceback too."""
+        fake = FakeQiscus()
+        with serve(fake) as url:
+            status, _ = run(
+                "--debug",
+                "doctor",
+                "--app-id",
+                "fake-app",
+                "--secret-key",
+                "wrong",
+                "--base-url",
+                url,
+            )
+        assert status == 1
+        assert "Traceback" in capsys.readouterr().err
+
+    def test_needs_credentials(self, monkeypatch, capsys):
+        """doctor without credentials is a usage error (exit 2)."""
+        monkeypatch.delenv("QISCUS_APP_ID", raising=False)
+        monkeypatch.delenv("QISCUS_SECRET_KEY", raising=False)
+        with pytest.raises(SystemExit) as info:
+            run("doctor")
+        assert info.value.code == 2
+        assert "no credentials" in capsys.readouterr().err
+
+    def test_half_credentials(self):
+        """An app id without a secret is a usage error."""
+        with pytest.raises(SystemExit) as info:
+            run("demo", "--app-id", "x")
+        assert info.value.code == 2
+
+
+class TestExport:
+    def test_export_writes_details(self, tmp_path):
+        """export waits with a progress bar and writes the export's details."""
+        target = tmp_path / "export.json"
+        status, out = run(
+            "export",
+            "--resource",
+            "comments",
+            "--since",
+            "2024-01-01",
+            "--until",
+            "2024-01-31",
+            "--out",
+            str(target),
+            "--poll-interval",
+            "0.001",
+        )
+        assert status == 0
+        assert "100% finished" in out
+        assert "[" + "#" * 30 + "]" in out
+        data = json.loads(target.read_text())
+        assert data["status"] == "finished"
+        assert data["resource"] == "comments"
+        assert data["download_url"].endswith("_exported_comments.json")
+        assert "add --download to fetch it" in out
+
+    def test_download_failure_is_one_line(self, tmp_path, capsys):
+        """A download that cannot happen is one clear line, nothing written."""
+        target = tmp_path / "data.json"
+        status, _ = run(
+            "export",
+            "--resource",
+            "users",
+            "--since",
+            "2024-01-01",
+            "--until",
+            "2024-01-02",
+            "--out",
+            str(target),
+            "--download",
+            "--poll-interval",
+            "0.001",
+        )
+        assert status == 1
+        assert capsys.readouterr().err.startswith("aioqiscus: ConnectError")
+        assert not target.exists()
+
+    def test_bad_dates(self, tmp_path):
+        """Dates must be YYYY-MM-DD."""
+        with pytest.raises(SystemExit) as info:
+            run(
+                "export",
+                "--resource",
+                "users",
+                "--since",
+                "yesterday",
+                "--until",
+                "2024-01-02",
+                "--out",
+                str(tmp_path / "x"),
+            )
+        assert info.value.code == 2
+
+
+def test_fake_server_command():
+    """``aioqiscus fake-server`` serves on loopback until stopped."""
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
+        [
+            sys.executable,
+            "-m",
+            "aioqiscus._cli",
+            "fake-server",
+            "--port",
+            str(port),
+            "--dialects",
+            "v2.1",
+            "--user",
+            "a@example.com",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                response = httpx.get(
+                    f"http://127.0.0.1:{port}/api/v2.1/rest/user_profile",
+                    params={"user_id": "a@example.com"},
+                    headers={"QISCUS-SDK-SECRET": "fake-secret"},
+                )
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.05)
+        assert response.json()["results"]["user"]["user_id"] == "a@example.com"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
