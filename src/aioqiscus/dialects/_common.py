@@ -253,6 +253,18 @@ def build_comment(data: Any, sender: User | None) -> Comment:
     )
 
 
+def parse_comment(
+    hook: Callable[[Any, Any], Comment], data: Any, room_id: str | None
+) -> Comment:
+    """Structure a comment with a dialect's *hook*, filling a missing room id.
+
+    v2.1 answers never carry ``room_id``; the request named the room.
+    """
+    if room_id is not None and type(data) is dict and "room_id" not in data:
+        data = {**data, "room_id": room_id}
+    return structure(lambda d: hook(d, Comment), data, "comment")
+
+
 # ---------------------------------------------------------------- responses
 
 

@@ -293,9 +293,7 @@ def get_unread_counts(user_id: str, room_ids: Sequence[str]) -> Call[dict[str, i
 
 def parse_comment(data: Any, room_id: str | None = None) -> Comment:
     """A v2.1 comment; *room_id* fills the ``room_id`` v2.1 leaves out."""
-    if room_id is not None and isinstance(data, dict) and "room_id" not in data:
-        data = {**data, "room_id": room_id}
-    return c.structure(lambda d: _comment(d, Comment), data, "comment")
+    return c.parse_comment(_comment, data, room_id)
 
 
 def post_comment(
