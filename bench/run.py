@@ -152,6 +152,7 @@ def main() -> None:
     parser.add_argument("--concurrency", default=",".join(map(str, CONCURRENCY)))
     parser.add_argument("--latencies", default=",".join(map(str, LATENCIES)))
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--name", default="latest", help="results/NAME.md")
     args = parser.parse_args()
     chosen = args.variants.split(",")
     levels = [int(c) for c in args.concurrency.split(",")]
@@ -179,7 +180,7 @@ def main() -> None:
     text = table(results, args.calls, args.rounds)
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    (out / "latest.md").write_text(text)
+    (out / f"{args.name}.md").write_text(text)
     sys.stdout.write(text)
 
 

@@ -92,7 +92,7 @@ class Transport:
         """Send *call*'s request and parse its ``results``."""
         raw = await self.send(call.request)
         results = _common.decipher(raw, self.redact)
-        return _common.structure(call.parse, results, str(call.operation))
+        return _common.structure(call.parse, results, call.operation.value)
 
     async def send(self, spec: RequestSpec) -> RawResponse:
         """Send *spec*, retrying per the policy; return the final response.
@@ -164,7 +164,8 @@ class Transport:
             headers = self._json_headers
         else:
             content, headers = None, self._headers
-        started = time.perf_counter()
+        debug = logger.isEnabledFor(logging.DEBUG)
+        started = time.perf_counter() if debug else 0.0
         async with self.limiter:
             raw = await self.backend.send(
                 spec.method,
@@ -175,7 +176,7 @@ class Transport:
                 files=spec.files,
                 form=spec.form,
             )
-        if logger.isEnabledFor(logging.DEBUG):
+        if debug:
             logger.debug(
                 "%s %s -> %d (attempt %d, %.1f ms)",
                 spec.method,

@@ -102,9 +102,12 @@ class HttpxBackend:
         self.client = client or httpx.AsyncClient(
             timeout=timeout,
             follow_redirects=False,
+            # httpx's own keep-alive default (20): a larger idle pool makes
+            # httpcore rescan more connections per request, which halved
+            # throughput at 32 in flight with 20 ms of server latency.
             limits=httpx.Limits(
                 max_connections=max_connections,
-                max_keepalive_connections=max_connections,
+                max_keepalive_connections=min(20, max_connections),
             ),
         )
 
@@ -204,16 +207,15 @@ class AiohttpBackend:
             async with self._get_session().request(
                 method,
                 url,
-                params=list(query) or None,
+                params=query or None,
                 data=data,
-                headers=dict(headers),
+                headers=headers,
                 allow_redirects=False,
                 timeout=self._timeout,
             ) as response:
                 body = await response.read()
-                return RawResponse(
-                    response.status, _LowerHeaders(response.headers), body
-                )
+                # aiohttp's headers are a case-insensitive mapping already.
+                return RawResponse(response.status, response.headers, body)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise _failure(exc, method, url, never_sent=True) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -223,10 +225,3 @@ class AiohttpBackend:
         """Close the session if we created it."""
         if self._owns and self._session is not None:
             await self._session.close()
-
-
-class _LowerHeaders(dict[str, str]):
-    """aiohttp headers as a plain mapping with lower-case keys."""
-
-    def __init__(self, headers: Mapping[str, str]) -> None:
-        super().__init__((k.lower(), v) for k, v in headers.items())
