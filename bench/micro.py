@@ -62,6 +62,44 @@ def parse_cost() -> list[str]:
     return lines
 
 
+async def client_overhead() -> str:
+    """Python cost of one post_comment with the network taken away."""
+    import aioqiscus
+    from aioqiscus._wire import RawResponse
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from server import BODY
+
+    class Stub:
+        """A backend that answers the documented comment at once."""
+
+        max_connections = 100
+
+        async def send(self, *_: object, **__: object) -> RawResponse:
+            return RawResponse(200, {}, BODY)
+
+        async def aclose(self) -> None:
+            return None
+
+    async with aioqiscus.QiscusClient(
+        "bench",
+        "secret",
+        base_url="http://127.0.0.1:1",
+        api_version="v2",
+        backend=Stub(),
+    ) as client:
+        best = float("inf")
+        for _ in range(5):
+            started = time.perf_counter()
+            for _ in range(5000):
+                await client.post_text("234", "bot@example.com", "hello")
+            best = min(best, (time.perf_counter() - started) / 5000)
+    return (
+        f"| post_comment without the network (stub backend) | {best * 1e6:.1f} µs | "
+        "validation, marker, request, JSON both ways, typed Comment | - |"
+    )
+
+
 async def probes() -> str:
     import aioqiscus
     from aioqiscus.testing import FakeQiscus
@@ -162,6 +200,7 @@ def memory(count: int) -> str:
 def main() -> None:
     lines = ["| measure | result | context | target |", "|---|---:|---|---|"]
     lines += parse_cost()
+    lines.append(asyncio.run(client_overhead()))
     lines.append(asyncio.run(probes()))
     for count in (10_000, 100_000):
         lines.append(memory(count))
