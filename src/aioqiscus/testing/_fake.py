@@ -554,20 +554,28 @@ def _v2_login(fake: FakeQiscus, p: _Params) -> Reply:
     return 200, shapes.envelope({"user": shapes.user_v2(user, token=True)})
 
 
-@_route("v2", "POST", "create_room")
-def _v2_create_room(fake: FakeQiscus, p: _Params) -> Reply:
-    name = p.required("name")
+def _create_group(
+    fake: FakeQiscus, p: _Params, name_key: str, avatar_key: str, options: str
+) -> RoomRecord:
+    """create_room in either dialect: the wire names differ, the rules do not."""
+    name = p.required(name_key)
     creator = p.required("creator")
     members = p.strings("participants", required=True)
     fake._users([creator, *members])  # noqa: SLF001
-    room = fake.store.create_room(
+    return fake.store.create_room(
         name,
         "group",
         creator,
         members,
-        avatar_url=p.text("avatar_url") or "",
-        options=p.json_text("options") or "",
+        avatar_url=p.text(avatar_key) or "",
+        options=options,
     )
+
+
+@_route("v2", "POST", "create_room")
+def _v2_create_room(fake: FakeQiscus, p: _Params) -> Reply:
+    options = p.json_text("options") or ""
+    room = _create_group(fake, p, "name", "avatar_url", options)
     return 200, shapes.envelope(shapes.room_compact_v2(room))
 
 
@@ -673,18 +681,7 @@ def _v21_login(fake: FakeQiscus, p: _Params) -> Reply:
 
 @_route("v2.1", "POST", "create_room")
 def _v21_create_room(fake: FakeQiscus, p: _Params) -> Reply:
-    name = p.required("room_name")
-    creator = p.required("creator")
-    members = p.strings("participants", required=True)
-    fake._users([creator, *members])  # noqa: SLF001
-    room = fake.store.create_room(
-        name,
-        "group",
-        creator,
-        members,
-        avatar_url=p.text("room_avatar_url") or "",
-        options=_options(p),
-    )
+    room = _create_group(fake, p, "room_name", "room_avatar_url", _options(p))
     return 200, shapes.envelope({"room": shapes.room_v21(fake.store, room)})
 
 
