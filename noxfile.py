@@ -11,10 +11,16 @@ nox.options.sessions = ["tests", "lint", "typing"]
 PYTHONS = ["3.11", "3.12", "3.13"]
 
 
+def install(session: nox.Session, *args: str) -> None:
+    """Install with a pip new enough for dependency groups (PEP 735)."""
+    session.install("-q", "-U", "pip>=25.1")
+    session.install(*args)
+
+
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """Run the test suite with coverage."""
-    session.install("-e", ".[testing]", "--group", "tests")
+    install(session, "-e", ".[testing]", "--group", "tests")
     session.run("coverage", "run", "-m", "pytest", *session.posargs)
     session.run("coverage", "report")
 
@@ -22,7 +28,7 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check."""
-    session.install("--group", "lint")
+    install(session, "--group", "lint")
     paths = ["src", "tests", "bench", "noxfile.py"]
     session.run("ruff", "check", *paths)
     session.run("ruff", "format", "--check", *paths)
@@ -31,15 +37,20 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typing(session: nox.Session) -> None:
     """mypy strict on src."""
-    session.install("-e", ".[testing]", "--group", "typing")
+    install(session, "-e", ".[testing]", "--group", "typing")
     session.run("mypy")
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
     """The performance benchmark (not part of the test step); prints tables."""
-    session.install(
-        "-e", ".[testing,aiohttp]", "uvicorn[standard]", "httptools", "qiscusapi==0.0.8"
+    install(
+        session,
+        "-e",
+        ".[testing,aiohttp]",
+        "uvicorn[standard]",
+        "httptools",
+        "qiscusapi==0.0.8",
     )
     session.run("python", "bench/micro.py")
     session.run("python", "bench/run.py", *session.posargs)
