@@ -34,3 +34,15 @@ def test_readme_leads_with_the_two_commands():
     first, second = readme_commands()[:2]
     assert first.endswith("aioqiscus demo")
     assert second.endswith("pytest")
+
+
+def test_python_snippets_compile():
+    """Every Python snippet in the README and docs is valid syntax."""
+    import ast
+
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for snippet in re.findall(
+            r"```python\n(.+?)\n```", path.read_text(), re.DOTALL
+        ):
+            # Snippets show bodies of coroutines: allow top-level await.
+            compile(snippet, str(path), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
