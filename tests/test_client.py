@@ -616,3 +616,24 @@ class TestInjectedClient:
         assert not http.is_closed
         assert route.call_count == 1
         await http.aclose()
+
+
+class TestEnvelopeFlag:
+    async def test_from_envelope(self, mock, v21):
+        """Errors say whether the body was a Qiscus envelope or a foreign page."""
+        mock.get("/api/v2.1/rest/get_rooms_info").mock(
+            side_effect=[
+                httpx.Response(
+                    404, json={"status": 404, "error": {"message": "x" * 5000}}
+                ),
+                httpx.Response(404, text="<html>not found</html>"),
+            ]
+        )
+        with pytest.raises(NotFoundError) as long_envelope:
+            await v21.get_rooms_info(["1"])
+        with pytest.raises(NotFoundError) as html:
+            await v21.get_rooms_info(["1"])
+        # A long envelope is truncated in .body but still known as an envelope.
+        assert long_envelope.value.from_envelope is True
+        assert len(long_envelope.value.body) <= 2048
+        assert html.value.from_envelope is False

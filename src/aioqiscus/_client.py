@@ -25,7 +25,7 @@ from ._retry import RetryPolicy
 from ._transport import DEFAULT_BASE_URL, Transport
 from ._wire import Call, Dialect, Operation
 from .backends import DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT, Backend, HttpxBackend
-from .dialects import Codec, Page, _common
+from .dialects import Codec, Page
 from .dialects._backups import IMPORT_LIMIT
 from .errors import (
     AmbiguousSendError,
@@ -179,15 +179,6 @@ def _check_resource(value: object) -> str:
 
 def _is_date(value: object) -> bool:
     return isinstance(value, date)
-
-
-def _is_envelope(body: str) -> bool:
-    """Whether an error body is a Qiscus JSON envelope (not an HTML page)."""
-    try:
-        data = _common.loads(body)
-    except ValueError:
-        return False
-    return isinstance(data, dict) and ("error" in data or "results" in data)
 
 
 def _check_page_size(value: object) -> int:
@@ -423,7 +414,7 @@ class QiscusClient:
         try:
             return await self._transport.call(build(codec))
         except NotFoundError as exc:
-            if codec.DIALECT is dialect or _is_envelope(exc.body):
+            if codec.DIALECT is dialect or exc.from_envelope:
                 raise
             # A route borrowed from the other dialect answered a bare 404:
             # this server does not serve that dialect after all.

@@ -153,6 +153,7 @@ class Negotiator:
                         detailed_messages=error.detailed_messages,
                         body=error.body,
                         request_id=error.request_id,
+                        from_envelope=error.from_envelope,
                     ) from error
                 if error is not None:
                     msg = f"negotiation failed: {error}"

@@ -101,6 +101,8 @@ class APIError(QiscusError):
         detailed_messages: The envelope's ``error.detailed_messages``.
         body: The response body, truncated and with credentials scrubbed.
         request_id: The ``X-Request-Id`` header, when the server sent one.
+        from_envelope: Whether the body was a Qiscus JSON envelope (and not,
+            say, a proxy's HTML page).
     """
 
     def __init__(
@@ -111,8 +113,10 @@ class APIError(QiscusError):
         detailed_messages: Sequence[str] = (),
         body: str = "",
         request_id: str | None = None,
+        from_envelope: bool = False,
     ) -> None:
         self.status_code = status_code
+        self.from_envelope = from_envelope
         self.message = message
         self.detailed_messages = tuple(detailed_messages)
         self.body = body

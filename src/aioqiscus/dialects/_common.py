@@ -352,6 +352,7 @@ def error_from(raw: RawResponse, redact: Callable[[str], str] = str) -> APIError
     status = raw.status_code
     cls = _error_class(status)
     kwargs: dict[str, Any] = {
+        "from_envelope": is_envelope(data),
         "detailed_messages": [redact(d) for d in details],
         "body": redact(scrub_body(text)),
         "request_id": raw.headers.get("x-request-id"),
