@@ -386,3 +386,21 @@ class TestRoutes:
         assert v21.ROUTES[op].method == "POST"
         assert v2.ROUTES[Operation.GET_ROOMS_INFO].method == "POST"
         assert v21.ROUTES[Operation.GET_ROOMS_INFO].method == "GET"
+
+
+class TestDialectRefusals:
+    @pytest.mark.parametrize(
+        "build",
+        [
+            lambda: v2.get_or_create_channel("c", ["a"], None, None, None),
+            lambda: v2.get_user_token("a"),
+            lambda: v2.list_users(1, 10, None),
+            lambda: v21.search_messages("a", "q", None),
+        ],
+    )
+    def test_codec_refuses_what_it_lacks(self, build):
+        """A dialect asked directly for an operation it lacks says what to use."""
+        from aioqiscus import UnsupportedOperationError
+
+        with pytest.raises(UnsupportedOperationError, match="api_version"):
+            build()

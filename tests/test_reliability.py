@@ -171,10 +171,17 @@ class TestConcurrency:
         assert len(counts) == 10_000
         assert len(fake.journal) == 10_000
 
-    def test_max_in_flight_validated(self):
-        """max_in_flight must be positive."""
-        with pytest.raises(InvalidArgumentError):
-            QiscusClient("a", "s", max_in_flight=-1)
+    @pytest.mark.parametrize("value", [0, -1])
+    def test_max_in_flight_validated(self, value):
+        """max_in_flight must be positive; 0 is refused, not read as 'default'."""
+        with pytest.raises(InvalidArgumentError, match="max_in_flight"):
+            QiscusClient("a", "s", max_in_flight=value)
+
+    async def test_find_comment_names_window(self):
+        """A bad look-up window is refused naming the argument."""
+        async with QiscusClient("a", "s", api_version="v2.1") as client:
+            with pytest.raises(InvalidArgumentError, match="window"):
+                await client.find_comment("1", "m", window=0)
 
 
 def pool_in_use(client: QiscusClient) -> int:

@@ -19,12 +19,11 @@ import anyio
 import attrs
 import httpx
 
-from . import _redaction
 from ._negotiate import NegotiationReport, Negotiator
 from ._retry import RetryPolicy
 from ._transport import DEFAULT_BASE_URL, Transport
 from ._wire import Call, Dialect, Operation
-from .backends import DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT, Backend, HttpxBackend
+from .backends import DEFAULT_TIMEOUT, Backend, HttpxBackend
 from .dialects import Codec, Page
 from .dialects._backups import IMPORT_LIMIT
 from .errors import (
@@ -36,7 +35,6 @@ from .errors import (
     QiscusError,
     RequestTimeoutError,
     ResponseShapeError,
-    UnsupportedOperationError,
 )
 from .models import Backup, BackupResource, BackupStatus, Comment, Room, RoomType, User
 from .payloads import SENDABLE, Button, Buttons, Card, RawPayload, SystemEventType
@@ -181,12 +179,12 @@ def _is_date(value: object) -> bool:
     return isinstance(value, date)
 
 
-def _check_page_size(value: object) -> int:
+def _check_page_size(value: object, name: str = "page_size") -> int:
     if not isinstance(value, int) or isinstance(value, bool):
-        msg = f"page_size must be an int, got {type(value).__name__}"
+        msg = f"{name} must be an int, got {type(value).__name__}"
         raise TypeError(msg)
     if value < 1:
-        msg = f"page_size must be >= 1, got {value}"
+        msg = f"{name} must be >= 1, got {value}"
         raise InvalidArgumentError(msg)
     return value
 
@@ -314,9 +312,9 @@ class QiscusClient:
         url = _check_base_url(base_url or DEFAULT_BASE_URL)
         if backend is None:
             backend = HttpxBackend(http_client, timeout=timeout)
-        limit = max_in_flight or backend.max_connections or DEFAULT_MAX_CONNECTIONS
+        limit = backend.max_connections if max_in_flight is None else max_in_flight
         if limit < 1:
-            msg = "max_in_flight must be >= 1"
+            msg = f"max_in_flight must be >= 1, got {limit}"
             raise InvalidArgumentError(msg)
         self.app_id = app_id
         self.ambiguous_sends: AmbiguousPolicy = ambiguous_sends
@@ -325,7 +323,6 @@ class QiscusClient:
         self.reconcile_delay = (
             _read_timeout(backend) if reconcile_delay is None else reconcile_delay
         )
-        _redaction.register(secret_key)
         self._transport = Transport(
             app_id=app_id,
             secret_key=secret_key,
@@ -414,13 +411,10 @@ class QiscusClient:
         try:
             return await self._transport.call(build(codec))
         except NotFoundError as exc:
-            if codec.DIALECT is dialect or exc.from_envelope:
+            refusal = self._negotiator.route_missing(operation, codec, dialect, exc)
+            if refusal is None:
                 raise
-            # A route borrowed from the other dialect answered a bare 404:
-            # this server does not serve that dialect after all.
-            self._negotiator.mark_unserved(codec.DIALECT)
-            hint = f"this server does not serve {codec.DIALECT}"
-            raise UnsupportedOperationError(operation, dialect, hint) from exc
+            raise refusal from exc
 
     # ------------------------------------------------------------ rooms
 
@@ -771,7 +765,7 @@ class QiscusClient:
         """
         room = _check_id(room_id, "room_id")
         marker = _check_id(unique_temp_id, "unique_temp_id")
-        size = _check_page_size(window)
+        size = _check_page_size(window, "window")
         page = await self._call(
             Operation.LIST_COMMENTS, lambda c: c.list_comments(room, 1, size)
         )
@@ -1118,7 +1112,10 @@ class QiscusClient:
             page = await self._call(operation, call)
             keys = [key(item) for item in page.items]
             if keys and keys == previous:
-                msg = f"{operation}: page {page_number} repeats the previous page"
+                msg = (
+                    f"{operation}: page {page_number} repeats the previous page; "
+                    "the server ignores paging, so iteration stops here"
+                )
                 raise ResponseShapeError(msg)
             for item in page.items:
                 yield item

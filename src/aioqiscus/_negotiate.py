@@ -14,6 +14,7 @@ from .dialects import _common as c
 from .errors import (
     AuthenticationError,
     NegotiationError,
+    NotFoundError,
     QiscusError,
     UnsupportedOperationError,
 )
@@ -100,7 +101,10 @@ def classify_probe(raw: RawResponse) -> Dialect:
     elif status in _NO_ROUTE:
         return Dialect.V2
     error = c.error_from(raw) if status >= 400 else None  # noqa: PLR2004
-    msg = f"could not tell the server's dialect: the probe got {status}"
+    msg = (
+        f"could not tell the server's dialect: the probe got {status}; check "
+        "base_url, or pin api_version='v2' or 'v2.1' (the next call probes again)"
+    )
     if error is not None:
         msg += f" ({error.message})"
     raise NegotiationError(msg) from error
@@ -130,7 +134,6 @@ class Negotiator:
         self._inflight: _Attempt | None = None
         self._unserved: set[Dialect] = set()
         self._routes: dict[tuple[Operation, Dialect], Codec] = {}
-        self.probes = 0
 
     @property
     def dialect(self) -> Dialect | None:
@@ -164,7 +167,6 @@ class Negotiator:
     async def _lead(self) -> None:
         attempt = self._inflight = _Attempt()
         try:
-            self.probes += 1
             raw = await self._transport.send(PROBE)
             dialect = classify_probe(raw)
         except AuthenticationError as exc:
@@ -222,11 +224,27 @@ class Negotiator:
             hint = "no dialect serves it"
         raise UnsupportedOperationError(operation, dialect, hint)
 
-    def mark_unserved(self, dialect: Dialect) -> None:
-        """Remember that a borrowed *dialect* turned out not to be served."""
-        self._unserved.add(dialect)
+    def route_missing(
+        self,
+        operation: Operation,
+        codec: Codec,
+        dialect: Dialect,
+        error: NotFoundError,
+    ) -> UnsupportedOperationError | None:
+        """Learn from a 404 on a route borrowed from the other dialect.
+
+        A bare 404 (no Qiscus envelope) on a borrowed route means this server
+        does not serve that dialect: remember it, so later calls are refused
+        without a request, and return the error to raise. Any other 404 is
+        the caller's (``None``).
+        """
+        if codec.DIALECT is dialect or error.from_envelope:
+            return None
+        self._unserved.add(codec.DIALECT)
         self._routes.clear()
-        logger.info("this server does not serve the %s dialect", dialect)
+        logger.info("this server does not serve the %s dialect", codec.DIALECT)
+        hint = f"this server does not serve {codec.DIALECT}"
+        return UnsupportedOperationError(operation, dialect, hint)
 
     def report(self) -> NegotiationReport:
         """Per operation, the dialect, verb and path that will be used."""

@@ -77,7 +77,3 @@ class RetryPolicy:
         if self.jitter:
             base *= 1 - self.jitter * random.random()  # noqa: S311 - not crypto
         return base
-
-
-#: Used when a call passes ``retry=None``: no retries at all.
-NO_RETRY = RetryPolicy(max_retries=0)

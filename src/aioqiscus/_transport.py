@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import anyio
 
+from . import _redaction
 from ._retry import REFUSED_STATUSES, RETRY_STATUSES, RetryPolicy
 from ._wire import Call, RawResponse, RequestSpec
 from .backends import Backend
@@ -50,7 +51,7 @@ class Transport:
         retry: RetryPolicy,
         max_in_flight: int,
     ) -> None:
-        self._secret = secret_key
+        _redaction.register(secret_key)
         # v2.1 documents dashes, v2 and every SDK underscores: send both.
         self._headers = {
             "QISCUS-SDK-APP-ID": app_id,
@@ -78,11 +79,10 @@ class Transport:
         view.retry = retry
         return view
 
-    def redact(self, text: str) -> str:
-        """Remove the secret key from *text*."""
-        if self._secret and self._secret in text:
-            return text.replace(self._secret, "***")
-        return text
+    @staticmethod
+    def redact(text: str) -> str:
+        """Mask every registered secret key in *text*."""
+        return _redaction.scrub(text)
 
     async def aclose(self) -> None:
         """Close the backend's resources (never injected ones)."""
@@ -141,7 +141,10 @@ class Transport:
 
     @staticmethod
     def _ambiguous(spec: RequestSpec, error: QiscusError) -> AmbiguousSendError:
-        msg = f"{spec.method} {spec.path} may or may not have been processed: {error}"
+        msg = (
+            f"{spec.method} {spec.path} may or may not have been processed "
+            f"({error}); check whether it took effect before repeating it"
+        )
         return AmbiguousSendError(msg)
 
     @staticmethod

@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 import cattrs
 
-from .._wire import Operation, Query, RawResponse, RequestSpec, Route
+from .._wire import Call, Operation, Query, RawResponse, RequestSpec, Route
 from ..errors import (
     APIError,
     AuthenticationError,
@@ -263,6 +263,25 @@ def parse_comment(
     if room_id is not None and type(data) is dict and "room_id" not in data:
         data = {**data, "room_id": room_id}
     return structure(lambda d: hook(d, Comment), data, "comment")
+
+
+def comment_page(
+    routes: Mapping[Operation, Route],
+    hook: Callable[[Any, Any], Comment],
+    room_id: str,
+    page: int,
+    limit: int,
+) -> Call[Page[Comment]]:
+    """``load_comments``: the same query and answer in both dialects."""
+    query = (("room_id", room_id), ("page", str(page)), ("limit", str(limit)))
+
+    def parse(results: Any) -> Page[Comment]:
+        found = items(field(results, "comments"), "comments")
+        comments = tuple(parse_comment(hook, d, room_id) for d in found)
+        return Page(comments, has_more=len(comments) >= limit)
+
+    op = Operation.LIST_COMMENTS
+    return Call(op, spec(routes, op, query=query), parse)
 
 
 # ---------------------------------------------------------------- responses

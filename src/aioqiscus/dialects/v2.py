@@ -418,14 +418,7 @@ def post_comment(
 
 def list_comments(room_id: str, page: int, limit: int) -> Call[c.Page[Comment]]:
     """``GET load_comments`` with ``room_id``, ``page`` and ``limit``."""
-    query = (("room_id", room_id), ("page", str(page)), ("limit", str(limit)))
-
-    def parse(results: Any) -> c.Page[Comment]:
-        comments = tuple(_comments(results, room_id))
-        return c.Page(comments, len(comments) >= limit)
-
-    op = Operation.LIST_COMMENTS
-    return Call(op, _spec(op, query=query), parse)
+    return c.comment_page(ROUTES, _comment, room_id, page, limit)
 
 
 def post_system_event(
