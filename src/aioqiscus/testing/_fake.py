@@ -37,7 +37,6 @@ from ._store import BackupRecord, CommentRecord, RoomRecord, Store, UserRecord, 
 __all__ = ["ConnectionDropped", "FakeQiscus", "JournalEntry", "WebhookDelivery"]
 
 DIALECTS = ("v2", "v2.1")
-DEFAULT_EXPORT_STEPS = (("started", 0), ("started", 50), ("finished", 100))
 IMPORT_LIMIT = 4 * 1024 * 1024
 #: Handler failures that mean malformed input the checks did not foresee.
 _MALFORMED_INPUT = (ValueError, TypeError, KeyError, AttributeError, IndexError)
@@ -125,13 +124,8 @@ class FakeQiscus:
         self.dialects = _check_dialects(dialects)
         self.seed = seed
         self.store = Store()
-        self.backups: dict[str, BackupRecord] = {}
-        self.imported_rooms: dict[str, int] = {}
         self.journal: list[JournalEntry] = []
         self.faults: list[FaultRule] = []
-        #: What each poll of a new export reveals, in order; the last step
-        #: repeats. Set it to script progress or failure.
-        self.export_steps: list[tuple[str, int]] = list(DEFAULT_EXPORT_STEPS)
         self.webhook_deliveries: list[WebhookDelivery] = []
         self._webhook: tuple[str, str, httpx.AsyncBaseTransport | None] | None = None
         self._outbox: list[dict[str, Any]] = []
@@ -139,6 +133,28 @@ class FakeQiscus:
 
     def __repr__(self) -> str:
         return f"FakeQiscus(app_id={self.app_id!r}, dialects={sorted(self.dialects)})"
+
+    @property
+    def export_steps(self) -> list[tuple[str, int]]:
+        """What each poll of a new export reveals, in order; the last repeats.
+
+        Set it to script progress or failure.
+        """
+        return self.store.export_steps
+
+    @export_steps.setter
+    def export_steps(self, steps: list[tuple[str, int]]) -> None:
+        self.store.export_steps = steps
+
+    @property
+    def backups(self) -> dict[str, BackupRecord]:
+        """Export and import jobs by unique id."""
+        return self.store.backups
+
+    @property
+    def imported_rooms(self) -> dict[str, int]:
+        """Room ids by the ``UniqueId`` of a rooms import row."""
+        return self.store.imported_rooms
 
     # ------------------------------------------------------------ control
 
@@ -151,11 +167,8 @@ class FakeQiscus:
         if seed is not None:
             self.seed = seed
         self.store = Store()
-        self.backups = {}
-        self.imported_rooms = {}
         self.journal.clear()
         self.faults.clear()
-        self.export_steps = list(DEFAULT_EXPORT_STEPS)
         self._rng = random.Random(self.seed)  # noqa: S311
 
     def add_user(
@@ -337,44 +350,6 @@ class FakeQiscus:
         if app is not None and app != self.app_id:
             raise Reject(400, "App not found", f"app {app} not found")
 
-    def _user(self, identifier: str) -> UserRecord:
-        user = self.store.users.get(identifier)
-        if user is None:
-            raise Reject(404, "User not found", f"user {identifier} not found")
-        return user
-
-    def _users(self, identifiers: list[str]) -> list[UserRecord]:
-        return [self._user(i) for i in identifiers]
-
-    def _room(self, raw: str | None) -> RoomRecord:
-        if raw is None:
-            raise invalid("room_id is required")
-        try:
-            room = self.store.rooms.get(int(raw))
-        except ValueError:
-            room = None
-        if room is None:
-            raise Reject(404, "Room not found", f"room {raw} not found")
-        return room
-
-    def _group(self, raw: str | None) -> RoomRecord:
-        room = self._room(raw)
-        if room.type != "group":
-            raise invalid("room must be a group room")
-        return room
-
-    def _target(self, identifiers: list[str], options: str | None) -> RoomRecord:
-        if len(set(identifiers)) != 2 or len(identifiers) != 2:  # noqa: PLR2004
-            raise invalid("exactly 2 distinct users are required")
-        self._users(identifiers)
-        wanted = set(identifiers)
-        for room in self.store.rooms.values():
-            if room.type == "single" and set(room.participants) == wanted:
-                return room
-        return self.store.create_room(
-            "", "single", identifiers[0], identifiers, options=options or ""
-        )
-
     # ------------------------------------------------------------ webhooks
 
     def _enqueue_webhook(self, comment: CommentRecord) -> None:
@@ -423,12 +398,28 @@ async def _fault_answer(fault: Fault) -> tuple[int, bytes, str] | None:
     return None
 
 
+def _room_with_target(
+    store: Store, identifiers: list[str], options: str | None
+) -> RoomRecord:
+    """The single room of exactly two users, created if they have none."""
+    if len(set(identifiers)) != 2 or len(identifiers) != 2:  # noqa: PLR2004
+        raise invalid("exactly 2 distinct users are required")
+    store.users_or_404(identifiers)
+    wanted = set(identifiers)
+    for room in store.rooms.values():
+        if room.type == "single" and set(room.participants) == wanted:
+            return room
+    return store.create_room(
+        "", "single", identifiers[0], identifiers, options=options or ""
+    )
+
+
 # ---------------------------------------------------------------- v2 routes
 
 
 @_route("v2", "GET", "user_profile")
 def _v2_user_profile(fake: FakeQiscus, p: Request) -> Reply:
-    user = fake._user(p.required("user_email"))  # noqa: SLF001
+    user = fake.store.user_or_404(p.required("user_email"))
     return 200, shapes.envelope({"user": shapes.user_v2(user)})
 
 
@@ -450,7 +441,7 @@ def _create_group(
     name = p.required(name_key)
     creator = p.required("creator")
     members = p.strings("participants", required=True)
-    fake._users([creator, *members])  # noqa: SLF001
+    fake.store.users_or_404([creator, *members])
     return fake.store.create_room(
         name,
         "group",
@@ -471,7 +462,7 @@ def _v2_create_room(fake: FakeQiscus, p: Request) -> Reply:
 @_route("v2", "GET", "get_or_create_room_with_target")
 def _v2_target(fake: FakeQiscus, p: Request) -> Reply:
     emails = p.strings("emails", required=True)
-    room = fake._target(emails, None)  # noqa: SLF001
+    room = _room_with_target(fake.store, emails, None)
     if not room.name:
         room.name = " ".join(emails)
     comments: list[dict[str, Any]] = []
@@ -482,10 +473,10 @@ def _v2_target(fake: FakeQiscus, p: Request) -> Reply:
 
 @_route("v2", "POST", "get_rooms_info")
 def _v2_rooms_info(fake: FakeQiscus, p: Request) -> Reply:
-    user = fake._user(p.required("user_email")).identifier  # noqa: SLF001
+    user = fake.store.user_or_404(p.required("user_email")).identifier
     ids = p.strings("room_id", required=True)
     show = p.flag("show_participants")
-    rooms = [fake._room(i) for i in ids]  # noqa: SLF001
+    rooms = [fake.store.room_or_404(i) for i in ids]
     found = [
         shapes.room_info_v2(fake.store, r, user, participants=show)
         for r in rooms
@@ -497,7 +488,7 @@ def _v2_rooms_info(fake: FakeQiscus, p: Request) -> Reply:
 @_route("v2", "POST", "update_room")
 def _v2_update_room(fake: FakeQiscus, p: Request) -> Reply:
     user = p.required("user_email")
-    room = fake._group(p.text("room_id"))  # noqa: SLF001
+    room = fake.store.group_or_404(p.text("room_id"))
     if user not in room.participants:
         raise invalid("user_email must be a participant of the room")
     changed = _apply_update(
@@ -514,7 +505,7 @@ def _v2_update_room(fake: FakeQiscus, p: Request) -> Reply:
 
 @_route("v2", "POST", "add_room_participants")
 def _v2_add(fake: FakeQiscus, p: Request) -> Reply:
-    room = fake._group(p.text("room_id"))  # noqa: SLF001
+    room = fake.store.group_or_404(p.text("room_id"))
     emails = p.strings("emails", required=True)
     _add(fake, room, emails)
     return 200, shapes.envelope(shapes.room_compact_v2(room))
@@ -522,14 +513,14 @@ def _v2_add(fake: FakeQiscus, p: Request) -> Reply:
 
 @_route("v2", "POST", "remove_room_participants")
 def _v2_remove(fake: FakeQiscus, p: Request) -> Reply:
-    room = fake._group(p.text("room_id"))  # noqa: SLF001
+    room = fake.store.group_or_404(p.text("room_id"))
     _remove(room, p.strings("emails", required=True))
     return 200, shapes.envelope(shapes.room_compact_v2(room))
 
 
 @_route("v2", "GET", "get_user_rooms")
 def _v2_user_rooms(fake: FakeQiscus, p: Request) -> Reply:
-    user = fake._user(p.required("user_email")).identifier  # noqa: SLF001
+    user = fake.store.user_or_404(p.required("user_email")).identifier
     rooms = _rooms_of(fake, user, p.text("room_type"))
     # "Will show maximum 20 data per page" (qiscus-rest-v2.md).
     page = p.number("page", 1)
@@ -551,7 +542,7 @@ def _v2_user_rooms(fake: FakeQiscus, p: Request) -> Reply:
 
 @_route("v2.1", "GET", "user_profile")
 def _v21_user_profile(fake: FakeQiscus, p: Request) -> Reply:
-    user = fake._user(p.required("user_id"))  # noqa: SLF001
+    user = fake.store.user_or_404(p.required("user_id"))
     return 200, shapes.envelope({"user": shapes.user_v21(user)})
 
 
@@ -576,7 +567,9 @@ def _v21_create_room(fake: FakeQiscus, p: Request) -> Reply:
 
 @_route("v2.1", "POST", "get_or_create_room_with_target")
 def _v21_target(fake: FakeQiscus, p: Request) -> Reply:
-    room = fake._target(p.strings("user_ids", required=True), _options(p))  # noqa: SLF001
+    room = _room_with_target(
+        fake.store, p.strings("user_ids", required=True), _options(p)
+    )
     return 200, shapes.envelope({"room": shapes.room_v21(fake.store, room)})
 
 
@@ -585,7 +578,7 @@ def _v21_target(fake: FakeQiscus, p: Request) -> Reply:
 def _v21_channel(fake: FakeQiscus, p: Request) -> Reply:
     unique_id = p.required("unique_id")
     members = p.strings("participants", required=True)
-    fake._users(members)  # noqa: SLF001
+    fake.store.users_or_404(members)
     room = next(
         (r for r in fake.store.rooms.values() if r.channel_id == unique_id), None
     )
@@ -622,7 +615,7 @@ def _v21_rooms_info(fake: FakeQiscus, p: Request) -> Reply:
     channels = set(p.strings("room_channel_ids"))
     if not ids and not channels:
         raise invalid("room_ids or room_channel_ids is required")
-    rooms = [fake._room(i) for i in ids]  # noqa: SLF001
+    rooms = [fake.store.room_or_404(i) for i in ids]
     rooms += [
         r
         for r in fake.store.rooms.values()
@@ -636,7 +629,7 @@ def _v21_rooms_info(fake: FakeQiscus, p: Request) -> Reply:
 
 @_route("v2.1", "POST", "update_room")
 def _v21_update_room(fake: FakeQiscus, p: Request) -> Reply:
-    room = fake._group(p.text("room_id"))  # noqa: SLF001
+    room = fake.store.group_or_404(p.text("room_id"))
     changed = _apply_update(
         room,
         p.text("room_name"),
@@ -654,7 +647,7 @@ def _v21_update_room(fake: FakeQiscus, p: Request) -> Reply:
 
 @_route("v2.1", "POST", "add_room_participants")
 def _v21_add(fake: FakeQiscus, p: Request) -> Reply:
-    room = fake._group(p.text("room_id"))  # noqa: SLF001
+    room = fake.store.group_or_404(p.text("room_id"))
     ids = p.strings("user_ids", required=True)
     _add(fake, room, ids)
     users = [shapes.user_v21(fake.store.users[i]) for i in ids]
@@ -663,7 +656,7 @@ def _v21_add(fake: FakeQiscus, p: Request) -> Reply:
 
 @_route("v2.1", "POST", "remove_room_participants")
 def _v21_remove(fake: FakeQiscus, p: Request) -> Reply:
-    room = fake._group(p.text("room_id"))  # noqa: SLF001
+    room = fake.store.group_or_404(p.text("room_id"))
     ids = p.strings("user_ids", required=True)
     removed = [i for i in ids if i in room.participants]
     _remove(room, ids)
@@ -673,7 +666,7 @@ def _v21_remove(fake: FakeQiscus, p: Request) -> Reply:
 
 @_route("v2.1", "GET", "get_room_participants")
 def _v21_participants(fake: FakeQiscus, p: Request) -> Reply:
-    room = fake._room(p.text("room_id"))  # noqa: SLF001
+    room = fake.store.room_or_404(p.text("room_id"))
     page = p.number("page", 1)
     limit = p.number("limit", 20, maximum=100)
     chunk = room.participants[(page - 1) * limit : page * limit]
@@ -684,7 +677,7 @@ def _v21_participants(fake: FakeQiscus, p: Request) -> Reply:
 
 @_route("v2.1", "GET", "get_user_rooms")
 def _v21_user_rooms(fake: FakeQiscus, p: Request) -> Reply:
-    user = fake._user(p.required("user_id")).identifier  # noqa: SLF001
+    user = fake.store.user_or_404(p.required("user_id")).identifier
     rooms = _rooms_of(fake, user, p.text("room_type"))
     page = p.number("page", 1)
     limit = p.number("limit", 100, maximum=100)
@@ -700,8 +693,8 @@ def _v21_user_rooms(fake: FakeQiscus, p: Request) -> Reply:
 
 @_route("v2.1", "GET", "get_unread_count")
 def _v21_unread(fake: FakeQiscus, p: Request) -> Reply:
-    user = fake._user(p.required("user_id")).identifier  # noqa: SLF001
-    rooms = [fake._room(i) for i in p.strings("room_ids", required=True)]  # noqa: SLF001
+    user = fake.store.user_or_404(p.required("user_id")).identifier
+    rooms = [fake.store.room_or_404(i) for i in p.strings("room_ids", required=True)]
     return 200, shapes.envelope(
         {
             "unread_counts": [
@@ -766,8 +759,8 @@ def _payload(p: Request, kind: str) -> Any:
 
 
 def _post_comment(fake: FakeQiscus, p: Request, sender_key: str) -> CommentRecord:
-    sender = fake._user(p.required(sender_key)).identifier  # noqa: SLF001
-    room = fake._room(p.text("room_id"))  # noqa: SLF001
+    sender = fake.store.user_or_404(p.required(sender_key)).identifier
+    room = fake.store.room_or_404(p.text("room_id"))
     kind = p.text("type") or "text"
     if kind == "system_event":
         raise invalid("use post_system_event_message for system events")
@@ -793,7 +786,7 @@ def _post_comment(fake: FakeQiscus, p: Request, sender_key: str) -> CommentRecor
 
 
 def _history(fake: FakeQiscus, p: Request) -> tuple[RoomRecord, list[CommentRecord]]:
-    room = fake._room(p.text("room_id"))  # noqa: SLF001
+    room = fake.store.room_or_404(p.text("room_id"))
     page = p.number("page", 1)
     limit = p.number("limit", 20, maximum=100)
     newest_first = room.comments[::-1]
@@ -814,7 +807,7 @@ _EVENT_TEXT = {
 def _system_event(
     fake: FakeQiscus, p: Request, subject_key: str, object_key: str, dialect: str
 ) -> CommentRecord:
-    room = fake._room(p.text("room_id"))  # noqa: SLF001
+    room = fake.store.room_or_404(p.text("room_id"))
     kind = p.required("system_event_type")
     payload = p.raw("payload")
     if kind == "custom":
@@ -828,8 +821,8 @@ def _system_event(
         )
     if kind not in _EVENT_TEXT:
         raise invalid(f"system_event_type {kind} is not valid")
-    subject = fake._user(p.required(subject_key))  # noqa: SLF001
-    objects = fake._users(p.strings(object_key))  # noqa: SLF001
+    subject = fake.store.user_or_404(p.required(subject_key))
+    objects = fake.store.users_or_404(p.strings(object_key))
     if kind in ("add_member", "remove_member") and not objects:
         raise invalid(f"{object_key} is required for {kind}")
     room_name = p.text("updated_room_name")
@@ -884,10 +877,11 @@ def _v2_system_event(fake: FakeQiscus, p: Request) -> Reply:
 
 @_route("v2", "POST", "search_messages")
 def _v2_search(fake: FakeQiscus, p: Request) -> Reply:
-    user = fake._user(p.required("user_email")).identifier  # noqa: SLF001
+    user = fake.store.user_or_404(p.required("user_email")).identifier
     query = p.required("query").lower()
     room_id = p.text("room_id")
-    rooms = [fake._room(room_id)] if room_id else list(fake.store.rooms.values())  # noqa: SLF001
+    store = fake.store
+    rooms = [store.room_or_404(room_id)] if room_id else list(store.rooms.values())
     found = [
         (room, c)
         for room in rooms
@@ -927,21 +921,21 @@ def _v21_system_event(fake: FakeQiscus, p: Request) -> Reply:
 
 @_route("v2", "POST", "reset_user_token")
 def _v2_reset_token(fake: FakeQiscus, p: Request) -> Reply:
-    user = fake._user(p.required("user_email"))  # noqa: SLF001
+    user = fake.store.user_or_404(p.required("user_email"))
     user.token = secrets.token_urlsafe(15)
     return 200, shapes.envelope({"user": shapes.reset_token_v2(user)})
 
 
 @_route("v2.1", "POST", "reset_user_token")
 def _v21_reset_token(fake: FakeQiscus, p: Request) -> Reply:
-    user = fake._user(p.required("user_id"))  # noqa: SLF001
+    user = fake.store.user_or_404(p.required("user_id"))
     user.token = secrets.token_urlsafe(15)
     return 200, shapes.envelope({"token": user.token})
 
 
 @_route("v2.1", "GET", "get_user_token")
 def _v21_get_token(fake: FakeQiscus, p: Request) -> Reply:
-    user = fake._user(p.required("user_id"))  # noqa: SLF001
+    user = fake.store.user_or_404(p.required("user_id"))
     return 200, shapes.envelope({"token": user.token})
 
 
@@ -968,14 +962,6 @@ def _backup_base(fake: FakeQiscus) -> str:
     return f"https://{fake.app_id}.fake.qiscus.invalid/backups"
 
 
-def _find_backup(fake: FakeQiscus, p: Request, kind: str) -> BackupRecord:
-    unique_id = p.required(":id")
-    record = fake.backups.get(unique_id)
-    if record is None or record.kind != kind:
-        raise Reject(404, "Backup not found", f"backup {unique_id} not found")
-    return record
-
-
 def _create_export(fake: FakeQiscus, p: Request) -> Reply:
     resource = p.required("type")
     if resource not in ("users", "rooms", "comments"):
@@ -995,19 +981,19 @@ def _create_export(fake: FakeQiscus, p: Request) -> Reply:
         resource,
         f"{created}_exported_{resource}.json",
         "export",
-        list(fake.export_steps),
+        list(fake.store.export_steps),
         created_at=created,
         total_rows=len(rows),
         size=len(json.dumps(rows)),
         error="export failed on the server",
     )
-    fake.backups[record.unique_id] = record
+    fake.store.backups[record.unique_id] = record
     return 200, shapes.envelope(shapes.backup(record, _backup_base(fake)))
 
 
 def _list_backups(fake: FakeQiscus, p: Request, kind: str) -> Reply:
     page = p.number("page", 1)
-    found = [b for b in fake.backups.values() if b.kind == kind][::-1]
+    found = [b for b in fake.store.backups.values() if b.kind == kind][::-1]
     chunk = found[(page - 1) * 20 : page * 20]
     base = _backup_base(fake)
     return 200, shapes.envelope(
@@ -1016,15 +1002,15 @@ def _list_backups(fake: FakeQiscus, p: Request, kind: str) -> Reply:
 
 
 def _get_export(fake: FakeQiscus, p: Request) -> Reply:
-    record = _find_backup(fake, p, "export")
+    record = fake.store.backup_or_404(p.required(":id"), "export")
     answer = shapes.backup(record, _backup_base(fake))
     record.polls += 1
     return 200, shapes.envelope({"backup_history": answer})
 
 
 def _delete_export(fake: FakeQiscus, p: Request) -> Reply:
-    record = _find_backup(fake, p, "export")
-    del fake.backups[record.unique_id]
+    record = fake.store.backup_or_404(p.required(":id"), "export")
+    del fake.store.backups[record.unique_id]
     return 200, shapes.envelope(
         {"backup_history": shapes.backup(record, _backup_base(fake))}
     )
@@ -1054,7 +1040,7 @@ def _create_import(fake: FakeQiscus, p: Request) -> Reply:
         size=len(content),
         import_errors={"Message": "; ".join(errors), "Data": errors} if errors else {},
     )
-    fake.backups[record.unique_id] = record
+    fake.store.backups[record.unique_id] = record
     return 200, shapes.envelope(
         {"backup_history": shapes.backup(record, _backup_base(fake))}
     )
@@ -1092,7 +1078,7 @@ def _import_rooms(fake: FakeQiscus, rows: list[dict[str, Any]]) -> list[str]:
         people = [row.get("CreatorEmail"), *(row.get("ParticipantEmails") or [])]
         if any(p not in store.users for p in people):
             problems.append(f"row {i}: CreatorEmail or a participant is unknown")
-        if row.get("UniqueId") in fake.imported_rooms:
+        if row.get("UniqueId") in fake.store.imported_rooms:
             problems.append(f"row {i}: UniqueId already exists")
     if not problems:
         for row in rows:
@@ -1104,7 +1090,7 @@ def _import_rooms(fake: FakeQiscus, rows: list[dict[str, Any]]) -> list[str]:
                 avatar_url=row.get("AvatarUrl") or "",
                 options=row.get("Options") or "",
             )
-            fake.imported_rooms[row["UniqueId"]] = room.id
+            fake.store.imported_rooms[row["UniqueId"]] = room.id
     return problems
 
 
@@ -1112,13 +1098,13 @@ def _import_comments(fake: FakeQiscus, rows: list[dict[str, Any]]) -> list[str]:
     store = fake.store
     problems = []
     for i, row in enumerate(rows):
-        if row.get("RoomUniqueId") not in fake.imported_rooms:
+        if row.get("RoomUniqueId") not in fake.store.imported_rooms:
             problems.append(f"row {i}: RoomUniqueId is unknown")
         if row.get("CreatorEmail") not in store.users:
             problems.append(f"row {i}: CreatorEmail is unknown")
     if not problems:
         for row in rows:
-            room = store.rooms[fake.imported_rooms[row["RoomUniqueId"]]]
+            room = store.rooms[fake.store.imported_rooms[row["RoomUniqueId"]]]
             store.add_comment(
                 room,
                 row["CreatorEmail"],
@@ -1175,7 +1161,7 @@ def _apply_update(
 
 
 def _add(fake: FakeQiscus, room: RoomRecord, identifiers: list[str]) -> bool:
-    fake._users(identifiers)  # noqa: SLF001
+    fake.store.users_or_404(identifiers)
     new = [i for i in identifiers if i not in room.participants]
     room.participants.extend(new)
     return bool(new)
