@@ -1,58 +1,60 @@
-"""FakeQiscus: a stateful ASGI app serving both Qiscus REST dialects."""
+"""FakeQiscus: a stateful ASGI app serving both Qiscus REST dialects.
+
+Strictly private; users import from :mod:`aioqiscus.testing`. This module
+holds the app itself: its control API (users, rooms, comments and faults set
+up without a request), the ASGI entry point that authenticates, injects
+faults and dispatches to the route tables, the request journal, and the
+webhook outbox. The rest lives in rooms of its own:
+
+- ``_http``: ASGI plumbing, request parsing, the :class:`Request` handlers read;
+- ``_store``: the state and its lookups (``user_or_404``, ``room_or_404``);
+- ``_rules``: what both dialects share (room, participant, comment rules);
+- ``_routes_v2``, ``_routes_v21``, ``_routes_backups``: one handler per
+  endpoint and one ``ROUTES`` table per module;
+- ``_shapes``: the JSON answered, written from the documents.
+"""
 
 from __future__ import annotations
 
-import email.policy
 import hashlib
 import hmac
 import json
 import random
-import secrets
-import uuid
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from datetime import date
-from email.parser import BytesParser
+from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qsl
 
 import anyio
 import attrs
 import httpx
 
+from . import _http as http
+from . import _routes_backups, _routes_v2, _routes_v21
 from . import _shapes as shapes
 from ._faults import Fault, FaultRule, pick
-from ._store import BackupRecord, CommentRecord, RoomRecord, Store, UserRecord, now
+from ._http import (
+    ConnectionDropped,
+    InProcessTransport,
+    Receive,
+    Reject,
+    Reply,
+    Scope,
+    Send,
+)
+from ._rules import Handler, Routes
+from ._store import BackupRecord, CommentRecord, RoomRecord, Store, UserRecord
 
 __all__ = ["ConnectionDropped", "FakeQiscus", "JournalEntry", "WebhookDelivery"]
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-Reply = tuple[int, dict[str, Any]]
-
 DIALECTS = ("v2", "v2.1")
-DEFAULT_EXPORT_STEPS = (("started", 0), ("started", 50), ("finished", 100))
-IMPORT_LIMIT = 4 * 1024 * 1024
-_HTML_404 = (
-    b"<html><head><title>404 Not Found</title></head><body>"
-    b"<center><h1>404 Not Found</h1></center><hr><center>nginx</center>"
-    b"</body></html>"
-)
-
-
-class ConnectionDropped(Exception):  # noqa: N818 - it names an event, not a bug
-    """Raised by the app to drop the connection after processing a request."""
-
-
-class _Reject(Exception):  # noqa: N818 - control flow inside the app
-    def __init__(self, status: int, message: str, *details: str) -> None:
-        super().__init__(message)
-        self.reply: Reply = (status, shapes.error(status, message, *details))
-
-
-def _invalid(*details: str) -> _Reject:
-    return _Reject(400, "Validation error", *details)
+#: Every route each dialect serves: its own table and the backups.
+_ROUTES: dict[str, Routes] = {
+    "v2": {**_routes_v2.ROUTES, **_routes_backups.ROUTES},
+    "v2.1": {**_routes_v21.ROUTES, **_routes_backups.ROUTES},
+}
+#: The endpoints of each dialect, whatever the verb: another verb is a 405.
+_ENDPOINTS = {d: frozenset(e for _, e in t) for d, t in _ROUTES.items()}
+#: Handler failures that mean malformed input the checks did not foresee.
+_MALFORMED_INPUT = (ValueError, TypeError, KeyError, AttributeError, IndexError)
 
 
 @attrs.frozen
@@ -95,107 +97,6 @@ class JournalEntry:
     fault: Fault | None = None
 
 
-class _Params:
-    """Request parameters from the body (JSON or form) and the query string."""
-
-    def __init__(self, query: list[tuple[str, str]], body: Any) -> None:
-        self._query = query
-        self._body: dict[str, Any] = body if isinstance(body, dict) else {}
-
-    def _lookup(self, name: str) -> Any:
-        for key in (name, f"{name}[]"):
-            if key in self._body:
-                return self._body[key]
-        array = [v for k, v in self._query if k == f"{name}[]"]
-        if array:
-            return array
-        plain = [v for k, v in self._query if k == name]
-        if not plain:
-            return None
-        return plain[0] if len(plain) == 1 else plain
-
-    def raw(self, name: str) -> Any:
-        """The value as sent (JSON value, form string or query value)."""
-        return self._lookup(name)
-
-    def text(self, name: str, *, required: bool = False) -> str | None:
-        value = self._lookup(name)
-        if isinstance(value, list) and len(value) == 1:
-            value = value[0]
-        if value is None or value == "":
-            if required:
-                raise _invalid(f"{name} is required")
-            return None
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            raise _invalid(f"{name} must be a string")
-        return str(value)
-
-    def required(self, name: str) -> str:
-        value = self.text(name, required=True)
-        assert value is not None  # noqa: S101 - text(required=True) ensures it
-        return value
-
-    def strings(self, name: str, *, required: bool = False) -> list[str]:
-        value = self._lookup(name)
-        if value is None:
-            if required:
-                raise _invalid(f"{name} is required")
-            return []
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(
-            isinstance(v, str) and v for v in value
-        ):
-            raise _invalid(f"{name} must be an array of strings")
-        return value
-
-    def flag(self, name: str) -> bool:
-        value = self._lookup(name)
-        if isinstance(value, list):
-            value = value[0] if value else None
-        if isinstance(value, bool):
-            return value
-        return str(value).lower() in ("true", "1")
-
-    def number(self, name: str, default: int, *, maximum: int | None = None) -> int:
-        value = self._lookup(name)
-        if isinstance(value, list):
-            value = value[0] if value else None
-        if value is None or value == "":
-            return default
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise _invalid(f"{name} must be an integer") from None
-        if number < 1:
-            raise _invalid(f"{name} must be >= 1")
-        return min(number, maximum) if maximum else number
-
-    def json_text(self, name: str) -> str | None:
-        """An option-like field: a JSON string, or an object we serialise."""
-        value = self._lookup(name)
-        if value is None:
-            return None
-        if isinstance(value, dict):
-            return json.dumps(value, separators=(",", ":"))
-        if isinstance(value, str):
-            return value
-        raise _invalid(f"{name} must be a JSON string")
-
-
-Handler = Callable[["FakeQiscus", _Params], Reply]
-_ROUTES: dict[tuple[str, str, str], Handler] = {}
-
-
-def _route(dialect: str, methods: str, endpoint: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        for method in methods.split(","):
-            _ROUTES[dialect, method, endpoint] = fn
-        return fn
-
-    return register
-
-
 class FakeQiscus:
     """A Qiscus server in memory, as an ASGI application.
 
@@ -225,13 +126,8 @@ class FakeQiscus:
         self.dialects = _check_dialects(dialects)
         self.seed = seed
         self.store = Store()
-        self.backups: dict[str, BackupRecord] = {}
-        self.imported_rooms: dict[str, int] = {}
         self.journal: list[JournalEntry] = []
         self.faults: list[FaultRule] = []
-        #: What each poll of a new export reveals, in order; the last step
-        #: repeats. Set it to script progress or failure.
-        self.export_steps: list[tuple[str, int]] = list(DEFAULT_EXPORT_STEPS)
         self.webhook_deliveries: list[WebhookDelivery] = []
         self._webhook: tuple[str, str, httpx.AsyncBaseTransport | None] | None = None
         self._outbox: list[dict[str, Any]] = []
@@ -239,6 +135,28 @@ class FakeQiscus:
 
     def __repr__(self) -> str:
         return f"FakeQiscus(app_id={self.app_id!r}, dialects={sorted(self.dialects)})"
+
+    @property
+    def export_steps(self) -> list[tuple[str, int]]:
+        """What each poll of a new export reveals, in order; the last repeats.
+
+        Set it to script progress or failure.
+        """
+        return self.store.export_steps
+
+    @export_steps.setter
+    def export_steps(self, steps: list[tuple[str, int]]) -> None:
+        self.store.export_steps = steps
+
+    @property
+    def backups(self) -> dict[str, BackupRecord]:
+        """Export and import jobs by unique id."""
+        return self.store.backups
+
+    @property
+    def imported_rooms(self) -> dict[str, int]:
+        """Room ids by the ``UniqueId`` of a rooms import row."""
+        return self.store.imported_rooms
 
     # ------------------------------------------------------------ control
 
@@ -251,11 +169,8 @@ class FakeQiscus:
         if seed is not None:
             self.seed = seed
         self.store = Store()
-        self.backups = {}
-        self.imported_rooms = {}
         self.journal.clear()
         self.faults.clear()
-        self.export_steps = list(DEFAULT_EXPORT_STEPS)
         self._rng = random.Random(self.seed)  # noqa: S311
 
     def add_user(
@@ -341,7 +256,7 @@ class FakeQiscus:
 
     def transport(self) -> httpx.AsyncBaseTransport:
         """An httpx transport that calls this app in-process."""
-        return _InProcessTransport(self)
+        return InProcessTransport(self)
 
     def http_client(self, **kwargs: Any) -> httpx.AsyncClient:
         """An ``httpx.AsyncClient`` wired to this app in-process."""
@@ -350,79 +265,109 @@ class FakeQiscus:
     # ------------------------------------------------------------ ASGI
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer one ASGI request (and the lifespan protocol)."""
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await http.lifespan(receive, send)
             return
         if scope["type"] != "http":  # pragma: no cover - websockets are not served
             return
-        body = await _read_body(receive)
+        body = await http.read_body(receive)
         method: str = scope["method"]
         path: str = scope["path"]
-        query = parse_qsl(
-            scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
-        )
-        headers = {
-            k.decode("latin-1").lower(): v.decode("latin-1")
-            for k, v in scope.get("headers", [])
-        }
-        dialect, endpoint, item = _split(path)
+        query = http.query_pairs(scope)
+        headers = http.header_map(scope)
+        dialect, endpoint, item = http.split(path)
         entry = {
             "method": method,
             "path": path,
             "dialect": dialect,
             "endpoint": endpoint,
             "query": tuple(query),
-            "body": _decode_for_journal(body, headers),
-            "headers": _mask(headers),
+            "body": http.decode_for_journal(body, headers),
+            "headers": http.mask(headers),
         }
         fault = None
         if dialect is None or dialect not in self.dialects:
-            status, content, ctype = 404, _HTML_404, "text/html"
+            status, content, ctype = 404, http.HTML_404, "text/html"
         else:
             fault = pick(self.faults, endpoint, dialect, self._rng)
-            if item is not None:
-                query = [*query, (":id", item)]
-            status, content, ctype = await self._answer(
-                dialect, method, endpoint, query, body, headers, fault
-            )
+            answer = await _fault_answer(fault) if fault is not None else None
+            if answer is None:
+                if item is not None:
+                    query = [*query, (":id", item)]
+                status, reply = self._dispatch(
+                    dialect, method, endpoint, query, body, headers
+                )
+                answer = status, http.dump(reply), http.JSON
+            status, content, ctype = answer
         self.journal.append(JournalEntry(**entry, status=status, fault=fault))
         if self._outbox:
             await self._flush_webhooks()
-        extra: list[tuple[bytes, bytes]] = []
-        if fault is not None and fault.retry_after is not None:
-            extra.append((b"retry-after", fault.retry_after.encode()))
-        start = {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", ctype.encode()),
-                (b"content-length", str(len(content)).encode()),
-                *extra,
-            ],
-        }
-        await send(start)
-        if fault is not None and fault.kind == "drop":
-            await send(
-                {
-                    "type": "http.response.body",
-                    "body": content[: len(content) // 2],
-                    "more_body": True,
-                }
-            )
+        drop = fault is not None and fault.kind == "drop"
+        await http.respond(
+            send,
+            status,
+            content,
+            ctype,
+            retry_after=fault.retry_after if fault is not None else None,
+            drop=drop,
+        )
+        if drop:
             raise ConnectionDropped(path)
-        await send({"type": "http.response.body", "body": content})
+
+    def _dispatch(
+        self,
+        dialect: str,
+        method: str,
+        endpoint: str,
+        query: list[tuple[str, str]],
+        body: bytes,
+        headers: dict[str, str],
+    ) -> Reply:
+        try:
+            self._authenticate(headers)
+            handler = _handler(dialect, method, endpoint)
+            request = http.Request(query, http.decode_body(body, headers), self.app_id)
+            reply = handler(self.store, request)
+        except Reject as reject:
+            return reject.status, shapes.error(
+                reject.status, reject.message, *reject.details
+            )
+        except _MALFORMED_INPUT as exc:
+            # Malformed input the checks above did not foresee: still a 400.
+            return 400, shapes.error(
+                400, "Validation error", f"malformed request: {exc}"
+            )
+        for comment in request.posted:
+            self._enqueue_webhook(comment)
+        return reply
+
+    def _authenticate(self, headers: dict[str, str]) -> None:
+        secret = headers.get("qiscus-sdk-secret") or headers.get("qiscus_sdk_secret")
+        if secret != self.secret_key:
+            raise Reject(401, "Unauthorized", "invalid QISCUS_SDK_SECRET")
+        app = headers.get("qiscus-sdk-app-id") or headers.get("qiscus_sdk_app_id")
+        if app is not None and app != self.app_id:
+            raise Reject(400, "App not found", f"app {app} not found")
+
+    # ------------------------------------------------------------ webhooks
+
+    def _enqueue_webhook(self, comment: CommentRecord) -> None:
+        if self._webhook is not None:
+            room = self.store.rooms[comment.room_id]
+            self._outbox.append(shapes.webhook(self.store, room, comment))
 
     async def _flush_webhooks(self) -> None:
         outbox, self._outbox = self._outbox, []
         if self._webhook is None:
             return
         url, token, transport = self._webhook
-        async with httpx.AsyncClient(transport=transport, timeout=10) as http:
+        async with httpx.AsyncClient(transport=transport, timeout=10) as client:
             for event in outbox:
                 body = json.dumps(event).encode()
                 signature = hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
                 try:
-                    response = await http.post(
+                    response = await client.post(
                         url,
                         content=body,
                         headers={
@@ -437,907 +382,30 @@ class FakeQiscus:
                     WebhookDelivery(url, body, signature, status)
                 )
 
-    async def _answer(
-        self,
-        dialect: str,
-        method: str,
-        endpoint: str,
-        query: list[tuple[str, str]],
-        body: bytes,
-        headers: dict[str, str],
-        fault: Fault | None,
-    ) -> tuple[int, bytes, str]:
-        if fault is not None:
-            if fault.kind == "status":
-                reply = shapes.error(fault.status_code, _reason(fault.status_code))
-                return fault.status_code, _dump(reply), "application/json"
-            if fault.kind == "malformed":
-                return 200, _malformed(fault.body), _malformed_type(fault.body)
-            if fault.kind == "delay":
-                await anyio.sleep(fault.seconds)
-        status, reply = self._dispatch(dialect, method, endpoint, query, body, headers)
-        return status, _dump(reply), "application/json"
 
-    def _dispatch(
-        self,
-        dialect: str,
-        method: str,
-        endpoint: str,
-        query: list[tuple[str, str]],
-        body: bytes,
-        headers: dict[str, str],
-    ) -> Reply:
-        try:
-            self._authenticate(headers)
-            handler = _handler(dialect, method, endpoint)
-            params = _Params(query, _decode_body(body, headers))
-            return handler(self, params)
-        except _Reject as reject:
-            return reject.reply
-        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-            # Malformed input the checks above did not foresee: still a 400.
-            return 400, shapes.error(
-                400, "Validation error", f"malformed request: {exc}"
-            )
-
-    # ------------------------------------------------------------ helpers
-
-    def _authenticate(self, headers: dict[str, str]) -> None:
-        secret = headers.get("qiscus-sdk-secret") or headers.get("qiscus_sdk_secret")
-        if secret != self.secret_key:
-            raise _Reject(401, "Unauthorized", "invalid QISCUS_SDK_SECRET")
-        app = headers.get("qiscus-sdk-app-id") or headers.get("qiscus_sdk_app_id")
-        if app is not None and app != self.app_id:
-            raise _Reject(400, "App not found", f"app {app} not found")
-
-    def _user(self, identifier: str) -> UserRecord:
-        user = self.store.users.get(identifier)
-        if user is None:
-            raise _Reject(404, "User not found", f"user {identifier} not found")
-        return user
-
-    def _users(self, identifiers: list[str]) -> list[UserRecord]:
-        return [self._user(i) for i in identifiers]
-
-    def _room(self, raw: str | None) -> RoomRecord:
-        if raw is None:
-            raise _invalid("room_id is required")
-        try:
-            room = self.store.rooms.get(int(raw))
-        except ValueError:
-            room = None
-        if room is None:
-            raise _Reject(404, "Room not found", f"room {raw} not found")
-        return room
-
-    def _group(self, raw: str | None) -> RoomRecord:
-        room = self._room(raw)
-        if room.type != "group":
-            raise _invalid("room must be a group room")
-        return room
-
-    def _enqueue_webhook(self, comment: CommentRecord) -> None:
-        if self._webhook is not None:
-            room = self.store.rooms[comment.room_id]
-            self._outbox.append(shapes.webhook(self.store, room, comment))
-
-    def _target(self, identifiers: list[str], options: str | None) -> RoomRecord:
-        if len(set(identifiers)) != 2 or len(identifiers) != 2:  # noqa: PLR2004
-            raise _invalid("exactly 2 distinct users are required")
-        self._users(identifiers)
-        wanted = set(identifiers)
-        for room in self.store.rooms.values():
-            if room.type == "single" and set(room.participants) == wanted:
-                return room
-        return self.store.create_room(
-            "", "single", identifiers[0], identifiers, options=options or ""
-        )
-
-
-# ---------------------------------------------------------------- v2 routes
-
-
-@_route("v2", "GET", "user_profile")
-def _v2_user_profile(fake: FakeQiscus, p: _Params) -> Reply:
-    user = fake._user(p.required("user_email"))  # noqa: SLF001
-    return 200, shapes.envelope({"user": shapes.user_v2(user)})
-
-
-@_route("v2", "POST", "login_or_register")
-def _v2_login(fake: FakeQiscus, p: _Params) -> Reply:
-    user = fake.store.upsert_user(
-        p.required("email"),
-        p.text("username") or "",
-        avatar_url=p.text("avatar_url"),
-        password=p.text("password"),
-    )
-    return 200, shapes.envelope({"user": shapes.user_v2(user, token=True)})
-
-
-def _create_group(
-    fake: FakeQiscus, p: _Params, name_key: str, avatar_key: str, options: str
-) -> RoomRecord:
-    """create_room in either dialect: the wire names differ, the rules do not."""
-    name = p.required(name_key)
-    creator = p.required("creator")
-    members = p.strings("participants", required=True)
-    fake._users([creator, *members])  # noqa: SLF001
-    return fake.store.create_room(
-        name,
-        "group",
-        creator,
-        members,
-        avatar_url=p.text(avatar_key) or "",
-        options=options,
-    )
-
-
-@_route("v2", "POST", "create_room")
-def _v2_create_room(fake: FakeQiscus, p: _Params) -> Reply:
-    options = p.json_text("options") or ""
-    room = _create_group(fake, p, "name", "avatar_url", options)
-    return 200, shapes.envelope(shapes.room_compact_v2(room))
-
-
-@_route("v2", "GET", "get_or_create_room_with_target")
-def _v2_target(fake: FakeQiscus, p: _Params) -> Reply:
-    emails = p.strings("emails", required=True)
-    room = fake._target(emails, None)  # noqa: SLF001
-    if not room.name:
-        room.name = " ".join(emails)
-    comments: list[dict[str, Any]] = []
-    return 200, shapes.envelope(
-        {"comments": comments, "room": shapes.room_full_v2(fake.store, room)}
-    )
-
-
-@_route("v2", "POST", "get_rooms_info")
-def _v2_rooms_info(fake: FakeQiscus, p: _Params) -> Reply:
-    user = fake._user(p.required("user_email")).identifier  # noqa: SLF001
-    ids = p.strings("room_id", required=True)
-    show = p.flag("show_participants")
-    rooms = [fake._room(i) for i in ids]  # noqa: SLF001
-    found = [
-        shapes.room_info_v2(fake.store, r, user, participants=show)
-        for r in rooms
-        if user in r.participants
-    ]
-    return 200, shapes.envelope({"rooms_info": found})
-
-
-@_route("v2", "POST", "update_room")
-def _v2_update_room(fake: FakeQiscus, p: _Params) -> Reply:
-    user = p.required("user_email")
-    room = fake._group(p.text("room_id"))  # noqa: SLF001
-    if user not in room.participants:
-        raise _invalid("user_email must be a participant of the room")
-    changed = _apply_update(
-        room, p.text("room_name"), p.text("room_avatar_url"), p.json_text("options")
-    )
-    return 200, shapes.envelope(
-        {
-            "changed": changed,
-            "room": shapes.room_full_v2(fake.store, room),
-            "comments": [],
-        }
-    )
-
-
-@_route("v2", "POST", "add_room_participants")
-def _v2_add(fake: FakeQiscus, p: _Params) -> Reply:
-    room = fake._group(p.text("room_id"))  # noqa: SLF001
-    emails = p.strings("emails", required=True)
-    _add(fake, room, emails)
-    return 200, shapes.envelope(shapes.room_compact_v2(room))
-
-
-@_route("v2", "POST", "remove_room_participants")
-def _v2_remove(fake: FakeQiscus, p: _Params) -> Reply:
-    room = fake._group(p.text("room_id"))  # noqa: SLF001
-    _remove(room, p.strings("emails", required=True))
-    return 200, shapes.envelope(shapes.room_compact_v2(room))
-
-
-@_route("v2", "GET", "get_user_rooms")
-def _v2_user_rooms(fake: FakeQiscus, p: _Params) -> Reply:
-    user = fake._user(p.required("user_email")).identifier  # noqa: SLF001
-    rooms = _rooms_of(fake, user, p.text("room_type"))
-    # "Will show maximum 20 data per page" (qiscus-rest-v2.md).
-    page = p.number("page", 1)
-    chunk = rooms[(page - 1) * 20 : page * 20]
-    show = p.flag("show_participants")
-    return 200, shapes.envelope(
-        {
-            "meta": {"current_page": page, "total_room": len(rooms)},
-            "rooms_info": [
-                shapes.room_info_v2(fake.store, r, user, participants=show)
-                for r in chunk
-            ],
-        }
-    )
-
-
-# ---------------------------------------------------------------- v2.1 routes
-
-
-@_route("v2.1", "GET", "user_profile")
-def _v21_user_profile(fake: FakeQiscus, p: _Params) -> Reply:
-    user = fake._user(p.required("user_id"))  # noqa: SLF001
-    return 200, shapes.envelope({"user": shapes.user_v21(user)})
-
-
-@_route("v2.1", "POST", "login_or_register")
-def _v21_login(fake: FakeQiscus, p: _Params) -> Reply:
-    extras = p.json_text("extras")
-    user = fake.store.upsert_user(
-        p.required("user_id"),
-        p.text("username") or "",
-        avatar_url=p.text("avatar_url"),
-        password=p.text("password"),
-        extras=_loads(extras) if extras else None,
-    )
-    return 200, shapes.envelope({"user": shapes.user_v21(user)})
-
-
-@_route("v2.1", "POST", "create_room")
-def _v21_create_room(fake: FakeQiscus, p: _Params) -> Reply:
-    room = _create_group(fake, p, "room_name", "room_avatar_url", _options(p))
-    return 200, shapes.envelope({"room": shapes.room_v21(fake.store, room)})
-
-
-@_route("v2.1", "POST", "get_or_create_room_with_target")
-def _v21_target(fake: FakeQiscus, p: _Params) -> Reply:
-    room = fake._target(p.strings("user_ids", required=True), _options(p))  # noqa: SLF001
-    return 200, shapes.envelope({"room": shapes.room_v21(fake.store, room)})
-
-
-# The room document says GET, the Go SDK POST: serve both.
-@_route("v2.1", "GET,POST", "get_or_create_channel")
-def _v21_channel(fake: FakeQiscus, p: _Params) -> Reply:
-    unique_id = p.required("unique_id")
-    members = p.strings("participants", required=True)
-    fake._users(members)  # noqa: SLF001
-    room = next(
-        (r for r in fake.store.rooms.values() if r.channel_id == unique_id), None
-    )
-    changed = room is None
-    if room is None:
-        room = fake.store.create_room(
-            p.text("room_name") or unique_id,
-            "group",
-            members[0],
-            members,
-            avatar_url=p.text("room_avatar_url") or "",
-            options=_options(p),
-            channel_id=unique_id,
-        )
-    else:
-        changed = _add(fake, room, members) or changed
-        changed = (
-            _apply_update(
-                room,
-                p.text("room_name"),
-                p.text("room_avatar_url"),
-                p.json_text("room_options"),
-            )
-            or changed
-        )
-    return 200, shapes.envelope(
-        {"changed": changed, "room": shapes.room_v21(fake.store, room)}
-    )
-
-
-@_route("v2.1", "GET", "get_rooms_info")
-def _v21_rooms_info(fake: FakeQiscus, p: _Params) -> Reply:
-    ids = p.strings("room_ids")
-    channels = set(p.strings("room_channel_ids"))
-    if not ids and not channels:
-        raise _invalid("room_ids or room_channel_ids is required")
-    rooms = [fake._room(i) for i in ids]  # noqa: SLF001
-    rooms += [
-        r
-        for r in fake.store.rooms.values()
-        if r.channel_id and r.channel_id in channels
-    ]
-    show = p.flag("show_participants")
-    return 200, shapes.envelope(
-        {"rooms": [shapes.room_v21(fake.store, r, participants=show) for r in rooms]}
-    )
-
-
-@_route("v2.1", "POST", "update_room")
-def _v21_update_room(fake: FakeQiscus, p: _Params) -> Reply:
-    room = fake._group(p.text("room_id"))  # noqa: SLF001
-    changed = _apply_update(
-        room,
-        p.text("room_name"),
-        p.text("room_avatar_url"),
-        p.json_text("room_options"),
-    )
-    channel = p.text("room_channel_id")
-    if channel is not None and channel != room.channel_id:
-        room.channel_id = channel
-        changed = True
-    return 200, shapes.envelope(
-        {"changed": changed, "room": shapes.room_v21(fake.store, room)}
-    )
-
-
-@_route("v2.1", "POST", "add_room_participants")
-def _v21_add(fake: FakeQiscus, p: _Params) -> Reply:
-    room = fake._group(p.text("room_id"))  # noqa: SLF001
-    ids = p.strings("user_ids", required=True)
-    _add(fake, room, ids)
-    users = [shapes.user_v21(fake.store.users[i]) for i in ids]
-    return 200, shapes.envelope({"participants_added": users})
-
-
-@_route("v2.1", "POST", "remove_room_participants")
-def _v21_remove(fake: FakeQiscus, p: _Params) -> Reply:
-    room = fake._group(p.text("room_id"))  # noqa: SLF001
-    ids = p.strings("user_ids", required=True)
-    removed = [i for i in ids if i in room.participants]
-    _remove(room, ids)
-    users = [shapes.user_v21(fake.store.users[i]) for i in removed]
-    return 200, shapes.envelope({"participants_removed": users})
-
-
-@_route("v2.1", "GET", "get_room_participants")
-def _v21_participants(fake: FakeQiscus, p: _Params) -> Reply:
-    room = fake._room(p.text("room_id"))  # noqa: SLF001
-    page = p.number("page", 1)
-    limit = p.number("limit", 20, maximum=100)
-    chunk = room.participants[(page - 1) * limit : page * limit]
-    return 200, shapes.envelope(
-        {"participants": [shapes.user_v21(fake.store.users[i]) for i in chunk]}
-    )
-
-
-@_route("v2.1", "GET", "get_user_rooms")
-def _v21_user_rooms(fake: FakeQiscus, p: _Params) -> Reply:
-    user = fake._user(p.required("user_id")).identifier  # noqa: SLF001
-    rooms = _rooms_of(fake, user, p.text("room_type"))
-    page = p.number("page", 1)
-    limit = p.number("limit", 100, maximum=100)
-    chunk = rooms[(page - 1) * limit : page * limit]
-    show = p.flag("show_participants")
-    return 200, shapes.envelope(
-        {
-            "meta": {"current_page": page, "total_room": len(rooms)},
-            "rooms": [shapes.room_v21(fake.store, r, participants=show) for r in chunk],
-        }
-    )
-
-
-@_route("v2.1", "GET", "get_unread_count")
-def _v21_unread(fake: FakeQiscus, p: _Params) -> Reply:
-    user = fake._user(p.required("user_id")).identifier  # noqa: SLF001
-    rooms = [fake._room(i) for i in p.strings("room_ids", required=True)]  # noqa: SLF001
-    return 200, shapes.envelope(
-        {
-            "unread_counts": [
-                {"room_id": str(r.id), "unread_count": r.unread(user)} for r in rooms
-            ]
-        }
-    )
-
-
-# ---------------------------------------------------------------- comments
-
-COMMENT_TYPES = frozenset(
-    {
-        "text",
-        "buttons",
-        "card",
-        "carousel",
-        "account_linking",
-        "custom",
-        "location",
-        "contact_person",
-        "reply",
-        "file_attachment",
-    }
-)
-
-
-def _payload(p: _Params, kind: str) -> Any:
-    """The payload of a comment, checked like the documents describe."""
-    raw = p.raw("payload")
-    if isinstance(raw, str) and raw:
-        try:
-            raw = _loads(raw)
-        except ValueError:
-            raise _invalid("payload must be a JSON object") from None
-    if kind == "text":
-        return raw or None
-    if not isinstance(raw, dict):
-        raise _invalid(f"payload is required for type {kind}")
-    checks: dict[str, tuple[str, ...]] = {
-        "buttons": ("buttons",),
-        "card": ("title",),
-        "carousel": ("cards",),
-        "account_linking": ("url",),
-        "custom": ("type", "content"),
-        "location": ("name", "address", "latitude", "longitude"),
-        "contact_person": ("name", "value"),
-        "reply": ("text", "replied_comment_id"),
-        "file_attachment": ("url",),
-    }
-    missing = [k for k in checks[kind] if k not in raw]
-    if missing:
-        raise _invalid(*(f"payload.{k} is required for type {kind}" for k in missing))
-    for button in raw.get("buttons") or []:
-        action = button.get("payload") if isinstance(button, dict) else None
-        if not isinstance(action, dict) or not action.get("url"):
-            raise _invalid("every button needs payload.url")
-        if not button.get("label") or button.get("type") not in ("postback", "link"):
-            raise _invalid("every button needs a label and type postback or link")
-    if kind == "card" and "image_url" in raw:
-        # The v2 request says image_url, every response says image.
-        raw = {**raw, "image": raw["image_url"]}
-        del raw["image_url"]
-    return raw
-
-
-def _post_comment(fake: FakeQiscus, p: _Params, sender_key: str) -> CommentRecord:
-    sender = fake._user(p.required(sender_key)).identifier  # noqa: SLF001
-    room = fake._room(p.text("room_id"))  # noqa: SLF001
-    kind = p.text("type") or "text"
-    if kind == "system_event":
-        raise _invalid("use post_system_event_message for system events")
-    if kind not in COMMENT_TYPES:
-        raise _invalid(f"type {kind} is not a valid comment type")
-    payload = _payload(p, kind)
-    message = p.text("message") or ""
-    if kind == "text" and not message:
-        raise _invalid("message is required")
-    extras = p.raw("extras")
-    if isinstance(extras, str) and extras:
-        try:
-            extras = _loads(extras)
-        except ValueError:
-            raise _invalid("extras must be a JSON object") from None
-    return fake.store.add_comment(
-        room,
-        sender,
-        message,
-        type=kind,
-        payload=payload,
-        extras=extras if isinstance(extras, dict) else {},
-        unique_temp_id=p.text("unique_temp_id") or secrets.token_urlsafe(15),
-        disable_link_preview=p.flag("disable_link_preview"),
-    )
-
-
-def _history(fake: FakeQiscus, p: _Params) -> tuple[RoomRecord, list[CommentRecord]]:
-    room = fake._room(p.text("room_id"))  # noqa: SLF001
-    page = p.number("page", 1)
-    limit = p.number("limit", 20, maximum=100)
-    newest_first = room.comments[::-1]
-    return room, newest_first[(page - 1) * limit : page * limit]
-
-
-_EVENT_TEXT = {
-    "create_room": "{s} created room '{room}'",
-    "add_member": "{s} added {o}",
-    "join_room": "{s} joined room",
-    "remove_member": "{s} removed {o}",
-    "left_room": "{s} left room",
-    "change_room_name": "{s} changed room name to '{room}'",
-    "change_room_avatar": "{s} changed room avatar",
-}
-
-
-def _system_event(
-    fake: FakeQiscus, p: _Params, subject_key: str, object_key: str, dialect: str
-) -> CommentRecord:
-    room = fake._room(p.text("room_id"))  # noqa: SLF001
-    kind = p.required("system_event_type")
-    payload = p.raw("payload")
-    if kind == "custom":
-        if not isinstance(payload, dict):
-            raise _invalid("payload is required for a custom system event")
-        message = p.text("message") or ""
-        # v2 echoes the payload; v2.1 nests it (v2.1/comment.md).
-        data = payload if dialect == "v2" else {"type": "custom", "payload": payload}
-        return fake.store.add_comment(
-            room, shapes.SYSTEM_ID, message, type="system_event", payload=data
-        )
-    if kind not in _EVENT_TEXT:
-        raise _invalid(f"system_event_type {kind} is not valid")
-    subject = fake._user(p.required(subject_key))  # noqa: SLF001
-    objects = fake._users(p.strings(object_key))  # noqa: SLF001
-    if kind in ("add_member", "remove_member") and not objects:
-        raise _invalid(f"{object_key} is required for {kind}")
-    room_name = p.text("updated_room_name")
-    if kind in ("create_room", "change_room_name"):
-        if not room_name:
-            raise _invalid(f"updated_room_name is required for {kind}")
-        room.name = room_name
-    object_names = ", ".join(o.name for o in objects)
-    text = _EVENT_TEXT[kind].format(s=subject.name, o=object_names, room=room.name)
-    data = {
-        "object_email": objects[0].identifier if objects else "",
-        "object_username": objects[0].name if objects else "",
-        "object_email_list": [o.identifier for o in objects],
-        "object_username_list": [o.name for o in objects],
-        "room_name": room.name,
-        "subject_email": subject.identifier,
-        "subject_username": subject.name,
-        "type": kind,
-    }
-    return fake.store.add_comment(
-        room, shapes.SYSTEM_ID, text, type="system_event", payload=data
-    )
-
-
-@_route("v2", "POST", "post_comment")
-def _v2_post_comment(fake: FakeQiscus, p: _Params) -> Reply:
-    comment = _post_comment(fake, p, "sender_email")
-    fake._enqueue_webhook(comment)  # noqa: SLF001
-    room = fake.store.rooms[comment.room_id]
-    return 200, shapes.envelope(
-        {"comment": shapes.comment_v2(fake.store, room, comment)}
-    )
-
-
-# GET in qiscus-rest-v2.md, POST in qiscus-rest-v2-early.md: serve both.
-@_route("v2", "GET,POST", "load_comments")
-def _v2_load_comments(fake: FakeQiscus, p: _Params) -> Reply:
-    room, chunk = _history(fake, p)
-    return 200, shapes.envelope(
-        {"comments": [shapes.comment_v2(fake.store, room, c) for c in chunk]}
-    )
-
-
-@_route("v2", "POST", "post_system_event_message")
-def _v2_system_event(fake: FakeQiscus, p: _Params) -> Reply:
-    comment = _system_event(fake, p, "subject_email", "object_email", "v2")
-    room = fake.store.rooms[comment.room_id]
-    return 200, shapes.envelope(
-        {"comment": shapes.comment_v2(fake.store, room, comment)}
-    )
-
-
-@_route("v2", "POST", "search_messages")
-def _v2_search(fake: FakeQiscus, p: _Params) -> Reply:
-    user = fake._user(p.required("user_email")).identifier  # noqa: SLF001
-    query = p.required("query").lower()
-    room_id = p.text("room_id")
-    rooms = [fake._room(room_id)] if room_id else list(fake.store.rooms.values())  # noqa: SLF001
-    found = [
-        (room, c)
-        for room in rooms
-        if user in room.participants
-        for c in room.comments
-        if query in c.message.lower()
-    ]
-    found.sort(key=lambda pair: pair[1].id, reverse=True)
-    return 200, shapes.envelope(
-        {"comments": [shapes.comment_v2(fake.store, r, c) for r, c in found[:100]]}
-    )
-
-
-@_route("v2.1", "POST", "post_comment")
-def _v21_post_comment(fake: FakeQiscus, p: _Params) -> Reply:
-    comment = _post_comment(fake, p, "user_id")
-    fake._enqueue_webhook(comment)  # noqa: SLF001
-    return 200, shapes.envelope({"comment": shapes.comment_v21(fake.store, comment)})
-
-
-@_route("v2.1", "GET", "load_comments")
-def _v21_load_comments(fake: FakeQiscus, p: _Params) -> Reply:
-    _, chunk = _history(fake, p)
-    return 200, shapes.envelope(
-        {"comments": [shapes.comment_v21(fake.store, c) for c in chunk]}
-    )
-
-
-@_route("v2.1", "POST", "post_system_event_message")
-def _v21_system_event(fake: FakeQiscus, p: _Params) -> Reply:
-    comment = _system_event(fake, p, "subject_user_id", "object_user_id", "v2.1")
-    return 200, shapes.envelope({"comment": shapes.comment_v21(fake.store, comment)})
-
-
-# ---------------------------------------------------------------- users
-
-
-@_route("v2", "POST", "reset_user_token")
-def _v2_reset_token(fake: FakeQiscus, p: _Params) -> Reply:
-    user = fake._user(p.required("user_email"))  # noqa: SLF001
-    user.token = secrets.token_urlsafe(15)
-    return 200, shapes.envelope({"user": shapes.reset_token_v2(user)})
-
-
-@_route("v2.1", "POST", "reset_user_token")
-def _v21_reset_token(fake: FakeQiscus, p: _Params) -> Reply:
-    user = fake._user(p.required("user_id"))  # noqa: SLF001
-    user.token = secrets.token_urlsafe(15)
-    return 200, shapes.envelope({"token": user.token})
-
-
-@_route("v2.1", "GET", "get_user_token")
-def _v21_get_token(fake: FakeQiscus, p: _Params) -> Reply:
-    user = fake._user(p.required("user_id"))  # noqa: SLF001
-    return 200, shapes.envelope({"token": user.token})
-
-
-@_route("v2.1", "GET", "get_user_list")
-def _v21_user_list(fake: FakeQiscus, p: _Params) -> Reply:
-    page = p.number("page", 1)
-    limit = p.number("limit", 20, maximum=100)
-    users = sorted(fake.store.users.values(), key=lambda u: u.internal_id)
-    if (p.text("order_query") or "").lower().startswith("created_at desc"):
-        users.reverse()
-    chunk = users[(page - 1) * limit : page * limit]
-    return 200, shapes.envelope(
-        {
-            "meta": {"total_data": len(users), "total_page": -(-len(users) // limit)},
-            "users": [shapes.listed_user_v21(u) for u in chunk],
-        }
-    )
-
-
-# ---------------------------------------------------------------- backups
-
-
-def _backup_base(fake: FakeQiscus) -> str:
-    return f"https://{fake.app_id}.fake.qiscus.invalid/backups"
-
-
-def _find_backup(fake: FakeQiscus, p: _Params, kind: str) -> BackupRecord:
-    unique_id = p.required(":id")
-    record = fake.backups.get(unique_id)
-    if record is None or record.kind != kind:
-        raise _Reject(404, "Backup not found", f"backup {unique_id} not found")
-    return record
-
-
-def _create_export(fake: FakeQiscus, p: _Params) -> Reply:
-    resource = p.required("type")
-    if resource not in ("users", "rooms", "comments"):
-        raise _invalid("type must be users, rooms or comments")
-    dates = []
-    for key in ("start_date", "end_date"):
-        try:
-            dates.append(date.fromisoformat(p.required(key)))
-        except ValueError:
-            raise _invalid(f"{key} must use the format YYYY-MM-DD") from None
-    if dates[0] > dates[1]:
-        raise _invalid("start_date must not be after end_date")
-    created = now()
-    rows = _rows(fake, resource)
-    record = BackupRecord(
-        str(uuid.uuid4()),
-        resource,
-        f"{created}_exported_{resource}.json",
-        "export",
-        list(fake.export_steps),
-        created_at=created,
-        total_rows=len(rows),
-        size=len(json.dumps(rows)),
-        error="export failed on the server",
-    )
-    fake.backups[record.unique_id] = record
-    return 200, shapes.envelope(shapes.backup(record, _backup_base(fake)))
-
-
-def _list_backups(fake: FakeQiscus, p: _Params, kind: str) -> Reply:
-    page = p.number("page", 1)
-    found = [b for b in fake.backups.values() if b.kind == kind][::-1]
-    chunk = found[(page - 1) * 20 : page * 20]
-    base = _backup_base(fake)
-    return 200, shapes.envelope(
-        {"backup_histories": [shapes.backup(b, base) for b in chunk]}
-    )
-
-
-def _get_export(fake: FakeQiscus, p: _Params) -> Reply:
-    record = _find_backup(fake, p, "export")
-    answer = shapes.backup(record, _backup_base(fake))
-    record.polls += 1
-    return 200, shapes.envelope({"backup_history": answer})
-
-
-def _delete_export(fake: FakeQiscus, p: _Params) -> Reply:
-    record = _find_backup(fake, p, "export")
-    del fake.backups[record.unique_id]
-    return 200, shapes.envelope(
-        {"backup_history": shapes.backup(record, _backup_base(fake))}
-    )
-
-
-def _create_import(fake: FakeQiscus, p: _Params) -> Reply:
-    resource = p.required("type")
-    if resource not in ("users", "rooms", "comments"):
-        raise _invalid("type must be users, rooms or comments")
-    upload = p.raw("file")
-    if not isinstance(upload, tuple):
-        raise _invalid("file is required")
-    filename, content = upload
-    if len(content) > IMPORT_LIMIT:
-        raise _invalid("file is larger than 4 MB")
-    try:
-        rows = _loads(content)
-    except ValueError:
-        raise _invalid("file must be a JSON array") from None
-    if not isinstance(rows, list):
-        raise _invalid("file must be a JSON array")
-    errors = _apply_import(fake, resource, rows)
-    record = BackupRecord(
-        str(uuid.uuid4()),
-        resource,
-        filename or f"{resource}.json",
-        "import",
-        [("failed", 100)] if errors else [("finished", 100)],
-        total_rows=0 if errors else len(rows),
-        size=len(content),
-        import_errors={"Message": "; ".join(errors), "Data": errors} if errors else {},
-    )
-    fake.backups[record.unique_id] = record
-    return 200, shapes.envelope(
-        {"backup_history": shapes.backup(record, _backup_base(fake))}
-    )
-
-
-def _rows(fake: FakeQiscus, resource: str) -> list[Any]:
-    if resource == "users":
-        return [u.identifier for u in fake.store.users.values()]
-    if resource == "rooms":
-        return [r.id for r in fake.store.rooms.values()]
-    return [c.id for r in fake.store.rooms.values() for c in r.comments]
-
-
-def _import_users(fake: FakeQiscus, rows: list[dict[str, Any]]) -> list[str]:
-    store = fake.store
-    problems = [
-        f"row {i}: Email missing or already exists"
-        for i, row in enumerate(rows)
-        if not row.get("Email") or row["Email"] in store.users
-    ]
-    if not problems:
-        for row in rows:
-            store.upsert_user(
-                row["Email"],
-                row.get("Name") or row["Email"],
-                avatar_url=row.get("AvatarUrl") or "",
-            )
-    return problems
-
-
-def _import_rooms(fake: FakeQiscus, rows: list[dict[str, Any]]) -> list[str]:
-    store = fake.store
-    problems = []
-    for i, row in enumerate(rows):
-        people = [row.get("CreatorEmail"), *(row.get("ParticipantEmails") or [])]
-        if any(p not in store.users for p in people):
-            problems.append(f"row {i}: CreatorEmail or a participant is unknown")
-        if row.get("UniqueId") in fake.imported_rooms:
-            problems.append(f"row {i}: UniqueId already exists")
-    if not problems:
-        for row in rows:
-            room = store.create_room(
-                row.get("Name") or "",
-                row.get("Type") or "group",
-                row["CreatorEmail"],
-                list(row.get("ParticipantEmails") or []),
-                avatar_url=row.get("AvatarUrl") or "",
-                options=row.get("Options") or "",
-            )
-            fake.imported_rooms[row["UniqueId"]] = room.id
-    return problems
-
-
-def _import_comments(fake: FakeQiscus, rows: list[dict[str, Any]]) -> list[str]:
-    store = fake.store
-    problems = []
-    for i, row in enumerate(rows):
-        if row.get("RoomUniqueId") not in fake.imported_rooms:
-            problems.append(f"row {i}: RoomUniqueId is unknown")
-        if row.get("CreatorEmail") not in store.users:
-            problems.append(f"row {i}: CreatorEmail is unknown")
-    if not problems:
-        for row in rows:
-            room = store.rooms[fake.imported_rooms[row["RoomUniqueId"]]]
-            store.add_comment(
-                room,
-                row["CreatorEmail"],
-                row.get("Message") or "",
-                type=row.get("Type") or "text",
-                payload=row.get("Payload"),
-                unique_temp_id=row.get("UniqueId") or "",
-            )
-    return problems
-
-
-_IMPORTERS = {
-    "users": _import_users,
-    "rooms": _import_rooms,
-    "comments": _import_comments,
-}
-
-
-def _apply_import(fake: FakeQiscus, resource: str, rows: list[Any]) -> list[str]:
-    """Apply an import all-or-nothing; returns the problems found."""
-    if not all(isinstance(r, dict) for r in rows):
-        return ["every row must be an object"]
-    return _IMPORTERS[resource](fake, rows)
-
-
-for _dialect in DIALECTS:
-    _route(_dialect, "POST", "exports")(_create_export)
-    _route(_dialect, "GET", "exports")(lambda f, p: _list_backups(f, p, "export"))
-    _route(_dialect, "GET", "exports/:id")(_get_export)
-    _route(_dialect, "DELETE", "exports/:id")(_delete_export)
-    _route(_dialect, "POST", "imports")(_create_import)
-    _route(_dialect, "GET", "imports")(lambda f, p: _list_backups(f, p, "import"))
-
-
-# ---------------------------------------------------------------- shared logic
-
-
-def _options(p: _Params) -> str:
-    text = p.json_text("room_options") or ""
-    if text:
-        try:
-            _loads(text)
-        except ValueError:
-            raise _invalid("room_options must be a JSON string") from None
-    return text
-
-
-def _apply_update(
-    room: RoomRecord, name: str | None, avatar: str | None, options: str | None
-) -> bool:
-    changed = False
-    for attr, value in (("name", name), ("avatar_url", avatar), ("options", options)):
-        if value is not None and getattr(room, attr) != value:
-            setattr(room, attr, value)
-            changed = True
-    return changed
-
-
-def _add(fake: FakeQiscus, room: RoomRecord, identifiers: list[str]) -> bool:
-    fake._users(identifiers)  # noqa: SLF001
-    new = [i for i in identifiers if i not in room.participants]
-    room.participants.extend(new)
-    return bool(new)
-
-
-def _remove(room: RoomRecord, identifiers: list[str]) -> None:
-    gone = set(identifiers)
-    room.participants[:] = [u for u in room.participants if u not in gone]
-
-
-def _rooms_of(fake: FakeQiscus, user: str, room_type: str | None) -> list[RoomRecord]:
-    if room_type not in (None, "single", "group"):
-        raise _invalid("room_type must be single or group")
-    return [
-        r
-        for r in fake.store.rooms.values()
-        if user in r.participants and (room_type is None or r.type == room_type)
-    ]
-
-
-# ---------------------------------------------------------------- plumbing
+async def _fault_answer(fault: Fault) -> tuple[int, bytes, str] | None:
+    """The answer of a fault that skips processing; ``None`` to process.
+
+    A delay fault waits here, then lets the request be processed.
+    """
+    if fault.kind == "status":
+        reply = shapes.error(fault.status_code, http.reason(fault.status_code))
+        return fault.status_code, http.dump(reply), http.JSON
+    if fault.kind == "malformed":
+        return 200, *http.malformed(fault.body)
+    if fault.kind == "delay":
+        await anyio.sleep(fault.seconds)
+    return None
 
 
 def _handler(dialect: str, method: str, endpoint: str) -> Handler:
-    handler = _ROUTES.get((dialect, method, endpoint))
+    """The handler of (*method*, *endpoint*): a 405 for another verb, else 404."""
+    handler = _ROUTES[dialect].get((method, endpoint))
     if handler is None:
-        if any(d == dialect and e == endpoint for d, _, e in _ROUTES):
-            raise _Reject(405, "Method Not Allowed")
-        raise _Reject(404, "Not Found", f"no endpoint {endpoint}")
+        if endpoint in _ENDPOINTS[dialect]:
+            raise Reject(405, "Method Not Allowed")
+        raise Reject(404, "Not Found", f"no endpoint {endpoint}")
     return handler
-
-
-def _loads(data: str | bytes) -> Any:
-    """``json.loads`` whose every failure (deep nesting too) is a ValueError."""
-    try:
-        return json.loads(data)
-    except RecursionError as exc:
-        msg = "JSON nested too deeply"
-        raise ValueError(msg) from exc
 
 
 def _check_dialects(dialects: Iterable[str]) -> frozenset[str]:
@@ -1346,156 +414,3 @@ def _check_dialects(dialects: Iterable[str]) -> frozenset[str]:
         msg = f"dialects must be a non-empty subset of {DIALECTS}, got {sorted(found)}"
         raise ValueError(msg)
     return found
-
-
-def _split(path: str) -> tuple[str | None, str, str | None]:
-    """(dialect, endpoint, item id): ``exports/abc`` is ``exports/:id``, ``abc``."""
-    parts = path.strip("/").split("/")
-    if len(parts) >= 4 and parts[0] == "api" and parts[2] == "rest":  # noqa: PLR2004
-        if len(parts) == 5:  # noqa: PLR2004
-            return parts[1], f"{parts[3]}/:id", parts[4]
-        return parts[1], "/".join(parts[3:]), None
-    return None, "", None
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            return b"".join(chunks)
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-
-
-def _decode_body(body: bytes, headers: dict[str, str]) -> Any:
-    if not body.strip():
-        return {}
-    ctype = headers.get("content-type", "")
-    if ctype.startswith("multipart/form-data"):
-        return _multipart(body, ctype)
-    if "application/x-www-form-urlencoded" in ctype:
-        form: dict[str, Any] = {}
-        for key, value in parse_qsl(
-            body.decode("utf-8", "replace"), keep_blank_values=True
-        ):
-            if key.endswith("[]") or key in form:
-                existing = form.get(key)
-                form[key] = (
-                    [*existing, value]
-                    if isinstance(existing, list)
-                    else ([existing, value] if existing is not None else [value])
-                )
-            else:
-                form[key] = value
-        return form
-    try:
-        data = _loads(body)
-    except ValueError:
-        raise _invalid("request body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise _invalid("request body must be a JSON object")
-    return data
-
-
-def _multipart(body: bytes, ctype: str) -> dict[str, Any]:
-    """Form fields as strings and files as (filename, bytes)."""
-    message = BytesParser(policy=email.policy.HTTP).parsebytes(
-        b"Content-Type: " + ctype.encode("latin-1") + b"\r\n\r\n" + body
-    )
-    if not message.is_multipart():
-        raise _invalid("malformed multipart body")
-    fields: dict[str, Any] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if not isinstance(name, str):
-            continue
-        content = part.get_payload(decode=True)
-        content = content if isinstance(content, bytes) else b""
-        filename = part.get_filename()
-        fields[name] = (filename, content) if filename else content.decode()
-    return fields
-
-
-def _decode_for_journal(body: bytes, headers: dict[str, str]) -> Any:
-    try:
-        decoded = _decode_body(body, headers)
-    except _Reject:
-        return body.decode("utf-8", "replace")
-    if isinstance(decoded, dict):
-        # Keep file uploads readable in the journal: their size, not bytes.
-        return {
-            k: (f"<file {v[0]}: {len(v[1])} bytes>" if isinstance(v, tuple) else v)
-            for k, v in decoded.items()
-        }
-    return decoded
-
-
-def _mask(headers: dict[str, str]) -> dict[str, str]:
-    return {k: ("***" if "secret" in k else v) for k, v in headers.items()}
-
-
-def _dump(reply: dict[str, Any]) -> bytes:
-    return json.dumps(reply, ensure_ascii=False).encode()
-
-
-def _reason(status: int) -> str:
-    return {
-        429: "Too Many Requests",
-        500: "Internal Server Error",
-        502: "Bad Gateway",
-        503: "Service Unavailable",
-        504: "Gateway Timeout",
-    }.get(status, "Error")
-
-
-def _malformed(kind: str) -> bytes:
-    if kind == "html":
-        return b"<html><body><h1>It works!</h1></body></html>"
-    if kind == "truncated":
-        return b'{"results": {"room": {"room_id": "1", "room_na'
-    if kind == "wrong_types":
-        # Every results key the client reads, each with the wrong JSON type.
-        wrong = {
-            "room": 5,
-            "rooms": "x",
-            "rooms_info": 1,
-            "participants": {"a": 1},
-            "participants_added": 3,
-            "participants_removed": 3,
-            "unread_counts": 7,
-            "comment": [],
-            "comments": "x",
-            "user": None,
-        }
-        return json.dumps({"results": wrong, "status": 200}).encode()
-    if kind == "not_envelope":
-        return b'{"ok": true}'
-    return b""
-
-
-def _malformed_type(kind: str) -> str:
-    return "text/html" if kind == "html" else "application/json"
-
-
-class _InProcessTransport(httpx.AsyncBaseTransport):
-    """ASGITransport that turns a dropped connection into ``httpx.ReadError``."""
-
-    def __init__(self, app: FakeQiscus) -> None:
-        self._inner = httpx.ASGITransport(app=app)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        try:
-            return await self._inner.handle_async_request(request)
-        except ConnectionDropped as exc:
-            msg = "connection dropped by the fake server"
-            raise httpx.ReadError(msg, request=request) from exc

@@ -1,7 +1,9 @@
-"""In-memory state of the fake server: users, rooms, comments.
+"""In-memory state of the fake server: users, rooms, comments, backups.
 
 Strictly private. Records hold wire-neutral values; ``_shapes`` renders them
-in each dialect's documented JSON.
+in each dialect's documented JSON. The :class:`Store` also holds the lookups
+every handler shares (``user_or_404``, ``room_or_404``, ...): they raise the
+error answer the servers give for a missing record.
 """
 
 from __future__ import annotations
@@ -13,7 +15,11 @@ from typing import Any
 
 import attrs
 
+from ._http import Reject, invalid
+
 GO_ZERO_TIME = "0001-01-01T00:00:00Z"
+#: What each poll of a new export reveals by default; the last step repeats.
+DEFAULT_EXPORT_STEPS = (("started", 0), ("started", 50), ("finished", 100))
 
 
 def now() -> str:
@@ -80,11 +86,46 @@ class RoomRecord:
 
 
 @attrs.define
+class BackupRecord:
+    """An export or import job; ``steps`` is what each poll reveals next."""
+
+    unique_id: str
+    resource: str
+    filename: str
+    kind: str  # "export" or "import"
+    steps: list[tuple[str, int]]
+    created_at: str = attrs.Factory(now)
+    total_rows: int = 0
+    size: int = 0
+    error: str = ""
+    import_errors: dict[str, Any] = attrs.Factory(dict)
+    polls: int = 0
+
+    @property
+    def state(self) -> tuple[str, int]:
+        """The (status, percentage) the server currently reports."""
+        return self.steps[min(self.polls, len(self.steps) - 1)]
+
+
+@attrs.define
 class Store:
-    """Everything the fake server knows."""
+    """Everything the fake server knows.
+
+    Attributes:
+        users: Users by identifier (v2 email, v2.1 user_id).
+        rooms: Rooms by id.
+        backups: Export and import jobs by unique id.
+        imported_rooms: Room ids by the ``UniqueId`` of a rooms import row.
+        export_steps: What each poll of a new export reveals, in order.
+    """
 
     users: dict[str, UserRecord] = attrs.Factory(dict)
     rooms: dict[int, RoomRecord] = attrs.Factory(dict)
+    backups: dict[str, BackupRecord] = attrs.Factory(dict)
+    imported_rooms: dict[str, int] = attrs.Factory(dict)
+    export_steps: list[tuple[str, int]] = attrs.Factory(
+        lambda: list(DEFAULT_EXPORT_STEPS)
+    )
     _user_ids: itertools.count[int] = attrs.Factory(lambda: itertools.count(1))
     _room_ids: itertools.count[int] = attrs.Factory(lambda: itertools.count(1001))
     _comment_ids: itertools.count[int] = attrs.Factory(lambda: itertools.count(500001))
@@ -156,24 +197,41 @@ class Store:
         room.last_read[sender] = comment.id
         return comment
 
+    # ------------------------------------------------------------ lookups
 
-@attrs.define
-class BackupRecord:
-    """An export or import job; ``steps`` is what each poll reveals next."""
+    def user_or_404(self, identifier: str) -> UserRecord:
+        """The user *identifier*, or a 404 ``User not found``."""
+        user = self.users.get(identifier)
+        if user is None:
+            raise Reject(404, "User not found", f"user {identifier} not found")
+        return user
 
-    unique_id: str
-    resource: str
-    filename: str
-    kind: str  # "export" or "import"
-    steps: list[tuple[str, int]]
-    created_at: str = attrs.Factory(now)
-    total_rows: int = 0
-    size: int = 0
-    error: str = ""
-    import_errors: dict[str, Any] = attrs.Factory(dict)
-    polls: int = 0
+    def users_or_404(self, identifiers: list[str]) -> list[UserRecord]:
+        """Every user in *identifiers*; a 404 for the first unknown one."""
+        return [self.user_or_404(i) for i in identifiers]
 
-    @property
-    def state(self) -> tuple[str, int]:
-        """The (status, percentage) the server currently reports."""
-        return self.steps[min(self.polls, len(self.steps) - 1)]
+    def room_or_404(self, raw: str | None) -> RoomRecord:
+        """The room whose id is *raw*: a 400 if absent, a 404 if unknown."""
+        if raw is None:
+            raise invalid("room_id is required")
+        try:
+            room = self.rooms.get(int(raw))
+        except ValueError:
+            room = None
+        if room is None:
+            raise Reject(404, "Room not found", f"room {raw} not found")
+        return room
+
+    def group_or_404(self, raw: str | None) -> RoomRecord:
+        """Like :meth:`room_or_404`, and a 400 unless the room is a group."""
+        room = self.room_or_404(raw)
+        if room.type != "group":
+            raise invalid("room must be a group room")
+        return room
+
+    def backup_or_404(self, unique_id: str, kind: str) -> BackupRecord:
+        """The *kind* (``export``/``import``) job *unique_id*, or a 404."""
+        record = self.backups.get(unique_id)
+        if record is None or record.kind != kind:
+            raise Reject(404, "Backup not found", f"backup {unique_id} not found")
+        return record
