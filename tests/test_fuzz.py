@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aioqiscus import QiscusError, webhooks
+from aioqiscus._envelope import decipher, structure
 from aioqiscus._wire import RawResponse
 from aioqiscus.dialects import _backups, v2, v21
-from aioqiscus.dialects._common import decipher, structure
 
 from .conftest import SAMPLES, sample
 

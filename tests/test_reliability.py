@@ -27,9 +27,8 @@ from aioqiscus import (
     RetryPolicy,
     ServerError,
 )
-from aioqiscus._retry import is_testing
+from aioqiscus._retry import is_testing, retry_after_seconds
 from aioqiscus.backends import HttpxBackend
-from aioqiscus.dialects._common import retry_after_seconds
 from aioqiscus.testing import FakeQiscus, Fault
 
 from .conftest import ALICE, BOB, CAROL

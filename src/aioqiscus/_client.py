@@ -19,13 +19,14 @@ import anyio
 import attrs
 import httpx
 
+from ._envelope import decipher, structure
 from ._negotiate import NegotiationReport, Negotiator
+from ._redaction import scrub
 from ._retry import RetryPolicy
 from ._transport import DEFAULT_BASE_URL, Transport
-from ._wire import Call, Dialect, Operation
+from ._wire import Call, Dialect, Operation, Page
 from .backends import DEFAULT_TIMEOUT, Backend, HttpxBackend
-from .dialects import Codec, Page
-from .dialects._backups import IMPORT_LIMIT
+from .dialects import Codec
 from .errors import (
     AmbiguousSendError,
     BackupFailedError,
@@ -36,7 +37,16 @@ from .errors import (
     RequestTimeoutError,
     ResponseShapeError,
 )
-from .models import Backup, BackupResource, BackupStatus, Comment, Room, RoomType, User
+from .models import (
+    IMPORT_LIMIT,
+    Backup,
+    BackupResource,
+    BackupStatus,
+    Comment,
+    Room,
+    RoomType,
+    User,
+)
 from .payloads import SENDABLE, Button, Buttons, Card, RawPayload, SystemEventType
 
 __all__ = ["QiscusClient"]
@@ -406,15 +416,20 @@ class QiscusClient:
     async def _call(self, operation: Operation, build: Callable[[Codec], Call[T]]) -> T:
         # The per-request path is benchmarked: once negotiated (or pinned),
         # no coroutine is spent on negotiation.
+        # The path reads send -> decipher -> parse: the transport returns the
+        # raw response, the envelope is read here, the dialect parses results.
         dialect = self._negotiator.dialect or await self._negotiator.resolve()
         codec = self._negotiator.codec_for(operation, dialect)
+        call = build(codec)
+        raw = await self._transport.send(call.request)
         try:
-            return await self._transport.call(build(codec))
+            results = decipher(raw, scrub)
         except NotFoundError as exc:
             refusal = self._negotiator.route_missing(operation, codec, dialect, exc)
             if refusal is None:
                 raise
             raise refusal from exc
+        return structure(call.parse, results, call.operation.value)
 
     # ------------------------------------------------------------ rooms
 

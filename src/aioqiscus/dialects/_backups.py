@@ -13,12 +13,10 @@ from urllib.parse import quote
 
 from cattrs.gen import make_dict_structure_fn, override
 
+from .._envelope import field, items, structure
 from .._wire import Call, Dialect, Operation, RequestSpec, Route
 from ..models import Backup
 from . import _common as c
-
-#: Imports larger than this are refused by the server (both documents).
-IMPORT_LIMIT = 4 * 1024 * 1024
 
 
 def routes(dialect: Dialect) -> dict[Operation, Route]:
@@ -57,7 +55,7 @@ _backup = _converter()
 
 def parse_backup(data: Any) -> Backup:
     """One backup history object."""
-    return c.structure(lambda d: _backup(d, Backup), data, "backup")
+    return structure(lambda d: _backup(d, Backup), data, "backup")
 
 
 def _one(results: Any) -> Backup:
@@ -68,7 +66,7 @@ def _one(results: Any) -> Backup:
 
 
 def _many(results: Any) -> list[Backup]:
-    found = c.items(c.field(results, "backup_histories"), "backup_histories")
+    found = items(field(results, "backup_histories"), "backup_histories")
     return [parse_backup(b) for b in found]
 
 

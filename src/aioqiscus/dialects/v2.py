@@ -13,7 +13,8 @@ from typing import Any
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
-from .._wire import Call, Dialect, Operation, Query, Route
+from .._envelope import field, items, structure
+from .._wire import Call, Dialect, Operation, Page, Query, Route
 from ..errors import (
     InvalidArgumentError,
     ResponseShapeError,
@@ -162,12 +163,12 @@ def _no_channel_ids(channel_ids: Sequence[str] | str | None, call: str) -> None:
 
 def parse_user(data: Any) -> User:
     """A v2 user object, or a bare email."""
-    return c.structure(lambda d: _user(d, User), data, "user")
+    return structure(lambda d: _user(d, User), data, "user")
 
 
 def parse_room(data: Any) -> Room:
     """A v2 room in either shape."""
-    return c.structure(lambda d: _room(d, Room), data, "room")
+    return structure(lambda d: _room(d, Room), data, "room")
 
 
 def _one_room(results: Any) -> Room:
@@ -178,7 +179,7 @@ def _one_room(results: Any) -> Room:
 
 
 def _rooms(results: Any) -> list[Room]:
-    found = c.items(c.field(results, "rooms_info", "rooms"), "rooms_info")
+    found = items(field(results, "rooms_info", "rooms"), "rooms_info")
     return [parse_room(r) for r in found]
 
 
@@ -324,15 +325,15 @@ def list_participants(
     page: int,  # noqa: ARG001 - v2 lists all participants at once
     limit: int,  # noqa: ARG001
     as_user: str | None,
-) -> Call[c.Page[User]]:
+) -> Call[Page[User]]:
     """``POST get_rooms_info`` with ``show_participants``: one page, all users."""
     user = _require_as_user(as_user, "iter_participants")
     body = _rooms_info_body([room_id], user, show_participants=True)
 
-    def parse(results: Any) -> c.Page[User]:
+    def parse(results: Any) -> Page[User]:
         rooms = _rooms(results)
         users = rooms[0].participants if rooms else ()
-        return c.Page(users, has_more=False)
+        return Page(users, has_more=False)
 
     op = Operation.LIST_PARTICIPANTS
     return Call(op, _spec(op, json=body), parse)
@@ -344,7 +345,7 @@ def list_user_rooms(
     limit: int,  # noqa: ARG001 - v2 pages by a fixed 20
     room_type: RoomType | None,
     show_participants: bool,
-) -> Call[c.Page[Room]]:
+) -> Call[Page[Room]]:
     """``GET get_user_rooms`` with ``user_email`` and ``page`` (20 per page)."""
     query: Query = (
         ("user_email", user_id),
@@ -354,12 +355,12 @@ def list_user_rooms(
     if room_type is not None:
         query += (("room_type", room_type.value),)
 
-    def parse(results: Any) -> c.Page[Room]:
+    def parse(results: Any) -> Page[Room]:
         rooms = _rooms(results)
         more = c.has_more(
             results.get("meta"), page, USER_ROOMS_PAGE, len(rooms), "total_room"
         )
-        return c.Page(tuple(rooms), more)
+        return Page(tuple(rooms), more)
 
     op = Operation.LIST_USER_ROOMS
     return Call(op, _spec(op, query=query), parse)
@@ -382,7 +383,7 @@ def parse_comment(data: Any, room_id: str | None = None) -> Comment:
 
 
 def _comments(results: Any, room_id: str | None) -> list[Comment]:
-    found = c.items(c.field(results, "comments"), "comments")
+    found = items(field(results, "comments"), "comments")
     return [parse_comment(d, room_id) for d in found]
 
 
@@ -412,11 +413,11 @@ def post_comment(
     return Call(
         Operation.POST_COMMENT,
         spec,
-        lambda r: parse_comment(c.field(r, "comment"), room_id),
+        lambda r: parse_comment(field(r, "comment"), room_id),
     )
 
 
-def list_comments(room_id: str, page: int, limit: int) -> Call[c.Page[Comment]]:
+def list_comments(room_id: str, page: int, limit: int) -> Call[Page[Comment]]:
     """``GET load_comments`` with ``room_id``, ``page`` and ``limit``."""
     return c.comment_page(ROUTES, _comment, room_id, page, limit)
 
@@ -444,7 +445,7 @@ def post_system_event(
     )
     op = Operation.POST_SYSTEM_EVENT
     spec = _spec(op, json=body, idempotent=False)
-    return Call(op, spec, lambda r: parse_comment(c.field(r, "comment"), room_id))
+    return Call(op, spec, lambda r: parse_comment(field(r, "comment"), room_id))
 
 
 def search_messages(
@@ -457,7 +458,7 @@ def search_messages(
 
 
 def _one_user(results: Any) -> User:
-    return parse_user(c.field(results, "user"))
+    return parse_user(field(results, "user"))
 
 
 def login_or_register(
@@ -518,7 +519,7 @@ def list_users(
     page: int,  # noqa: ARG001 - shared signature
     limit: int,  # noqa: ARG001
     order_query: str | None,  # noqa: ARG001
-) -> Call[c.Page[User]]:
+) -> Call[Page[User]]:
     """Refuse: v2 has no user listing."""
     raise UnsupportedOperationError(
         Operation.LIST_USERS, DIALECT, "use api_version='v2.1' or 'auto'"

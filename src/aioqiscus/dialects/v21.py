@@ -14,7 +14,8 @@ from typing import Any
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
-from .._wire import Call, Dialect, Operation, Query, Route
+from .._envelope import field, items, structure
+from .._wire import Call, Dialect, Operation, Page, Query, Route
 from ..errors import (
     InvalidArgumentError,
     ResponseShapeError,
@@ -111,26 +112,26 @@ _spec = functools.partial(c.spec, ROUTES)
 
 def parse_user(data: Any) -> User:
     """A v2.1 user object."""
-    return c.structure(lambda d: _user(d, User), data, "user")
+    return structure(lambda d: _user(d, User), data, "user")
 
 
 def parse_room(data: Any) -> Room:
     """A v2.1 room object."""
-    return c.structure(lambda d: _room(d, Room), data, "room")
+    return structure(lambda d: _room(d, Room), data, "room")
 
 
 def _one_room(results: Any) -> Room:
-    return parse_room(c.field(results, "room"))
+    return parse_room(field(results, "room"))
 
 
 def _rooms(results: Any) -> list[Room]:
     # The v2.1 document says ``rooms``; servers sharing v2 code say ``rooms_info``.
-    found = c.items(c.field(results, "rooms", "rooms_info"), "rooms")
+    found = items(field(results, "rooms", "rooms_info"), "rooms")
     return [parse_room(r) for r in found]
 
 
 def _users(results: Any, key: str) -> list[User]:
-    return [parse_user(u) for u in c.items(c.field(results, key), key)]
+    return [parse_user(u) for u in items(field(results, key), key)]
 
 
 def create_room(
@@ -237,15 +238,15 @@ def list_participants(
     page: int,
     limit: int,
     as_user: str | None,  # noqa: ARG001 - v2.1 pages participants directly
-) -> Call[c.Page[User]]:
+) -> Call[Page[User]]:
     """``GET get_room_participants`` with ``page`` and ``limit``."""
     query = (("room_id", room_id), ("page", str(page)), ("limit", str(limit)))
 
-    def parse(results: Any) -> c.Page[User]:
+    def parse(results: Any) -> Page[User]:
         users = _users(results, "participants")
         meta = results.get("meta")
         more = c.has_more(meta, page, limit, len(users), "total")
-        return c.Page(tuple(users), more)
+        return Page(tuple(users), more)
 
     op = Operation.LIST_PARTICIPANTS
     return Call(op, _spec(op, query=query), parse)
@@ -257,7 +258,7 @@ def list_user_rooms(
     limit: int,
     room_type: RoomType | None,
     show_participants: bool,
-) -> Call[c.Page[Room]]:
+) -> Call[Page[Room]]:
     """``GET get_user_rooms`` with ``user_id``, ``page`` and ``limit``."""
     query: Query = (("user_id", user_id), ("page", str(page)), ("limit", str(limit)))
     if room_type is not None:
@@ -265,10 +266,10 @@ def list_user_rooms(
     if show_participants:
         query += (("show_participants", "true"),)
 
-    def parse(results: Any) -> c.Page[Room]:
+    def parse(results: Any) -> Page[Room]:
         rooms = _rooms(results)
         more = c.has_more(results.get("meta"), page, limit, len(rooms), "total_room")
-        return c.Page(tuple(rooms), more)
+        return Page(tuple(rooms), more)
 
     op = Operation.LIST_USER_ROOMS
     return Call(op, _spec(op, query=query), parse)
@@ -279,13 +280,13 @@ def get_unread_counts(user_id: str, room_ids: Sequence[str]) -> Call[dict[str, i
     query = (("user_id", user_id), *c.array_query("room_ids", room_ids))
 
     def parse(results: Any) -> dict[str, int]:
-        found = c.items(c.field(results, "unread_counts"), "unread_counts")
+        found = items(field(results, "unread_counts"), "unread_counts")
 
         def one(entry: Any) -> tuple[str, int]:
             count = c.optional_int(entry["unread_count"])
             return c.identifier(entry["room_id"]), count or 0
 
-        return dict(c.structure(lambda f: [one(e) for e in f], found, "unread_counts"))
+        return dict(structure(lambda f: [one(e) for e in f], found, "unread_counts"))
 
     op = Operation.GET_UNREAD_COUNTS
     return Call(op, _spec(op, query=query), parse)
@@ -322,11 +323,11 @@ def post_comment(
     return Call(
         Operation.POST_COMMENT,
         spec,
-        lambda r: parse_comment(c.field(r, "comment"), room_id),
+        lambda r: parse_comment(field(r, "comment"), room_id),
     )
 
 
-def list_comments(room_id: str, page: int, limit: int) -> Call[c.Page[Comment]]:
+def list_comments(room_id: str, page: int, limit: int) -> Call[Page[Comment]]:
     """``GET load_comments`` with ``room_id``, ``page`` and ``limit``."""
     return c.comment_page(ROUTES, _comment, room_id, page, limit)
 
@@ -363,7 +364,7 @@ def post_system_event(
     )
     op = Operation.POST_SYSTEM_EVENT
     spec = _spec(op, json=body, idempotent=False)
-    return Call(op, spec, lambda r: parse_comment(c.field(r, "comment"), room_id))
+    return Call(op, spec, lambda r: parse_comment(field(r, "comment"), room_id))
 
 
 def search_messages(
@@ -382,11 +383,11 @@ _USER_ID = re.compile(r"^[A-Za-z0-9._@-]+$")
 
 
 def _one_user(results: Any) -> User:
-    return parse_user(c.field(results, "user"))
+    return parse_user(field(results, "user"))
 
 
 def _token(results: Any) -> str:
-    token = c.field(results, "token")
+    token = field(results, "token")
     if not isinstance(token, str) or not token:
         msg = "expected 'token' to be a non-empty string"
         raise ResponseShapeError(msg)
@@ -440,13 +441,13 @@ def get_user_token(user_id: str) -> Call[str]:
     return Call(op, _spec(op, query=(("user_id", user_id),)), _token)
 
 
-def list_users(page: int, limit: int, order_query: str | None) -> Call[c.Page[User]]:
+def list_users(page: int, limit: int, order_query: str | None) -> Call[Page[User]]:
     """``GET get_user_list`` with ``page``, ``limit`` and ``order_query``."""
     query: Query = (("page", str(page)), ("limit", str(limit)))
     if order_query is not None:
         query += (("order_query", order_query),)
 
-    def parse(results: Any) -> c.Page[User]:
+    def parse(results: Any) -> Page[User]:
         users = tuple(_users(results, "users"))
         meta = results.get("meta")
         total_pages = meta.get("total_page") if isinstance(meta, dict) else None
@@ -454,7 +455,7 @@ def list_users(page: int, limit: int, order_query: str | None) -> Call[c.Page[Us
             more = page < total_pages and bool(users)
         else:
             more = c.has_more(meta, page, limit, len(users), "total_data")
-        return c.Page(users, more)
+        return Page(users, more)
 
     op = Operation.LIST_USERS
     return Call(op, _spec(op, query=query), parse)
