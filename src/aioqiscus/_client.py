@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
-import itertools
 import logging
-import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import date
@@ -19,12 +17,12 @@ import httpx
 
 from ._envelope import decipher, structure
 from ._negotiate import NegotiationReport, Negotiator
+from ._reconcile import RECONCILE_WINDOW, AmbiguousPolicy, Reconciler, default_delay
 from ._redaction import scrub
 from ._retry import RetryPolicy
 from ._transport import DEFAULT_BASE_URL, Transport
 from ._validate import (
     VERSIONS,
-    AmbiguousPolicy,
     check_base_url,
     check_comment,
     check_dates,
@@ -54,8 +52,6 @@ from .errors import (
     BackupTimeoutError,
     InvalidArgumentError,
     NotFoundError,
-    QiscusError,
-    RequestTimeoutError,
     ResponseShapeError,
 )
 from .models import (
@@ -74,16 +70,6 @@ __all__ = ["QiscusClient"]
 logger = logging.getLogger("aioqiscus")
 
 T = TypeVar("T")
-
-#: How many recent comments a reconciliation looks through for its marker.
-RECONCILE_WINDOW = 100
-
-
-def _read_timeout(backend: Backend) -> float:
-    """The backend's read timeout, as the default reconciliation delay."""
-    timeout = getattr(backend, "timeout", None)
-    read = getattr(timeout, "read", None)
-    return float(read) if isinstance(read, int | float) else 5.0
 
 
 def _at(build: Callable[[Codec, int], Call[T]], page: int, codec: Codec) -> Call[T]:
@@ -150,10 +136,8 @@ class QiscusClient:
             raise InvalidArgumentError(msg)
         self.app_id = app_id
         self.ambiguous_sends: AmbiguousPolicy = ambiguous_sends
-        self._marker_prefix = secrets.token_hex(8)
-        self._marker_count = itertools.count(1)
-        self.reconcile_delay = (
-            _read_timeout(backend) if reconcile_delay is None else reconcile_delay
+        self._reconciler = Reconciler(
+            default_delay(backend) if reconcile_delay is None else reconcile_delay
         )
         self._transport = Transport(
             app_id=app_id,
@@ -193,6 +177,15 @@ class QiscusClient:
         return view
 
     _view = False
+
+    @property
+    def reconcile_delay(self) -> float:
+        """Seconds to wait after a send timed out before looking for it."""
+        return self._reconciler.delay
+
+    @reconcile_delay.setter
+    def reconcile_delay(self, value: float) -> None:
+        self._reconciler.delay = value
 
     async def __aenter__(self) -> Self:
         return self
@@ -519,7 +512,7 @@ class QiscusClient:
         marker = (
             check_id(unique_temp_id, "unique_temp_id")
             if unique_temp_id is not None
-            else self._new_marker()
+            else self._reconciler.marker()
         )
         policy = check_send_policy(on_ambiguous or self.ambiguous_sends, "on_ambiguous")
 
@@ -530,58 +523,17 @@ class QiscusClient:
 
         try:
             return await self._call(Operation.POST_COMMENT, build)
-        except AmbiguousSendError as first:
-            if policy == "raise":
-                raise AmbiguousSendError(str(first), marker=marker) from first
-            failure: QiscusError = first
-        await self._grace(failure)
-        found = await self._find_sent(room, marker, failure)
-        if found is not None:
-            return found
-        logger.info("send %s not found after an ambiguous failure; resending", marker)
-        try:
-            return await self._call(Operation.POST_COMMENT, build)
-        except AmbiguousSendError as second:
-            failure = second
-        await self._grace(failure)
-        found = await self._find_sent(room, marker, failure)
-        if found is not None:
-            return found
-        msg = (
-            f"post_comment to room {room} could not be confirmed after a resend; "
-            f"look for unique_temp_id {marker!r} before sending again"
+        except AmbiguousSendError as exc:
+            first = exc
+        # Settled outside the except block, so later errors chain from theirs.
+        return await self._reconciler.settle(
+            first,
+            policy=policy,
+            room_id=room,
+            marker=marker,
+            resend=lambda: self._call(Operation.POST_COMMENT, build),
+            find=lambda: self.find_comment(room, marker),
         )
-        raise AmbiguousSendError(msg, marker=marker) from failure
-
-    def _new_marker(self) -> str:
-        """A unique send marker: a random per-client prefix and a counter.
-
-        Cheaper than a uuid4 per send (no system call on the hot path) and as
-        unique: 64 random bits tell clients apart, the counter sends.
-        """
-        return f"aioqiscus-{self._marker_prefix}-{next(self._marker_count)}"
-
-    async def _grace(self, failure: QiscusError) -> None:
-        """After a timeout, give a still-working server time to finish.
-
-        A server that stores the comment after we stopped waiting would
-        otherwise be missed by the lookup, and the resend would duplicate it.
-        """
-        if isinstance(failure.__cause__, RequestTimeoutError):
-            await anyio.sleep(self.reconcile_delay)
-
-    async def _find_sent(
-        self, room_id: str, marker: str, failure: QiscusError
-    ) -> Comment | None:
-        """Reconciliation: the comment carrying *marker*, or None if absent."""
-        try:
-            return await self.find_comment(room_id, marker)
-        except QiscusError as exc:
-            msg = (
-                f"post_comment to room {room_id} may or may not have landed, and "
-                f"looking for it failed ({exc}); look for unique_temp_id {marker!r}"
-            )
-            raise AmbiguousSendError(msg, marker=marker) from failure
 
     async def find_comment(
         self, room_id: str, unique_temp_id: str, *, window: int = RECONCILE_WINDOW

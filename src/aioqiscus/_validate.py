@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import httpx
 
+from ._reconcile import AmbiguousPolicy
 from ._wire import Dialect
 from .errors import InvalidArgumentError
 from .models import IMPORT_LIMIT, BackupResource, RoomType
@@ -34,7 +35,6 @@ VERSIONS: Mapping[str, Dialect | None] = {
     "v2.1": Dialect.V2_1,
 }
 _LOOPBACK_NAMES = frozenset({"localhost"})
-AmbiguousPolicy = Literal["reconcile", "raise"]
 
 
 # ---------------------------------------------------------------- the client
