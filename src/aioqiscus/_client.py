@@ -54,15 +54,7 @@ from .errors import (
     NotFoundError,
     ResponseShapeError,
 )
-from .models import (
-    Backup,
-    BackupResource,
-    BackupStatus,
-    Comment,
-    Room,
-    RoomType,
-    User,
-)
+from .models import Backup, BackupResource, BackupStatus, Comment, Room, RoomType, User
 from .payloads import Button, Buttons, Card, SystemEventType
 
 __all__ = ["QiscusClient"]
@@ -757,26 +749,28 @@ class QiscusClient:
         check_dates(start_date, end_date)
         return await self._call(
             Operation.CREATE_EXPORT,
-            lambda c: c.create_export(kind, start_date, end_date),
+            lambda c: c.BACKUPS.create_export(kind, start_date, end_date),
         )
 
     async def list_exports(self, *, page: int = 1) -> list[Backup]:
         """The most recent exports, 20 a page."""
         number = check_page_size(page)
         return await self._call(
-            Operation.LIST_EXPORTS, lambda c: c.list_exports(number)
+            Operation.LIST_EXPORTS, lambda c: c.BACKUPS.list_exports(number)
         )
 
     async def get_export(self, backup_id: str) -> Backup:
         """One export by id."""
         backup = check_id(backup_id, "backup_id")
-        return await self._call(Operation.GET_EXPORT, lambda c: c.get_export(backup))
+        return await self._call(
+            Operation.GET_EXPORT, lambda c: c.BACKUPS.get_export(backup)
+        )
 
     async def delete_export(self, backup_id: str) -> Backup:
         """Delete an export; returns what was deleted."""
         backup = check_id(backup_id, "backup_id")
         return await self._call(
-            Operation.DELETE_EXPORT, lambda c: c.delete_export(backup)
+            Operation.DELETE_EXPORT, lambda c: c.BACKUPS.delete_export(backup)
         )
 
     async def create_import(
@@ -794,14 +788,15 @@ class QiscusClient:
         payload = check_import_data(data)
         name = check_optional_text(filename, "filename") or f"{kind}.json"
         return await self._call(
-            Operation.CREATE_IMPORT, lambda c: c.create_import(kind, payload, name)
+            Operation.CREATE_IMPORT,
+            lambda c: c.BACKUPS.create_import(kind, payload, name),
         )
 
     async def list_imports(self, *, page: int = 1) -> list[Backup]:
         """The most recent imports."""
         number = check_page_size(page)
         return await self._call(
-            Operation.LIST_IMPORTS, lambda c: c.list_imports(number)
+            Operation.LIST_IMPORTS, lambda c: c.BACKUPS.list_imports(number)
         )
 
     async def wait_for_export(

@@ -14,12 +14,12 @@ and ``_backups`` are strictly private.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
 from typing import Any, Protocol
 
 from .._wire import Call, Dialect, Operation, Page, Route
-from ..models import Backup, Comment, Room, RoomType, User
+from ..models import Comment, Room, RoomType, User
 from . import v2, v21
+from ._backups import Backups
 from ._common import identifier, optional_int, optional_str, room_type, strict_str
 from ._payloads import from_wire as payload_from_wire
 
@@ -40,6 +40,8 @@ class Codec(Protocol):
 
     DIALECT: Dialect
     ROUTES: Mapping[Operation, Route]
+    #: Exports and imports: the same builders in both dialects.
+    BACKUPS: Backups
 
     def create_room(
         self,
@@ -158,20 +160,6 @@ class Codec(Protocol):
     def list_users(
         self, page: int, limit: int, order_query: str | None
     ) -> Call[Page[User]]: ...
-
-    def create_export(self, resource: str, start: date, end: date) -> Call[Backup]: ...
-
-    def list_exports(self, page: int) -> Call[list[Backup]]: ...
-
-    def get_export(self, backup_id: str) -> Call[Backup]: ...
-
-    def delete_export(self, backup_id: str) -> Call[Backup]: ...
-
-    def create_import(
-        self, resource: str, data: bytes, filename: str
-    ) -> Call[Backup]: ...
-
-    def list_imports(self, page: int) -> Call[list[Backup]]: ...
 
 
 CODECS: Mapping[Dialect, Codec] = {Dialect.V2: v2, Dialect.V2_1: v21}

@@ -1,4 +1,13 @@
-"""What both dialects share: field hooks, the comment hook, request helpers.
+"""What both dialects share: field hooks, parsers, request helpers, refusals.
+
+- field hooks (:func:`identifier`, :func:`timestamp`, ...) and
+  :func:`base_converter`, the converter each dialect starts from;
+- :func:`build_comment`, the hand-written comment hook (the hot path);
+- :class:`Shapes`: one dialect's routes and the parsers of its converter
+  (``parse_user``, ``parse_room``, ``parse_comment``, comment sends, the
+  ``load_comments`` page);
+- request helpers (:func:`array_query`, :func:`options_string`, ...);
+- :func:`refuse`, the builder of an operation a dialect does not serve.
 
 Strictly private to ``dialects/``. Everything here is pure: no I/O, no
 httpx. The envelope itself (decoding, errors, ``results``) is dialect-neutral
@@ -10,13 +19,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import cattrs
 
 from .._envelope import describe, field, items, loads, structure
-from .._wire import Call, Operation, Page, Query, RequestSpec, Route
-from ..models import RAW_OPTIONS_KEY, Comment, RoomType, User
+from .._wire import Call, Dialect, Operation, Page, Query, RequestSpec, Route
+from ..errors import UnsupportedOperationError
+from ..models import RAW_OPTIONS_KEY, Comment, Room, RoomType, User
 from ._payloads import from_wire, summary, to_wire
 
 # ---------------------------------------------------------------- field hooks
@@ -234,39 +244,92 @@ def parse_comment(
     return structure(lambda d: hook(d, Comment), data, "comment")
 
 
-def comment_page(
-    routes: Mapping[Operation, Route],
-    hook: Callable[[Any, Any], Comment],
-    room_id: str,
-    page: int,
-    limit: int,
-) -> Call[Page[Comment]]:
-    """``load_comments``: the same query and answer in both dialects."""
-    query = (("room_id", room_id), ("page", str(page)), ("limit", str(limit)))
+class Shapes:
+    """One dialect's routes and the parsers of its converter.
 
-    def parse(results: Any) -> Page[Comment]:
-        found = items(field(results, "comments"), "comments")
-        comments = tuple(parse_comment(hook, d, room_id) for d in found)
-        return Page(comments, has_more=len(comments) >= limit)
+    Each dialect module builds one from the converter it configures (with
+    hooks for :class:`User`, :class:`Room` and :class:`Comment`) and exposes
+    :meth:`user`, :meth:`room` and :meth:`comment` as ``parse_user``,
+    ``parse_room`` and ``parse_comment``.
+    """
 
-    op = Operation.LIST_COMMENTS
-    return Call(op, spec(routes, op, query=query), parse)
+    def __init__(
+        self, conv: cattrs.Converter, routes: Mapping[Operation, Route]
+    ) -> None:
+        self.routes = routes
+        self._user: Callable[[Any, Any], User] = conv.get_structure_hook(User)
+        self._room: Callable[[Any, Any], Room] = conv.get_structure_hook(Room)
+        self._comment: Callable[[Any, Any], Comment] = conv.get_structure_hook(Comment)
+
+    def spec(
+        self,
+        op: Operation,
+        *,
+        query: Query = (),
+        json: dict[str, Any] | None = None,
+        idempotent: bool = True,
+    ) -> RequestSpec:
+        """The request for *op* at its route."""
+        route = self.routes[op]
+        return RequestSpec(route.method, route.path, query, json, idempotent)
+
+    def user(self, data: Any) -> User:
+        """A user object (in v2 also a bare email)."""
+        return structure(lambda d: self._user(d, User), data, "user")
+
+    def room(self, data: Any) -> Room:
+        """A room object (in v2 either of its two shapes)."""
+        return structure(lambda d: self._room(d, Room), data, "room")
+
+    def comment(self, data: Any, room_id: str | None = None) -> Comment:
+        """A comment; *room_id* fills the ``room_id`` v2.1 answers leave out."""
+        return parse_comment(self._comment, data, room_id)
+
+    def one_user(self, results: Any) -> User:
+        """The user of ``results.user``."""
+        return self.user(field(results, "user"))
+
+    def comment_call(
+        self, op: Operation, body: dict[str, Any], room_id: str
+    ) -> Call[Comment]:
+        """A comment send (not idempotent), answered by ``results.comment``."""
+
+        def parse(results: Any) -> Comment:
+            return self.comment(field(results, "comment"), room_id)
+
+        return Call(op, self.spec(op, json=body, idempotent=False), parse)
+
+    def comment_page(self, room_id: str, page: int, limit: int) -> Call[Page[Comment]]:
+        """``load_comments``: the same query and answer in both dialects."""
+        query = (("room_id", room_id), ("page", str(page)), ("limit", str(limit)))
+        hook = self._comment
+
+        def parse(results: Any) -> Page[Comment]:
+            found = items(field(results, "comments"), "comments")
+            comments = tuple(parse_comment(hook, d, room_id) for d in found)
+            return Page(comments, has_more=len(comments) >= limit)
+
+        op = Operation.LIST_COMMENTS
+        return Call(op, self.spec(op, query=query), parse)
+
+
+def refuse(
+    operation: Operation, dialect: Dialect, hint: str
+) -> Callable[..., NoReturn]:
+    """The builder of an operation *dialect* does not serve: it raises.
+
+    Stands where the :class:`~aioqiscus.dialects.Codec` protocol expects a
+    builder; :class:`UnsupportedOperationError` names *hint*, the way out.
+    """
+
+    def refused(*_: object, **__: object) -> NoReturn:
+        raise UnsupportedOperationError(operation, dialect, hint)
+
+    refused.__doc__ = f"Refuse: {dialect} does not serve {operation}; {hint}."
+    return refused
 
 
 # ---------------------------------------------------------------- requests
-
-
-def spec(
-    routes: Mapping[Operation, Route],
-    op: Operation,
-    *,
-    query: Query = (),
-    json: dict[str, Any] | None = None,
-    idempotent: bool = True,
-) -> RequestSpec:
-    """The request for *op* at its route in *routes*."""
-    route = routes[op]
-    return RequestSpec(route.method, route.path, query, json, idempotent)
 
 
 def array_query(name: str, values: Iterable[str]) -> Query:
@@ -289,11 +352,6 @@ def comment_body(
     if payload is None:
         return message, None
     return message or summary(payload), to_wire(payload, dialect)
-
-
-def drop_none(**fields: Any) -> dict[str, Any]:
-    """A JSON body without the unset optional fields."""
-    return {k: v for k, v in fields.items() if v is not None}
 
 
 def has_more(meta: Any, page: int, limit: int, count: int, total_key: str) -> bool:
