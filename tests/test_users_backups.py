@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 
 import anyio
 import pytest
-import respx
 
 from aioqiscus import (
     Backup,
@@ -24,8 +23,6 @@ from aioqiscus.dialects import v2, v21
 from aioqiscus.dialects._backups import parse_backup
 
 from .conftest import sample
-
-BASE = "https://api.qiscus.com"
 
 
 def results(name):
@@ -148,12 +145,6 @@ class TestBackupSamples:
         """A status we do not know is kept as it came."""
         data = {**results("v2/get_export")["backup_history"], "status": "processing"}
         assert parse_backup(data).status == "processing"
-
-
-@pytest.fixture(name="mock")
-def _mock():
-    with respx.mock(base_url=BASE, assert_all_called=False) as router:
-        yield router
 
 
 class TestRequests:
