@@ -1,4 +1,13 @@
-"""QiscusClient: the public coroutines."""
+"""QiscusClient: the flat facade of public coroutines.
+
+Each coroutine checks its arguments (:mod:`aioqiscus._validate`), then
+``_call`` asks the negotiator which dialect's codec serves the operation,
+builds the codec's :class:`~aioqiscus._wire.Call`, and reads the answer as
+send -> decipher -> parse: the transport sends and returns the raw response,
+:func:`~aioqiscus._envelope.decipher` reads the envelope, the codec's parser
+structures ``results``. ``post_comment`` hands a send whose fate is unknown
+to :mod:`aioqiscus._reconcile`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +18,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import date
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar, cast
+from typing import Any, Literal, Self, TypeVar
 
 import anyio
 import attrs
@@ -23,7 +32,9 @@ from ._retry import RetryPolicy
 from ._transport import DEFAULT_BASE_URL, Transport
 from ._validate import (
     VERSIONS,
+    check_any_given,
     check_base_url,
+    check_card,
     check_comment,
     check_dates,
     check_device_platform,
@@ -32,12 +43,15 @@ from ._validate import (
     check_id,
     check_ids,
     check_import_data,
+    check_in_flight,
     check_name,
     check_one_of,
     check_optional_id,
     check_optional_text,
     check_options,
     check_page_size,
+    check_pair,
+    check_polling,
     check_resource,
     check_room_type,
     check_send_policy,
@@ -50,7 +64,6 @@ from .errors import (
     AmbiguousSendError,
     BackupFailedError,
     BackupTimeoutError,
-    InvalidArgumentError,
     NotFoundError,
     ResponseShapeError,
 )
@@ -122,10 +135,9 @@ class QiscusClient:
         url = check_base_url(base_url or DEFAULT_BASE_URL)
         if backend is None:
             backend = HttpxBackend(http_client, timeout=timeout)
-        limit = backend.max_connections if max_in_flight is None else max_in_flight
-        if limit < 1:
-            msg = f"max_in_flight must be >= 1, got {limit}"
-            raise InvalidArgumentError(msg)
+        limit = check_in_flight(
+            backend.max_connections if max_in_flight is None else max_in_flight
+        )
         self.app_id = app_id
         self.ambiguous_sends: AmbiguousPolicy = ambiguous_sends
         self._reconciler = Reconciler(
@@ -162,10 +174,10 @@ class QiscusClient:
         policy = retry or self._transport.retry
         if max_retries is not None:
             policy = attrs.evolve(policy, max_retries=max_retries)
+        # The copy shares the negotiator and the reconciler; only the
+        # transport (a view of the same pool) and the closing rule differ.
         view = copy.copy(self)
-        view._transport = self._transport.with_retry(policy)  # noqa: SLF001
-        view._negotiator = self._negotiator  # noqa: SLF001
-        view._view = True  # noqa: SLF001
+        view.__dict__.update(_transport=self._transport.with_retry(policy), _view=True)
         return view
 
     _view = False
@@ -284,10 +296,7 @@ class QiscusClient:
             user_ids: Exactly two distinct user identifiers.
             options: Room metadata (v2.1 only; v2 refuses it before sending).
         """
-        users = check_ids(user_ids, "user_ids")
-        if len(users) != 2:  # noqa: PLR2004
-            msg = f"user_ids must hold exactly 2 users, got {len(users)}"
-            raise InvalidArgumentError(msg)
+        users = check_pair(user_ids, "user_ids")
         opts = check_options(options)
         return await self._call(
             Operation.GET_OR_CREATE_ROOM_WITH_TARGET,
@@ -336,9 +345,7 @@ class QiscusClient:
         """
         rooms = check_ids(room_ids, "room_ids", allow_empty=True)
         channels = check_ids(channel_ids, "channel_ids", allow_empty=True)
-        if not rooms and not channels:
-            msg = "pass at least one room id or channel id"
-            raise InvalidArgumentError(msg)
+        check_any_given("pass at least one room id or channel id", rooms, channels)
         user = check_optional_id(as_user, "as_user")
         return await self._call(
             Operation.GET_ROOMS_INFO,
@@ -371,10 +378,13 @@ class QiscusClient:
         opts = check_options(options)
         channel = check_optional_id(channel_id, "channel_id")
         user = check_optional_id(as_user, "as_user")
-        if title is None and avatar is None and opts is None and channel is None:
-            msg = "update_room needs at least one of name, avatar_url, options, "
-            msg += "channel_id"
-            raise InvalidArgumentError(msg)
+        check_any_given(
+            "update_room needs at least one of name, avatar_url, options, channel_id",
+            title,
+            avatar,
+            opts,
+            channel,
+        )
         return await self._call(
             Operation.UPDATE_ROOM,
             lambda c: c.update_room(room, title, avatar, opts, channel, user),
@@ -570,9 +580,7 @@ class QiscusClient:
         self, room_id: str, sender: str, card: Card, **kwargs: Any
     ) -> Comment:
         """Post a card (see :class:`~aioqiscus.payloads.Card`)."""
-        if not isinstance(cast("object", card), Card):
-            msg = f"card must be a Card, got {type(card).__name__}"
-            raise TypeError(msg)
+        check_card(card)
         return await self.post_comment(room_id, sender, payload=card, **kwargs)
 
     def iter_comments(
@@ -821,9 +829,7 @@ class QiscusClient:
             BackupTimeoutError: It had not finished after *timeout* seconds.
         """
         backup = check_id(backup_id, "backup_id")
-        if poll_interval <= 0 or timeout <= 0:
-            msg = "poll_interval and timeout must be > 0"
-            raise InvalidArgumentError(msg)
+        check_polling(poll_interval, timeout)
         deadline = time.monotonic() + timeout
         last: Backup | None = None
         while True:

@@ -25,7 +25,7 @@ from ._reconcile import AmbiguousPolicy
 from ._wire import Dialect
 from .errors import InvalidArgumentError
 from .models import IMPORT_LIMIT, BackupResource, RoomType
-from .payloads import SENDABLE, RawPayload, SystemEventType
+from .payloads import SENDABLE, Card, RawPayload, SystemEventType
 
 _APP_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 #: ``api_version`` values and the dialect each pins (``None``: negotiate).
@@ -62,6 +62,14 @@ def check_one_of(**given: object) -> None:
     if len(named) > 1:
         msg = f"pass {' or '.join(given)}, not both"
         raise InvalidArgumentError(msg)
+
+
+def check_in_flight(limit: int) -> int:
+    """The in-flight limit: at least 1."""
+    if limit < 1:
+        msg = f"max_in_flight must be >= 1, got {limit}"
+        raise InvalidArgumentError(msg)
+    return limit
 
 
 def check_send_policy(value: object, name: str) -> AmbiguousPolicy:
@@ -143,6 +151,21 @@ def check_ids(values: object, name: str, *, allow_empty: bool = False) -> list[s
         msg = f"{name} contains duplicates"
         raise InvalidArgumentError(msg)
     return checked
+
+
+def check_pair(values: object, name: str) -> list[str]:
+    """Exactly two distinct identifiers."""
+    checked = check_ids(values, name)
+    if len(checked) != 2:  # noqa: PLR2004
+        msg = f"{name} must hold exactly 2 users, got {len(checked)}"
+        raise InvalidArgumentError(msg)
+    return checked
+
+
+def check_any_given(message: str, *values: object) -> None:
+    """Refuse with *message* when every value is ``None`` or an empty list."""
+    if all(v is None or v == [] for v in values):
+        raise InvalidArgumentError(message)
 
 
 def check_optional_text(value: object, name: str) -> str | None:
@@ -276,6 +299,13 @@ def check_event(
         raise InvalidArgumentError(msg)
 
 
+def check_card(card: object) -> None:
+    """A :class:`~aioqiscus.payloads.Card`."""
+    if not isinstance(card, Card):
+        msg = f"card must be a Card, got {type(card).__name__}"
+        raise TypeError(msg)
+
+
 # ---------------------------------------------------------------- backups
 
 
@@ -307,3 +337,10 @@ def check_import_data(data: object) -> bytes:
         msg = f"an import file may hold at most {IMPORT_LIMIT} bytes, got {len(data)}"
         raise InvalidArgumentError(msg)
     return bytes(data)
+
+
+def check_polling(poll_interval: float, timeout: float) -> None:
+    """Positive polling interval and budget."""
+    if poll_interval <= 0 or timeout <= 0:
+        msg = "poll_interval and timeout must be > 0"
+        raise InvalidArgumentError(msg)
