@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import cattrs
 
@@ -28,6 +28,8 @@ from .._wire import Call, Dialect, Operation, Page, Query, RequestSpec, Route
 from ..errors import UnsupportedOperationError
 from ..models import RAW_OPTIONS_KEY, Comment, Room, RoomType, User
 from ._payloads import from_wire, summary, to_wire
+
+T = TypeVar("T")
 
 # ---------------------------------------------------------------- field hooks
 
@@ -298,6 +300,27 @@ class Shapes:
             return self.comment(field(results, "comment"), room_id)
 
         return Call(op, self.spec(op, json=body, idempotent=False), parse)
+
+    def page_call(
+        self,
+        op: Operation,
+        query: Query,
+        read: Callable[[Any], list[T]],
+        page: int,
+        limit: int,
+        total_key: str,
+    ) -> Call[Page[T]]:
+        """A paged listing: *read* takes the items from ``results``.
+
+        ``meta[total_key]``, or else a full page, says whether more follow.
+        """
+
+        def parse(results: Any) -> Page[T]:
+            found = read(results)
+            more = has_more(results.get("meta"), page, limit, len(found), total_key)
+            return Page(tuple(found), more)
+
+        return Call(op, self.spec(op, query=query), parse)
 
     def comment_page(self, room_id: str, page: int, limit: int) -> Call[Page[Comment]]:
         """``load_comments``: the same query and answer in both dialects."""

@@ -4,6 +4,9 @@ Payload JSON is the same in both dialects (``qiscus-rest-v2.md``,
 ``v2.1/comment.md``) except where noted: a card's image is ``image_url`` in
 v2 requests and ``image`` in v2.1 requests and in every response; system
 events name people by ``*_email`` in v2 and may say ``*_user_id`` in v2.1.
+
+Holds :func:`to_wire`, :func:`summary` and :func:`from_wire`, and
+:func:`drop_none`, which payloads and the dialects' request bodies share.
 """
 
 from __future__ import annotations

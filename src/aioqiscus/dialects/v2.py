@@ -340,15 +340,8 @@ def list_user_rooms(
     if room_type is not None:
         query += (("room_type", room_type.value),)
 
-    def parse(results: Any) -> Page[Room]:
-        rooms = _rooms(results)
-        more = c.has_more(
-            results.get("meta"), page, USER_ROOMS_PAGE, len(rooms), "total_room"
-        )
-        return Page(tuple(rooms), more)
-
     op = Operation.LIST_USER_ROOMS
-    return Call(op, _spec(op, query=query), parse)
+    return _shapes.page_call(op, query, _rooms, page, USER_ROOMS_PAGE, "total_room")
 
 
 def get_unread_counts(user_id: str, room_ids: Sequence[str]) -> Call[dict[str, int]]:

@@ -239,14 +239,12 @@ def list_participants(
     """``GET get_room_participants`` with ``page`` and ``limit``."""
     query = (("room_id", room_id), ("page", str(page)), ("limit", str(limit)))
 
-    def parse(results: Any) -> Page[User]:
-        users = _users(results, "participants")
-        meta = results.get("meta")
-        more = c.has_more(meta, page, limit, len(users), "total")
-        return Page(tuple(users), more)
-
     op = Operation.LIST_PARTICIPANTS
-    return Call(op, _spec(op, query=query), parse)
+
+    def read(results: Any) -> list[User]:
+        return _users(results, "participants")
+
+    return _shapes.page_call(op, query, read, page, limit, "total")
 
 
 def list_user_rooms(
@@ -263,13 +261,8 @@ def list_user_rooms(
     if show_participants:
         query += (("show_participants", "true"),)
 
-    def parse(results: Any) -> Page[Room]:
-        rooms = _rooms(results)
-        more = c.has_more(results.get("meta"), page, limit, len(rooms), "total_room")
-        return Page(tuple(rooms), more)
-
     op = Operation.LIST_USER_ROOMS
-    return Call(op, _spec(op, query=query), parse)
+    return _shapes.page_call(op, query, _rooms, page, limit, "total_room")
 
 
 def get_unread_counts(user_id: str, room_ids: Sequence[str]) -> Call[dict[str, int]]:
