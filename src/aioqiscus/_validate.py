@@ -230,35 +230,31 @@ def check_device_platform(value: object) -> Literal["ios", "android"] | None:
 def check_comment(payload: object, given: str | None, message: str) -> str:
     """The comment type: implied by *payload*, checked against *given*.
 
-    A text comment needs a non-empty *message*.
+    A text comment needs a non-empty *message*. One function, not two: it
+    runs on every send.
     """
-    kind = _comment_type(payload, given)
-    if kind == "text" and not message.strip():
-        msg = "message must be non-empty for a text comment"
-        raise InvalidArgumentError(msg)
-    return kind
-
-
-def _comment_type(payload: object, given: str | None) -> str:
     if payload is None:
         kind = given or "text"
         if kind != "text":
             msg = f"a {kind!r} comment needs a payload"
             raise InvalidArgumentError(msg)
-        return kind
-    if isinstance(payload, RawPayload):
+    elif isinstance(payload, RawPayload):
         if given not in (None, payload.type):
             msg = f"type {given!r} does not match the RawPayload type {payload.type!r}"
             raise InvalidArgumentError(msg)
-        return payload.type
-    if not isinstance(payload, SENDABLE):
+        kind = payload.type
+    elif isinstance(payload, SENDABLE):
+        kind = str(payload.TYPE)
+        if given not in (None, kind):
+            msg = f"type {given!r} does not match a {type(payload).__name__} payload"
+            raise InvalidArgumentError(msg)
+    else:
         names = ", ".join(cls.__name__ for cls in SENDABLE)
         got = type(payload).__name__
         msg = f"payload must be one of {names} or RawPayload, got {got}"
         raise TypeError(msg)
-    kind = str(payload.TYPE)
-    if given not in (None, kind):
-        msg = f"type {given!r} does not match a {type(payload).__name__} payload"
+    if kind == "text" and not message.strip():
+        msg = "message must be non-empty for a text comment"
         raise InvalidArgumentError(msg)
     return kind
 
