@@ -26,9 +26,9 @@ SAMPLES = ROOT / "tests" / "samples"
 
 
 def parse_cost() -> list[str]:
+    from aioqiscus._envelope import decipher, structure
     from aioqiscus._wire import RawResponse
     from aioqiscus.dialects import v2, v21
-    from aioqiscus.dialects._common import decipher, structure
 
     lines = []
     pages = {

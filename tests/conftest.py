@@ -4,7 +4,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import respx
 
 import aioqiscus
 from aioqiscus import Dialect, QiscusClient
@@ -12,6 +14,8 @@ from aioqiscus.backends import AiohttpBackend
 from aioqiscus.testing import FakeQiscus, serve
 
 SAMPLES = Path(__file__).parent / "samples"
+#: The default base URL: where the ``mock`` router answers.
+BASE = "https://api.qiscus.com"
 
 
 def sample(name: str) -> Any:
@@ -25,6 +29,30 @@ def _no_backoff():
     aioqiscus.set_testing(True)
     yield
     aioqiscus.set_testing(False)
+
+
+@pytest.fixture(name="mock")
+def _mock():
+    """A respx router on BASE; routes a test sets up need not all be called."""
+    with respx.mock(base_url=BASE, assert_all_called=False) as router:
+        yield router
+
+
+async def request_at(base_url: str) -> tuple[httpx.Request, str]:
+    """A ``get_user`` through a client on *base_url*: its request, the user id.
+
+    A respx router mounted on *base_url* alone answers with the documented
+    v2.1 profile, so an answer proves the request went to that host and port.
+    """
+    with respx.mock(base_url=base_url) as router:
+        route = router.get("/api/v2.1/rest/user_profile").respond(
+            json=sample("v21/user_profile")
+        )
+        async with QiscusClient(
+            "my-app", "s3cr3t-key", base_url=base_url, api_version="v2.1"
+        ) as client:
+            user = await client.get_user("user@email.com")
+    return route.calls.last.request, user.id
 
 
 MODES = {"v2": {"v2"}, "v2.1": {"v2.1"}, "both": {"v2", "v2.1"}}

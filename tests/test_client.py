@@ -6,7 +6,6 @@ import json
 
 import httpx
 import pytest
-import respx
 
 import aioqiscus
 from aioqiscus import (
@@ -26,16 +25,9 @@ from aioqiscus import (
     UnsupportedOperationError,
 )
 
-from .conftest import sample
+from .conftest import request_at, sample
 
-BASE = "https://api.qiscus.com"
 SECRET = "s3cr3t-key-value-0123456789"
-
-
-@pytest.fixture(name="mock")
-def _mock():
-    with respx.mock(base_url=BASE, assert_all_called=False) as router:
-        yield router
 
 
 @pytest.fixture(name="v2")
@@ -414,9 +406,16 @@ class TestBadInput:
     @pytest.mark.parametrize(
         "base_url", ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9"]
     )
-    def test_loopback_http_allowed(self, base_url):
-        """Plain http is fine on loopback (the fake server)."""
-        QiscusClient("my-app", SECRET, base_url=base_url)
+    async def test_loopback_http_allowed(self, base_url):
+        """Plain http is fine on loopback (the fake server): requests go there."""
+        request, user_id = await request_at(base_url)
+        given = httpx.URL(base_url)
+        assert (request.url.scheme, request.url.host, request.url.port) == (
+            "http",
+            given.host,
+            given.port,
+        )
+        assert user_id == "user@email.com"
 
     @pytest.mark.parametrize("app_id", ["", "-x", "a.b", "a/b", "x" * 64, 5])
     def test_bad_app_id(self, app_id):

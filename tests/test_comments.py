@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import anyio
 import httpx
 import pytest
-import respx
 
 from aioqiscus import (
     AccountLinking,
@@ -31,8 +30,6 @@ from aioqiscus.dialects import v2, v21
 from aioqiscus.dialects._common import MARKER_KEY
 
 from .conftest import sample
-
-BASE = "https://api.qiscus.com"
 
 
 def results(name):
@@ -197,12 +194,6 @@ class TestV21Parsing:
 
         with pytest.raises(ResponseShapeError):
             v21.parse_comment(data)
-
-
-@pytest.fixture(name="mock")
-def _mock():
-    with respx.mock(base_url=BASE, assert_all_called=False) as router:
-        yield router
 
 
 def body(route):

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aioqiscus import QiscusError, webhooks
+from aioqiscus._envelope import decipher, structure
 from aioqiscus._wire import RawResponse
-from aioqiscus.dialects import _backups, v2, v21
-from aioqiscus.dialects._common import decipher, structure
+from aioqiscus.dialects import v2, v21
 
 from .conftest import SAMPLES, sample
 
@@ -86,11 +86,11 @@ PARSERS: list[tuple[str, Any]] = [
     ("v21/get_user_token", v21.get_user_token("a")),
     (
         "v2/create_export",
-        _backups.create_export(v2.DIALECT, "users", date(2020, 1, 1), date(2020, 1, 2)),
+        v2.BACKUPS.create_export("users", date(2020, 1, 1), date(2020, 1, 2)),
     ),
-    ("v2/list_exports", _backups.list_exports(v2.DIALECT, 1)),
-    ("v2/get_export", _backups.get_export(v2.DIALECT, "x")),
-    ("v2/create_import", _backups.create_import(v2.DIALECT, "users", b"[]", "f")),
+    ("v2/list_exports", v2.BACKUPS.list_exports(1)),
+    ("v2/get_export", v2.BACKUPS.get_export("x")),
+    ("v2/create_import", v2.BACKUPS.create_import("users", b"[]", "f")),
 ]
 
 JSON = st.recursive(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import anyio
 import httpx
 import pytest
-import respx
 
 from aioqiscus import (
     AuthenticationError,
@@ -19,18 +18,11 @@ from aioqiscus._negotiate import PROBE
 
 from .conftest import sample
 
-BASE = "https://api.qiscus.com"
 PROBE_PATH = PROBE.path
 NOT_FOUND_ENVELOPE = {
     "status": 404,
     "error": {"message": "user not found", "detailed_messages": ["user not found"]},
 }
-
-
-@pytest.fixture(name="mock")
-def _mock():
-    with respx.mock(base_url=BASE, assert_all_called=False) as router:
-        yield router
 
 
 @pytest.fixture(name="client")

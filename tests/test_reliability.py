@@ -27,12 +27,11 @@ from aioqiscus import (
     RetryPolicy,
     ServerError,
 )
-from aioqiscus._retry import is_testing
+from aioqiscus._retry import is_testing, retry_after_seconds
 from aioqiscus.backends import HttpxBackend
-from aioqiscus.dialects._common import retry_after_seconds
 from aioqiscus.testing import FakeQiscus, Fault
 
-from .conftest import ALICE, BOB, CAROL
+from .conftest import ALICE, BASE, BOB, CAROL, request_at
 
 SECRET = "sk-live-5a0f3c2e9b7d41e6a8c0"
 
@@ -90,7 +89,7 @@ class TestRetryPolicy:
     async def test_deadline_bounds_retries(self):
         """An overall deadline stops retrying even with retries left."""
         aioqiscus.set_testing(False)
-        with respx.mock(base_url="https://api.qiscus.com") as mock:
+        with respx.mock(base_url=BASE) as mock:
             route = mock.get("/api/v2.1/rest/get_rooms_info").respond(503)
             policy = RetryPolicy(
                 max_retries=10, initial_backoff=0.05, jitter=0, deadline=0.2
@@ -105,7 +104,7 @@ class TestRetryPolicy:
 
     async def test_per_call_override(self):
         """with_options(max_retries=0) makes one attempt and shares the pool."""
-        with respx.mock(base_url="https://api.qiscus.com") as mock:
+        with respx.mock(base_url=BASE) as mock:
             route = mock.get("/api/v2.1/rest/get_rooms_info").respond(503)
             async with QiscusClient("a", "s", api_version="v2.1") as client:
                 strict = client.with_options(max_retries=0)
@@ -314,9 +313,7 @@ class TestRedaction:
 class TestUrlSafety:
     async def test_redirects_not_followed(self):
         """A redirect is refused, never followed with our credentials."""
-        with respx.mock(
-            base_url="https://api.qiscus.com", assert_all_called=False
-        ) as mock:
+        with respx.mock(base_url=BASE, assert_all_called=False) as mock:
             mock.get("/api/v2.1/rest/get_rooms_info").respond(
                 302, headers={"Location": "https://evil.example.com/steal"}
             )
@@ -328,9 +325,7 @@ class TestUrlSafety:
 
     async def test_injected_client_with_follow_redirects_still_safe(self):
         """Even a client built to follow redirects does not follow ours."""
-        with respx.mock(
-            base_url="https://api.qiscus.com", assert_all_called=False
-        ) as mock:
+        with respx.mock(base_url=BASE, assert_all_called=False) as mock:
             mock.get("/api/v2.1/rest/get_rooms_info").respond(
                 307, headers={"Location": "https://evil.example.com/"}
             )
@@ -360,9 +355,14 @@ class TestUrlSafety:
             QiscusClient("a", SECRET, base_url=url)
 
     @pytest.mark.parametrize("url", ["http://127.8.9.10:80", "HTTP://LOCALHOST:1"])
-    def test_whole_loopback_range(self, url):
-        """127.0.0.0/8 and localhost in any case are loopback."""
-        QiscusClient("a", SECRET, base_url=url)
+    async def test_whole_loopback_range(self, url):
+        """127.0.0.0/8 and localhost in any case are loopback: requests go there."""
+        request, user_id = await request_at(url)
+        assert (request.url.host, request.url.port) == (
+            httpx.URL(url).host,
+            httpx.URL(url).port,
+        )
+        assert user_id == "user@email.com"
 
 
 SOAK_OPS = 2000

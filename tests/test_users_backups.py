@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 
 import anyio
 import pytest
-import respx
 
 from aioqiscus import (
     Backup,
@@ -24,8 +23,6 @@ from aioqiscus.dialects import v2, v21
 from aioqiscus.dialects._backups import parse_backup
 
 from .conftest import sample
-
-BASE = "https://api.qiscus.com"
 
 
 def results(name):
@@ -96,7 +93,7 @@ class TestBackupSamples:
     @pytest.mark.parametrize("dialect", ["v2", "v21"])
     def test_create_export(self, dialect):
         """create_export answers the backup itself as results."""
-        backup = v2.create_export(
+        backup = v2.BACKUPS.create_export(
             "comments", date(2017, 7, 1), date(2017, 7, 17)
         ).parse(results(f"{dialect}/create_export"))
         assert backup == Backup(
@@ -111,8 +108,8 @@ class TestBackupSamples:
     @pytest.mark.parametrize("dialect", ["v2", "v21"])
     def test_list_and_get(self, dialect):
         """A finished export has its size, rows and download URL."""
-        [listed] = v2.list_exports(1).parse(results(f"{dialect}/list_exports"))
-        got = v2.get_export("c44c").parse(results(f"{dialect}/get_export"))
+        [listed] = v2.BACKUPS.list_exports(1).parse(results(f"{dialect}/list_exports"))
+        got = v2.BACKUPS.get_export("c44c").parse(results(f"{dialect}/get_export"))
         assert listed == got
         assert got.percentage == 100
         assert got.total_rows == 119963
@@ -123,37 +120,31 @@ class TestBackupSamples:
     def test_delete(self):
         """delete_export answers the deleted backup."""
         assert (
-            v2.delete_export("c44c").parse(results("v2/delete_export")).status
+            v2.BACKUPS.delete_export("c44c").parse(results("v2/delete_export")).status
             == "finished"
         )
 
     @pytest.mark.parametrize("dialect", ["v2", "v21"])
     def test_imports(self, dialect):
         """Imports carry an errors object."""
-        created = v2.create_import("comments", b"[]", "c.json").parse(
+        created = v2.BACKUPS.create_import("comments", b"[]", "c.json").parse(
             results(f"{dialect}/create_import")
         )
         assert created.errors == {"Message": "", "Data": None}
         assert created.size == 926
-        [listed] = v2.list_imports(1).parse(results(f"{dialect}/list_imports"))
+        [listed] = v2.BACKUPS.list_imports(1).parse(results(f"{dialect}/list_imports"))
         assert listed.status == "finished"
         assert listed.total_rows == 1
 
     def test_export_path_is_quoted(self):
         """Backup ids go into the path URL-quoted."""
-        call = v21.get_export("a/b c")
+        call = v21.BACKUPS.get_export("a/b c")
         assert call.request.path == "/api/v2.1/rest/exports/a%2Fb%20c"
 
     def test_unknown_status_still_parses(self):
         """A status we do not know is kept as it came."""
         data = {**results("v2/get_export")["backup_history"], "status": "processing"}
         assert parse_backup(data).status == "processing"
-
-
-@pytest.fixture(name="mock")
-def _mock():
-    with respx.mock(base_url=BASE, assert_all_called=False) as router:
-        yield router
 
 
 class TestRequests:

@@ -1,244 +1,80 @@
-"""QiscusClient: the public coroutines."""
+"""QiscusClient: the flat facade of public coroutines.
+
+Each coroutine checks its arguments (:mod:`aioqiscus._validate`), then
+``_call`` asks the negotiator which dialect's codec serves the operation,
+builds the codec's :class:`~aioqiscus._wire.Call`, and reads the answer as
+send -> decipher -> parse: the transport sends and returns the raw response,
+:func:`~aioqiscus._envelope.decipher` reads the envelope, the codec's parser
+structures ``results``. ``post_comment`` hands a send whose fate is unknown
+to :mod:`aioqiscus._reconcile`.
+"""
 
 from __future__ import annotations
 
 import copy
 import functools
-import ipaddress
-import itertools
 import logging
-import re
-import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import date
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar, cast
+from typing import Any, Literal, Self, TypeVar
 
 import anyio
 import attrs
 import httpx
 
+from ._envelope import decipher, structure
 from ._negotiate import NegotiationReport, Negotiator
+from ._reconcile import RECONCILE_WINDOW, AmbiguousPolicy, Reconciler, default_delay
+from ._redaction import scrub
 from ._retry import RetryPolicy
 from ._transport import DEFAULT_BASE_URL, Transport
-from ._wire import Call, Dialect, Operation
+from ._validate import (
+    VERSIONS,
+    check_any_given,
+    check_base_url,
+    check_card,
+    check_comment,
+    check_dates,
+    check_device_platform,
+    check_event,
+    check_event_type,
+    check_id,
+    check_ids,
+    check_import_data,
+    check_in_flight,
+    check_name,
+    check_one_of,
+    check_optional_id,
+    check_optional_text,
+    check_options,
+    check_page_size,
+    check_pair,
+    check_polling,
+    check_resource,
+    check_room_type,
+    check_send_policy,
+    check_settings,
+)
+from ._wire import Call, Dialect, Operation, Page
 from .backends import DEFAULT_TIMEOUT, Backend, HttpxBackend
-from .dialects import Codec, Page
-from .dialects._backups import IMPORT_LIMIT
+from .dialects import Codec
 from .errors import (
     AmbiguousSendError,
     BackupFailedError,
     BackupTimeoutError,
-    InvalidArgumentError,
     NotFoundError,
-    QiscusError,
-    RequestTimeoutError,
     ResponseShapeError,
 )
 from .models import Backup, BackupResource, BackupStatus, Comment, Room, RoomType, User
-from .payloads import SENDABLE, Button, Buttons, Card, RawPayload, SystemEventType
+from .payloads import Button, Buttons, Card, SystemEventType
 
 __all__ = ["QiscusClient"]
 
 logger = logging.getLogger("aioqiscus")
 
 T = TypeVar("T")
-
-_APP_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
-_VERSIONS: Mapping[str, Dialect | None] = {
-    "auto": None,
-    "v2": Dialect.V2,
-    "v2.1": Dialect.V2_1,
-}
-_LOOPBACK_NAMES = frozenset({"localhost"})
-_SEND_POLICIES = frozenset({"reconcile", "raise"})
-#: How many recent comments a reconciliation looks through for its marker.
-RECONCILE_WINDOW = 100
-AmbiguousPolicy = Literal["reconcile", "raise"]
-
-
-# ---------------------------------------------------------------- validation
-
-
-def _check_id(value: object, name: str) -> str:
-    """A user or room identifier: a non-empty string without edge spaces."""
-    if not isinstance(value, str):
-        msg = (
-            f"{name} must be a str, got {type(value).__name__} {value!r:.40}; "
-            "ids are strings in aioqiscus (v2 integer room ids included)"
-        )
-        raise TypeError(msg)
-    if not value or value.strip() != value:
-        msg = f"{name} must be a non-empty string without surrounding spaces"
-        raise InvalidArgumentError(msg)
-    return value
-
-
-def _check_ids(values: object, name: str, *, allow_empty: bool = False) -> list[str]:
-    """A sequence of identifiers; a bare string is refused, not split."""
-    if isinstance(values, str) or not isinstance(values, Iterable):
-        msg = f"{name} must be a list of str, got {type(values).__name__}"
-        raise TypeError(msg)
-    checked = [_check_id(v, f"{name}[{i}]") for i, v in enumerate(values)]
-    if not checked and not allow_empty:
-        msg = f"{name} must not be empty"
-        raise InvalidArgumentError(msg)
-    if len(set(checked)) != len(checked):
-        msg = f"{name} contains duplicates"
-        raise InvalidArgumentError(msg)
-    return checked
-
-
-def _check_optional_text(value: object, name: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        msg = f"{name} must be a str or None, got {type(value).__name__}"
-        raise TypeError(msg)
-    return value
-
-
-def _check_name(value: object, name: str) -> str:
-    text = _check_optional_text(value, name)
-    if text is None or not text.strip():
-        msg = f"{name} must be a non-empty string"
-        raise InvalidArgumentError(msg)
-    return text
-
-
-def _check_options(value: object, name: str = "options") -> Mapping[str, Any] | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
-        msg = f"{name} must be a mapping with str keys, got {type(value).__name__}"
-        raise TypeError(msg)
-    return value
-
-
-def _comment_type(payload: object, given: str | None) -> str:
-    """The comment type implied by *payload*, checked against *given*."""
-    if payload is None:
-        kind = given or "text"
-        if kind != "text":
-            msg = f"a {kind!r} comment needs a payload"
-            raise InvalidArgumentError(msg)
-        return kind
-    if isinstance(payload, RawPayload):
-        if given not in (None, payload.type):
-            msg = f"type {given!r} does not match the RawPayload type {payload.type!r}"
-            raise InvalidArgumentError(msg)
-        return payload.type
-    if not isinstance(payload, SENDABLE):
-        names = ", ".join(cls.__name__ for cls in SENDABLE)
-        got = type(payload).__name__
-        msg = f"payload must be one of {names} or RawPayload, got {got}"
-        raise TypeError(msg)
-    kind = str(payload.TYPE)
-    if given not in (None, kind):
-        msg = f"type {given!r} does not match a {type(payload).__name__} payload"
-        raise InvalidArgumentError(msg)
-    return kind
-
-
-def _check_event(
-    event: SystemEventType,
-    subject: str | None,
-    objects: list[str],
-    room_name: str | None,
-    payload: Mapping[str, Any] | None,
-) -> None:
-    """The per-subtype requirements of post_system_event_message."""
-    if event is SystemEventType.CUSTOM:
-        if payload is None:
-            msg = "a custom system event needs a payload"
-            raise InvalidArgumentError(msg)
-        return
-    if subject is None:
-        msg = f"a {event.value} system event needs subject="
-        raise InvalidArgumentError(msg)
-    needs_objects = (SystemEventType.ADD_MEMBER, SystemEventType.REMOVE_MEMBER)
-    if event in needs_objects and not objects:
-        msg = f"a {event.value} system event needs objects="
-        raise InvalidArgumentError(msg)
-    needs_name = (SystemEventType.CREATE_ROOM, SystemEventType.CHANGE_ROOM_NAME)
-    if event in needs_name and not room_name:
-        msg = f"a {event.value} system event needs room_name="
-        raise InvalidArgumentError(msg)
-
-
-def _check_resource(value: object) -> str:
-    try:
-        return BackupResource(value).value
-    except ValueError:
-        msg = f"resource must be users, rooms or comments, got {value!r}"
-        raise InvalidArgumentError(msg) from None
-
-
-def _is_date(value: object) -> bool:
-    return isinstance(value, date)
-
-
-def _check_page_size(value: object, name: str = "page_size") -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        msg = f"{name} must be an int, got {type(value).__name__}"
-        raise TypeError(msg)
-    if value < 1:
-        msg = f"{name} must be >= 1, got {value}"
-        raise InvalidArgumentError(msg)
-    return value
-
-
-def _check_base_url(value: object) -> str:
-    """Refuse base URLs that could send the secret somewhere unintended.
-
-    The host is judged after parsing (``http://localhost:@evil.com/`` is
-    evil.com), plain http is allowed only for loopback hosts, and userinfo,
-    query and fragment are refused.
-    """
-    if not isinstance(value, str):
-        msg = f"base_url must be a str, got {type(value).__name__}"
-        raise TypeError(msg)
-    try:
-        url = httpx.URL(value)
-    except httpx.InvalidURL as exc:
-        msg = f"base_url is not a valid URL: {exc}"
-        raise InvalidArgumentError(msg) from exc
-    if url.scheme not in ("https", "http") or not url.host:
-        msg = "base_url must be an absolute http(s) URL"
-        raise InvalidArgumentError(msg)
-    if url.userinfo or url.query or url.fragment or "@" in value or "#" in value:
-        msg = "base_url must not contain credentials, a query or a fragment"
-        raise InvalidArgumentError(msg)
-    if url.scheme == "http" and not _is_loopback(url.host):
-        msg = "base_url must use https (plain http is allowed only for loopback)"
-        raise InvalidArgumentError(msg)
-    return value.rstrip("/")
-
-
-def _read_timeout(backend: Backend) -> float:
-    """The backend's read timeout, as the default reconciliation delay."""
-    timeout = getattr(backend, "timeout", None)
-    read = getattr(timeout, "read", None)
-    return float(read) if isinstance(read, int | float) else 5.0
-
-
-def _is_str(value: object) -> bool:
-    """Runtime check for arguments typed ``str``: users' code is not always typed."""
-    return isinstance(value, str)
-
-
-def _is_optional_room_type(value: object) -> bool:
-    return value is None or isinstance(value, RoomType)
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _at(build: Callable[[Codec, int], Call[T]], page: int, codec: Codec) -> Call[T]:
@@ -294,34 +130,18 @@ class QiscusClient:
         max_in_flight: int | None = None,
         reconcile_delay: float | None = None,
     ) -> None:
-        if not _is_str(app_id) or not _APP_ID.match(app_id):
-            msg = "app_id must be a DNS label: letters, digits and inner hyphens"
-            raise InvalidArgumentError(msg)
-        if not _is_str(secret_key) or not secret_key:
-            msg = "secret_key must be a non-empty str"
-            raise InvalidArgumentError(msg)
-        if api_version not in _VERSIONS:
-            msg = f"api_version must be 'auto', 'v2' or 'v2.1', got {api_version!r}"
-            raise InvalidArgumentError(msg)
-        if ambiguous_sends not in _SEND_POLICIES:
-            msg = "ambiguous_sends must be 'reconcile' or 'raise'"
-            raise InvalidArgumentError(msg)
-        if http_client is not None and backend is not None:
-            msg = "pass http_client or backend, not both"
-            raise InvalidArgumentError(msg)
-        url = _check_base_url(base_url or DEFAULT_BASE_URL)
+        check_settings(app_id, secret_key, api_version, ambiguous_sends)
+        check_one_of(http_client=http_client, backend=backend)
+        url = check_base_url(base_url or DEFAULT_BASE_URL)
         if backend is None:
             backend = HttpxBackend(http_client, timeout=timeout)
-        limit = backend.max_connections if max_in_flight is None else max_in_flight
-        if limit < 1:
-            msg = f"max_in_flight must be >= 1, got {limit}"
-            raise InvalidArgumentError(msg)
+        limit = check_in_flight(
+            backend.max_connections if max_in_flight is None else max_in_flight
+        )
         self.app_id = app_id
         self.ambiguous_sends: AmbiguousPolicy = ambiguous_sends
-        self._marker_prefix = secrets.token_hex(8)
-        self._marker_count = itertools.count(1)
-        self.reconcile_delay = (
-            _read_timeout(backend) if reconcile_delay is None else reconcile_delay
+        self._reconciler = Reconciler(
+            default_delay(backend) if reconcile_delay is None else reconcile_delay
         )
         self._transport = Transport(
             app_id=app_id,
@@ -331,7 +151,7 @@ class QiscusClient:
             retry=retry or RetryPolicy(max_retries=0),
             max_in_flight=limit,
         )
-        self._negotiator = Negotiator(self._transport, _VERSIONS[api_version])
+        self._negotiator = Negotiator(self._transport, VERSIONS[api_version])
 
     def __repr__(self) -> str:
         return (
@@ -354,13 +174,22 @@ class QiscusClient:
         policy = retry or self._transport.retry
         if max_retries is not None:
             policy = attrs.evolve(policy, max_retries=max_retries)
+        # The copy shares the negotiator and the reconciler; only the
+        # transport (a view of the same pool) and the closing rule differ.
         view = copy.copy(self)
-        view._transport = self._transport.with_retry(policy)  # noqa: SLF001
-        view._negotiator = self._negotiator  # noqa: SLF001
-        view._view = True  # noqa: SLF001
+        view.__dict__.update(_transport=self._transport.with_retry(policy), _view=True)
         return view
 
     _view = False
+
+    @property
+    def reconcile_delay(self) -> float:
+        """Seconds to wait after a send timed out before looking for it."""
+        return self._reconciler.delay
+
+    @reconcile_delay.setter
+    def reconcile_delay(self, value: float) -> None:
+        self._reconciler.delay = value
 
     async def __aenter__(self) -> Self:
         return self
@@ -406,15 +235,20 @@ class QiscusClient:
     async def _call(self, operation: Operation, build: Callable[[Codec], Call[T]]) -> T:
         # The per-request path is benchmarked: once negotiated (or pinned),
         # no coroutine is spent on negotiation.
+        # The path reads send -> decipher -> parse: the transport returns the
+        # raw response, the envelope is read here, the dialect parses results.
         dialect = self._negotiator.dialect or await self._negotiator.resolve()
         codec = self._negotiator.codec_for(operation, dialect)
+        call = build(codec)
+        raw = await self._transport.send(call.request)
         try:
-            return await self._transport.call(build(codec))
+            results = decipher(raw, scrub)
         except NotFoundError as exc:
             refusal = self._negotiator.route_missing(operation, codec, dialect, exc)
             if refusal is None:
                 raise
             raise refusal from exc
+        return structure(call.parse, results, call.operation.value)
 
     # ------------------------------------------------------------ rooms
 
@@ -443,11 +277,11 @@ class QiscusClient:
             AmbiguousSendError: The request may have created the room but no
                 answer arrived; look the room up before creating it again.
         """
-        name = _check_name(name, "name")
-        members = _check_ids(participants, "participants")
-        owner = _check_id(creator, "creator")
-        avatar = _check_optional_text(avatar_url, "avatar_url")
-        opts = _check_options(options)
+        name = check_name(name, "name")
+        members = check_ids(participants, "participants")
+        owner = check_id(creator, "creator")
+        avatar = check_optional_text(avatar_url, "avatar_url")
+        opts = check_options(options)
         return await self._call(
             Operation.CREATE_ROOM,
             lambda c: c.create_room(name, members, owner, avatar, opts),
@@ -462,11 +296,8 @@ class QiscusClient:
             user_ids: Exactly two distinct user identifiers.
             options: Room metadata (v2.1 only; v2 refuses it before sending).
         """
-        users = _check_ids(user_ids, "user_ids")
-        if len(users) != 2:  # noqa: PLR2004
-            msg = f"user_ids must hold exactly 2 users, got {len(users)}"
-            raise InvalidArgumentError(msg)
-        opts = _check_options(options)
+        users = check_pair(user_ids, "user_ids")
+        opts = check_options(options)
         return await self._call(
             Operation.GET_OR_CREATE_ROOM_WITH_TARGET,
             lambda c: c.get_or_create_room_with_target(users, opts),
@@ -486,11 +317,11 @@ class QiscusClient:
         Raises:
             UnsupportedOperationError: The server speaks only v2.
         """
-        uid = _check_id(unique_id, "unique_id")
-        members = _check_ids(participants, "participants")
-        title = _check_optional_text(name, "name")
-        avatar = _check_optional_text(avatar_url, "avatar_url")
-        opts = _check_options(options)
+        uid = check_id(unique_id, "unique_id")
+        members = check_ids(participants, "participants")
+        title = check_optional_text(name, "name")
+        avatar = check_optional_text(avatar_url, "avatar_url")
+        opts = check_options(options)
         return await self._call(
             Operation.GET_OR_CREATE_CHANNEL,
             lambda c: c.get_or_create_channel(uid, members, title, avatar, opts),
@@ -512,12 +343,10 @@ class QiscusClient:
             as_user: The acting user; v2 requires it (``user_email``).
             show_participants: Include participants.
         """
-        rooms = _check_ids(room_ids, "room_ids", allow_empty=True)
-        channels = _check_ids(channel_ids, "channel_ids", allow_empty=True)
-        if not rooms and not channels:
-            msg = "pass at least one room id or channel id"
-            raise InvalidArgumentError(msg)
-        user = None if as_user is None else _check_id(as_user, "as_user")
+        rooms = check_ids(room_ids, "room_ids", allow_empty=True)
+        channels = check_ids(channel_ids, "channel_ids", allow_empty=True)
+        check_any_given("pass at least one room id or channel id", rooms, channels)
+        user = check_optional_id(as_user, "as_user")
         return await self._call(
             Operation.GET_ROOMS_INFO,
             lambda c: c.get_rooms_info(rooms, channels, user, show_participants),
@@ -543,16 +372,19 @@ class QiscusClient:
             channel_id: New channel id (v2.1 only).
             as_user: The acting participant; v2 requires it.
         """
-        room = _check_id(room_id, "room_id")
-        title = None if name is None else _check_name(name, "name")
-        avatar = _check_optional_text(avatar_url, "avatar_url")
-        opts = _check_options(options)
-        channel = None if channel_id is None else _check_id(channel_id, "channel_id")
-        user = None if as_user is None else _check_id(as_user, "as_user")
-        if title is None and avatar is None and opts is None and channel is None:
-            msg = "update_room needs at least one of name, avatar_url, options, "
-            msg += "channel_id"
-            raise InvalidArgumentError(msg)
+        room = check_id(room_id, "room_id")
+        title = None if name is None else check_name(name, "name")
+        avatar = check_optional_text(avatar_url, "avatar_url")
+        opts = check_options(options)
+        channel = check_optional_id(channel_id, "channel_id")
+        user = check_optional_id(as_user, "as_user")
+        check_any_given(
+            "update_room needs at least one of name, avatar_url, options, channel_id",
+            title,
+            avatar,
+            opts,
+            channel,
+        )
         return await self._call(
             Operation.UPDATE_ROOM,
             lambda c: c.update_room(room, title, avatar, opts, channel, user),
@@ -562,8 +394,8 @@ class QiscusClient:
         self, room_id: str, user_ids: Sequence[str]
     ) -> list[User]:
         """Add users to a group room; returns the users now in it."""
-        room = _check_id(room_id, "room_id")
-        users = _check_ids(user_ids, "user_ids")
+        room = check_id(room_id, "room_id")
+        users = check_ids(user_ids, "user_ids")
         return await self._call(
             Operation.ADD_PARTICIPANTS, lambda c: c.add_participants(room, users)
         )
@@ -572,8 +404,8 @@ class QiscusClient:
         self, room_id: str, user_ids: Sequence[str]
     ) -> list[User]:
         """Remove users from a group room; returns the users removed."""
-        room = _check_id(room_id, "room_id")
-        users = _check_ids(user_ids, "user_ids")
+        room = check_id(room_id, "room_id")
+        users = check_ids(user_ids, "user_ids")
         return await self._call(
             Operation.REMOVE_PARTICIPANTS, lambda c: c.remove_participants(room, users)
         )
@@ -590,9 +422,9 @@ class QiscusClient:
             page_size: Participants per request (v2.1).
             as_user: A participant acting as reader; v2 requires it.
         """
-        room = _check_id(room_id, "room_id")
-        size = _check_page_size(page_size)
-        user = None if as_user is None else _check_id(as_user, "as_user")
+        room = check_id(room_id, "room_id")
+        size = check_page_size(page_size)
+        user = check_optional_id(as_user, "as_user")
         return self._paginate(
             Operation.LIST_PARTICIPANTS,
             lambda c, page: c.list_participants(room, page, size, user),
@@ -611,15 +443,13 @@ class QiscusClient:
 
         v2 pages by a fixed 20 whatever *page_size* says.
         """
-        user = _check_id(user_id, "user_id")
-        size = _check_page_size(page_size)
-        if not _is_optional_room_type(room_type):
-            msg = f"room_type must be a RoomType, got {type(room_type).__name__}"
-            raise TypeError(msg)
+        user = check_id(user_id, "user_id")
+        size = check_page_size(page_size)
+        kind = check_room_type(room_type)
         return self._paginate(
             Operation.LIST_USER_ROOMS,
             lambda c, page: c.list_user_rooms(
-                user, page, size, room_type, show_participants
+                user, page, size, kind, show_participants
             ),
             key=lambda r: r.id,
         )
@@ -628,8 +458,8 @@ class QiscusClient:
         self, user_id: str, room_ids: Sequence[str]
     ) -> dict[str, int]:
         """Unread comments of *user_id* per room id."""
-        user = _check_id(user_id, "user_id")
-        rooms = _check_ids(room_ids, "room_ids")
+        user = check_id(user_id, "user_id")
+        rooms = check_ids(room_ids, "room_ids")
         return await self._call(
             Operation.GET_UNREAD_COUNTS, lambda c: c.get_unread_counts(user, rooms)
         )
@@ -676,23 +506,17 @@ class QiscusClient:
             AmbiguousSendError: The send could not be confirmed or denied;
                 ``marker`` holds the ``unique_temp_id`` to look for later.
         """
-        room = _check_id(room_id, "room_id")
-        author = _check_id(sender, "sender")
-        text = _check_optional_text(message, "message") or ""
-        kind = _comment_type(payload, type)
-        if kind == "text" and not text.strip():
-            msg = "message must be non-empty for a text comment"
-            raise InvalidArgumentError(msg)
-        extra = _check_options(extras, "extras")
+        room = check_id(room_id, "room_id")
+        author = check_id(sender, "sender")
+        text = check_optional_text(message, "message") or ""
+        kind = check_comment(payload, type, text)
+        extra = check_options(extras, "extras")
         marker = (
-            _check_id(unique_temp_id, "unique_temp_id")
+            check_id(unique_temp_id, "unique_temp_id")
             if unique_temp_id is not None
-            else self._new_marker()
+            else self._reconciler.marker()
         )
-        policy = on_ambiguous or self.ambiguous_sends
-        if policy not in _SEND_POLICIES:
-            msg = "on_ambiguous must be 'reconcile' or 'raise'"
-            raise InvalidArgumentError(msg)
+        policy = check_send_policy(on_ambiguous or self.ambiguous_sends, "on_ambiguous")
 
         def build(c: Codec) -> Call[Comment]:
             return c.post_comment(
@@ -701,58 +525,17 @@ class QiscusClient:
 
         try:
             return await self._call(Operation.POST_COMMENT, build)
-        except AmbiguousSendError as first:
-            if policy == "raise":
-                raise AmbiguousSendError(str(first), marker=marker) from first
-            failure: QiscusError = first
-        await self._grace(failure)
-        found = await self._find_sent(room, marker, failure)
-        if found is not None:
-            return found
-        logger.info("send %s not found after an ambiguous failure; resending", marker)
-        try:
-            return await self._call(Operation.POST_COMMENT, build)
-        except AmbiguousSendError as second:
-            failure = second
-        await self._grace(failure)
-        found = await self._find_sent(room, marker, failure)
-        if found is not None:
-            return found
-        msg = (
-            f"post_comment to room {room} could not be confirmed after a resend; "
-            f"look for unique_temp_id {marker!r} before sending again"
+        except AmbiguousSendError as exc:
+            first = exc
+        # Settled outside the except block, so later errors chain from theirs.
+        return await self._reconciler.settle(
+            first,
+            policy=policy,
+            room_id=room,
+            marker=marker,
+            resend=lambda: self._call(Operation.POST_COMMENT, build),
+            find=lambda: self.find_comment(room, marker),
         )
-        raise AmbiguousSendError(msg, marker=marker) from failure
-
-    def _new_marker(self) -> str:
-        """A unique send marker: a random per-client prefix and a counter.
-
-        Cheaper than a uuid4 per send (no system call on the hot path) and as
-        unique: 64 random bits tell clients apart, the counter sends.
-        """
-        return f"aioqiscus-{self._marker_prefix}-{next(self._marker_count)}"
-
-    async def _grace(self, failure: QiscusError) -> None:
-        """After a timeout, give a still-working server time to finish.
-
-        A server that stores the comment after we stopped waiting would
-        otherwise be missed by the lookup, and the resend would duplicate it.
-        """
-        if isinstance(failure.__cause__, RequestTimeoutError):
-            await anyio.sleep(self.reconcile_delay)
-
-    async def _find_sent(
-        self, room_id: str, marker: str, failure: QiscusError
-    ) -> Comment | None:
-        """Reconciliation: the comment carrying *marker*, or None if absent."""
-        try:
-            return await self.find_comment(room_id, marker)
-        except QiscusError as exc:
-            msg = (
-                f"post_comment to room {room_id} may or may not have landed, and "
-                f"looking for it failed ({exc}); look for unique_temp_id {marker!r}"
-            )
-            raise AmbiguousSendError(msg, marker=marker) from failure
 
     async def find_comment(
         self, room_id: str, unique_temp_id: str, *, window: int = RECONCILE_WINDOW
@@ -763,9 +546,9 @@ class QiscusClient:
         :class:`AmbiguousSendError`, look for its ``marker``; if it is
         absent, sending again with ``unique_temp_id=marker`` is safe.
         """
-        room = _check_id(room_id, "room_id")
-        marker = _check_id(unique_temp_id, "unique_temp_id")
-        size = _check_page_size(window, "window")
+        room = check_id(room_id, "room_id")
+        marker = check_id(unique_temp_id, "unique_temp_id")
+        size = check_page_size(window, "window")
         page = await self._call(
             Operation.LIST_COMMENTS, lambda c: c.list_comments(room, 1, size)
         )
@@ -797,9 +580,7 @@ class QiscusClient:
         self, room_id: str, sender: str, card: Card, **kwargs: Any
     ) -> Comment:
         """Post a card (see :class:`~aioqiscus.payloads.Card`)."""
-        if not isinstance(cast("object", card), Card):
-            msg = f"card must be a Card, got {type(card).__name__}"
-            raise TypeError(msg)
+        check_card(card)
         return await self.post_comment(room_id, sender, payload=card, **kwargs)
 
     def iter_comments(
@@ -811,8 +592,8 @@ class QiscusClient:
         Comments that shift onto a later page because new ones arrived while
         iterating are skipped, so each comment is yielded once.
         """
-        room = _check_id(room_id, "room_id")
-        size = _check_page_size(page_size)
+        room = check_id(room_id, "room_id")
+        size = check_page_size(page_size)
         return self._history(room, size)
 
     async def _history(self, room_id: str, page_size: int) -> AsyncIterator[Comment]:
@@ -853,20 +634,15 @@ class QiscusClient:
             payload: The application payload of a ``custom`` event.
             extras: Application metadata.
         """
-        room = _check_id(room_id, "room_id")
-        try:
-            event = SystemEventType(event_type)
-        except ValueError:
-            choices = ", ".join(e.value for e in SystemEventType)
-            msg = f"event_type must be one of {choices}, got {event_type!r}"
-            raise InvalidArgumentError(msg) from None
-        who = None if subject is None else _check_id(subject, "subject")
-        whom = _check_ids(objects, "objects", allow_empty=True)
-        name = _check_optional_text(room_name, "room_name")
-        text = _check_optional_text(message, "message")
-        data = _check_options(payload, "payload")
-        extra = _check_options(extras, "extras")
-        _check_event(event, who, whom, name, data)
+        room = check_id(room_id, "room_id")
+        event = check_event_type(event_type)
+        who = check_optional_id(subject, "subject")
+        whom = check_ids(objects, "objects", allow_empty=True)
+        name = check_optional_text(room_name, "room_name")
+        text = check_optional_text(message, "message")
+        data = check_options(payload, "payload")
+        extra = check_options(extras, "extras")
+        check_event(event, who, whom, name, data)
         return await self._call(
             Operation.POST_SYSTEM_EVENT,
             lambda c: c.post_system_event(
@@ -885,9 +661,9 @@ class QiscusClient:
             UnsupportedOperationError: The server (or pinned dialect) has no
                 v2 search.
         """
-        user = _check_id(user_id, "user_id")
-        text = _check_name(query, "query")
-        room = None if room_id is None else _check_id(room_id, "room_id")
+        user = check_id(user_id, "user_id")
+        text = check_name(query, "query")
+        room = check_optional_id(room_id, "room_id")
         return await self._call(
             Operation.SEARCH_MESSAGES, lambda c: c.search_messages(user, text, room)
         )
@@ -917,19 +693,17 @@ class QiscusClient:
             device_token: A push token to register.
             device_platform: ``"ios"`` or ``"android"``, with *device_token*.
         """
-        user = _check_id(user_id, "user_id")
-        name = _check_name(username, "username")
-        secret = _check_optional_text(password, "password")
-        avatar = _check_optional_text(avatar_url, "avatar_url")
-        extra = _check_options(extras, "extras")
-        device = _check_optional_text(device_token, "device_token")
-        if device_platform not in (None, "ios", "android"):
-            msg = "device_platform must be 'ios' or 'android'"
-            raise InvalidArgumentError(msg)
+        user = check_id(user_id, "user_id")
+        name = check_name(username, "username")
+        secret = check_optional_text(password, "password")
+        avatar = check_optional_text(avatar_url, "avatar_url")
+        extra = check_options(extras, "extras")
+        device = check_optional_text(device_token, "device_token")
+        platform = check_device_platform(device_platform)
         return await self._call(
             Operation.LOGIN_OR_REGISTER,
             lambda c: c.login_or_register(
-                user, name, secret, avatar, extra, device, device_platform
+                user, name, secret, avatar, extra, device, platform
             ),
         )
 
@@ -939,19 +713,19 @@ class QiscusClient:
         Raises:
             NotFoundError: No such user.
         """
-        user = _check_id(user_id, "user_id")
+        user = check_id(user_id, "user_id")
         return await self._call(Operation.GET_USER, lambda c: c.get_user(user))
 
     async def reset_user_token(self, user_id: str) -> str:
         """Invalidate a user's SDK token and return the new one."""
-        user = _check_id(user_id, "user_id")
+        user = check_id(user_id, "user_id")
         return await self._call(
             Operation.RESET_USER_TOKEN, lambda c: c.reset_user_token(user)
         )
 
     async def get_user_token(self, user_id: str) -> str:
         """A user's current SDK token (v2.1)."""
-        user = _check_id(user_id, "user_id")
+        user = check_id(user_id, "user_id")
         return await self._call(
             Operation.GET_USER_TOKEN, lambda c: c.get_user_token(user)
         )
@@ -965,8 +739,8 @@ class QiscusClient:
             page_size: Users per request.
             order_query: Server-side order, e.g. ``"created_at desc nulls last"``.
         """
-        size = _check_page_size(page_size)
-        order = _check_optional_text(order_query, "order_query")
+        size = check_page_size(page_size)
+        order = check_optional_text(order_query, "order_query")
         return self._paginate(
             Operation.LIST_USERS,
             lambda c, page: c.list_users(page, size, order),
@@ -979,35 +753,32 @@ class QiscusClient:
         self, resource: BackupResource | str, start_date: date, end_date: date
     ) -> Backup:
         """Start exporting *resource* created between the two dates (inclusive)."""
-        kind = _check_resource(resource)
-        if not (_is_date(start_date) and _is_date(end_date)):
-            msg = "start_date and end_date must be datetime.date values"
-            raise TypeError(msg)
-        if start_date > end_date:
-            msg = "start_date must not be after end_date"
-            raise InvalidArgumentError(msg)
+        kind = check_resource(resource)
+        check_dates(start_date, end_date)
         return await self._call(
             Operation.CREATE_EXPORT,
-            lambda c: c.create_export(kind, start_date, end_date),
+            lambda c: c.BACKUPS.create_export(kind, start_date, end_date),
         )
 
     async def list_exports(self, *, page: int = 1) -> list[Backup]:
         """The most recent exports, 20 a page."""
-        number = _check_page_size(page)
+        number = check_page_size(page)
         return await self._call(
-            Operation.LIST_EXPORTS, lambda c: c.list_exports(number)
+            Operation.LIST_EXPORTS, lambda c: c.BACKUPS.list_exports(number)
         )
 
     async def get_export(self, backup_id: str) -> Backup:
         """One export by id."""
-        backup = _check_id(backup_id, "backup_id")
-        return await self._call(Operation.GET_EXPORT, lambda c: c.get_export(backup))
+        backup = check_id(backup_id, "backup_id")
+        return await self._call(
+            Operation.GET_EXPORT, lambda c: c.BACKUPS.get_export(backup)
+        )
 
     async def delete_export(self, backup_id: str) -> Backup:
         """Delete an export; returns what was deleted."""
-        backup = _check_id(backup_id, "backup_id")
+        backup = check_id(backup_id, "backup_id")
         return await self._call(
-            Operation.DELETE_EXPORT, lambda c: c.delete_export(backup)
+            Operation.DELETE_EXPORT, lambda c: c.BACKUPS.delete_export(backup)
         )
 
     async def create_import(
@@ -1021,26 +792,19 @@ class QiscusClient:
 
         Use :func:`aioqiscus.migration.plan_import` to build valid files.
         """
-        kind = _check_resource(resource)
-        if not isinstance(cast("object", data), bytes | bytearray):
-            msg = f"data must be bytes, got {type(data).__name__}"
-            raise TypeError(msg)
-        if len(data) > IMPORT_LIMIT:
-            msg = (
-                f"an import file may hold at most {IMPORT_LIMIT} bytes, got {len(data)}"
-            )
-            raise InvalidArgumentError(msg)
-        name = _check_optional_text(filename, "filename") or f"{kind}.json"
-        payload = bytes(data)
+        kind = check_resource(resource)
+        payload = check_import_data(data)
+        name = check_optional_text(filename, "filename") or f"{kind}.json"
         return await self._call(
-            Operation.CREATE_IMPORT, lambda c: c.create_import(kind, payload, name)
+            Operation.CREATE_IMPORT,
+            lambda c: c.BACKUPS.create_import(kind, payload, name),
         )
 
     async def list_imports(self, *, page: int = 1) -> list[Backup]:
         """The most recent imports."""
-        number = _check_page_size(page)
+        number = check_page_size(page)
         return await self._call(
-            Operation.LIST_IMPORTS, lambda c: c.list_imports(number)
+            Operation.LIST_IMPORTS, lambda c: c.BACKUPS.list_imports(number)
         )
 
     async def wait_for_export(
@@ -1064,10 +828,8 @@ class QiscusClient:
             BackupFailedError: The export reported ``failed``.
             BackupTimeoutError: It had not finished after *timeout* seconds.
         """
-        backup = _check_id(backup_id, "backup_id")
-        if poll_interval <= 0 or timeout <= 0:
-            msg = "poll_interval and timeout must be > 0"
-            raise InvalidArgumentError(msg)
+        backup = check_id(backup_id, "backup_id")
+        check_polling(poll_interval, timeout)
         deadline = time.monotonic() + timeout
         last: Backup | None = None
         while True:

@@ -1,4 +1,9 @@
-"""Which dialect serves each operation: one probe per client, single-flight."""
+"""Which dialect serves each operation: one probe per client, single-flight.
+
+Holds :class:`Negotiator` (probe, routing of each operation to a dialect's
+codec, learning from a bare 404 on a borrowed route), the pure
+:func:`classify_probe`, and the :class:`NegotiationReport` users print.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,10 @@ import logging
 import anyio
 import attrs
 
+from ._envelope import decode_json, error_from, is_envelope
 from ._transport import Transport
 from ._wire import Dialect, Operation, RawResponse, RequestSpec
 from .dialects import CODECS, Codec
-from .dialects import _common as c
 from .errors import (
     AuthenticationError,
     NegotiationError,
@@ -90,17 +95,17 @@ def classify_probe(raw: RawResponse) -> Dialect:
     """
     status = raw.status_code
     if status in (401, 403):
-        raise c.error_from(raw)
+        raise error_from(raw)
     try:
-        data = c.decode_json(raw)
+        data = decode_json(raw)
     except QiscusError:
         data = None
-    if c.is_envelope(data):
+    if is_envelope(data):
         if status < 500:  # noqa: PLR2004
             return Dialect.V2_1
     elif status in _NO_ROUTE:
         return Dialect.V2
-    error = c.error_from(raw) if status >= 400 else None  # noqa: PLR2004
+    error = error_from(raw) if status >= 400 else None  # noqa: PLR2004
     msg = (
         f"could not tell the server's dialect: the probe got {status}; check "
         "base_url, or pin api_version='v2' or 'v2.1' (the next call probes again)"

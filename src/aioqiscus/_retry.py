@@ -1,8 +1,14 @@
-"""Retry policy: which failures to retry, and how long to wait (pure)."""
+"""Retry policy: which failures to retry, and how long to wait (pure).
+
+Holds :class:`RetryPolicy` (backoff with jitter), the retryable statuses,
+``Retry-After`` parsing and the process-wide :func:`set_testing` switch.
+"""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
+from datetime import UTC, datetime
 
 import attrs
 
@@ -29,6 +35,27 @@ def set_testing(enabled: bool) -> None:
 def is_testing() -> bool:
     """Whether :func:`set_testing` turned sleeps off."""
     return _testing
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """Parse ``Retry-After`` (seconds or an HTTP date) into seconds, or None."""
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
+    raw = raw.strip()
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime  # noqa: PLC0415 - rare path
+
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _non_negative(_: object, attribute: attrs.Attribute[float], value: float) -> None:

@@ -1,8 +1,11 @@
-"""The transport: credentials, retries, concurrency and error mapping.
+"""The transport: credentials, retries, the in-flight limit, tracing.
 
-HTTP itself is a :mod:`~aioqiscus.backends` backend's job; the transport
-reads nothing of a response but its status and, through
-:func:`~aioqiscus.dialects._common.decipher`, the envelope.
+:class:`Transport` sends a :class:`~aioqiscus._wire.RequestSpec` through a
+:mod:`~aioqiscus.backends` backend (HTTP itself is the backend's job) and
+returns the final :class:`~aioqiscus._wire.RawResponse`. It reads nothing of
+a response but its status and headers; it maps a status to an error (with
+:func:`~aioqiscus._envelope.error_from`) only where it must raise instead of
+returning, and knows no dialect: the client deciphers and parses.
 """
 
 from __future__ import annotations
@@ -10,18 +13,15 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import TypeVar
 
 import anyio
 
 from . import _redaction
-from ._retry import REFUSED_STATUSES, RETRY_STATUSES, RetryPolicy
-from ._wire import Call, RawResponse, RequestSpec
+from ._envelope import error_from
+from ._retry import REFUSED_STATUSES, RETRY_STATUSES, RetryPolicy, retry_after_seconds
+from ._wire import RawResponse, RequestSpec
 from .backends import Backend
-from .dialects import _common
 from .errors import AmbiguousSendError, QiscusError, TransportError
-
-T = TypeVar("T")
 
 logger = logging.getLogger("aioqiscus")
 
@@ -88,12 +88,6 @@ class Transport:
         """Close the backend's resources (never injected ones)."""
         await self.backend.aclose()
 
-    async def call(self, call: Call[T]) -> T:
-        """Send *call*'s request and parse its ``results``."""
-        raw = await self.send(call.request)
-        results = _common.decipher(raw, self.redact)
-        return _common.structure(call.parse, results, call.operation.value)
-
     async def send(self, spec: RequestSpec) -> RawResponse:
         """Send *spec*, retrying per the policy; return the final response.
 
@@ -127,15 +121,15 @@ class Transport:
         self, spec: RequestSpec, raw: RawResponse, policy: RetryPolicy
     ) -> float | None:
         """Raise if a retryable status must not be retried; else Retry-After."""
-        retry_after = _common.retry_after_seconds(raw.headers)
+        retry_after = retry_after_seconds(raw.headers)
         if (
             raw.status_code == 429  # noqa: PLR2004
             and retry_after is not None
             and retry_after > policy.max_retry_after
         ):
-            raise _common.error_from(raw, self.redact)
+            raise error_from(raw, self.redact)
         if not spec.idempotent and raw.status_code not in REFUSED_STATUSES:
-            error = _common.error_from(raw, self.redact)
+            error = error_from(raw, self.redact)
             raise self._ambiguous(spec, error) from error
         return retry_after
 

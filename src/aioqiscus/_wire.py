@@ -1,7 +1,10 @@
 """Pure data passed between the client, the dialects and the transport.
 
-Nothing here performs I/O; the dialects build :class:`RequestSpec` values and
-the transport turns them into HTTP.
+:class:`Operation` names every logical operation, :class:`Dialect` the two
+REST dialects; a dialect answers an operation with a :class:`Call` (a
+:class:`RequestSpec` and the parser of its ``results``); the transport turns
+the spec into HTTP and hands back a :class:`RawResponse`; listings parse to a
+:class:`Page`. Nothing here performs I/O.
 """
 
 from __future__ import annotations
@@ -115,3 +118,16 @@ class Call(Generic[T]):
     operation: Operation
     request: RequestSpec
     parse: Callable[[Any], T]
+
+
+@attrs.frozen
+class Page(Generic[T]):
+    """One page of a listing.
+
+    Attributes:
+        items: The page's items.
+        has_more: Whether another page may follow.
+    """
+
+    items: tuple[T, ...]
+    has_more: bool

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from .dialects._backups import IMPORT_LIMIT
 from .errors import InvalidArgumentError, QiscusError
+from .models import IMPORT_LIMIT
 
 if TYPE_CHECKING:
     from ._client import QiscusClient

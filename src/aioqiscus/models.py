@@ -16,6 +16,7 @@ import attrs
 from .payloads import Payload
 
 __all__ = [
+    "IMPORT_LIMIT",
     "RAW_OPTIONS_KEY",
     "Backup",
     "BackupResource",
@@ -136,6 +137,12 @@ class Comment:
     extras: Mapping[str, Any] = attrs.field(factory=_empty)
     comment_before_id: int | None = None
     disable_link_preview: bool = False
+
+
+#: Import files larger than this, in bytes, are refused by the server ("Data
+#: Backup and Import" in ``qiscus-rest-v2.md`` and
+#: ``v2.1/data-backup-and-import.md``).
+IMPORT_LIMIT = 4 * 1024 * 1024
 
 
 class BackupResource(enum.Enum):

@@ -20,8 +20,15 @@ from typing import Any
 
 import attrs
 
-from .dialects import _common as c
-from .dialects._payloads import from_wire
+from ._envelope import items, loads
+from .dialects import (
+    identifier,
+    optional_int,
+    optional_str,
+    payload_from_wire,
+    room_type,
+    strict_str,
+)
 from .errors import QiscusError
 from .models import Comment, Room, User
 
@@ -93,12 +100,12 @@ def verify_signature(body: bytes, signature: str | None, token: str) -> bool:
 
 
 def _user(data: Any) -> User:
-    identifier = data.get("email") or data.get("user_id")
+    who = data.get("email") or data.get("user_id")
     return User(
-        id=c.identifier(identifier),
-        name=c.strict_str(data.get("name") or data.get("username")),
-        avatar_url=c.optional_str(data.get("avatar_url")),
-        internal_id=c.optional_int(data.get("id")),
+        id=identifier(who),
+        name=strict_str(data.get("name") or data.get("username")),
+        avatar_url=optional_str(data.get("avatar_url")),
+        internal_id=optional_int(data.get("id")),
     )
 
 
@@ -107,23 +114,23 @@ def _event(data: Any) -> WebhookEvent:
     payload = data["payload"]
     sender = _user(payload["from"])
     room_data = payload["room"]
-    participants = c.items(room_data.get("participants"), "participants")
+    participants = items(room_data.get("participants"), "participants")
     room = Room(
-        id=c.identifier(room_data["id"]),
-        name=c.strict_str(room_data.get("name")),
-        type=c.room_type(room_data["type"]),
+        id=identifier(room_data["id"]),
+        name=strict_str(room_data.get("name")),
+        type=room_type(room_data["type"]),
         participants=tuple(_user(p) for p in participants),
     )
     message = payload["message"]
-    comment_type = c.strict_str(message.get("type")) or "text"
+    comment_type = strict_str(message.get("type")) or "text"
     comment = Comment(
-        id=c.optional_int(message.get("id")),
+        id=optional_int(message.get("id")),
         room_id=room.id,
         sender=sender,
-        message=c.strict_str(message.get("text")),
+        message=strict_str(message.get("text")),
         type=comment_type,
-        payload=from_wire(comment_type, message.get("payload")),
-        unique_temp_id=c.optional_str(message.get("unique_temp_id")),
+        payload=payload_from_wire(comment_type, message.get("payload")),
+        unique_temp_id=optional_str(message.get("unique_temp_id")),
     )
     return WebhookEvent(kind, sender, room, comment)
 
@@ -140,7 +147,7 @@ def parse(body: bytes | str) -> WebhookEvent:
         msg = f"webhook body of {len(raw)} bytes is over the {MAX_BODY} byte limit"
         raise WebhookError(msg)
     try:
-        data = c.loads(raw)
+        data = loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         msg = "webhook body is not JSON"
         raise WebhookError(msg) from exc

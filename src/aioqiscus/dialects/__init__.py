@@ -1,22 +1,38 @@
-"""The sans-I/O core: one module per REST dialect.
+"""The sans-I/O core: one module per REST dialect, and its public face.
 
-Each dialect module builds :class:`~aioqiscus._wire.Call` values (a request
-spec plus a pure parser) and never performs I/O, so it is tested
-synchronously against the JSON samples of the reference documents.
+Each dialect module (``v2``, ``v21``) builds :class:`~aioqiscus._wire.Call`
+values (a request spec plus a pure parser) and never performs I/O, so it is
+tested synchronously against the JSON samples of the reference documents.
+
+This package's face, the only names other modules use: :class:`Codec` (what
+a dialect module provides), :data:`CODECS` (one per :class:`Dialect`), and
+the wire readers webhook deliveries share with the dialects
+(:func:`payload_from_wire` and the field hooks). ``_common``, ``_payloads``
+and ``_backups`` are strictly private.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
 from typing import Any, Protocol
 
-from .._wire import Call, Dialect, Operation, Route
-from ..models import Backup, Comment, Room, RoomType, User
+from .._wire import Call, Dialect, Operation, Page, Route
+from ..models import Comment, Room, RoomType, User
 from . import v2, v21
-from ._common import Page
+from ._backups import Backups
+from ._common import identifier, optional_int, optional_str, room_type, strict_str
+from ._payloads import from_wire as payload_from_wire
 
-__all__ = ["CODECS", "Codec", "Page"]
+__all__ = [
+    "CODECS",
+    "Codec",
+    "identifier",
+    "optional_int",
+    "optional_str",
+    "payload_from_wire",
+    "room_type",
+    "strict_str",
+]
 
 
 class Codec(Protocol):
@@ -24,6 +40,8 @@ class Codec(Protocol):
 
     DIALECT: Dialect
     ROUTES: Mapping[Operation, Route]
+    #: Exports and imports: the same builders in both dialects.
+    BACKUPS: Backups
 
     def create_room(
         self,
@@ -142,20 +160,6 @@ class Codec(Protocol):
     def list_users(
         self, page: int, limit: int, order_query: str | None
     ) -> Call[Page[User]]: ...
-
-    def create_export(self, resource: str, start: date, end: date) -> Call[Backup]: ...
-
-    def list_exports(self, page: int) -> Call[list[Backup]]: ...
-
-    def get_export(self, backup_id: str) -> Call[Backup]: ...
-
-    def delete_export(self, backup_id: str) -> Call[Backup]: ...
-
-    def create_import(
-        self, resource: str, data: bytes, filename: str
-    ) -> Call[Backup]: ...
-
-    def list_imports(self, page: int) -> Call[list[Backup]]: ...
 
 
 CODECS: Mapping[Dialect, Codec] = {Dialect.V2: v2, Dialect.V2_1: v21}

@@ -1,37 +1,24 @@
 """Exports and imports: the same in both dialects but for the path prefix.
 
-See "Data Backup and Import" in ``qiscus-rest-v2.md`` and
+:class:`Backups` holds the six backup builders under one prefix; each dialect
+module builds one (``BACKUPS``) and merges its routes into ``ROUTES``. See
+"Data Backup and Import" in ``qiscus-rest-v2.md`` and
 ``v2.1/data-backup-and-import.md``. Pure, like the dialects.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 from urllib.parse import quote
 
 from cattrs.gen import make_dict_structure_fn, override
 
-from .._wire import Call, Dialect, Operation, RequestSpec, Route
+from .._envelope import field, items, structure
+from .._wire import Call, Operation, RequestSpec, Route
 from ..models import Backup
 from . import _common as c
-
-#: Imports larger than this are refused by the server (both documents).
-IMPORT_LIMIT = 4 * 1024 * 1024
-
-
-def routes(dialect: Dialect) -> dict[Operation, Route]:
-    """The backup routes under *dialect*'s prefix."""
-    p = dialect.prefix
-    return {
-        Operation.CREATE_EXPORT: Route("POST", f"{p}/exports"),
-        Operation.LIST_EXPORTS: Route("GET", f"{p}/exports"),
-        Operation.GET_EXPORT: Route("GET", f"{p}/exports/{{id}}"),
-        Operation.DELETE_EXPORT: Route("DELETE", f"{p}/exports/{{id}}"),
-        Operation.CREATE_IMPORT: Route("POST", f"{p}/imports"),
-        Operation.LIST_IMPORTS: Route("GET", f"{p}/imports"),
-    }
 
 
 def _converter() -> Callable[[Any, Any], Backup]:
@@ -57,7 +44,7 @@ _backup = _converter()
 
 def parse_backup(data: Any) -> Backup:
     """One backup history object."""
-    return c.structure(lambda d: _backup(d, Backup), data, "backup")
+    return structure(lambda d: _backup(d, Backup), data, "backup")
 
 
 def _one(results: Any) -> Backup:
@@ -68,67 +55,73 @@ def _one(results: Any) -> Backup:
 
 
 def _many(results: Any) -> list[Backup]:
-    found = c.items(c.field(results, "backup_histories"), "backup_histories")
+    found = items(field(results, "backup_histories"), "backup_histories")
     return [parse_backup(b) for b in found]
 
 
-def _spec(
-    dialect: Dialect, op: Operation, *, backup_id: str | None = None, **kwargs: Any
-) -> RequestSpec:
-    route = routes(dialect)[op]
-    path = route.path
-    if backup_id is not None:
-        path = path.format(id=quote(backup_id, safe=""))
-    return RequestSpec(route.method, path, **kwargs)
+class Backups:
+    """The backup builders of one dialect, under its path *prefix*.
 
+    Attributes:
+        routes: Verb and path of each backup operation.
+    """
 
-def create_export(
-    dialect: Dialect, resource: str, start: date, end: date
-) -> Call[Backup]:
-    """``POST exports`` with ``type``, ``start_date`` and ``end_date``."""
-    body = {
-        "type": resource,
-        "start_date": start.isoformat(),
-        "end_date": end.isoformat(),
-    }
-    op = Operation.CREATE_EXPORT
-    return Call(op, _spec(dialect, op, json=body, idempotent=False), _one)
+    def __init__(self, prefix: str) -> None:
+        self.routes: Mapping[Operation, Route] = {
+            Operation.CREATE_EXPORT: Route("POST", f"{prefix}/exports"),
+            Operation.LIST_EXPORTS: Route("GET", f"{prefix}/exports"),
+            Operation.GET_EXPORT: Route("GET", f"{prefix}/exports/{{id}}"),
+            Operation.DELETE_EXPORT: Route("DELETE", f"{prefix}/exports/{{id}}"),
+            Operation.CREATE_IMPORT: Route("POST", f"{prefix}/imports"),
+            Operation.LIST_IMPORTS: Route("GET", f"{prefix}/imports"),
+        }
 
+    def _spec(
+        self, op: Operation, *, backup_id: str | None = None, **kwargs: Any
+    ) -> RequestSpec:
+        route = self.routes[op]
+        path = route.path
+        if backup_id is not None:
+            path = path.format(id=quote(backup_id, safe=""))
+        return RequestSpec(route.method, path, **kwargs)
 
-def list_exports(dialect: Dialect, page: int) -> Call[list[Backup]]:
-    """``GET exports?page=`` (20 per page)."""
-    op = Operation.LIST_EXPORTS
-    return Call(op, _spec(dialect, op, query=(("page", str(page)),)), _many)
+    def create_export(self, resource: str, start: date, end: date) -> Call[Backup]:
+        """``POST exports`` with ``type``, ``start_date`` and ``end_date``."""
+        body = {
+            "type": resource,
+            "start_date": start.isoformat(),
+            "end_date": end.isoformat(),
+        }
+        op = Operation.CREATE_EXPORT
+        return Call(op, self._spec(op, json=body, idempotent=False), _one)
 
+    def list_exports(self, page: int) -> Call[list[Backup]]:
+        """``GET exports?page=`` (20 per page)."""
+        op = Operation.LIST_EXPORTS
+        return Call(op, self._spec(op, query=(("page", str(page)),)), _many)
 
-def get_export(dialect: Dialect, backup_id: str) -> Call[Backup]:
-    """``GET exports/:backup_unique_id``."""
-    op = Operation.GET_EXPORT
-    return Call(op, _spec(dialect, op, backup_id=backup_id), _one)
+    def get_export(self, backup_id: str) -> Call[Backup]:
+        """``GET exports/:backup_unique_id``."""
+        op = Operation.GET_EXPORT
+        return Call(op, self._spec(op, backup_id=backup_id), _one)
 
+    def delete_export(self, backup_id: str) -> Call[Backup]:
+        """``DELETE exports/:backup_unique_id``."""
+        op = Operation.DELETE_EXPORT
+        return Call(op, self._spec(op, backup_id=backup_id), _one)
 
-def delete_export(dialect: Dialect, backup_id: str) -> Call[Backup]:
-    """``DELETE exports/:backup_unique_id``."""
-    op = Operation.DELETE_EXPORT
-    return Call(op, _spec(dialect, op, backup_id=backup_id), _one)
+    def create_import(self, resource: str, data: bytes, filename: str) -> Call[Backup]:
+        """``POST imports``: multipart ``type`` and a JSON ``file``."""
+        op = Operation.CREATE_IMPORT
+        spec = self._spec(
+            op,
+            form={"type": resource},
+            files={"file": (filename, data, "application/json")},
+            idempotent=False,
+        )
+        return Call(op, spec, _one)
 
-
-def create_import(
-    dialect: Dialect, resource: str, data: bytes, filename: str
-) -> Call[Backup]:
-    """``POST imports``: multipart ``type`` and a JSON ``file``."""
-    op = Operation.CREATE_IMPORT
-    spec = _spec(
-        dialect,
-        op,
-        form={"type": resource},
-        files={"file": (filename, data, "application/json")},
-        idempotent=False,
-    )
-    return Call(op, spec, _one)
-
-
-def list_imports(dialect: Dialect, page: int) -> Call[list[Backup]]:
-    """``GET imports?page=``."""
-    op = Operation.LIST_IMPORTS
-    return Call(op, _spec(dialect, op, query=(("page", str(page)),)), _many)
+    def list_imports(self, page: int) -> Call[list[Backup]]:
+        """``GET imports?page=``."""
+        op = Operation.LIST_IMPORTS
+        return Call(op, self._spec(op, query=(("page", str(page)),)), _many)

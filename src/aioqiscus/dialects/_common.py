@@ -1,6 +1,17 @@
-"""Hooks, envelope handling and helpers shared by both dialects.
+"""What both dialects share: field hooks, parsers, request helpers, refusals.
 
-Strictly private. Everything here is pure: no I/O, no httpx.
+- field hooks (:func:`identifier`, :func:`timestamp`, ...) and
+  :func:`base_converter`, the converter each dialect starts from;
+- :func:`build_comment`, the hand-written comment hook (the hot path);
+- :class:`Shapes`: one dialect's routes and the parsers of its converter
+  (``parse_user``, ``parse_room``, ``parse_comment``, comment sends, the
+  ``load_comments`` page);
+- request helpers (:func:`array_query`, :func:`options_string`, ...);
+- :func:`refuse`, the builder of an operation a dialect does not serve.
+
+Strictly private to ``dialects/``. Everything here is pure: no I/O, no
+httpx. The envelope itself (decoding, errors, ``results``) is dialect-neutral
+and lives in :mod:`aioqiscus._envelope`.
 """
 
 from __future__ import annotations
@@ -8,47 +19,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, NoReturn, TypeVar
 
-import attrs
 import cattrs
 
-from .._wire import Call, Operation, Query, RawResponse, RequestSpec, Route
-from ..errors import (
-    APIError,
-    AuthenticationError,
-    BadRequestError,
-    NotFoundError,
-    RateLimitError,
-    ResponseShapeError,
-    ServerError,
-    scrub_body,
-)
-from ..models import RAW_OPTIONS_KEY, Comment, RoomType, User
+from .._envelope import describe, field, items, loads, structure
+from .._wire import Call, Dialect, Operation, Page, Query, RequestSpec, Route
+from ..errors import UnsupportedOperationError
+from ..models import RAW_OPTIONS_KEY, Comment, Room, RoomType, User
 from ._payloads import from_wire, summary, to_wire
 
 T = TypeVar("T")
-
-
-def loads(data: str | bytes) -> Any:
-    """``json.loads`` whose every failure is a ValueError.
-
-    Deeply nested input makes the decoder raise RecursionError, which must
-    not escape as if it were a bug of ours.
-    """
-    try:
-        if isinstance(data, bytes):
-            # Network JSON is UTF-8 (RFC 8259); decoding first skips the
-            # encoding sniffing json.loads does for bytes.
-            try:
-                data = data.decode("utf-8")
-            except UnicodeDecodeError:
-                return json.loads(data)
-        return json.loads(data)
-    except RecursionError as exc:
-        msg = "JSON nested too deeply"
-        raise ValueError(msg) from exc
-
 
 # ---------------------------------------------------------------- field hooks
 
@@ -226,7 +207,7 @@ def build_comment(data: Any, sender: User | None) -> Comment:
     KeyError, mapped to ResponseShapeError by :func:`structure`.
     """
     if type(data) is not dict:
-        msg = f"expected a comment object, got {_describe(data)}"
+        msg = f"expected a comment object, got {describe(data)}"
         raise TypeError(msg)
     kind = data.get("type") or "text"
     if type(kind) is not str:
@@ -265,211 +246,113 @@ def parse_comment(
     return structure(lambda d: hook(d, Comment), data, "comment")
 
 
-def comment_page(
-    routes: Mapping[Operation, Route],
-    hook: Callable[[Any, Any], Comment],
-    room_id: str,
-    page: int,
-    limit: int,
-) -> Call[Page[Comment]]:
-    """``load_comments``: the same query and answer in both dialects."""
-    query = (("room_id", room_id), ("page", str(page)), ("limit", str(limit)))
+class Shapes:
+    """One dialect's routes and the parsers of its converter.
 
-    def parse(results: Any) -> Page[Comment]:
-        found = items(field(results, "comments"), "comments")
-        comments = tuple(parse_comment(hook, d, room_id) for d in found)
-        return Page(comments, has_more=len(comments) >= limit)
-
-    op = Operation.LIST_COMMENTS
-    return Call(op, spec(routes, op, query=query), parse)
-
-
-# ---------------------------------------------------------------- responses
-
-
-def _error_class(status: int) -> type[APIError]:
-    if status == 429:  # noqa: PLR2004
-        return RateLimitError
-    if status in (401, 403):
-        return AuthenticationError
-    if status == 404:  # noqa: PLR2004
-        return NotFoundError
-    if status >= 500:  # noqa: PLR2004
-        return ServerError
-    return BadRequestError
-
-
-def _summary(text: str) -> str:
-    """A one-line summary of a non-envelope error body (HTML, plain text)."""
-    first = " ".join(text.split())[:120]
-    return first or "empty response body"
-
-
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """Parse ``Retry-After`` (seconds or an HTTP date) into seconds, or None."""
-    raw = headers.get("retry-after")
-    if raw is None:
-        return None
-    raw = raw.strip()
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
-    from email.utils import parsedate_to_datetime  # noqa: PLC0415 - rare path
-
-    try:
-        when = parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def decode_json(raw: RawResponse) -> Any:
-    """Decode the body as JSON or raise :class:`ResponseShapeError`."""
-    try:
-        return loads(raw.body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        msg = (
-            f"expected a JSON body, got {raw.status_code} "
-            f"{_summary(raw.body.decode('utf-8', 'replace'))!r}"
-        )
-        raise ResponseShapeError(msg) from exc
-
-
-def is_envelope(data: Any) -> bool:
-    """Whether *data* looks like a Qiscus envelope (``status`` + results/error)."""
-    return isinstance(data, dict) and ("results" in data or "error" in data)
-
-
-def error_from(raw: RawResponse, redact: Callable[[str], str] = str) -> APIError:
-    """Build the :class:`APIError` subclass for an error response.
-
-    Reads the Qiscus envelope ``{"status": N, "error": {"message": ...,
-    "detailed_messages": [...]}}`` where present; an HTML or plain-text body
-    still yields the right class for its status.
+    Each dialect module builds one from the converter it configures (with
+    hooks for :class:`User`, :class:`Room` and :class:`Comment`) and exposes
+    :meth:`user`, :meth:`room` and :meth:`comment` as ``parse_user``,
+    ``parse_room`` and ``parse_comment``.
     """
-    text = raw.body.decode("utf-8", "replace")
-    message = ""
-    details: list[str] = []
-    try:
-        data = loads(text)
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
-        error = data.get("error")
-        if isinstance(error, dict):
-            message = str(error.get("message") or "")
-            found = error.get("detailed_messages")
-            if isinstance(found, list):
-                details = [str(d) for d in found]
-        elif isinstance(error, str):
-            message = error
-    if not message:
-        message = _summary(text)
-    status = raw.status_code
-    cls = _error_class(status)
-    kwargs: dict[str, Any] = {
-        "from_envelope": is_envelope(data),
-        "detailed_messages": [redact(d) for d in details],
-        "body": redact(scrub_body(text)),
-        "request_id": raw.headers.get("x-request-id"),
-    }
-    if cls is RateLimitError:
-        kwargs["retry_after"] = retry_after_seconds(raw.headers)
-    return cls(status, redact(message), **kwargs)
+
+    def __init__(
+        self, conv: cattrs.Converter, routes: Mapping[Operation, Route]
+    ) -> None:
+        self.routes = routes
+        self._user: Callable[[Any, Any], User] = conv.get_structure_hook(User)
+        self._room: Callable[[Any, Any], Room] = conv.get_structure_hook(Room)
+        self._comment: Callable[[Any, Any], Comment] = conv.get_structure_hook(Comment)
+
+    def spec(
+        self,
+        op: Operation,
+        *,
+        query: Query = (),
+        json: dict[str, Any] | None = None,
+        idempotent: bool = True,
+    ) -> RequestSpec:
+        """The request for *op* at its route."""
+        route = self.routes[op]
+        return RequestSpec(route.method, route.path, query, json, idempotent)
+
+    def user(self, data: Any) -> User:
+        """A user object (in v2 also a bare email)."""
+        return structure(lambda d: self._user(d, User), data, "user")
+
+    def room(self, data: Any) -> Room:
+        """A room object (in v2 either of its two shapes)."""
+        return structure(lambda d: self._room(d, Room), data, "room")
+
+    def comment(self, data: Any, room_id: str | None = None) -> Comment:
+        """A comment; *room_id* fills the ``room_id`` v2.1 answers leave out."""
+        return parse_comment(self._comment, data, room_id)
+
+    def one_user(self, results: Any) -> User:
+        """The user of ``results.user``."""
+        return self.user(field(results, "user"))
+
+    def comment_call(
+        self, op: Operation, body: dict[str, Any], room_id: str
+    ) -> Call[Comment]:
+        """A comment send (not idempotent), answered by ``results.comment``."""
+
+        def parse(results: Any) -> Comment:
+            return self.comment(field(results, "comment"), room_id)
+
+        return Call(op, self.spec(op, json=body, idempotent=False), parse)
+
+    def page_call(
+        self,
+        op: Operation,
+        query: Query,
+        read: Callable[[Any], list[T]],
+        page: int,
+        limit: int,
+        total_key: str,
+    ) -> Call[Page[T]]:
+        """A paged listing: *read* takes the items from ``results``.
+
+        ``meta[total_key]``, or else a full page, says whether more follow.
+        """
+
+        def parse(results: Any) -> Page[T]:
+            found = read(results)
+            more = has_more(results.get("meta"), page, limit, len(found), total_key)
+            return Page(tuple(found), more)
+
+        return Call(op, self.spec(op, query=query), parse)
+
+    def comment_page(self, room_id: str, page: int, limit: int) -> Call[Page[Comment]]:
+        """``load_comments``: the same query and answer in both dialects."""
+        query = (("room_id", room_id), ("page", str(page)), ("limit", str(limit)))
+        hook = self._comment
+
+        def parse(results: Any) -> Page[Comment]:
+            found = items(field(results, "comments"), "comments")
+            comments = tuple(parse_comment(hook, d, room_id) for d in found)
+            return Page(comments, has_more=len(comments) >= limit)
+
+        op = Operation.LIST_COMMENTS
+        return Call(op, self.spec(op, query=query), parse)
 
 
-def decipher(raw: RawResponse, redact: Callable[[str], str] = str) -> Any:
-    """Return the envelope's ``results`` or raise the mapped error.
+def refuse(
+    operation: Operation, dialect: Dialect, hint: str
+) -> Callable[..., NoReturn]:
+    """The builder of an operation *dialect* does not serve: it raises.
 
-    Pure: the transport calls it on every response (gidgethub's
-    ``decipher_response``).
+    Stands where the :class:`~aioqiscus.dialects.Codec` protocol expects a
+    builder; :class:`UnsupportedOperationError` names *hint*, the way out.
     """
-    if raw.status_code >= 400:  # noqa: PLR2004
-        raise error_from(raw, redact)
-    if raw.status_code >= 300:  # noqa: PLR2004
-        # Redirects are never followed: they could carry credentials away.
-        where = raw.headers.get("location", "an unknown location")
-        msg = f"the server redirected ({raw.status_code}) to {where}; not followed"
-        raise ResponseShapeError(redact(msg))
-    data = decode_json(raw)
-    if not isinstance(data, dict) or "results" not in data:
-        msg = f"expected a Qiscus envelope with 'results', got {_describe(data)}"
-        raise ResponseShapeError(msg)
-    return data["results"]
 
+    def refused(*_: object, **__: object) -> NoReturn:
+        raise UnsupportedOperationError(operation, dialect, hint)
 
-def _describe(data: Any) -> str:
-    if isinstance(data, dict):
-        return "an object with keys " + ", ".join(sorted(map(str, data))[:8])
-    return f"a JSON {type(data).__name__}"
-
-
-# ---------------------------------------------------------------- parsing
-
-
-def field(results: Any, *keys: str) -> Any:
-    """The first of *keys* present in the ``results`` object.
-
-    Several keys cover documents that disagree (``rooms`` vs ``rooms_info``).
-    """
-    if not isinstance(results, dict):
-        msg = f"expected 'results' to be an object, got {_describe(results)}"
-        raise ResponseShapeError(msg)
-    for key in keys:
-        if key in results:
-            return results[key]
-    msg = f"'results' has none of {', '.join(keys)}; it has {_describe(results)}"
-    raise ResponseShapeError(msg)
-
-
-def items(value: Any, what: str) -> list[Any]:
-    """A JSON array (``null`` reads as empty)."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        msg = f"expected {what} to be a list, got {_describe(value)}"
-        raise ResponseShapeError(msg)
-    return value
-
-
-def structure(fn: Callable[[Any], T], data: Any, what: str) -> T:
-    """Run a structuring function, mapping any failure to ResponseShapeError."""
-    try:
-        return fn(data)
-    except ResponseShapeError:
-        raise
-    except Exception as exc:
-        msg = f"malformed {what}: {_flatten(exc)}"
-        raise ResponseShapeError(msg) from exc
-
-
-def _flatten(exc: BaseException) -> str:
-    if isinstance(exc, cattrs.BaseValidationError):
-        notes = [
-            f"{_flatten(sub)} ({'; '.join(getattr(sub, '__notes__', []))})"
-            for sub in exc.exceptions
-        ]
-        return "; ".join(notes)[:500]
-    return f"{type(exc).__name__}: {exc}"[:500]
+    refused.__doc__ = f"Refuse: {dialect} does not serve {operation}; {hint}."
+    return refused
 
 
 # ---------------------------------------------------------------- requests
-
-
-def spec(
-    routes: Mapping[Operation, Route],
-    op: Operation,
-    *,
-    query: Query = (),
-    json: dict[str, Any] | None = None,
-    idempotent: bool = True,
-) -> RequestSpec:
-    """The request for *op* at its route in *routes*."""
-    route = routes[op]
-    return RequestSpec(route.method, route.path, query, json, idempotent)
 
 
 def array_query(name: str, values: Iterable[str]) -> Query:
@@ -492,24 +375,6 @@ def comment_body(
     if payload is None:
         return message, None
     return message or summary(payload), to_wire(payload, dialect)
-
-
-def drop_none(**fields: Any) -> dict[str, Any]:
-    """A JSON body without the unset optional fields."""
-    return {k: v for k, v in fields.items() if v is not None}
-
-
-@attrs.frozen
-class Page(Generic[T]):
-    """One page of a listing.
-
-    Attributes:
-        items: The page's items.
-        has_more: Whether another page may follow.
-    """
-
-    items: tuple[T, ...]
-    has_more: bool
 
 
 def has_more(meta: Any, page: int, limit: int, count: int, total_key: str) -> bool:

@@ -4,6 +4,9 @@ Payload JSON is the same in both dialects (``qiscus-rest-v2.md``,
 ``v2.1/comment.md``) except where noted: a card's image is ``image_url`` in
 v2 requests and ``image`` in v2.1 requests and in every response; system
 events name people by ``*_email`` in v2 and may say ``*_user_id`` in v2.1.
+
+Holds :func:`to_wire`, :func:`summary` and :func:`from_wire`, and
+:func:`drop_none`, which payloads and the dialects' request bodies share.
 """
 
 from __future__ import annotations
@@ -54,13 +57,14 @@ def _action(button: Button) -> dict[str, Any]:
     return data
 
 
-def _opt(**fields: Any) -> dict[str, Any]:
+def drop_none(**fields: Any) -> dict[str, Any]:
+    """A JSON object without the unset optional fields."""
     return {k: v for k, v in fields.items() if v is not None}
 
 
 def _card(payload: Card, dialect: Dialect) -> dict[str, Any]:
     image_key = "image_url" if dialect is Dialect.V2 else "image"
-    return _opt(
+    return drop_none(
         text=payload.text,
         title=payload.title,
         description=payload.description,
@@ -73,7 +77,7 @@ def _card(payload: Card, dialect: Dialect) -> dict[str, Any]:
 def _carousel(payload: Carousel, _: Dialect) -> dict[str, Any]:
     return {
         "cards": [
-            _opt(
+            drop_none(
                 image=card.image_url,
                 title=card.title,
                 description=card.description,
@@ -94,11 +98,11 @@ _WRITERS: dict[type[Any], Callable[[Any, Dialect], dict[str, Any]]] = {
     },
     Card: _card,
     Carousel: _carousel,
-    AccountLinking: lambda p, _: _opt(
+    AccountLinking: lambda p, _: drop_none(
         text=p.text, url=p.url, redirect_url=p.redirect_url, params=dict(p.params)
     ),
     Custom: lambda p, _: {"type": p.subtype, "content": p.content},
-    Location: lambda p, _: _opt(
+    Location: lambda p, _: drop_none(
         name=p.name,
         address=p.address,
         latitude=p.latitude,
@@ -106,7 +110,7 @@ _WRITERS: dict[type[Any], Callable[[Any, Dialect], dict[str, Any]]] = {
         map_url=p.map_url,
     ),
     ContactPerson: lambda p, _: {"name": p.name, "value": p.value, "type": p.kind},
-    Reply: lambda p, _: _opt(
+    Reply: lambda p, _: drop_none(
         text=p.text,
         replied_comment_id=p.replied_comment_id,
         replied_comment_message=p.replied_comment_message,

@@ -1,31 +1,35 @@
 """The v2 dialect: ``/api/v2/rest``, users by email, integer room ids.
 
-Pure request builders and response parsers; see
+Pure: one builder per operation, returning a :class:`~aioqiscus._wire.Call`
+(request spec and parser), and ``c.refuse`` for the operations this dialect
+does not serve; the parsers are this dialect's converter through
+:class:`~aioqiscus.dialects._common.Shapes`. See
 ``shared/reference/qiscus-rest-v2.md`` and ``qiscus-rest-v2-early.md``.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
-from .._wire import Call, Dialect, Operation, Query, Route
-from ..errors import (
-    InvalidArgumentError,
-    ResponseShapeError,
-    UnsupportedOperationError,
-)
+from .._envelope import field, items
+from .._wire import Call, Dialect, Operation, Page, Query, Route
+from ..errors import InvalidArgumentError, ResponseShapeError
 from ..models import Comment, Room, RoomType, User
 from . import _backups
 from . import _common as c
+from ._payloads import drop_none
 
 DIALECT = Dialect.V2
 _P = DIALECT.prefix
+#: Exports and imports, as in v2.1 but for the prefix.
+BACKUPS = _backups.Backups(_P)
 
+#: The way out of an operation v2 does not serve.
+_TO_V21 = "use api_version='v2.1' or 'auto'"
 #: v2 pages user rooms by a fixed 20 (``qiscus-rest-v2.md``, Get User Room List).
 USER_ROOMS_PAGE = 20
 
@@ -51,7 +55,7 @@ ROUTES: Mapping[Operation, Route] = {
     Operation.LOGIN_OR_REGISTER: Route("POST", f"{_P}/login_or_register"),
     Operation.GET_USER: Route("GET", f"{_P}/user_profile"),
     Operation.RESET_USER_TOKEN: Route("POST", f"{_P}/reset_user_token"),
-    **_backups.routes(DIALECT),
+    **BACKUPS.routes,
 }
 
 
@@ -132,13 +136,14 @@ def _converter() -> cattrs.Converter:
     return conv
 
 
-_conv = _converter()
-_user: Callable[[Any, Any], User] = _conv.get_structure_hook(User)
-_room: Callable[[Any, Any], Room] = _conv.get_structure_hook(Room)
-_comment: Callable[[Any, Any], Comment] = _conv.get_structure_hook(Comment)
-
-
-_spec = functools.partial(c.spec, ROUTES)
+_shapes = c.Shapes(_converter(), ROUTES)
+_spec = _shapes.spec
+#: A v2 user object, or a bare email.
+parse_user = _shapes.user
+#: A v2 room in either shape.
+parse_room = _shapes.room
+#: A v2 comment (flat sender fields, integer room ids).
+parse_comment = _shapes.comment
 
 
 def _require_as_user(as_user: str | None, call: str) -> str:
@@ -160,16 +165,6 @@ def _no_channel_ids(channel_ids: Sequence[str] | str | None, call: str) -> None:
         raise InvalidArgumentError(msg)
 
 
-def parse_user(data: Any) -> User:
-    """A v2 user object, or a bare email."""
-    return c.structure(lambda d: _user(d, User), data, "user")
-
-
-def parse_room(data: Any) -> Room:
-    """A v2 room in either shape."""
-    return c.structure(lambda d: _room(d, Room), data, "room")
-
-
 def _one_room(results: Any) -> Room:
     # create_room and the participant endpoints return the room as results.
     if isinstance(results, dict) and "room" in results:
@@ -178,7 +173,7 @@ def _one_room(results: Any) -> Room:
 
 
 def _rooms(results: Any) -> list[Room]:
-    found = c.items(c.field(results, "rooms_info", "rooms"), "rooms_info")
+    found = items(field(results, "rooms_info", "rooms"), "rooms_info")
     return [parse_room(r) for r in found]
 
 
@@ -199,7 +194,7 @@ def create_room(
     v2 documents no options here; they are sent as ``options`` (the name v2's
     ``update_room`` uses), which servers that know them honour.
     """
-    body = c.drop_none(
+    body = drop_none(
         name=name,
         participants=list(participants),
         creator=creator,
@@ -224,17 +219,8 @@ def get_or_create_room_with_target(
     return Call(op, _spec(op, query=c.array_query("emails", user_ids)), _one_room)
 
 
-def get_or_create_channel(
-    unique_id: str,  # noqa: ARG001 - signature shared with v2.1
-    participants: Sequence[str],  # noqa: ARG001
-    name: str | None,  # noqa: ARG001
-    avatar_url: str | None,  # noqa: ARG001
-    options: Mapping[str, Any] | None,  # noqa: ARG001
-) -> Call[Room]:
-    """Refuse: v2 documents no channel endpoint."""
-    raise UnsupportedOperationError(
-        Operation.GET_OR_CREATE_CHANNEL, DIALECT, "use api_version='v2.1' or 'auto'"
-    )
+#: v2 documents no channel endpoint.
+get_or_create_channel = c.refuse(Operation.GET_OR_CREATE_CHANNEL, DIALECT, _TO_V21)
 
 
 def _rooms_info_body(
@@ -273,7 +259,7 @@ def update_room(
     """``POST update_room``; v2 requires ``user_email`` of a participant."""
     _no_channel_ids(channel_id, "update_room")
     user = _require_as_user(as_user, "update_room")
-    body = c.drop_none(
+    body = drop_none(
         user_email=user,
         room_id=room_id,
         room_name=name,
@@ -324,15 +310,15 @@ def list_participants(
     page: int,  # noqa: ARG001 - v2 lists all participants at once
     limit: int,  # noqa: ARG001
     as_user: str | None,
-) -> Call[c.Page[User]]:
+) -> Call[Page[User]]:
     """``POST get_rooms_info`` with ``show_participants``: one page, all users."""
     user = _require_as_user(as_user, "iter_participants")
     body = _rooms_info_body([room_id], user, show_participants=True)
 
-    def parse(results: Any) -> c.Page[User]:
+    def parse(results: Any) -> Page[User]:
         rooms = _rooms(results)
         users = rooms[0].participants if rooms else ()
-        return c.Page(users, has_more=False)
+        return Page(users, has_more=False)
 
     op = Operation.LIST_PARTICIPANTS
     return Call(op, _spec(op, json=body), parse)
@@ -344,7 +330,7 @@ def list_user_rooms(
     limit: int,  # noqa: ARG001 - v2 pages by a fixed 20
     room_type: RoomType | None,
     show_participants: bool,
-) -> Call[c.Page[Room]]:
+) -> Call[Page[Room]]:
     """``GET get_user_rooms`` with ``user_email`` and ``page`` (20 per page)."""
     query: Query = (
         ("user_email", user_id),
@@ -354,15 +340,8 @@ def list_user_rooms(
     if room_type is not None:
         query += (("room_type", room_type.value),)
 
-    def parse(results: Any) -> c.Page[Room]:
-        rooms = _rooms(results)
-        more = c.has_more(
-            results.get("meta"), page, USER_ROOMS_PAGE, len(rooms), "total_room"
-        )
-        return c.Page(tuple(rooms), more)
-
     op = Operation.LIST_USER_ROOMS
-    return Call(op, _spec(op, query=query), parse)
+    return _shapes.page_call(op, query, _rooms, page, USER_ROOMS_PAGE, "total_room")
 
 
 def get_unread_counts(user_id: str, room_ids: Sequence[str]) -> Call[dict[str, int]]:
@@ -376,13 +355,8 @@ def get_unread_counts(user_id: str, room_ids: Sequence[str]) -> Call[dict[str, i
     return Call(op, _spec(op, json=body), parse)
 
 
-def parse_comment(data: Any, room_id: str | None = None) -> Comment:
-    """A v2 comment (flat sender fields, integer room ids)."""
-    return c.parse_comment(_comment, data, room_id)
-
-
 def _comments(results: Any, room_id: str | None) -> list[Comment]:
-    found = c.items(c.field(results, "comments"), "comments")
+    found = items(field(results, "comments"), "comments")
     return [parse_comment(d, room_id) for d in found]
 
 
@@ -398,7 +372,7 @@ def post_comment(
 ) -> Call[Comment]:
     """``POST post_comment`` with ``sender_email`` and ``unique_temp_id``."""
     text, wire_payload = c.comment_body(message, payload, DIALECT)
-    body = c.drop_none(
+    body = drop_none(
         sender_email=sender,
         room_id=room_id,
         message=text,
@@ -408,17 +382,11 @@ def post_comment(
         disable_link_preview=disable_link_preview,
         extras=dict(extras) if extras else None,
     )
-    spec = _spec(Operation.POST_COMMENT, json=body, idempotent=False)
-    return Call(
-        Operation.POST_COMMENT,
-        spec,
-        lambda r: parse_comment(c.field(r, "comment"), room_id),
-    )
+    return _shapes.comment_call(Operation.POST_COMMENT, body, room_id)
 
 
-def list_comments(room_id: str, page: int, limit: int) -> Call[c.Page[Comment]]:
-    """``GET load_comments`` with ``room_id``, ``page`` and ``limit``."""
-    return c.comment_page(ROUTES, _comment, room_id, page, limit)
+#: ``GET load_comments`` with ``room_id``, ``page`` and ``limit``.
+list_comments = _shapes.comment_page
 
 
 def post_system_event(
@@ -432,7 +400,7 @@ def post_system_event(
     extras: Mapping[str, Any] | None,
 ) -> Call[Comment]:
     """``POST post_system_event_message`` with ``subject_email``/``object_email``."""
-    body = c.drop_none(
+    body = drop_none(
         system_event_type=event_type,
         room_id=room_id,
         subject_email=subject,
@@ -442,22 +410,16 @@ def post_system_event(
         payload=dict(payload) if payload is not None else None,
         extras=dict(extras) if extras is not None else None,
     )
-    op = Operation.POST_SYSTEM_EVENT
-    spec = _spec(op, json=body, idempotent=False)
-    return Call(op, spec, lambda r: parse_comment(c.field(r, "comment"), room_id))
+    return _shapes.comment_call(Operation.POST_SYSTEM_EVENT, body, room_id)
 
 
 def search_messages(
     user_id: str, query: str, room_id: str | None
 ) -> Call[list[Comment]]:
     """``POST search_messages`` with ``user_email`` and ``query``."""
-    body = c.drop_none(user_email=user_id, query=query, room_id=room_id)
+    body = drop_none(user_email=user_id, query=query, room_id=room_id)
     op = Operation.SEARCH_MESSAGES
     return Call(op, _spec(op, json=body), lambda r: _comments(r, None))
-
-
-def _one_user(results: Any) -> User:
-    return parse_user(c.field(results, "user"))
 
 
 def login_or_register(
@@ -475,7 +437,7 @@ def login_or_register(
             "login_or_register: user extras are a v2.1 feature; use api_version='v2.1'"
         )
         raise InvalidArgumentError(msg)
-    body = c.drop_none(
+    body = drop_none(
         email=user_id,
         username=username,
         password=password,
@@ -484,20 +446,20 @@ def login_or_register(
         device_platform=device_platform,
     )
     op = Operation.LOGIN_OR_REGISTER
-    return Call(op, _spec(op, json=body), _one_user)
+    return Call(op, _spec(op, json=body), _shapes.one_user)
 
 
 def get_user(user_id: str) -> Call[User]:
     """``GET user_profile?user_email=``."""
     op = Operation.GET_USER
-    return Call(op, _spec(op, query=(("user_email", user_id),)), _one_user)
+    return Call(op, _spec(op, query=(("user_email", user_id),)), _shapes.one_user)
 
 
 def reset_user_token(user_id: str) -> Call[str]:
     """``POST reset_user_token``; v2 answers the whole user with its token."""
 
     def parse(results: Any) -> str:
-        user = _one_user(results)
+        user = _shapes.one_user(results)
         if not user.token:
             msg = "expected the user to carry a non-empty 'token'"
             raise ResponseShapeError(msg)
@@ -507,27 +469,6 @@ def reset_user_token(user_id: str) -> Call[str]:
     return Call(op, _spec(op, json={"user_email": user_id}), parse)
 
 
-def get_user_token(user_id: str) -> Call[str]:  # noqa: ARG001 - shared signature
-    """Refuse: v2 has no token read-out; reset_user_token returns one."""
-    raise UnsupportedOperationError(
-        Operation.GET_USER_TOKEN, DIALECT, "use api_version='v2.1' or 'auto'"
-    )
-
-
-def list_users(
-    page: int,  # noqa: ARG001 - shared signature
-    limit: int,  # noqa: ARG001
-    order_query: str | None,  # noqa: ARG001
-) -> Call[c.Page[User]]:
-    """Refuse: v2 has no user listing."""
-    raise UnsupportedOperationError(
-        Operation.LIST_USERS, DIALECT, "use api_version='v2.1' or 'auto'"
-    )
-
-
-create_export = functools.partial(_backups.create_export, DIALECT)
-list_exports = functools.partial(_backups.list_exports, DIALECT)
-get_export = functools.partial(_backups.get_export, DIALECT)
-delete_export = functools.partial(_backups.delete_export, DIALECT)
-create_import = functools.partial(_backups.create_import, DIALECT)
-list_imports = functools.partial(_backups.list_imports, DIALECT)
+#: v2 has no token read-out (reset_user_token returns one) and no user listing.
+get_user_token = c.refuse(Operation.GET_USER_TOKEN, DIALECT, _TO_V21)
+list_users = c.refuse(Operation.LIST_USERS, DIALECT, _TO_V21)

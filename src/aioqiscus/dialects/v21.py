@@ -1,31 +1,33 @@
 """The v2.1 dialect: ``/api/v2.1/rest``, users by ``user_id``, string ids.
 
-Pure request builders and response parsers; see
+Pure: one builder per operation, returning a :class:`~aioqiscus._wire.Call`
+(request spec and parser), and ``c.refuse`` for the operations this dialect
+does not serve; the parsers are this dialect's converter through
+:class:`~aioqiscus.dialects._common.Shapes`. See
 ``shared/reference/qiscus-rest-v2.1-rooms.md`` and ``v2.1/*.md``.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
-from .._wire import Call, Dialect, Operation, Query, Route
-from ..errors import (
-    InvalidArgumentError,
-    ResponseShapeError,
-    UnsupportedOperationError,
-)
+from .._envelope import field, items, structure
+from .._wire import Call, Dialect, Operation, Page, Query, Route
+from ..errors import InvalidArgumentError, ResponseShapeError
 from ..models import Comment, Room, RoomType, User
 from . import _backups
 from . import _common as c
+from ._payloads import drop_none
 
 DIALECT = Dialect.V2_1
 _P = DIALECT.prefix
+#: Exports and imports, as in v2 but for the prefix.
+BACKUPS = _backups.Backups(_P)
 
 #: Verb and path per operation. ``get_or_create_channel`` is GET in the room
 #: document but POST in the official Go SDK, which is what servers answer.
@@ -50,7 +52,7 @@ ROUTES: Mapping[Operation, Route] = {
     Operation.RESET_USER_TOKEN: Route("POST", f"{_P}/reset_user_token"),
     Operation.GET_USER_TOKEN: Route("GET", f"{_P}/get_user_token"),
     Operation.LIST_USERS: Route("GET", f"{_P}/get_user_list"),
-    **_backups.routes(DIALECT),
+    **BACKUPS.routes,
 }
 
 
@@ -63,7 +65,6 @@ def _converter() -> cattrs.Converter:
         name=override(rename="username"),
         internal_id=override(omit=True),
     )
-    conv.register_structure_hook(User, user_fn)
     # get_user_list answers another user shape: email/id/name (v2.1/users.md).
     listed_fn = make_dict_structure_fn(
         User,
@@ -100,37 +101,43 @@ def _converter() -> cattrs.Converter:
     return conv
 
 
-_conv = _converter()
-_user: Callable[[Any, Any], User] = _conv.get_structure_hook(User)
-_room: Callable[[Any, Any], Room] = _conv.get_structure_hook(Room)
-_comment: Callable[[Any, Any], Comment] = _conv.get_structure_hook(Comment)
-
-
-_spec = functools.partial(c.spec, ROUTES)
-
-
-def parse_user(data: Any) -> User:
-    """A v2.1 user object."""
-    return c.structure(lambda d: _user(d, User), data, "user")
-
-
-def parse_room(data: Any) -> Room:
-    """A v2.1 room object."""
-    return c.structure(lambda d: _room(d, Room), data, "room")
+_shapes = c.Shapes(_converter(), ROUTES)
+_spec = _shapes.spec
+#: A v2.1 user object (``get_user_list`` answers another shape, also read).
+parse_user = _shapes.user
+#: A v2.1 room object.
+parse_room = _shapes.room
+#: A v2.1 comment; a *room_id* argument fills the ``room_id`` v2.1 leaves out.
+parse_comment = _shapes.comment
 
 
 def _one_room(results: Any) -> Room:
-    return parse_room(c.field(results, "room"))
+    return parse_room(field(results, "room"))
 
 
 def _rooms(results: Any) -> list[Room]:
     # The v2.1 document says ``rooms``; servers sharing v2 code say ``rooms_info``.
-    found = c.items(c.field(results, "rooms", "rooms_info"), "rooms")
+    found = items(field(results, "rooms", "rooms_info"), "rooms")
     return [parse_room(r) for r in found]
 
 
 def _users(results: Any, key: str) -> list[User]:
-    return [parse_user(u) for u in c.items(c.field(results, key), key)]
+    return [parse_user(u) for u in items(field(results, key), key)]
+
+
+def _room_fields(
+    name: str | None,
+    participants: Sequence[str],
+    avatar_url: str | None,
+    options: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The room fields create_room and get_or_create_channel share."""
+    return drop_none(
+        room_name=name,
+        participants=list(participants),
+        room_avatar_url=avatar_url,
+        room_options=c.options_string(options),
+    )
 
 
 def create_room(
@@ -141,13 +148,7 @@ def create_room(
     options: Mapping[str, Any] | None,
 ) -> Call[Room]:
     """``POST create_room`` with ``room_name``, ``participants``, ``creator``."""
-    body = c.drop_none(
-        room_name=name,
-        participants=list(participants),
-        creator=creator,
-        room_avatar_url=avatar_url,
-        room_options=c.options_string(options),
-    )
+    body = {**_room_fields(name, participants, avatar_url, options), "creator": creator}
     spec = _spec(Operation.CREATE_ROOM, json=body, idempotent=False)
     return Call(Operation.CREATE_ROOM, spec, _one_room)
 
@@ -156,7 +157,7 @@ def get_or_create_room_with_target(
     user_ids: Sequence[str], options: Mapping[str, Any] | None
 ) -> Call[Room]:
     """``POST get_or_create_room_with_target`` with ``user_ids``."""
-    body = c.drop_none(user_ids=list(user_ids), room_options=c.options_string(options))
+    body = drop_none(user_ids=list(user_ids), room_options=c.options_string(options))
     op = Operation.GET_OR_CREATE_ROOM_WITH_TARGET
     return Call(op, _spec(op, json=body), _one_room)
 
@@ -169,13 +170,10 @@ def get_or_create_channel(
     options: Mapping[str, Any] | None,
 ) -> Call[Room]:
     """``POST get_or_create_channel`` with ``unique_id`` and ``participants``."""
-    body = c.drop_none(
-        unique_id=unique_id,
-        participants=list(participants),
-        room_name=name,
-        room_avatar_url=avatar_url,
-        room_options=c.options_string(options),
-    )
+    body = {
+        "unique_id": unique_id,
+        **_room_fields(name, participants, avatar_url, options),
+    }
     op = Operation.GET_OR_CREATE_CHANNEL
     return Call(op, _spec(op, json=body), _one_room)
 
@@ -207,7 +205,7 @@ def update_room(
     as_user: str | None,  # noqa: ARG001 - v2.1 does not need the acting user
 ) -> Call[Room]:
     """``POST update_room``; the acting user is not needed in v2.1."""
-    body = c.drop_none(
+    body = drop_none(
         room_id=room_id,
         room_name=name,
         room_avatar_url=avatar_url,
@@ -237,18 +235,16 @@ def list_participants(
     page: int,
     limit: int,
     as_user: str | None,  # noqa: ARG001 - v2.1 pages participants directly
-) -> Call[c.Page[User]]:
+) -> Call[Page[User]]:
     """``GET get_room_participants`` with ``page`` and ``limit``."""
     query = (("room_id", room_id), ("page", str(page)), ("limit", str(limit)))
 
-    def parse(results: Any) -> c.Page[User]:
-        users = _users(results, "participants")
-        meta = results.get("meta")
-        more = c.has_more(meta, page, limit, len(users), "total")
-        return c.Page(tuple(users), more)
-
     op = Operation.LIST_PARTICIPANTS
-    return Call(op, _spec(op, query=query), parse)
+
+    def read(results: Any) -> list[User]:
+        return _users(results, "participants")
+
+    return _shapes.page_call(op, query, read, page, limit, "total")
 
 
 def list_user_rooms(
@@ -257,7 +253,7 @@ def list_user_rooms(
     limit: int,
     room_type: RoomType | None,
     show_participants: bool,
-) -> Call[c.Page[Room]]:
+) -> Call[Page[Room]]:
     """``GET get_user_rooms`` with ``user_id``, ``page`` and ``limit``."""
     query: Query = (("user_id", user_id), ("page", str(page)), ("limit", str(limit)))
     if room_type is not None:
@@ -265,13 +261,8 @@ def list_user_rooms(
     if show_participants:
         query += (("show_participants", "true"),)
 
-    def parse(results: Any) -> c.Page[Room]:
-        rooms = _rooms(results)
-        more = c.has_more(results.get("meta"), page, limit, len(rooms), "total_room")
-        return c.Page(tuple(rooms), more)
-
     op = Operation.LIST_USER_ROOMS
-    return Call(op, _spec(op, query=query), parse)
+    return _shapes.page_call(op, query, _rooms, page, limit, "total_room")
 
 
 def get_unread_counts(user_id: str, room_ids: Sequence[str]) -> Call[dict[str, int]]:
@@ -279,21 +270,16 @@ def get_unread_counts(user_id: str, room_ids: Sequence[str]) -> Call[dict[str, i
     query = (("user_id", user_id), *c.array_query("room_ids", room_ids))
 
     def parse(results: Any) -> dict[str, int]:
-        found = c.items(c.field(results, "unread_counts"), "unread_counts")
+        found = items(field(results, "unread_counts"), "unread_counts")
 
         def one(entry: Any) -> tuple[str, int]:
             count = c.optional_int(entry["unread_count"])
             return c.identifier(entry["room_id"]), count or 0
 
-        return dict(c.structure(lambda f: [one(e) for e in f], found, "unread_counts"))
+        return dict(structure(lambda f: [one(e) for e in f], found, "unread_counts"))
 
     op = Operation.GET_UNREAD_COUNTS
     return Call(op, _spec(op, query=query), parse)
-
-
-def parse_comment(data: Any, room_id: str | None = None) -> Comment:
-    """A v2.1 comment; *room_id* fills the ``room_id`` v2.1 leaves out."""
-    return c.parse_comment(_comment, data, room_id)
 
 
 def post_comment(
@@ -308,7 +294,7 @@ def post_comment(
 ) -> Call[Comment]:
     """``POST post_comment`` with ``user_id``; the marker rides in ``extras``."""
     text, wire_payload = c.comment_body(message, payload, DIALECT)
-    body = c.drop_none(
+    body = drop_none(
         user_id=sender,
         room_id=room_id,
         message=text,
@@ -318,17 +304,11 @@ def post_comment(
         unique_temp_id=marker,
         disable_link_preview=disable_link_preview or None,
     )
-    spec = _spec(Operation.POST_COMMENT, json=body, idempotent=False)
-    return Call(
-        Operation.POST_COMMENT,
-        spec,
-        lambda r: parse_comment(c.field(r, "comment"), room_id),
-    )
+    return _shapes.comment_call(Operation.POST_COMMENT, body, room_id)
 
 
-def list_comments(room_id: str, page: int, limit: int) -> Call[c.Page[Comment]]:
-    """``GET load_comments`` with ``room_id``, ``page`` and ``limit``."""
-    return c.comment_page(ROUTES, _comment, room_id, page, limit)
+#: ``GET load_comments`` with ``room_id``, ``page`` and ``limit``.
+list_comments = _shapes.comment_page
 
 
 def post_system_event(
@@ -351,7 +331,7 @@ def post_system_event(
             "event per user or use api_version='v2'"
         )
         raise InvalidArgumentError(msg)
-    body = c.drop_none(
+    body = drop_none(
         system_event_type=event_type,
         room_id=room_id,
         subject_user_id=subject,
@@ -361,32 +341,21 @@ def post_system_event(
         payload=dict(payload) if payload is not None else None,
         extras=dict(extras) if extras is not None else None,
     )
-    op = Operation.POST_SYSTEM_EVENT
-    spec = _spec(op, json=body, idempotent=False)
-    return Call(op, spec, lambda r: parse_comment(c.field(r, "comment"), room_id))
+    return _shapes.comment_call(Operation.POST_SYSTEM_EVENT, body, room_id)
 
 
-def search_messages(
-    user_id: str,  # noqa: ARG001 - signature shared with v2
-    query: str,  # noqa: ARG001
-    room_id: str | None,  # noqa: ARG001
-) -> Call[list[Comment]]:
-    """Refuse: v2.1 documents no search; the client routes it to v2."""
-    raise UnsupportedOperationError(
-        Operation.SEARCH_MESSAGES, DIALECT, "use api_version='auto' or 'v2'"
-    )
+#: v2.1 documents no search; in ``auto`` mode the client routes it to v2.
+search_messages = c.refuse(
+    Operation.SEARCH_MESSAGES, DIALECT, "use api_version='auto' or 'v2'"
+)
 
 
 #: v2.1 user ids: letters, digits and ``.-_@`` only.
 _USER_ID = re.compile(r"^[A-Za-z0-9._@-]+$")
 
 
-def _one_user(results: Any) -> User:
-    return parse_user(c.field(results, "user"))
-
-
 def _token(results: Any) -> str:
-    token = c.field(results, "token")
+    token = field(results, "token")
     if not isinstance(token, str) or not token:
         msg = "expected 'token' to be a non-empty string"
         raise ResponseShapeError(msg)
@@ -409,7 +378,7 @@ def login_or_register(
             "digits and . - _ @ only"
         )
         raise InvalidArgumentError(msg)
-    body = c.drop_none(
+    body = drop_none(
         user_id=user_id,
         username=username,
         password=password,
@@ -419,13 +388,13 @@ def login_or_register(
         device_platform=device_platform,
     )
     op = Operation.LOGIN_OR_REGISTER
-    return Call(op, _spec(op, json=body), _one_user)
+    return Call(op, _spec(op, json=body), _shapes.one_user)
 
 
 def get_user(user_id: str) -> Call[User]:
     """``GET user_profile?user_id=``."""
     op = Operation.GET_USER
-    return Call(op, _spec(op, query=(("user_id", user_id),)), _one_user)
+    return Call(op, _spec(op, query=(("user_id", user_id),)), _shapes.one_user)
 
 
 def reset_user_token(user_id: str) -> Call[str]:
@@ -440,13 +409,13 @@ def get_user_token(user_id: str) -> Call[str]:
     return Call(op, _spec(op, query=(("user_id", user_id),)), _token)
 
 
-def list_users(page: int, limit: int, order_query: str | None) -> Call[c.Page[User]]:
+def list_users(page: int, limit: int, order_query: str | None) -> Call[Page[User]]:
     """``GET get_user_list`` with ``page``, ``limit`` and ``order_query``."""
     query: Query = (("page", str(page)), ("limit", str(limit)))
     if order_query is not None:
         query += (("order_query", order_query),)
 
-    def parse(results: Any) -> c.Page[User]:
+    def parse(results: Any) -> Page[User]:
         users = tuple(_users(results, "users"))
         meta = results.get("meta")
         total_pages = meta.get("total_page") if isinstance(meta, dict) else None
@@ -454,15 +423,7 @@ def list_users(page: int, limit: int, order_query: str | None) -> Call[c.Page[Us
             more = page < total_pages and bool(users)
         else:
             more = c.has_more(meta, page, limit, len(users), "total_data")
-        return c.Page(users, more)
+        return Page(users, more)
 
     op = Operation.LIST_USERS
     return Call(op, _spec(op, query=query), parse)
-
-
-create_export = functools.partial(_backups.create_export, DIALECT)
-list_exports = functools.partial(_backups.list_exports, DIALECT)
-get_export = functools.partial(_backups.get_export, DIALECT)
-delete_export = functools.partial(_backups.delete_export, DIALECT)
-create_import = functools.partial(_backups.create_import, DIALECT)
-list_imports = functools.partial(_backups.list_imports, DIALECT)
