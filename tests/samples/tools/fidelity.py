@@ -308,6 +308,14 @@ def _counts(found: Mapping[str, int]) -> tuple[Count, ...]:
     return tuple(Count(k, v) for k, v in found.items())
 
 
+def _user_rooms(
+    dialect: Dialect, key: str, limit: int, *, show_participants: bool
+) -> Example:
+    args = ("u", 1, limit, None, show_participants)
+    table = {key: "items", "meta.current_page": Echo(1)}
+    return Example(dialect, "list_user_rooms", args, table)
+
+
 ROOM = {"room": ""}
 USER = {"user": ""}
 COMMENT = {"comment": ""}
@@ -337,17 +345,9 @@ EXAMPLES: dict[str, Example] = {
     "v2/get_rooms_info": Example(
         V2, "get_rooms_info", (["13", "14"], [], "a", False), {"rooms_info": ""}
     ),
-    "v2/get_user_rooms": Example(
-        V2,
-        "list_user_rooms",
-        ("u", 1, 20, None, False),
-        {"rooms_info": "items", "meta.current_page": Echo(1)},
-    ),
-    "v2/get_user_rooms_participants": Example(
-        V2,
-        "list_user_rooms",
-        ("u", 1, 20, None, True),
-        {"rooms_info": "items", "meta.current_page": Echo(1)},
+    "v2/get_user_rooms": _user_rooms(V2, "rooms_info", 20, show_participants=False),
+    "v2/get_user_rooms_participants": _user_rooms(
+        V2, "rooms_info", 20, show_participants=True
     ),
     "v2/update_room": Example(
         V2, "update_room", ("18", "uwooo", None, None, None, "a"), ROOM
@@ -396,12 +396,7 @@ EXAMPLES: dict[str, Example] = {
     "v21/get_room_participants": Example(
         V21, "list_participants", ("16", 1, 100, None), {"participants": "items"}
     ),
-    "v21/get_user_rooms": Example(
-        V21,
-        "list_user_rooms",
-        ("u", 1, 100, None, False),
-        {"rooms": "items", "meta.current_page": Echo(1)},
-    ),
+    "v21/get_user_rooms": _user_rooms(V21, "rooms", 100, show_participants=False),
     "v21/get_unread_count": Example(
         V21, "get_unread_counts", ("u", ["16"]), {"unread_counts": ""}, _counts
     ),
