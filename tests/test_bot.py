@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from fastapi import FastAPI, Request, Response
 
 from aioqiscus import Button, Buttons, Card, QiscusClient, webhooks
 from aioqiscus.bot import (
@@ -80,6 +81,12 @@ async def send(bot: Bot, body: bytes) -> int:
     return await bot.handle(body, webhooks.sign(body, TOKEN))
 
 
+async def joined(bot: Bot) -> None:
+    """Wait for the bot's handlers, for 10 s at most."""
+    with anyio.fail_after(10):
+        await bot.join()
+
+
 async def bot_comments(client: QiscusClient, room_id: str) -> list[Any]:
     """The bot's comments in the room, oldest first."""
     comments = [c async for c in client.iter_comments(room_id)]
@@ -126,7 +133,7 @@ class TestConversation:
 
         with anyio.fail_after(10):
             assert await send(bot, delivery("Help", room_id=room_id)) == 200
-            await bot.join()
+            await joined(bot)
             [menu_comment] = await bot_comments(qiscus_client, room_id)
             assert isinstance(menu_comment.payload, Buttons)
             [button] = menu_comment.payload.buttons
@@ -138,7 +145,7 @@ class TestConversation:
                 as_string=True,
             )
             assert await send(bot, body) == 200
-            await bot.join()
+            await joined(bot)
             comments = await bot_comments(qiscus_client, room_id)
         assert [c.message for c in comments[1:]] == ["9 to 5 (hours)"]
 
@@ -156,8 +163,7 @@ class TestConversation:
         )
         with anyio.fail_after(10):
             await qiscus_client.post_text(room_id, ALICE, "ping")
-            await bot.join()
-            await bot.join()
+            await joined(bot)
             replies = await bot_comments(qiscus_client, room_id)
         assert [c.message for c in replies] == ["pong"]
         senders = [
@@ -178,7 +184,7 @@ class TestConversation:
         body = delivery("anything", room_id=room_id)
         with anyio.fail_after(10):
             await send(bot, body)
-            await bot.join()
+            await joined(bot)
             comments = await bot_comments(qiscus_client, room_id)
         digest = delivery_key(BOT, webhooks.parse(body), body).digest
         assert [c.unique_temp_id for c in comments] == [
@@ -206,7 +212,7 @@ class TestConversation:
         before = len(qiscus_fake.journal)
         with anyio.fail_after(10):
             await send(bot, delivery(room_id=room_id))
-            await bot.join()
+            await joined(bot)
         assert len(errors) == 3
         assert len(qiscus_fake.journal) == before
 
@@ -226,7 +232,7 @@ class TestRouting:
 
         for text in ("  HeLp \n", "help me", "Help"):
             await send(bot, delivery(text))
-        await bot.join()
+        await joined(bot)
         assert sorted(seen) == ["help:HeLp", "help:Help", "other:help me"]
 
     async def test_regex_search_and_match(self, bot):
@@ -240,7 +246,7 @@ class TestRouting:
 
         await send(bot, delivery("where is my order #42 please"))
         await send(bot, delivery("no number here"))
-        await bot.join()
+        await joined(bot)
         assert seen == ["42"]
 
     @pytest.mark.parametrize(
@@ -263,7 +269,7 @@ class TestRouting:
             seen.append(ctx.postback)
 
         assert await send(bot, tap("Opening hours", payload)) == 200
-        await bot.join()
+        await joined(bot)
         assert seen == [{"topic": "hours", "n": 1}]
 
     @pytest.mark.parametrize(
@@ -283,7 +289,7 @@ class TestRouting:
         recorder(bot, seen, "hours", bot.on_postback(topic="hours", n=1))
         recorder(bot, seen, "any tap", bot.on_postback())
         await send(bot, tap("Opening hours", payload))
-        await bot.join()
+        await joined(bot)
         assert seen == ["any tap"]
 
     async def test_tap_without_payload(self, bot):
@@ -295,7 +301,7 @@ class TestRouting:
             seen.append((ctx.text, ctx.postback))
 
         await send(bot, tap("Yes", action(None)))
-        await bot.join()
+        await joined(bot)
         assert seen == [("Yes", None)]
 
     async def test_fallback_by_type(self, bot):
@@ -307,9 +313,9 @@ class TestRouting:
             bot,
             delivery("", type="file_attachment", payload={"url": "https://x.io/a.png"}),
         )
-        await bot.join()
+        await joined(bot)
         await send(bot, delivery("hello"))
-        await bot.join()
+        await joined(bot)
         assert seen == ["file", "any"]
 
     async def test_first_match_wins(self, bot):
@@ -320,20 +326,20 @@ class TestRouting:
         recorder(bot, seen, "fallback", bot.on_message())
         # A tap "says" its label: the earlier text listener takes it.
         await send(bot, tap("Hours", action({"topic": "hours"})))
-        await bot.join()
+        await joined(bot)
         await send(bot, tap("Opening hours", action({"topic": "hours"})))
-        await bot.join()
+        await joined(bot)
         await send(bot, delivery("hours"))
-        await bot.join()
+        await joined(bot)
         await send(bot, delivery("other"))
-        await bot.join()
+        await joined(bot)
         assert seen == ["text", "postback", "text", "fallback"]
 
     async def test_no_listener(self, bot):
         """A comment no listener wants is acknowledged and dropped."""
         recorder(bot, [], "never", bot.on_text("never"))
         assert await send(bot, delivery("hello")) == 200
-        await bot.join()
+        await joined(bot)
         assert repr(bot) == (f"Bot(user_id={BOT!r}, listeners=1, running=0, pending=0)")
 
     def test_decorators_return_the_function(self, bot):
@@ -388,7 +394,7 @@ class TestSafety:
         recorder(bot, seen, "any", bot.on_message())
         body = delivery("I am the bot", sender=sender, kind="post_comment_rest")
         assert await send(bot, body) == 200
-        await bot.join()
+        await joined(bot)
         assert seen == []
 
     @pytest.mark.parametrize(
@@ -405,7 +411,7 @@ class TestSafety:
         reordered = json.dumps(json.loads(body), sort_keys=True).encode()
         assert await send(bot, body) == 200
         assert await send(bot, reordered) == 200
-        await bot.join()
+        await joined(bot)
         assert seen == ["any"]
 
     async def test_distinct_comments_with_same_text_run(self, bot):
@@ -416,7 +422,7 @@ class TestSafety:
         await send(bot, delivery("yes", id=2))
         await send(bot, delivery("yes", unique_temp_id="a"))
         await send(bot, delivery("yes", unique_temp_id="b"))
-        await bot.join()
+        await joined(bot)
         assert seen == ["any"] * 4
 
     async def test_content_keys_expire(self, qiscus_client):
@@ -431,7 +437,7 @@ class TestSafety:
         await send(bot, delivery("yes"))
         now[0] = CONTENT_KEY_TTL + 1
         await send(bot, delivery("yes"))
-        await bot.join()
+        await joined(bot)
         assert seen == ["any", "any"]
 
     async def test_restart_without_lookup_double_replies(self, qiscus_client, room_id):
@@ -447,7 +453,7 @@ class TestSafety:
 
             with anyio.fail_after(10):
                 await send(bot, body)
-                await bot.join()
+                await joined(bot)
         replies = await bot_comments(qiscus_client, room_id)
         assert len(replies) == 2
         assert replies[0].unique_temp_id == replies[1].unique_temp_id
@@ -471,7 +477,7 @@ class TestSafety:
 
             with anyio.fail_after(10):
                 await send(bot, body)
-                await bot.join()
+                await joined(bot)
         replies = await bot_comments(qiscus_client, room_id)
         assert [c.message for c in replies] == ["menu", "more"]
         assert [c.message for c in results] == ["menu", "more", "menu", "more"]
@@ -497,7 +503,7 @@ class TestSafety:
 
         with caplog.at_level(logging.ERROR, logger="aioqiscus.bot"):
             assert await send(bot, delivery("boom")) == 200
-            await bot.join()
+            await joined(bot)
         assert calls == [
             ("broken", "boom", "handler broke"),
             ("hook", "boom", "handler broke"),
@@ -516,7 +522,7 @@ class TestSafety:
             logging.getLogger("aioqiscus.bot").warning("leak %s", TOKEN)
             await send(bot, delivery("x"))
             await bot.handle(b"not json", webhooks.sign(b"not json", TOKEN))
-            await bot.join()
+            await joined(bot)
         assert TOKEN not in repr(bot)
         assert caplog.records
         assert all(TOKEN not in r.getMessage() for r in caplog.records)
@@ -557,7 +563,7 @@ class TestDedupeStore:
             assert await send(bot, delivery("two", id=2)) == 503
         store.broken = False
         assert await send(bot, delivery("two", id=2)) == 200
-        await bot.join()
+        await joined(bot)
         assert seen == ["any", "any"]
         assert len(store.keys) == 2
         assert all(k.startswith("aioqiscus:bot:") for k in store.keys)
@@ -610,7 +616,7 @@ class TestConcurrency:
 
         with anyio.fail_after(30):
             statuses = [await send(bot, delivery(f"m{i}")) for i in range(1_000)]
-            await bot.join()
+            await joined(bot)
         assert statuses == [200] * 1_000
         assert len(handled) == 1_000
         assert peak == 8
@@ -638,9 +644,9 @@ class TestConcurrency:
             assert await send(bot, delivery("b")) == 200
             assert await send(bot, delivery("c")) == 503
             release.set()
-            await bot.join()
+            await joined(bot)
             assert await send(bot, delivery("c")) == 200
-            await bot.join()
+            await joined(bot)
         assert seen == ["a", "b", "c"]
 
     async def test_handle_never_waits_for_handlers(self, qiscus_client):
@@ -661,7 +667,7 @@ class TestConcurrency:
                 elapsed.append(time.perf_counter() - start)
                 assert status == 200
             assert done == []
-            await bot.join()
+            await joined(bot)
         assert max(elapsed) < 0.05
         assert sorted(done) == ["first", "second"]
 
@@ -700,7 +706,7 @@ class TestAdapters:
         assert (await post(huge, webhooks.sign(huge, TOKEN))).status_code == 413
         get = await http.get("/hook")
         assert (get.status_code, get.headers["allow"]) == (405, "POST")
-        await bot.join()
+        await joined(bot)
         assert seen == ["any"]
 
     async def test_asgi_busy_says_retry_after(self, qiscus_client):
@@ -732,7 +738,7 @@ class TestAdapters:
                     )
                     statuses.append(response.status_code)
                 release.set()
-                await bot.join()
+                await joined(bot)
         assert statuses == [200, 503]
         assert response.headers["retry-after"] == "1"
 
@@ -779,6 +785,54 @@ class TestAdapters:
         await bot.asgi({"type": "websocket"}, connect, record)
         assert sent == [{"type": "websocket.close", "code": 1008}]
 
+    async def test_fastapi_mount_and_route(self, bot, qiscus_client, room_id):
+        """The documented FastAPI recipes: mount bot.asgi, or call handle."""
+
+        @bot.on_text("hi")
+        async def hello(ctx: Context) -> None:
+            await ctx.reply(f"hello via {ctx.sender.name}")
+
+        @contextlib.asynccontextmanager
+        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+            yield
+            await bot.join()
+
+        app = FastAPI(lifespan=lifespan)
+        app.mount("/qiscus", bot.asgi)
+
+        @app.post("/hook")
+        async def hook(request: Request) -> Response:
+            status = await bot.handle(
+                await request.body(),
+                request.headers.get(webhooks.SIGNATURE_HEADER),
+            )
+            return Response(status_code=status)
+
+        first = delivery("hi", room_id=room_id, id=1)
+        second = delivery("hi", room_id=room_id, id=2)
+        with anyio.fail_after(10):
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://app.test"
+            ) as http:
+                statuses = [
+                    (
+                        await http.post(
+                            path,
+                            content=body,
+                            headers={
+                                webhooks.SIGNATURE_HEADER: webhooks.sign(body, TOKEN)
+                            },
+                        )
+                    ).status_code
+                    for path, body in (("/qiscus/webhook", first), ("/hook", second))
+                ]
+                unsigned = await http.post("/hook", content=first)
+            await joined(bot)
+            replies = await bot_comments(qiscus_client, room_id)
+        assert statuses == [200, 200]
+        assert unsigned.status_code == 401
+        assert [c.message for c in replies] == ["hello via User1"] * 2
+
     async def test_aiohttp_handler(self, bot, qiscus_client, room_id):
         """An aiohttp app on 127.0.0.1 routes signed deliveries to the bot."""
         from aiohttp import web
@@ -804,7 +858,7 @@ class TestAdapters:
                 get = await http.get("/hook")
                 statuses = [r.status for r in (ok, bad, junk, get)]
                 allow = get.headers["Allow"]
-            await bot.join()
+            await joined(bot)
             replies = await bot_comments(qiscus_client, room_id)
         assert statuses == [200, 401, 400, 405]
         assert allow == "POST"
