@@ -102,9 +102,14 @@ async def _room_id(qiscus_fake: FakeQiscus, qiscus_client: QiscusClient) -> str:
     return room.id
 
 
+def new_bot(client: QiscusClient, **options: Any) -> Bot:
+    """A bot replying as BOT through *client*."""
+    return Bot(client, user_id=BOT, signature_token=TOKEN, **options)
+
+
 @pytest.fixture(name="bot")
 def _bot(qiscus_client: QiscusClient) -> Bot:
-    return Bot(qiscus_client, user_id=BOT, signature_token=TOKEN)
+    return new_bot(qiscus_client)
 
 
 def recorder(bot: Bot, seen: list[str], name: str, register: Any) -> None:
@@ -218,6 +223,22 @@ class TestConversation:
 
 
 class TestRouting:
+    @pytest.mark.parametrize(
+        "name", ["post_comment_rest", "post_comment_v21", "post_comment_early"]
+    )
+    async def test_documented_samples(self, bot, name):
+        """Each documented delivery, byte for byte, reaches its listener."""
+        seen: list[tuple[str, str, str]] = []
+
+        @bot.on_text("INI PESAN")
+        async def pesan(ctx: Context) -> None:
+            seen.append((ctx.sender.id, ctx.room_id, ctx.comment.type))
+
+        body = (SAMPLES / "webhooks" / f"{name}.json").read_bytes()
+        assert await send(bot, body) == 200
+        await joined(bot)
+        assert seen == [("user1@gmail.com", "1", "text")]
+
     async def test_string_matches_whole_text_case_insensitively(self, bot):
         """A string pattern matches the stripped text in any case, and only whole."""
         seen: list[str] = []
@@ -280,6 +301,7 @@ class TestRouting:
             action({"n": 1}),
             action(None),
             "not json",
+            "{not json either",
             ["topic", "hours"],
         ],
     )
@@ -340,7 +362,7 @@ class TestRouting:
         recorder(bot, [], "never", bot.on_text("never"))
         assert await send(bot, delivery("hello")) == 200
         await joined(bot)
-        assert repr(bot) == (f"Bot(user_id={BOT!r}, listeners=1, running=0, pending=0)")
+        assert repr(bot) == f"Bot(user_id={BOT!r}, listeners=1, running=0, pending=0)"
 
     def test_decorators_return_the_function(self, bot):
         """Decorators hand back the function itself."""
@@ -429,7 +451,7 @@ class TestSafety:
         """An id-less comment repeated after the content window runs again."""
         now = [0.0]
         store = MemoryDedupeStore(clock=lambda: now[0])
-        bot = Bot(qiscus_client, user_id=BOT, signature_token=TOKEN, dedupe=store)
+        bot = new_bot(qiscus_client, dedupe=store)
         seen: list[str] = []
         recorder(bot, seen, "any", bot.on_message())
         await send(bot, delivery("yes"))
@@ -445,7 +467,7 @@ class TestSafety:
         with the same marker."""
         body = delivery("help", room_id=room_id)
         for _ in range(2):  # two processes, each with a fresh memory
-            bot = Bot(qiscus_client, user_id=BOT, signature_token=TOKEN)
+            bot = new_bot(qiscus_client)
 
             @bot.on_text("help")
             async def menu(ctx: Context) -> None:
@@ -466,9 +488,7 @@ class TestSafety:
         body = delivery("help", room_id=room_id)
         results = []
         for _ in range(2):
-            bot = Bot(
-                qiscus_client, user_id=BOT, signature_token=TOKEN, lookup_replies=True
-            )
+            bot = new_bot(qiscus_client, lookup_replies=True)
 
             @bot.on_text("help")
             async def menu(ctx: Context) -> None:
@@ -554,7 +574,7 @@ class TestDedupeStore:
         """The bot claims through the given store; a failing store refuses with
         503 without running or remembering anything."""
         store = RecordingStore()
-        bot = Bot(qiscus_client, user_id=BOT, signature_token=TOKEN, dedupe=store)
+        bot = new_bot(qiscus_client, dedupe=store)
         seen: list[str] = []
         recorder(bot, seen, "any", bot.on_message())
         await send(bot, delivery("one", id=1))
@@ -595,10 +615,8 @@ class TestDedupeStore:
 class TestConcurrency:
     async def test_bounded_and_all_handled(self, qiscus_client):
         """1,000 deliveries: at most max_concurrency handlers at once, all run."""
-        bot = Bot(
+        bot = new_bot(
             qiscus_client,
-            user_id=BOT,
-            signature_token=TOKEN,
             max_concurrency=8,
             max_pending=1_000,
         )
@@ -624,10 +642,8 @@ class TestConcurrency:
     async def test_full_queue_refuses_with_503(self, qiscus_client):
         """Past max_concurrency + max_pending, deliveries get 503 and are not
         remembered, so a redelivery is handled."""
-        bot = Bot(
+        bot = new_bot(
             qiscus_client,
-            user_id=BOT,
-            signature_token=TOKEN,
             max_concurrency=1,
             max_pending=1,
         )
@@ -651,7 +667,7 @@ class TestConcurrency:
 
     async def test_handle_never_waits_for_handlers(self, qiscus_client):
         """handle answers within 50 ms while a handler sleeps 2 s."""
-        bot = Bot(qiscus_client, user_id=BOT, signature_token=TOKEN)
+        bot = new_bot(qiscus_client)
         done: list[str] = []
 
         @bot.on_message()
@@ -711,10 +727,8 @@ class TestAdapters:
 
     async def test_asgi_busy_says_retry_after(self, qiscus_client):
         """A full queue answers 503 with Retry-After."""
-        bot = Bot(
+        bot = new_bot(
             qiscus_client,
-            user_id=BOT,
-            signature_token=TOKEN,
             max_concurrency=1,
             max_pending=0,
         )
