@@ -6,7 +6,7 @@ which one the server serves, and returns one normalised model for both.
 
 from __future__ import annotations
 
-from . import backends, errors, migration, models, payloads, webhooks
+from . import backends, bot, errors, migration, models, payloads, webhooks
 from ._client import QiscusClient
 from ._negotiate import NegotiationReport, OperationRoute
 from ._retry import RetryPolicy, set_testing
@@ -103,6 +103,7 @@ __all__ = [
     "User",
     "__version__",
     "backends",
+    "bot",
     "errors",
     "migration",
     "models",

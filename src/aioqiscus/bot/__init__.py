@@ -1,0 +1,47 @@
+"""Bots: receive Qiscus webhooks and answer through the client.
+
+Qiscus posts every new comment to the app's webhook URL, signed with
+``QISCUS-SDK-SIGNATURE`` (``v2.1/webhook.md``); a tapped postback button is
+a new comment of type ``button_postback_response``. :class:`Bot` verifies and
+parses each delivery, drops the bot's own comments and redeliveries, routes
+the comment to the first matching listener, and runs it in the background::
+
+    bot = Bot(client, user_id="bot@example.com", signature_token=TOKEN)
+
+    @bot.on_text("help")
+    async def menu(ctx: Context) -> None:
+        await ctx.reply_buttons("What do you need?", [
+            Button.postback("Opening hours", URL, payload={"topic": "hours"}),
+        ])
+
+    @bot.on_postback(topic="hours")
+    async def hours(ctx: Context) -> None:
+        await ctx.reply("9 to 5, Monday to Friday.")
+
+Mount :attr:`Bot.asgi` (FastAPI, Starlette, uvicorn),
+:meth:`Bot.aiohttp_handler`, or call :meth:`Bot.handle` from any framework.
+See ``docs/bots.md``.
+"""
+
+from __future__ import annotations
+
+from ._asgi import BUSY_RETRY_AFTER, ASGIApp
+from ._bot import Bot
+from ._context import Context
+from ._dedupe import CONTENT_KEY_TTL, ID_KEY_TTL, DedupeStore, MemoryDedupeStore
+from ._routing import POSTBACK_TYPE, ErrorHandler, Handler, decode_postback
+
+__all__ = [
+    "BUSY_RETRY_AFTER",
+    "CONTENT_KEY_TTL",
+    "ID_KEY_TTL",
+    "POSTBACK_TYPE",
+    "ASGIApp",
+    "Bot",
+    "Context",
+    "DedupeStore",
+    "ErrorHandler",
+    "Handler",
+    "MemoryDedupeStore",
+    "decode_postback",
+]

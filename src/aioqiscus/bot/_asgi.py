@@ -1,0 +1,118 @@
+"""The bot as an ASGI 3 app: a callable object, not a bound method.
+
+uvicorn tells ASGI 3 from ASGI 2 by looking for a coroutine function; a bound
+``async def`` method fails that test (``inspect.isfunction`` is false for
+it) and is called the ASGI 2 way, so ``uvicorn.run(bot.asgi)`` would break.
+An object with an ``async def __call__`` passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+from ..webhooks import MAX_BODY, SIGNATURE_HEADER
+
+if TYPE_CHECKING:
+    from ._bot import Bot
+
+__all__ = ["BUSY_RETRY_AFTER", "ASGIApp", "extra_headers"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+#: A full queue answers 503 with this ``Retry-After`` (seconds).
+BUSY_RETRY_AFTER = 1
+_SIGNATURE_HEADER = SIGNATURE_HEADER.lower().encode("latin-1")
+
+
+def extra_headers(status: int) -> list[tuple[bytes, bytes]]:
+    """Headers a status calls for: ``Allow`` on 405, ``Retry-After`` on 503."""
+    if status == HTTPStatus.METHOD_NOT_ALLOWED:
+        return [(b"allow", b"POST")]
+    if status == HTTPStatus.SERVICE_UNAVAILABLE:
+        return [(b"retry-after", str(BUSY_RETRY_AFTER).encode())]
+    return []
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The body, read until it ends or passes :data:`MAX_BODY`; None on disconnect."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk: bytes = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_BODY or not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+class ASGIApp:
+    """The bot as an ASGI app: POST a delivery to any path.
+
+    Answers as :meth:`Bot.handle <aioqiscus.bot.Bot.handle>`, plus ``405``
+    for other methods and ``413`` for bodies over 1 MiB. Handles
+    ``lifespan`` (shutdown waits for the handlers in flight) and refuses
+    websockets. Mounted apps do not get lifespan events from Starlette or
+    FastAPI: call ``await bot.join()`` in the outer app's lifespan.
+    """
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    def __repr__(self) -> str:
+        return f"ASGIApp({self._bot!r})"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] == "websocket":
+            await receive()
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        status: int
+        if scope["method"] != "POST":
+            status = HTTPStatus.METHOD_NOT_ALLOWED
+        else:
+            body = await _read_body(receive)
+            if body is None:
+                return  # the client went away
+            if len(body) > MAX_BODY:
+                status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+            else:
+                signature = next(
+                    (
+                        value.decode("latin-1")
+                        for name, value in scope.get("headers", ())
+                        if name.lower() == _SIGNATURE_HEADER
+                    ),
+                    None,
+                )
+                status = await self._bot.handle(body, signature)
+        headers = [(b"content-type", b"text/plain; charset=utf-8")]
+        await send(
+            {
+                "type": "http.response.start",
+                "status": int(status),
+                "headers": headers + extra_headers(status),
+            }
+        )
+        phrase = HTTPStatus(status).phrase.encode()
+        await send({"type": "http.response.body", "body": phrase})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self._bot.join()
+                await send({"type": "lifespan.shutdown.complete"})
+                return

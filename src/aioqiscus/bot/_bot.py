@@ -1,0 +1,314 @@
+"""Bot: verify, parse, drop self-events and redeliveries, route, run in background."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import attrs
+
+from .._client import QiscusClient
+from .._redaction import RedactingFilter, register
+from ..errors import InvalidArgumentError
+from ..webhooks import (
+    SIGNATURE_HEADER,
+    WebhookError,
+    WebhookEvent,
+    parse,
+    verify_signature,
+)
+from ._asgi import ASGIApp, extra_headers
+from ._context import Context, Replier
+from ._dedupe import DedupeStore, MemoryDedupeStore, delivery_key
+from ._routing import (
+    ErrorHandler,
+    Handler,
+    Hit,
+    Listener,
+    MessageListener,
+    PostbackListener,
+    TextListener,
+    check_handler,
+    decode_postback,
+    text_pattern,
+)
+from ._runner import Runner
+
+if TYPE_CHECKING:
+    import re
+
+    from aiohttp import web
+
+__all__ = ["Bot"]
+
+logger = logging.getLogger("aioqiscus.bot")
+# Records made on a child logger skip the parent's filters: add ours here too.
+logger.addFilter(RedactingFilter())
+
+H = TypeVar("H", bound=Handler)
+E = TypeVar("E", bound=ErrorHandler)
+
+
+@attrs.frozen
+class _Job:
+    """A matched delivery waiting for a worker."""
+
+    context: Context
+    handler: Handler
+
+
+def _name(func: object) -> str:
+    return getattr(func, "__qualname__", None) or repr(func)
+
+
+class Bot:
+    """Receive Qiscus webhooks and route each new comment to a handler.
+
+    A delivery is verified (``QISCUS-SDK-SIGNATURE``), parsed, dropped if the
+    bot wrote the comment or has seen the delivery already, matched against
+    the listeners in registration order (the first match wins), and handed
+    to a background worker; the HTTP answer does not wait for the handler.
+
+    Args:
+        client: The client replies are sent through.
+        user_id: The bot's own Qiscus user (``sender`` of its replies; the
+            email in v2). Comments from it are never dispatched.
+        signature_token: The webhook signature token from the dashboard.
+        max_concurrency: Handlers running at once, at most.
+        max_pending: Matched deliveries waiting for a handler slot, at most;
+            past that, deliveries are refused with 503 (nothing runs, nothing
+            is remembered, so a redelivery is handled).
+        dedupe: Where accepted deliveries are remembered; an in-memory
+            :class:`MemoryDedupeStore` by default.
+        lookup_replies: Before each reply, look for its marker among the
+            room's newest comments and skip the send if it is there (one
+            extra read per reply; see :class:`Context`).
+    """
+
+    def __init__(
+        self,
+        client: QiscusClient,
+        *,
+        user_id: str,
+        signature_token: str,
+        max_concurrency: int = 16,
+        max_pending: int = 1_000,
+        dedupe: DedupeStore | None = None,
+        lookup_replies: bool = False,
+    ) -> None:
+        if (
+            not isinstance(cast("object", user_id), str)
+            or not user_id
+            or user_id.strip() != user_id
+        ):
+            msg = "user_id must be a non-empty str without surrounding spaces"
+            raise InvalidArgumentError(msg)
+        if not isinstance(cast("object", signature_token), str) or not signature_token:
+            msg = "signature_token must be a non-empty str"
+            raise InvalidArgumentError(msg)
+        if not isinstance(cast("object", dedupe), DedupeStore | None):
+            msg = f"dedupe must be a DedupeStore, got {type(dedupe).__name__}"
+            raise TypeError(msg)
+        register(signature_token)
+        self.user_id = user_id
+        self._self_id = user_id.casefold()
+        self._token = signature_token
+        self._replier = Replier(client, user_id, lookup=bool(lookup_replies))
+        self._dedupe: DedupeStore = MemoryDedupeStore() if dedupe is None else dedupe
+        self._listeners: list[Listener] = []
+        self._error_hooks: list[ErrorHandler] = []
+        self._runner: Runner[_Job] = Runner(
+            self._run, max_concurrency=max_concurrency, max_pending=max_pending
+        )
+        self._asgi = ASGIApp(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"Bot(user_id={self.user_id!r}, listeners={len(self._listeners)}, "
+            f"running={self._runner.running}, pending={self._runner.pending})"
+        )
+
+    # ------------------------------------------------------------ listeners
+
+    def on_text(self, pattern: str | re.Pattern[str]) -> Callable[[H], H]:
+        """Handle comments whose text matches *pattern*.
+
+        A string matches the whole text, stripped, case-insensitively; a
+        compiled regex is searched in the stripped text, and its match is
+        ``ctx.match``. Texts are those of ``text`` comments and of taps
+        (``button_postback_response``, whose text is the button's
+        ``postback_text`` or label).
+        """
+        regex, whole = text_pattern(pattern)
+
+        def register_(handler: H) -> H:
+            check_handler(handler, "an on_text handler")
+            self._listeners.append(TextListener(regex, whole, handler))
+            return handler
+
+        return register_
+
+    def on_postback(self, **match: Any) -> Callable[[H], H]:
+        """Handle taps on postback buttons whose payload holds *match*.
+
+        Each keyword must be a key of the tapped button's payload with an
+        equal value; with no keywords, every tap matches. The payload is
+        ``ctx.postback``.
+        """
+
+        def register_(handler: H) -> H:
+            check_handler(handler, "an on_postback handler")
+            self._listeners.append(PostbackListener(dict(match), handler))
+            return handler
+
+        return register_
+
+    def on_message(self, type: str | None = None) -> Callable[[H], H]:
+        """Handle any comment, or any comment of comment type *type*."""
+        if not isinstance(cast("object", type), str | None) or type == "":
+            msg = "on_message type must be a non-empty str or None"
+            raise InvalidArgumentError(msg)
+
+        def register_(handler: H) -> H:
+            check_handler(handler, "an on_message handler")
+            self._listeners.append(MessageListener(type, handler))
+            return handler
+
+        return register_
+
+    def on_error(self, hook: E) -> E:
+        """Call *hook(ctx, exc)* when a handler raises; hooks run in order.
+
+        The exception is logged first; a hook that raises is logged too.
+        """
+        check_handler(hook, "an on_error hook")
+        self._error_hooks.append(hook)
+        return hook
+
+    # ------------------------------------------------------------ receiving
+
+    async def handle(self, body: bytes, signature: str | None) -> int:
+        """Take one delivery; return the HTTP status to answer with.
+
+        ``401`` bad or missing signature, ``400`` not a webhook, ``503`` the
+        queue is full or the dedupe store failed (nothing was run or
+        remembered), ``200`` otherwise: queued, a redelivery, the bot's own
+        comment, or no listener matched. Never waits for a handler.
+        """
+        return int(await self._handle(body, signature))
+
+    async def _handle(self, body: bytes, signature: str | None) -> HTTPStatus:
+        if not verify_signature(body, signature, self._token):
+            return HTTPStatus.UNAUTHORIZED
+        try:
+            event = parse(body)
+        except WebhookError as exc:
+            logger.warning("refused a webhook delivery: %s", exc)
+            return HTTPStatus.BAD_REQUEST
+        if event.sender.id.casefold() == self._self_id:
+            return HTTPStatus.OK
+        postback = decode_postback(event.comment)
+        for listener in self._listeners:
+            hit = listener.hit(event.comment, postback)
+            if hit is not None:
+                break
+        else:
+            logger.debug("no listener for a %s comment", event.comment.type)
+            return HTTPStatus.OK
+        return await self._accept(event, body, postback, hit, listener.handler)
+
+    async def _accept(
+        self,
+        event: WebhookEvent,
+        body: bytes,
+        postback: Any,
+        hit: Hit,
+        handler: Handler,
+    ) -> HTTPStatus:
+        """Queue a matched delivery unless the queue is full or it is a redelivery."""
+        if not self._runner.reserve():
+            logger.warning(
+                "bot queue full (%d running, %d pending): refused a delivery",
+                self._runner.running,
+                self._runner.pending,
+            )
+            return HTTPStatus.SERVICE_UNAVAILABLE
+        submitted = False
+        try:
+            key = delivery_key(self.user_id, event, body)
+            try:
+                fresh = await self._dedupe.claim(key.store_key, key.ttl)
+            except Exception:
+                logger.exception("dedupe store failed: refused a delivery")
+                return HTTPStatus.SERVICE_UNAVAILABLE
+            if not fresh:
+                logger.info("dropped a redelivery in room %s", event.room.id)
+                return HTTPStatus.OK
+            context = Context(
+                event,
+                replier=self._replier,
+                digest=key.digest,
+                postback=postback,
+                match=hit.match,
+            )
+            self._runner.submit(_Job(context, handler))
+            submitted = True
+        finally:
+            if not submitted:
+                self._runner.release()
+        return HTTPStatus.OK
+
+    async def join(self) -> None:
+        """Wait until every accepted delivery has been handled.
+
+        Call it in tests, and at shutdown after the server stopped accepting
+        requests (the ASGI app does so on ``lifespan.shutdown``).
+        """
+        await self._runner.join()
+
+    async def _run(self, job: _Job) -> None:
+        context = job.context
+        try:
+            await job.handler(context)
+        except Exception as exc:
+            logger.exception(
+                "bot handler %s failed on a %s comment in room %s",
+                _name(job.handler),
+                context.comment.type,
+                context.room_id,
+            )
+            for hook in self._error_hooks:
+                try:
+                    await hook(context, exc)
+                except Exception:
+                    logger.exception("bot error hook %s failed", _name(hook))
+
+    # ------------------------------------------------------------ adapters
+
+    @property
+    def asgi(self) -> ASGIApp:
+        """The bot as an ASGI 3 app, to mount or serve (see :class:`ASGIApp`)."""
+        return self._asgi
+
+    async def aiohttp_handler(self, request: web.BaseRequest) -> web.StreamResponse:
+        """The bot as an aiohttp handler, for ``app.router.add_post(path, ...)``.
+
+        Answers as :meth:`handle`, plus ``405`` for other methods; aiohttp
+        itself answers 413 for bodies over the app's ``client_max_size``
+        (1 MiB by default, like :data:`~aioqiscus.webhooks.MAX_BODY`).
+        """
+        from aiohttp import web  # noqa: PLC0415 - aiohttp is an optional extra
+
+        status: int
+        if request.method != "POST":
+            status = HTTPStatus.METHOD_NOT_ALLOWED
+        else:
+            body = await request.read()
+            status = await self.handle(body, request.headers.get(SIGNATURE_HEADER))
+        return web.Response(
+            status=int(status),
+            text=HTTPStatus(status).phrase,
+            headers={k.decode(): v.decode() for k, v in extra_headers(status)},
+        )

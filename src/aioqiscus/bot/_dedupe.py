@@ -1,0 +1,162 @@
+"""Redelivery detection: the key a delivery is known by, and where keys live.
+
+Qiscus sends no delivery id and documents no retry policy
+(``v2.1/webhook.md``), and the documented delivery carries no comment id
+either. A delivery is therefore known by the first of:
+
+1. the comment id, when the delivery carries one (real servers add ``id``
+   to ``message``; the documents do not show it);
+2. the comment's ``unique_temp_id``, with room and sender (client-made, so
+   only unique per sender);
+3. a hash of the comment as delivered (room, sender and the raw
+   ``message`` object), kept only :data:`CONTENT_KEY_TTL` seconds: two
+   identical comments from one sender in one room within that window cannot
+   be told from a redelivery, and the second is dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+from ..errors import InvalidArgumentError
+from ..webhooks import WebhookEvent
+
+__all__ = [
+    "CONTENT_KEY_TTL",
+    "ID_KEY_TTL",
+    "DedupeStore",
+    "DeliveryKey",
+    "MemoryDedupeStore",
+    "delivery_key",
+]
+
+#: How long a delivery known by its comment id or unique_temp_id is remembered.
+ID_KEY_TTL = 24 * 3600.0
+#: How long a delivery known only by its content is remembered. Short, because
+#: a user may well send the same text twice.
+CONTENT_KEY_TTL = 120.0
+
+
+@runtime_checkable
+class DedupeStore(Protocol):
+    """Where a bot remembers the deliveries it has accepted.
+
+    One method, atomic per key: Redis ``SET key 1 NX EX ttl`` is a complete
+    implementation. Share one store between processes that serve the same
+    webhook URL.
+    """
+
+    async def claim(self, key: str, ttl: float) -> bool:
+        """Record *key* for *ttl* seconds.
+
+        Returns:
+            ``True`` if *key* was not recorded (the caller handles the
+            delivery), ``False`` if it already was (a redelivery).
+        """
+        ...
+
+
+class MemoryDedupeStore:
+    """A :class:`DedupeStore` in this process's memory, bounded in size.
+
+    It forgets everything when the process exits, and its oldest keys when it
+    holds *max_keys*. Use a shared store (Redis, a database) when several
+    processes serve one webhook URL or a redelivery may come after a restart.
+
+    Args:
+        max_keys: How many keys to keep at most.
+        clock: Seconds from any origin; ``time.monotonic`` by default.
+    """
+
+    def __init__(
+        self, max_keys: int = 100_000, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if isinstance(max_keys, bool) or not isinstance(max_keys, int):
+            msg = f"max_keys must be an int, got {type(max_keys).__name__}"
+            raise TypeError(msg)
+        if max_keys < 1:
+            msg = f"max_keys must be >= 1, got {max_keys}"
+            raise InvalidArgumentError(msg)
+        self._max_keys = max_keys
+        self._clock = clock
+        self._expiry: OrderedDict[str, float] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._expiry)
+
+    def __repr__(self) -> str:
+        return f"MemoryDedupeStore(keys={len(self)}, max_keys={self._max_keys})"
+
+    async def claim(self, key: str, ttl: float) -> bool:
+        """See :meth:`DedupeStore.claim`."""
+        now = self._clock()
+        expiry = self._expiry.get(key)
+        if expiry is not None and expiry > now:
+            return False
+        self._expiry.pop(key, None)
+        self._expiry[key] = now + ttl
+        # Oldest first: drop what has expired at the front, then whatever
+        # exceeds the bound (keys of mixed ttl expire out of order; the size
+        # bound catches the rest).
+        while self._expiry:
+            oldest, until = next(iter(self._expiry.items()))
+            if until > now and len(self._expiry) <= self._max_keys:
+                break
+            del self._expiry[oldest]
+        return True
+
+
+@attrs.frozen
+class DeliveryKey:
+    """How a delivery is known: a hex digest and how long to remember it."""
+
+    digest: str
+    ttl: float
+
+    @property
+    def store_key(self) -> str:
+        """The key given to the :class:`DedupeStore`."""
+        return f"aioqiscus:bot:{self.digest}"
+
+
+def _raw_message(body: bytes) -> Any:
+    """The ``message`` object of a delivery that :func:`webhooks.parse` accepted."""
+    try:
+        return json.loads(body)["payload"]["message"]
+    except (ValueError, KeyError, TypeError):  # pragma: no cover - parse passed
+        return body.decode("utf-8", "replace")
+
+
+def delivery_key(bot_id: str, event: WebhookEvent, body: bytes) -> DeliveryKey:
+    """The redelivery key of *event* (delivered as *body*) for the bot *bot_id*.
+
+    The bot's id is part of the key so that bots sharing a store, and their
+    reply markers, never collide.
+    """
+    comment = event.comment
+    parts: list[Any]
+    if comment.id is not None:
+        parts, ttl = ["id", event.room.id, comment.id], ID_KEY_TTL
+    elif comment.unique_temp_id:
+        parts = [
+            "unique_temp_id",
+            event.room.id,
+            event.sender.id,
+            comment.unique_temp_id,
+        ]
+        ttl = ID_KEY_TTL
+    else:
+        parts = ["content", event.room.id, event.sender.id, _raw_message(body)]
+        ttl = CONTENT_KEY_TTL
+    canonical = json.dumps(
+        [bot_id, *parts], sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    return DeliveryKey(digest, ttl)
