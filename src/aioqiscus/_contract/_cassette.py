@@ -250,6 +250,10 @@ class Recorder(httpx.AsyncBaseTransport):
         self.interactions: list[Interaction] = []
         self.hosts: set[str] = set()
 
+    async def aclose(self) -> None:
+        """Close the inner transport (its connection pool)."""
+        await self._inner.aclose()
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send *request* through the inner transport, recording the exchange."""
         host = request.url.host
@@ -261,8 +265,14 @@ class Recorder(httpx.AsyncBaseTransport):
         response = await self._inner.handle_async_request(request)
         if tag is None:
             return response
+        # The stream itself, not aiter_raw(): a transport may hand back a
+        # response it has already read (httpx.MockTransport does).
+        stream = response.stream
+        if not isinstance(stream, httpx.AsyncByteStream):  # pragma: no cover
+            msg = "the inner transport returned a synchronous stream"
+            raise TypeError(msg)
         try:
-            raw = b"".join([chunk async for chunk in response.aiter_raw()])
+            raw = b"".join([chunk async for chunk in stream])
         finally:
             await response.aclose()
         # Hand the client an unread response with the original headers (a
