@@ -131,6 +131,26 @@ class TestTourAgainstTheFake:
         data = json.loads(cassette.read_text())
         assert data["version"] == 1
         assert sorted(data["server"]["dialects_served"]) == sorted(MODES[mode])
+        for dialect in MODES[mode]:
+            facts = data["server"][dialect]
+            assert facts["headers"] == {
+                "dashes": "accepted",
+                "underscores": "accepted",
+                "none": "refused (401)",
+            }
+            assert facts["load_comments_order"] == "newest first"
+            assert facts["paging"]["load_comments"] == "limit 3 honoured"
+            assert facts["find_comment_finds_marker"] is True
+            assert facts["text_comment_payload"] == "null"
+        if "v2.1" in MODES[mode]:
+            # The fake answers v2.1 comments as live servers do: no marker.
+            assert data["server"]["v2.1"]["unique_temp_id_echoed"] == "absent"
+            assert data["server"]["v2.1"]["room_options_answered_as"] == "string"
+            assert data["server"]["v2.1"]["rooms_without_messages_listed"] == "3 of 3"
+        if "v2" in MODES[mode]:
+            assert data["server"]["v2"]["unique_temp_id_stored"] == (
+                "yes (as unique_temp_id)"
+            )
         interactions = data["interactions"]
         assert len(interactions) >= 15
         assert len({i["operation"] for i in interactions}) >= 12

@@ -181,16 +181,16 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
-def _paging(run: Run, endpoint: str, key: str, total: int | None) -> None:
+def _paging(run: Run, endpoint: str, total: int | None, *keys: str) -> None:
     """Record whether *endpoint* honoured the ``limit`` of the step's first page.
 
-    *key* names the list in ``results``; *total* is how many items there
-    were in all, when known.
+    *total* is how many items there were in all, when known; *keys* name the
+    list in ``results`` (the first present counts).
     """
     first = next((i for i in run.exchanges() if i.text is None), None)
     if first is None:
         return
-    found = _first(dig(first.response, "results"), *key.split(","))
+    found = _first(dig(first.response, "results"), *keys)
     got = len(found[1]) if found and isinstance(found[1], list) else 0
     sent = [v for k, v in first.query if k == "limit"]
     limit = int(sent[0]) if sent and sent[0].isdigit() else None
@@ -279,7 +279,7 @@ async def _iter_users(run: Run) -> str:
         count += 1
         if count >= limit:
             break
-    _paging(run, "get_user_list", "users", None)
+    _paging(run, "get_user_list", None, "users")
     return f"{count} users read"
 
 
@@ -295,9 +295,11 @@ async def _create_room(run: Run) -> str:
         options=options,
     )
     run.rooms["group"] = room.id
-    found = _first(dig(run.last_answer(), "results", "room") or {}, "room_options")
-    found = found or _first(
-        dig(run.last_answer(), "results"), "options", "room_options"
+    results = dig(run.last_answer(), "results")
+    # v2.1 nests the room and names its options room_options; v2's compact
+    # answer may carry options at the top, or (as documented) none at all.
+    found = _first(dig(results, "room"), "room_options") or _first(
+        results, "options", "room_options"
     )
     run.facts["room_options_answered_as"] = json_type(found[1]) if found else "absent"
     return f"room {room.id}"
@@ -328,7 +330,7 @@ async def _user_rooms(run: Run) -> str:
         r.id
         async for r in run.client.iter_user_rooms(run.user("alice"), page_size=limit)
     ]
-    _paging(run, "get_user_rooms", "rooms,rooms_info", len(listed))
+    _paging(run, "get_user_rooms", len(listed), "rooms", "rooms_info")
     # This step runs before any comment is posted: every room is empty.
     created = set(run.rooms.values())
     seen = created & set(listed)
@@ -367,7 +369,7 @@ async def _participants(run: Run) -> str:
         )
     ]
     if run.dialect == "v2.1":
-        _paging(run, "get_room_participants", "participants", len(users))
+        _paging(run, "get_room_participants", len(users), "participants")
     return f"{len(users)} participants"
 
 
@@ -517,20 +519,10 @@ async def _history(run: Run) -> str:
     ]
     pages = [i.response for i in run.exchanges() if i.text is None]
     first = _comments_of(pages[0]) if pages else []
-    ids = [c.get("id") for c in first if isinstance(c, Mapping)]
-    numbers = [i for i in ids if isinstance(i, int)]
-    if len(numbers) >= 2:  # noqa: PLR2004
-        newest_first = numbers == sorted(numbers, reverse=True)
-        oldest_first = numbers == sorted(numbers)
-        order = (
-            "newest first"
-            if newest_first
-            else ("oldest first" if oldest_first else "mixed")
-        )
-    else:
-        order = "unknown (fewer than 2 comment ids)"
-    run.facts["load_comments_order"] = order
-    _paging(run, "load_comments", "comments", len(history))
+    run.facts["load_comments_order"] = _order(
+        [c.get("id") for c in first if isinstance(c, Mapping)]
+    )
+    _paging(run, "load_comments", len(history), "comments")
     stored = [
         c
         for page in pages
@@ -543,6 +535,18 @@ async def _history(run: Run) -> str:
             stored[0].get("extras"), {"aioqiscus_contract": run.prefix}
         )
     return f"{len(history)} comments in {len(pages)} pages"
+
+
+def _order(ids: list[Any]) -> str:
+    """How a page of comment ids is sorted."""
+    numbers = [int(i) for i in ids if isinstance(i, int | str) and str(i).isdigit()]
+    if len(numbers) < 2:  # noqa: PLR2004
+        return "unknown (fewer than 2 comment ids)"
+    if numbers == sorted(numbers, reverse=True):
+        return "newest first"
+    if numbers == sorted(numbers):
+        return "oldest first"
+    return "mixed"
 
 
 def _stored_marker(comment: Mapping[str, Any], marker: str) -> str:
