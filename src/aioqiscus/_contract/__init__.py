@@ -167,7 +167,9 @@ def render_rows(rows: list[Row]) -> str:
             f"{row.operation:<{width}}  {row.dialect:<7}  "
             f"{row.status.value:<7}  {row.detail}".rstrip()
         )
-        lines.extend(f"{'':<{width}}    {finding}" for finding in row.findings)
+        # Findings go under the result column, one per line.
+        indent = " " * (width + 11)
+        lines.extend(f"{indent}{finding}" for finding in row.findings)
     return "\n".join(lines)
 
 
