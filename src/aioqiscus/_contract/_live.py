@@ -12,6 +12,7 @@ Strictly private to :mod:`aioqiscus._contract`.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any, Literal, cast
 
@@ -136,12 +137,15 @@ async def tour(settings: Settings) -> Report:
     }
     rows: list[Row] = []
     runs: list[Run] = []
-    async with httpx.AsyncClient(
-        transport=recorder, timeout=settings.timeout, follow_redirects=False
-    ) as http:
+    async with contextlib.AsyncExitStack() as stack:
+        http = await stack.enter_async_context(
+            httpx.AsyncClient(
+                transport=recorder, timeout=settings.timeout, follow_redirects=False
+            )
+        )
 
-        def client(version: str) -> QiscusClient:
-            return QiscusClient(
+        async def client(version: str) -> QiscusClient:
+            made = QiscusClient(
                 settings.app_id,
                 settings.secret_key,
                 base_url=settings.base_url,
@@ -150,15 +154,17 @@ async def tour(settings: Settings) -> Report:
                 retry=None,
                 ambiguous_sends="raise",
             )
+            return await stack.enter_async_context(made)
 
+        auto = await client("auto")
         with tagged(Tag("negotiate", "auto")):
             try:
-                facts["auto_negotiates"] = str(await client("auto").negotiate())
+                facts["auto_negotiates"] = str(await auto.negotiate())
             except NegotiationError as exc:
                 facts["auto_negotiates"] = f"failed: {exc}"
         served = []
         for dialect in settings.dialects:
-            run = Run(client(dialect), dialect, settings.prefix, recorder)
+            run = Run(await client(dialect), dialect, settings.prefix, recorder)
             facts[dialect] = run.facts
             probe = await run_step(run, PROBE)
             rows.append(probe)
