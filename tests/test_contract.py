@@ -320,6 +320,16 @@ class TestTourFindsDifferences:
         assert "AuthenticationError" in err
         assert "wrong-secret-value" not in err
 
+    @pytest.mark.parametrize("url", ["http://qiscus.example.com", "http://a\x00b"])
+    def test_an_unsafe_base_url_is_refused_before_any_request(self, url, capsys):
+        """Plain http to a real host (or a broken URL) exits 1 and sends nothing."""
+        status, out = run_cli(
+            "contract", "--base-url", url, "--app-id", "app", "--secret-key", "s3cret"
+        )
+        assert status == 1
+        assert "InvalidArgumentError" in capsys.readouterr().err
+        assert "operation" not in out
+
     def test_usage_errors(self, monkeypatch):
         """No credentials, or a short prefix, is a usage error (exit 2)."""
         monkeypatch.delenv("QISCUS_APP_ID", raising=False)
@@ -360,12 +370,19 @@ class TestSteps:
         [step] = [s for s in PLANNED if s.operation == "deactivate_users"]
         fake = FakeQiscus()
         recorder = Recorder(fake.transport())
-        for cls, expected in ((QiscusClient, Status.SKIPPED), (Newer, Status.OK)):
+        cases = (
+            (QiscusClient, "v2.1", Status.SKIPPED, "not implemented by this client"),
+            (Newer, "v2", Status.SKIPPED, "documented for v2.1 only"),
+            (Newer, "v2.1", Status.OK, ""),
+        )
+        for cls, dialect, status, detail in cases:
             client = cls(fake.app_id, fake.secret_key, http_client=fake.http_client())
             async with client:
                 with anyio.fail_after(10):
-                    result = await run_step(Run(client, "v2.1", PREFIX, recorder), step)
-            assert result.status is expected
+                    result = await run_step(
+                        Run(client, dialect, PREFIX, recorder), step
+                    )
+            assert (result.status, result.detail) == (status, detail)
         assert called == [[f"{PREFIX}-v21-carol"]]
 
 

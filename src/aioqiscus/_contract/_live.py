@@ -19,7 +19,7 @@ from typing import Any, Literal, cast
 import attrs
 import httpx
 
-from .. import NegotiationError, QiscusClient, __version__
+from .. import InvalidArgumentError, NegotiationError, QiscusClient, __version__
 from ._cassette import Cassette, Recorder, Tag, decode, tagged
 from ._replay import DIALECTS, Outcome, replay
 from ._tour import FAILING, PROBE, STEPS, USERS, Row, Run, Status, run_step
@@ -124,7 +124,11 @@ async def tour(settings: Settings) -> Report:
         AuthenticationError: The credentials were refused.
         InvalidArgumentError: The base URL or credentials are malformed.
     """
-    base_path = httpx.URL(settings.base_url).path
+    try:
+        base_path = httpx.URL(settings.base_url).path
+    except httpx.InvalidURL as exc:
+        msg = f"--base-url is not a valid URL: {exc}"
+        raise InvalidArgumentError(msg) from exc
     recorder = Recorder(
         httpx.AsyncHTTPTransport(),
         base_path=base_path,
