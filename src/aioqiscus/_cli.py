@@ -1,4 +1,4 @@
-"""The ``aioqiscus`` command: demo, doctor, fake-server and export.
+"""The ``aioqiscus`` command: demo, doctor, fake-server, export and contract.
 
 Errors print one line naming the typed error (``--debug`` shows the
 traceback); exit status 0 on success, 1 on failure, 2 on bad usage.
@@ -21,7 +21,7 @@ from typing import Any, TextIO
 import attrs
 import httpx
 
-from . import Button, Card, QiscusClient, QiscusError, __version__
+from . import Button, Card, QiscusClient, QiscusError, __version__, _contract
 from .models import Backup, Comment
 
 __all__ = ["main"]
@@ -270,6 +270,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--poll-interval", type=float, default=2.0)
     export.add_argument("--timeout", type=float, default=1800.0)
+    contract = commands.add_parser(
+        "contract", help="check that a server answers what aioqiscus expects"
+    )
+    _contract.add_arguments(contract)
     return parser
 
 
@@ -277,6 +281,7 @@ _ASYNC: dict[str, Callable[[argparse.Namespace, TextIO], Coroutine[Any, Any, int
     "demo": _demo,
     "doctor": _doctor,
     "export": _export,
+    "contract": _contract.run,
 }
 
 

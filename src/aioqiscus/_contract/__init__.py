@@ -1,0 +1,254 @@
+"""``aioqiscus contract``: is this server what aioqiscus and its fake assume?
+
+The only code that may talk to a real Qiscus host, and only when a user runs
+it with their credentials. It tours every endpoint the client implements
+that cannot harm the app (:mod:`._tour`), on disposable users and rooms
+named with a per-run prefix; records the raw exchanges (:mod:`._cassette`);
+replays them against the fake and compares every answer's shape
+(:mod:`._replay`, :mod:`._shape`); and prints, per operation and dialect,
+``ok``, ``differs``, ``refused``, ``failed`` or ``skipped``, then the server
+facts that change the client's behaviour. ``--record FILE`` writes the
+redacted cassette; ``--compare FILE`` replays one against the fake.
+
+Layout (strictly private): ``_shape`` (pure shape comparison),
+``_cassette`` (recording transport, cassette file, redaction), ``_replay``
+(id mapping, replay against the fake), ``_tour`` (the table of steps),
+``_live`` (running the tour and collecting facts), this module (the command
+line and the report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Any, TextIO
+
+from ._cassette import Cassette, loopback_only_from_env, redact
+from ._live import Report, Settings, left_behind, tour
+from ._replay import DIALECTS, replay, served_dialects
+from ._tour import Row, Status
+
+__all__ = ["add_arguments", "run"]
+
+ENV_BASE_URL = "QISCUS_BASE_URL"
+#: The server when neither --base-url nor QISCUS_BASE_URL says (DESIGN.md).
+DEFAULT_BASE_URL = "https://api.qiscus.com"
+#: A prefix must be long and distinctive: redaction keeps every string that
+#: holds it, and v2.1 user ids allow only letters, digits and ``.-_@``.
+_PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{7,47}$")
+_RANK = {
+    Status.SKIPPED: 0,
+    Status.OK: 1,
+    Status.DIFFERS: 2,
+    Status.REFUSED: 3,
+    Status.FAILED: 4,
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``contract`` command's options to *parser*."""
+    parser.add_argument("--app-id", help="or set QISCUS_APP_ID")
+    parser.add_argument("--secret-key", help="or set QISCUS_SECRET_KEY")
+    parser.add_argument(
+        "--base-url", help=f"or set {ENV_BASE_URL}; default {DEFAULT_BASE_URL}"
+    )
+    parser.add_argument(
+        "--dialects",
+        choices=["auto", "v2", "v2.1"],
+        default="auto",
+        help="tour every dialect the server serves (auto), or one",
+    )
+    files = parser.add_mutually_exclusive_group()
+    files.add_argument(
+        "--record", type=Path, metavar="FILE", help="write the redacted cassette"
+    )
+    files.add_argument(
+        "--compare",
+        type=Path,
+        metavar="FILE",
+        help="replay a cassette against the fake instead of touring a server",
+    )
+    parser.add_argument(
+        "--prefix", help="name prefix of the disposable users and rooms (random)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=20.0, help="seconds per request"
+    )
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from .._cli import ENV_APP_ID, UsageError, _credentials  # noqa: PLC0415 - _cli imports us
+
+    found = _credentials(args)
+    if found is None:
+        msg = f"no credentials: pass --app-id and --secret-key or set {ENV_APP_ID}"
+        raise UsageError(msg)
+    prefix = args.prefix or f"aioqiscus-contract-{secrets.token_hex(3)}"
+    if not _PREFIX.match(prefix):
+        msg = "--prefix must be 8 to 48 letters, digits, '.', '-' or '_'"
+        raise UsageError(msg)
+    if args.timeout <= 0:
+        msg = "--timeout must be > 0"
+        raise UsageError(msg)
+    base = args.base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
+    pinned = args.dialects != "auto"
+    return Settings(
+        app_id=found[0],
+        secret_key=found[1],
+        base_url=base.rstrip("/"),
+        prefix=prefix,
+        dialects=(args.dialects,) if pinned else DIALECTS,
+        pinned=pinned,
+        timeout=args.timeout,
+        loopback_only=loopback_only_from_env(),
+    )
+
+
+async def run(args: argparse.Namespace, out: TextIO) -> int:
+    """Run ``aioqiscus contract``; returns the exit status."""
+    if args.compare is not None:
+        return await compare(args.compare, out)
+    settings = _settings(args)
+    out.write(
+        f"aioqiscus contract: app {settings.app_id!r} at {settings.base_url} "
+        f"(disposable names start with {settings.prefix})\n\n"
+    )
+    report = await tour(settings)
+    _print_report(report, out)
+    if args.record is not None:
+        safe = redact(
+            report.cassette,
+            prefix=settings.prefix,
+            secret=settings.secret_key,
+            app_id=settings.app_id,
+        )
+        safe.save(args.record)
+        out.write(f"wrote the redacted cassette to {args.record}\n")
+    return 1 if report.failed else 0
+
+
+# ---------------------------------------------------------------- report
+
+
+def merge_rows(rows: list[Row]) -> list[Row]:
+    """One row per operation and dialect: the worst status, every detail."""
+    merged: dict[tuple[str, str], Row] = {}
+    for row in rows:
+        key = (row.operation, row.dialect)
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = Row(
+                row.operation,
+                row.dialect,
+                row.status,
+                row.detail,
+                list(row.exchanges),
+                list(row.findings),
+            )
+            continue
+        if _RANK[row.status] > _RANK[seen.status]:
+            seen.status = row.status
+        seen.detail = "; ".join(d for d in (seen.detail, row.detail) if d)
+        seen.exchanges += row.exchanges
+        seen.findings = sorted(set(seen.findings) | set(row.findings))
+    return list(merged.values())
+
+
+def render_rows(rows: list[Row]) -> str:
+    """The table: operation, dialect, result, detail; findings indented below."""
+    table = merge_rows(rows)
+    width = max([len("operation"), *(len(r.operation) for r in table)])
+    lines = [f"{'operation':<{width}}  dialect  result   detail"]
+    for row in table:
+        lines.append(
+            f"{row.operation:<{width}}  {row.dialect:<7}  "
+            f"{row.status.value:<7}  {row.detail}".rstrip()
+        )
+        # Findings go under the result column, one per line.
+        indent = " " * (width + 11)
+        lines.extend(f"{indent}{finding}" for finding in row.findings)
+    return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        parts = [
+            f"{k} ({_fmt(v)})" if isinstance(v, dict) else f"{k} {_fmt(v)}"
+            for k, v in value.items()
+        ]
+        return "; ".join(parts)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "none"
+    return str(value)
+
+
+def render_facts(facts: dict[str, Any]) -> str:
+    """The server facts, one dialect block after the general ones."""
+    lines = ["server facts"]
+    served = facts.get("dialects_served", [])
+    lines.append(
+        f"  dialects served: {_fmt(served)}; "
+        f"auto negotiates: {facts.get('auto_negotiates', '?')}"
+    )
+    for dialect in DIALECTS:
+        details = facts.get(dialect)
+        if not isinstance(details, dict):
+            continue
+        lines.append(f"  {dialect}:")
+        lines.extend(f"    {key}: {_fmt(value)}" for key, value in details.items())
+    return "\n".join(lines)
+
+
+def _print_report(report: Report, out: TextIO) -> None:
+    out.write(render_rows(report.rows) + "\n\n")
+    out.write(render_facts(report.cassette.server) + "\n\n")
+    behind = left_behind(report)
+    if behind:
+        out.write("left on the server (the API cannot delete users or rooms):\n")
+        out.writelines(f"  {line}\n" for line in behind)
+    interactions = report.cassette.interactions
+    operations = {i.operation for i in interactions}
+    counts = {s: sum(r.status is s for r in merge_rows(report.rows)) for s in Status}
+    summary = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
+    out.write(
+        f"{len(interactions)} exchanges over {len(operations)} operations; {summary}\n"
+    )
+
+
+# ---------------------------------------------------------------- compare
+
+
+async def compare(path: Path, out: TextIO) -> int:
+    """Replay the cassette at *path* against the fake; 1 if any shape differs."""
+    cassette = Cassette.load(path)
+    outcomes = await replay(cassette)
+    dialects = ", ".join(served_dialects(cassette))
+    out.write(
+        f"replayed {len(outcomes)} exchanges recorded {cassette.recorded_at or '?'} "
+        f"against the fake serving {dialects}\n"
+    )
+    differing: dict[str, None] = {}
+    extra: dict[str, None] = {}
+    for outcome in outcomes:
+        item = outcome.interaction
+        for finding in outcome.findings:
+            line = f"{item.operation} {item.dialect} {finding}"
+            (extra if finding.informational else differing)[line] = None
+    if extra:
+        out.write("keys the server adds (informational):\n")
+        out.writelines(f"  {line}\n" for line in extra)
+    if differing:
+        out.write("differences from the fake:\n")
+        out.writelines(f"  {line}\n" for line in differing)
+        bad = sum(o.differs for o in outcomes)
+        out.write(
+            f"{len(differing)} differences in {bad} of {len(outcomes)} exchanges\n"
+        )
+        return 1
+    out.write("every answer has the shape the fake answers\n")
+    return 0
