@@ -121,6 +121,20 @@ class TestConversation:
         )
         with anyio.fail_after(10):
             await converse(qiscus_fake, bot, room.id)
+            # Qiscus redelivers the tap: the bot acknowledges it, runs nothing.
+            tap = qiscus_fake.webhook_deliveries[2]
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=bot.asgi)
+            ) as http:
+                again = await http.post(
+                    tap.url,
+                    content=tap.body,
+                    headers={webhooks.SIGNATURE_HEADER: tap.signature},
+                )
+            await bot.join()
+        assert again.status_code == 200
+        # The fallback listener takes any comment, yet the bot's own replies,
+        # delivered back to it, started nothing: no loop.
         assert ran == EXPECTED_RUNS
         assert transcript(qiscus_fake, room.id) == EXPECTED_TRANSCRIPT
         assert deliveries(qiscus_fake) == EXPECTED_DELIVERIES
