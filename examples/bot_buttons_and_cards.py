@@ -14,12 +14,15 @@ the conversation is printed.
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import httpx
 
 from aioqiscus import Button, Card, Comment, QiscusClient
 from aioqiscus.bot import Bot, Context
-from aioqiscus.testing import FakeQiscus
+
+if TYPE_CHECKING:  # the web apps that serve the bot never load the fake
+    from aioqiscus.testing import FakeQiscus
 
 BOT = "shop-bot@example.com"
 CUSTOMER = "alice@example.com"
@@ -82,6 +85,8 @@ async def converse(fake: FakeQiscus, bot: Bot, room_id: str) -> None:
 
 async def main() -> list[Comment]:
     """Play the conversation on an in-process fake; return it, oldest first."""
+    from aioqiscus.testing import FakeQiscus
+
     fake = FakeQiscus()
     fake.add_user(BOT, "Shop Bot")
     fake.add_user(CUSTOMER, "Alice")
