@@ -1,11 +1,13 @@
-"""A FastAPI app: a lifespan-managed client, room endpoints and a webhook.
+"""A FastAPI app: a lifespan-managed client, room endpoints and the shop bot.
 
-    uvicorn examples.fastapi_app:app
+    uvicorn --factory examples.fastapi_app:create_app   # from the repository root
 
 Settings come from the environment: ``QISCUS_APP_ID``, ``QISCUS_SECRET_KEY``,
 ``QISCUS_BASE_URL`` (optional) and ``QISCUS_WEBHOOK_TOKEN`` (the signature
-token from the dashboard). Tests call :func:`create_app` with a client
-wired to the fake server.
+token from the dashboard). Set the dashboard's webhook URL to
+``https://<your host>/qiscus/webhook``: the bot of
+``examples/bot_buttons_and_cards.py`` is mounted at ``/qiscus``. Tests call
+:func:`create_app` with a client wired to the fake server.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel
 
-from aioqiscus import Button, NotFoundError, QiscusClient, QiscusError, webhooks
+from aioqiscus import NotFoundError, QiscusClient
+from examples.bot_buttons_and_cards import build_bot
 
 
 class NewRoom(BaseModel):
@@ -29,23 +32,27 @@ class NewRoom(BaseModel):
 def create_app(
     client: QiscusClient | None = None, webhook_token: str | None = None
 ) -> FastAPI:
-    """Build the app; without *client*, one is made from the environment."""
+    """Build the app; without *client* and *webhook_token*, from the environment."""
+    qiscus = client or QiscusClient(
+        os.environ["QISCUS_APP_ID"],
+        os.environ["QISCUS_SECRET_KEY"],
+        base_url=os.environ.get("QISCUS_BASE_URL"),
+    )
+    bot = build_bot(qiscus, webhook_token or os.environ["QISCUS_WEBHOOK_TOKEN"])
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        qiscus = client or QiscusClient(
-            os.environ["QISCUS_APP_ID"],
-            os.environ["QISCUS_SECRET_KEY"],
-            base_url=os.environ.get("QISCUS_BASE_URL"),
-        )
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         async with qiscus:
             await qiscus.negotiate()  # fail fast on bad credentials
-            app.state.qiscus = qiscus
             yield
+            # Mounted apps get no lifespan events: let the bot's handlers in
+            # flight send their replies before the client closes.
+            await bot.join()
 
     app = FastAPI(lifespan=lifespan)
-    token = webhook_token or os.environ.get("QISCUS_WEBHOOK_TOKEN", "")
-    app.state.events = []
+    app.state.qiscus = qiscus
+    app.state.bot = bot
+    app.mount("/qiscus", bot.asgi)  # POST /qiscus/webhook
 
     @app.post("/rooms")
     async def create_room(room: NewRoom, request: Request) -> dict[str, object]:
@@ -66,32 +73,4 @@ def create_app(
             async for room in qiscus.iter_user_rooms(user_id)
         ]
 
-    @app.post("/qiscus/webhook")
-    async def webhook(request: Request) -> dict[str, bool]:
-        body = await request.body()
-        signature = request.headers.get(webhooks.SIGNATURE_HEADER)
-        if not webhooks.verify_signature(body, signature, token):
-            raise HTTPException(401, "bad signature")
-        try:
-            event = webhooks.parse(body)
-        except webhooks.WebhookError as exc:
-            raise HTTPException(400, str(exc)) from exc
-        request.app.state.events.append(event)
-        qiscus: QiscusClient = request.app.state.qiscus
-        if not event.from_rest_api and "help" in event.comment.message.lower():
-            try:
-                await qiscus.post_buttons(
-                    event.room.id,
-                    "helpdesk@example.com",
-                    "Here to help:",
-                    [Button.link("Help centre", "https://help.example.com")],
-                )
-            except QiscusError as exc:
-                raise HTTPException(502, str(exc)) from exc
-        return {"ok": True}
-
     return app
-
-
-#: For ``uvicorn examples.fastapi_app:app``; settings are read at startup.
-app = create_app()

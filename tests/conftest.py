@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -107,3 +110,30 @@ async def _env(request, served):
     expected = Dialect.V2 if mode == "v2" else Dialect.V2_1
     async with client:
         yield fake, client, expected
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[str]:
+    """Serve the ASGI *app* with uvicorn on 127.0.0.1 in this event loop.
+
+    Yields its base URL; on exit the server shuts down, lifespan included.
+    Unlike :func:`aioqiscus.testing.serve` (a thread with its own loop), the
+    app shares the test's loop: a bot's background handlers can be joined.
+    """
+    import uvicorn
+
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.005)
+        host, port = server.servers[0].sockets[0].getsockname()[:2]
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        await task

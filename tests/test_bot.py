@@ -28,7 +28,7 @@ from aioqiscus.bot import (
 from aioqiscus.bot._dedupe import delivery_key
 from aioqiscus.testing import FakeQiscus
 
-from .conftest import ALICE, SAMPLES
+from .conftest import ALICE, SAMPLES, serving
 
 TOKEN = "dashboard-signature-token"
 BOT = "bot@example.com"
@@ -881,19 +881,14 @@ class TestAdapters:
     async def test_uvicorn_loopback(self, bot, qiscus_client, room_id):
         """The ASGI app served by uvicorn on 127.0.0.1 takes a signed POST; its
         lifespan shutdown waits for the reply."""
-        import uvicorn
 
         @bot.on_text("hi")
         async def hello(ctx: Context) -> None:
             await asyncio.sleep(0.1)
             await ctx.reply("hello over loopback")
 
-        config = uvicorn.Config(
-            bot.asgi, host="127.0.0.1", port=0, log_level="warning", lifespan="on"
-        )
-        server = uvicorn.Server(config)
         with anyio.fail_after(15):
-            async with serving(server) as url:
+            async with serving(bot.asgi) as url:
                 body = delivery("hi", room_id=room_id)
                 async with httpx.AsyncClient() as http:
                     response = await http.post(
@@ -905,19 +900,3 @@ class TestAdapters:
             # The server has shut down: lifespan joined the handler.
             replies = await bot_comments(qiscus_client, room_id)
         assert [c.message for c in replies] == ["hello over loopback"]
-
-
-@contextlib.asynccontextmanager
-async def serving(server: Any) -> AsyncIterator[str]:
-    """Run a uvicorn server in this event loop; yield its base URL."""
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.005)
-        host, port = server.servers[0].sockets[0].getsockname()[:2]
-        yield f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        await task

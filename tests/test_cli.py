@@ -33,6 +33,16 @@ class TestDemo:
         lines = out.splitlines()
         history = [line for line in lines if line.startswith("  #")]
         assert [line.split()[1] for line in history] == ["card", "buttons", "text"]
+        conversation = lines[
+            lines.index("6. a bot conversation, Alice typing and tapping in the fake:")
+            + 1 :
+        ][:4]
+        assert conversation == [
+            "   Alice (text): help",
+            "   Demo Bot (buttons): What do you need?",
+            "   Alice (button_postback_response): Where is my order?",
+            "   Demo Bot (text): Alice, your order ships tomorrow.",
+        ]
 
     def test_demo_on_a_v2_fake(self):
         """The same scenario works when the server speaks only v2."""
@@ -49,6 +59,7 @@ class TestDemo:
             status, out = run("demo", "--base-url", url)
         assert status == 0
         assert "app 'fake-app'" in out
+        assert "the bot conversation needs the fake" in out
         assert len(fake.store.rooms) == 2
 
 

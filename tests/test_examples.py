@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import anyio
 import httpx
 import pytest
 
-from aioqiscus import Buttons, Card, QiscusClient, webhooks
+from aioqiscus import Buttons, Card, QiscusClient
+from aioqiscus.bot import Bot
 from aioqiscus.testing import FakeQiscus, serve
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -35,12 +37,25 @@ def _no_credentials(monkeypatch):
 
 
 async def test_bot(capsys):
-    """The bot greets with text, buttons and a card, read back typed."""
+    """The bot example plays help -> menu -> two taps -> answers on the fake."""
     history = await load("bot_buttons_and_cards").main()
-    assert [c.type for c in history] == ["card", "buttons", "text"]
-    assert isinstance(history[0].payload, Card)
+    assert [(c.sender.id, c.type) for c in history] == [
+        ("alice@example.com", "text"),
+        ("shop-bot@example.com", "buttons"),
+        ("alice@example.com", "button_postback_response"),
+        ("shop-bot@example.com", "text"),
+        ("alice@example.com", "button_postback_response"),
+        ("shop-bot@example.com", "card"),
+    ]
     assert isinstance(history[1].payload, Buttons)
-    assert "buttons: What can I do for you?" in capsys.readouterr().out
+    assert isinstance(history[5].payload, Card)
+    assert [c.message for c in history[2:5]] == [
+        "Opening hours",
+        "We are open 9 to 5, Monday to Friday.",
+        "Show me today's deal",
+    ]
+    out = capsys.readouterr().out
+    assert "Shop Bot (buttons): What can I do for you?" in out
 
 
 async def test_migrate(capsys):
@@ -52,12 +67,43 @@ async def test_migrate(capsys):
     assert out.count("-> finished") == 3
 
 
+SHOP_BOT = "shop-bot@example.com"
+CONVERSATION = [
+    ("alice@example.com", "text", "help"),
+    (SHOP_BOT, "buttons", "What can I do for you?"),
+    ("alice@example.com", "button_postback_response", "Opening hours"),
+    (SHOP_BOT, "text", "We are open 9 to 5, Monday to Friday."),
+]
+
+
+def shop(fake: FakeQiscus) -> int:
+    """Alice, Bob and the shop bot; the id of Alice's room with the bot."""
+    fake.add_user("alice@example.com", "Alice")
+    fake.add_user("bob@example.com", "Bob")
+    fake.add_user(SHOP_BOT, "Shop Bot")
+    room = fake.store.create_room("Shop", "single", SHOP_BOT, ["alice@example.com"])
+    return room.id
+
+
+async def converse(fake: FakeQiscus, bot: Bot, room_id: int) -> None:
+    """Alice says help and taps "Opening hours"; the example's bot answers."""
+    with anyio.fail_after(10):
+        await fake.say(room_id, "alice@example.com", "help")
+        await bot.join()
+        menu = fake.room(room_id).comments[-1]
+        await fake.tap(menu.id, "Opening hours", by="alice@example.com")
+        await bot.join()
+    conversation = [(c.sender, c.type, c.message) for c in fake.room(room_id).comments]
+    assert conversation == CONVERSATION
+    assert [d.status for d in fake.webhook_deliveries] == [200] * 4
+
+
 async def test_fastapi_app():
-    """Room endpoints and a signed webhook that makes the bot answer."""
+    """Room endpoints, and the bot mounted at /qiscus answering a conversation
+    delivered in process."""
     example = load("fastapi_app")
     fake = FakeQiscus()
-    for user in ("alice@example.com", "bob@example.com", "helpdesk@example.com"):
-        fake.add_user(user)
+    shop_room = shop(fake)
     client = QiscusClient(
         fake.app_id,
         fake.secret_key,
@@ -67,6 +113,7 @@ async def test_fastapi_app():
     token = "webhook-token"
     app = example.create_app(client, webhook_token=token)
     transport = httpx.ASGITransport(app=app)
+    fake.deliver_webhooks("http://app/qiscus/webhook", token, transport=transport)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=transport, base_url="http://app") as http,
@@ -76,7 +123,7 @@ async def test_fastapi_app():
             json={
                 "name": "Help",
                 "creator": "alice@example.com",
-                "participants": ["bob@example.com", "helpdesk@example.com"],
+                "participants": ["bob@example.com"],
             },
         )
         assert created.status_code == 200
@@ -93,64 +140,26 @@ async def test_fastapi_app():
         )
         assert missing.status_code == 404
 
-        fake.add_comment(room_id, "alice@example.com", "I need help")
-        delivery = _mobile_delivery(fake, room_id, "alice@example.com", "I need help")
-        signed = {webhooks.SIGNATURE_HEADER: webhooks.sign(delivery, token)}
-        ok = await http.post("/qiscus/webhook", content=delivery, headers=signed)
-        assert ok.status_code == 200
-        tampered = delivery.replace(b"I need help", b"I need money")
-        bad = await http.post("/qiscus/webhook", content=tampered, headers=signed)
-        assert bad.status_code == 401
-        empty = await http.post(
-            "/qiscus/webhook",
-            content=b"{}",
-            headers={webhooks.SIGNATURE_HEADER: webhooks.sign(b"{}", token)},
-        )
-        assert empty.status_code == 400
-    [event] = app.state.events
-    assert event.comment.message == "I need help"
-    reply = fake.room(room_id).comments[-1]
-    assert reply.sender == "helpdesk@example.com"
-    assert reply.type == "buttons"
-
-
-def _mobile_delivery(fake: FakeQiscus, room_id: str, sender: str, text: str) -> bytes:
-    """A delivery as Qiscus sends it for a comment typed in a mobile app."""
-    import json
-
-    room = fake.room(room_id)
-    user = fake.store.users[sender]
-    return json.dumps(
-        {
-            "type": "post_comment_mobile",
-            "payload": {
-                "from": {"id": user.internal_id, "email": sender, "name": user.name},
-                "room": {
-                    "id": room.id,
-                    "topic_id": room.id,
-                    "type": room.type,
-                    "name": room.name,
-                },
-                "message": {"type": "text", "text": text, "payload": {}},
-            },
-        }
-    ).encode()
+        await converse(fake, app.state.bot, shop_room)
+        unsigned = await http.post("/qiscus/webhook", content=b"{}")
+        assert unsigned.status_code == 401
 
 
 async def test_aiohttp_app():
-    """The aiohttp app's endpoints work through its own shared session."""
+    """The endpoints work through the app's own shared session, and the bot
+    answers a conversation the fake delivers over loopback."""
     from aiohttp.test_utils import TestClient, TestServer
 
     example = load("aiohttp_app")
     fake = FakeQiscus()
-    fake.add_user("alice@example.com")
-    fake.add_user("bob@example.com")
+    shop_room = shop(fake)
     room = fake.store.create_room(
         "Chat", "group", "alice@example.com", ["bob@example.com"]
     )
+    token = "webhook-token"
     with serve(fake) as url:
-        app = example.create_app(fake.app_id, fake.secret_key, base_url=url)
-        async with TestClient(TestServer(app)) as http:
+        app = example.create_app(fake.app_id, fake.secret_key, token, base_url=url)
+        async with TestClient(TestServer(app, host="127.0.0.1")) as http:
             rooms = await (await http.get("/users/bob@example.com/rooms")).json()
             assert rooms == [{"id": str(room.id), "name": "Chat", "type": "group"}]
             said = await http.post(
@@ -164,6 +173,9 @@ async def test_aiohttp_app():
             assert (await said.json())["room_id"] == str(room.id)
             session = app[example.SESSION]
             assert app[example.CLIENT]._transport.backend._session is session
+
+            fake.deliver_webhooks(str(http.make_url("/qiscus/webhook")), token)
+            await converse(fake, app[example.BOT], shop_room)
     assert [c.message for c in fake.room(room.id).comments] == ["hi"]
 
 

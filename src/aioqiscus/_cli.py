@@ -141,9 +141,60 @@ async def _demo(args: argparse.Namespace, out: TextIO) -> int:
         out.write("5. read the history back, newest first, as typed payloads:\n")
         async for comment in client.iter_comments(direct.id):
             out.write(_describe(comment) + "\n")
-        out.write("\n6. negotiation report (which verb and path each call uses):\n")
+        if target.fake is None:
+            out.write(
+                "\n6. (the bot conversation needs the fake: run without an app)\n"
+            )
+        else:
+            out.write(
+                "\n6. a bot conversation, Alice typing and tapping in the fake:\n"
+            )
+            await _converse(target.fake, client, direct.id, bot, alice, out)
+        out.write("\n7. negotiation report (which verb and path each call uses):\n")
         out.write(_indent(str(client.negotiation_report())) + "\n")
     return 0
+
+
+async def _converse(
+    fake: Any, client: QiscusClient, room_id: str, bot_id: str, user: str, out: TextIO
+) -> None:
+    """An aioqiscus.bot bot answers *user*'s "help" and a tap on its menu."""
+    from .bot import Bot, Context  # noqa: PLC0415 - only for the fake's demo
+
+    token = "demo-signature-token"  # noqa: S105 - the fake's, not a secret
+    bot = Bot(client, user_id=bot_id, signature_token=token)
+
+    @bot.on_text("help")
+    async def menu(ctx: Context) -> None:
+        await ctx.reply_buttons(
+            "What do you need?",
+            [
+                Button.postback(
+                    "Where is my order?",
+                    "https://bot.example.com/postback",
+                    payload={"topic": "order"},
+                )
+            ],
+        )
+
+    @bot.on_postback(topic="order")
+    async def order(ctx: Context) -> None:
+        await ctx.reply(f"{ctx.sender.name}, your order ships tomorrow.")
+
+    fake.deliver_webhooks(
+        "http://demo-bot/qiscus/webhook",
+        token,
+        transport=httpx.ASGITransport(app=bot.asgi),
+    )
+    said = await fake.say(room_id, user, "help")
+    await bot.join()
+    reply = fake.room(room_id).comments[-1]
+    await fake.tap(reply.id, "Where is my order?", by=user)
+    await bot.join()
+    for comment in fake.room(room_id).comments:
+        if comment.id >= said.id:
+            name = fake.store.users[comment.sender].name
+            out.write(f"   {name} ({comment.type}): {comment.message}\n")
 
 
 def _indent(text: str) -> str:

@@ -9,7 +9,10 @@ injection and a request journal. Use it in-process::
     client = QiscusClient(fake.app_id, fake.secret_key,
                           http_client=fake.http_client())
 
-or on a loopback socket with :func:`serve`. The pytest plugin (installed with
+or on a loopback socket with :func:`serve`. To test a bot, the fake also
+plays the app's user: :meth:`FakeQiscus.say` and :meth:`FakeQiscus.tap` post
+as a user's app would and deliver ``post_comment_mobile`` webhooks (see
+:meth:`FakeQiscus.deliver_webhooks`). The pytest plugin (installed with
 ``aioqiscus[testing]``) provides the ``qiscus_fake``, ``qiscus_client`` and
 ``qiscus_server`` fixtures.
 """

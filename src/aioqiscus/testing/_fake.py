@@ -4,14 +4,17 @@ Strictly private; users import from :mod:`aioqiscus.testing`. This module
 holds the app itself: its control API (users, rooms, comments and faults set
 up without a request), the ASGI entry point that authenticates, injects
 faults and dispatches to the route tables, the request journal, and the
-webhook outbox. The rest lives in rooms of its own:
+webhook outbox. The app's user who types and taps (:meth:`FakeQiscus.say`,
+:meth:`FakeQiscus.tap`) is part of the control API. The rest lives in rooms
+of its own:
 
 - ``_http``: ASGI plumbing, request parsing, the :class:`Request` handlers read;
 - ``_store``: the state and its lookups (``user_or_404``, ``room_or_404``);
 - ``_rules``: what both dialects share (room, participant, comment rules);
 - ``_routes_v2``, ``_routes_v21``, ``_routes_backups``: one handler per
   endpoint and one ``ROUTES`` table per module;
-- ``_shapes``: the JSON answered, written from the documents.
+- ``_shapes``: the JSON answered, written from the documents;
+- ``_taps``: which button a tap hits and what the app posts for it.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ import hashlib
 import hmac
 import json
 import random
+import secrets
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import attrs
@@ -30,6 +34,7 @@ import httpx
 from . import _http as http
 from . import _routes_backups, _routes_v2, _routes_v21
 from . import _shapes as shapes
+from . import _taps as taps
 from ._faults import Fault, FaultRule, pick
 from ._http import (
     ConnectionDropped,
@@ -198,6 +203,111 @@ class FakeQiscus:
         """The record of a room, for assertions."""
         return self.store.rooms[int(room_id)]
 
+    # ------------------------------------------------------------ the app's user
+
+    async def say(self, room_id: str | int, user_id: str, text: str) -> CommentRecord:
+        """*user_id* types *text* in room *room_id*, in an app.
+
+        The comment is stored as the app's SDK posts it, without a REST
+        request (the journal does not record it), and, when
+        :meth:`deliver_webhooks` is set, delivered as a signed
+        ``post_comment_mobile`` webhook before this returns.
+
+        Returns:
+            The comment's record.
+
+        Raises:
+            LookupError: There is no such room or user.
+            ValueError: The user is not in the room, or *text* is empty.
+        """
+        if not isinstance(cast("object", text), str) or not text.strip():
+            msg = f"text must be a non-empty str, got {text!r:.60}"
+            raise ValueError(msg)
+        room = self._member_room(room_id, user_id)
+        return await self._post_from_app(room, user_id, text)
+
+    async def tap(
+        self, comment_id: str | int, label: str, *, by: str, card: int | None = None
+    ) -> CommentRecord:
+        """User *by* taps the postback button *label* of comment *comment_id*.
+
+        The comment must be a ``buttons``, ``card`` or ``carousel`` comment
+        in a room *by* is in. The app posts a ``button_postback_response``
+        comment whose text is the button's ``postback_text`` (its label if
+        that is empty) and whose payload is what the web SDK sends, the
+        button's action ``{"url", "method", "payload"}`` as a JSON string;
+        it is stored and delivered like :meth:`say`.
+
+        Args:
+            comment_id: The comment holding the button.
+            label: The button's label, exactly.
+            by: The user who taps.
+            card: For a carousel whose cards share the label, the index of
+                the card tapped.
+
+        Returns:
+            The ``button_postback_response`` comment's record.
+
+        Raises:
+            LookupError: There is no such comment or user.
+            ValueError: The user is not in the comment's room; the comment
+                has no buttons, no button *label*, or several and no *card*;
+                or the button is a ``link`` button (the app opens its URL and
+                posts nothing).
+        """
+        comment = self._comment(comment_id)
+        room = self._member_room(comment.room_id, by)
+        button = taps.find_button(
+            comment.id, comment.type, comment.payload, label, card
+        )
+        text, payload = taps.tap_comment(button)
+        return await self._post_from_app(
+            room, by, text, type=taps.POSTBACK_RESPONSE, payload=payload
+        )
+
+    def _member_room(self, room_id: str | int, user_id: str) -> RoomRecord:
+        """Room *room_id*, checked to exist and to have *user_id* in it."""
+        try:
+            room = self.store.rooms.get(int(room_id))
+        except (TypeError, ValueError):
+            room = None
+        if room is None:
+            msg = f"no room {room_id!r} in the fake"
+            raise LookupError(msg)
+        if user_id not in self.store.users:
+            msg = f"no user {user_id!r} in the fake; add it with add_user()"
+            raise LookupError(msg)
+        if user_id not in room.participants:
+            msg = f"{user_id} is not a participant of room {room.id}"
+            raise ValueError(msg)
+        return room
+
+    def _comment(self, comment_id: str | int) -> CommentRecord:
+        try:
+            wanted = int(comment_id)
+        except (TypeError, ValueError):
+            wanted = None
+        for room in self.store.rooms.values():
+            for comment in room.comments:
+                if comment.id == wanted:
+                    return comment
+        msg = f"no comment {comment_id!r} in the fake"
+        raise LookupError(msg)
+
+    async def _post_from_app(
+        self, room: RoomRecord, sender: str, text: str, **fields: Any
+    ) -> CommentRecord:
+        """Store a comment posted by an app's SDK; deliver its webhook."""
+        comment = self.store.add_comment(
+            room, sender, text, unique_temp_id=secrets.token_urlsafe(15), **fields
+        )
+        if self._webhook is not None:
+            # The documented delivery, typed as coming from a client
+            # (v2.1/webhook.md: "post_comment_mobile" if from client side).
+            event = shapes.webhook(self.store, room, comment)
+            await self._deliver([{**event, "type": "post_comment_mobile"}])
+        return comment
+
     def inject(
         self,
         fault: Fault,
@@ -236,10 +346,13 @@ class FakeQiscus:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        """Deliver a signed ``post_comment_rest`` webhook for each new comment.
+        """Deliver a signed webhook for each new comment, in order.
 
-        Deliveries are made before the ``post_comment`` answer is sent, and
-        recorded in :attr:`webhook_deliveries`.
+        A comment posted through the REST API is delivered as
+        ``post_comment_rest`` before the ``post_comment`` answer is sent; one
+        posted by :meth:`say` or :meth:`tap` as ``post_comment_mobile``
+        before they return. Deliveries are recorded in
+        :attr:`webhook_deliveries`.
 
         Args:
             url: Where to POST (``http://127.0.0.1:PORT/hook``).
@@ -359,11 +472,15 @@ class FakeQiscus:
 
     async def _flush_webhooks(self) -> None:
         outbox, self._outbox = self._outbox, []
-        if self._webhook is None:
+        await self._deliver(outbox)
+
+    async def _deliver(self, events: list[dict[str, Any]]) -> None:
+        """POST each event, signed, to the webhook URL; record the answers."""
+        if self._webhook is None or not events:
             return
         url, token, transport = self._webhook
         async with httpx.AsyncClient(transport=transport, timeout=10) as client:
-            for event in outbox:
+            for event in events:
                 body = json.dumps(event).encode()
                 signature = hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
                 try:
