@@ -168,11 +168,11 @@ def _converter() -> cattrs.Converter:
                 internal_id=c.optional_int(data.get("user_id")),
             )
         # Listings and search also name the room (room_name, chat_type).
-        kind = data.get("chat_type")
+        name, kind = data.get("room_name"), data.get("chat_type")
         return c.build_comment(
             data,
             sender,
-            c.optional_str(data.get("room_name")),
+            None if name is None else c.optional_str(name),
             None if kind is None else c.room_type(kind),
         )
 
