@@ -30,9 +30,11 @@ BOT = web.AppKey("bot", Bot)
 
 async def rooms_of(request: web.Request) -> web.Response:
     qiscus = request.app[CLIENT]
+    user = request.match_info["user_id"]
     rooms = [
         {"id": room.id, "name": room.name, "type": room.type.value}
-        async for room in qiscus.iter_user_rooms(request.match_info["user_id"])
+        # Rooms without messages too: servers leave them out by default.
+        async for room in qiscus.iter_user_rooms(user, show_empty=True)
     ]
     return web.json_response(rooms)
 

@@ -70,7 +70,8 @@ def create_app(
         qiscus: QiscusClient = request.app.state.qiscus
         return [
             {"id": room.id, "name": room.name}
-            async for room in qiscus.iter_user_rooms(user_id)
+            # Rooms without messages too: servers leave them out by default.
+            async for room in qiscus.iter_user_rooms(user_id, show_empty=True)
         ]
 
     return app

@@ -68,7 +68,7 @@ async def main() -> int:
         QiscusClient(app_id, secret, api_version="v2", **options) as old,
         QiscusClient(app_id, secret, api_version="v2.1", **options) as new,
     ):
-        rooms = [r.id async for r in new.iter_user_rooms(ALICE)]
+        rooms = [r.id async for r in new.iter_user_rooms(ALICE, show_empty=True)]
         report = await compare_dialects(
             old, new, user_ids=[ALICE, BOB], room_ids=rooms, as_user=ALICE
         )

@@ -31,7 +31,7 @@ from aioqiscus._contract._cassette import (
 from aioqiscus._contract._live import Settings, tour
 from aioqiscus._contract._replay import IdMap
 from aioqiscus._contract._shape import diff
-from aioqiscus._contract._tour import PLANNED, STEPS, Run, Status, run_step
+from aioqiscus._contract._tour import STEPS, V21_ONLY, Run, Status, Step, run_step
 from aioqiscus.testing import FakeQiscus, serve
 
 MODES = {"v2": {"v2"}, "v2.1": {"v2.1"}, "both": {"v2", "v2.1"}}
@@ -146,7 +146,8 @@ class TestTourAgainstTheFake:
             # The fake answers v2.1 comments as live servers do: no marker.
             assert data["server"]["v2.1"]["unique_temp_id_echoed"] == "absent"
             assert data["server"]["v2.1"]["room_options_answered_as"] == "string"
-            assert data["server"]["v2.1"]["rooms_without_messages_listed"] == "3 of 3"
+            # Like live servers (show_empty defaults to false): none listed.
+            assert data["server"]["v2.1"]["rooms_without_messages_listed"] == "0 of 3"
         if "v2" in MODES[mode]:
             assert data["server"]["v2"]["unique_temp_id_stored"] == (
                 "yes (as unique_temp_id)"
@@ -173,7 +174,11 @@ class TestTourAgainstTheFake:
         room = fake.room(private)
         assert room.participants == [REAL_EMAIL, "eve.real@corp.example"]
         assert [c.message for c in room.comments] == ["private one", "private two"]
-        assert {e.method for e in fake.journal} <= {"GET", "POST"}
+        # Its one DELETE deactivates its own user (reactivated right after).
+        deletes = [e for e in fake.journal if e.method == "DELETE"]
+        assert {e.endpoint for e in deletes} <= {"deactivate_users"}
+        assert all(u.startswith(PREFIX) for e in deletes for u in e.body["user_ids"])
+        assert all(u.active for u in fake.store.users.values())
 
         status, out = run_cli("contract", "--compare", str(cassette))
         assert status == 0, out
@@ -354,20 +359,24 @@ class TestTourFindsDifferences:
 
 class TestSteps:
     def test_every_step_calls_methods_the_client_has(self):
-        """Only the planned steps may wait for methods the client lacks."""
+        """Every step of the tour names methods the client has."""
         for step in STEPS:
-            if step not in PLANNED:
-                assert all(hasattr(QiscusClient, n) for n in step.requires), step
+            assert all(hasattr(QiscusClient, n) for n in step.requires), step
 
-    async def test_a_planned_step_lights_up_when_its_method_appears(self):
+    async def test_a_step_lights_up_when_its_method_appears(self):
         """Missing method: "not implemented"; once present, the step runs it."""
         called = []
 
         class Newer(QiscusClient):
-            async def deactivate_users(self, user_ids):
+            async def disable_users(self, user_ids):
                 called.append(user_ids)
 
-        [step] = [s for s in PLANNED if s.operation == "deactivate_users"]
+        async def action(run: Run) -> None:
+            await run.client.disable_users([run.user("carol")])
+
+        step = Step(
+            "disable_users", action, ("disable_users",), dialects=frozenset({"v2.1"})
+        )
         fake = FakeQiscus()
         recorder = Recorder(fake.transport())
         cases = (
@@ -384,6 +393,57 @@ class TestSteps:
                     )
             assert (result.status, result.detail) == (status, detail)
         assert called == [[f"{PREFIX}-v21-carol"]]
+
+    async def test_v21_only_steps_run_against_the_fake(self):
+        """The seven v2.1-only endpoints run in v2.1 and skip in v2."""
+        fake = FakeQiscus()
+        recorder = Recorder(fake.transport())
+        by_name = {s.operation: s for s in V21_ONLY}
+        assert set(by_name) == {
+            "get_comments_range",
+            "get_average_reply_time",
+            "iter_webhook_logs",
+            "iter_unread_users",
+            "get_user_unread_counts",
+            "deactivate_users",
+            "reactivate_users",
+        }
+        client = QiscusClient(
+            fake.app_id, fake.secret_key, http_client=fake.http_client()
+        )
+        async with client:
+            run = Run(client, "v2.1", PREFIX, recorder)
+            for name in ("alice", "bob", "carol"):
+                fake.add_user(run.user(name))
+            room = fake.store.create_room(
+                "g", "group", run.user("alice"), [run.user("bob")]
+            )
+            run.rooms["group"] = str(room.id)
+            run.comments["text"] = fake.add_comment(room.id, run.user("bob"), "a")
+            run.comments["file_attachment"] = fake.add_comment(
+                room.id, run.user("alice"), "b"
+            )
+            with anyio.fail_after(10):
+                rows = {n: await run_step(run, s) for n, s in by_name.items()}
+                v2 = await run_step(
+                    Run(client, "v2", PREFIX, recorder), by_name["deactivate_users"]
+                )
+        details = {n: (r.status, r.detail) for n, r in rows.items()}
+        assert details == {
+            "get_comments_range": (Status.OK, "2 comments"),
+            "get_average_reply_time": (Status.OK, "average 0 s"),
+            "iter_webhook_logs": (Status.OK, "0 read"),
+            "iter_unread_users": (Status.OK, "1 read"),
+            "get_user_unread_counts": (Status.OK, "0, 1"),
+            "deactivate_users": (Status.OK, "success"),
+            "reactivate_users": (Status.OK, "success"),
+        }
+        assert (v2.status, v2.detail) == (Status.SKIPPED, "documented for v2.1 only")
+        assert fake.store.users[run.user("carol")].active is True
+        assert [e.endpoint for e in fake.journal[-2:]] == [
+            "deactivate_users",
+            "reactivate_users",
+        ]
 
 
 class TestShapes:

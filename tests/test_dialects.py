@@ -13,6 +13,17 @@ from aioqiscus.models import RAW_OPTIONS_KEY
 
 from .conftest import sample
 
+#: The operations only v2.1 documents (v2.1/users.md, v2.1/more-endpoints.md).
+V21_ONLY = {
+    Operation.LIST_UNREAD_USERS,
+    Operation.GET_USER_UNREAD_COUNTS,
+    Operation.DEACTIVATE_USERS,
+    Operation.REACTIVATE_USERS,
+    Operation.GET_AVERAGE_REPLY_TIME,
+    Operation.LOAD_COMMENTS_WITH_RANGE,
+    Operation.LIST_WEBHOOK_LOGS,
+}
+
 
 def results(name: str):
     return sample(name)["results"]
@@ -371,13 +382,20 @@ class TestRoutes:
         assert missing == {Operation.SEARCH_MESSAGES}
 
     def test_v2_lacks_channels_and_user_listing(self):
-        """v2 serves every operation but channels, token read-out and listing."""
+        """v2 serves every operation but the v2.1 ones: channels, token
+        read-out, user listings and the endpoints only v2.1 documents."""
         missing = set(Operation) - set(CODECS[Dialect.V2].ROUTES)
         assert missing == {
             Operation.GET_OR_CREATE_CHANNEL,
             Operation.GET_USER_TOKEN,
             Operation.LIST_USERS,
+            *V21_ONLY,
         }
+        assert (
+            not set(Operation)
+            - set(CODECS[Dialect.V2_1].ROUTES)
+            - {Operation.SEARCH_MESSAGES}
+        )
 
     def test_verbs_that_differ(self):
         """get_or_create_room_with_target and get_rooms_info swap GET and POST."""
@@ -396,6 +414,13 @@ class TestDialectRefusals:
             lambda: v2.get_user_token("a"),
             lambda: v2.list_users(1, 10, None),
             lambda: v21.search_messages("a", "q", None),
+            lambda: v2.list_unread_users(1, 10, None, None),
+            lambda: v2.get_user_unread_counts(["a"], None, None),
+            lambda: v2.deactivate_users(["a"]),
+            lambda: v2.reactivate_users(["a"]),
+            lambda: v2.get_average_reply_time("a", None, None),
+            lambda: v2.load_comments_with_range("1", 1, 2),
+            lambda: v2.list_webhook_logs(1, 10, "all"),
         ],
     )
     def test_codec_refuses_what_it_lacks(self, build):

@@ -80,16 +80,36 @@ class TestRoomSuite:
         assert sorted(members) == sorted([ALICE, CAROL, DAVE])
 
     async def test_user_rooms_paginate(self, env):
-        """45 rooms come back exactly once each, over several pages."""
+        """44 rooms with messages come back once each, over pages, with a total."""
         fake, client, dialect = env
         for i in range(45):
-            fake.store.create_room(f"room {i}", "group", ALICE, [BOB])
-        rooms = [r async for r in client.iter_user_rooms(ALICE, page_size=20)]
-        assert len(rooms) == 45
-        assert len({r.id for r in rooms}) == 45
+            room = fake.store.create_room(f"room {i}", "group", ALICE, [BOB])
+            if i:
+                fake.add_comment(room.id, BOB, "hi")
+        listing = client.iter_user_rooms(ALICE, page_size=20)
+        assert listing.total is None
+        rooms = [r async for r in listing]
+        assert len(rooms) == 44
+        assert len({r.id for r in rooms}) == 44
+        assert (listing.total, listing.pages) == (44, 3)
         pages = [e for e in fake.journal if e.endpoint == "get_user_rooms"]
         assert len(pages) == 3
         assert {e.dialect for e in pages} == {dialect.value}
+
+    async def test_user_rooms_without_messages_on_demand(self, env):
+        """Rooms without messages are left out unless show_empty asks for them."""
+        fake, client, _ = env
+        quiet = await client.create_room("Quiet", [BOB], ALICE)
+        busy = await client.create_room("Busy", [BOB], ALICE)
+        fake.add_comment(busy.id, BOB, "hi")
+        listed = [r.id async for r in client.iter_user_rooms(ALICE)]
+        everything = client.iter_user_rooms(ALICE, show_empty=True)
+        assert listed == [busy.id]
+        assert [r.id async for r in everything] == [quiet.id, busy.id]
+        assert everything.total == 2
+        first, last = fake.requests("get_user_rooms")
+        assert [k for k, _ in first.query if k == "show_empty"] == []
+        assert ("show_empty", "true") in last.query
 
     async def test_user_rooms_filter_by_type(self, env):
         """room_type filters the listing."""
@@ -97,7 +117,10 @@ class TestRoomSuite:
         await client.create_room("G", [BOB], ALICE)
         await client.get_or_create_room_with_target([ALICE, BOB])
         singles = [
-            r async for r in client.iter_user_rooms(ALICE, room_type=RoomType.SINGLE)
+            r
+            async for r in client.iter_user_rooms(
+                ALICE, room_type=RoomType.SINGLE, show_empty=True
+            )
         ]
         assert [r.type for r in singles] == [RoomType.SINGLE]
 

@@ -44,11 +44,19 @@ class TestUserSamples:
         assert "abcde1234defgh" not in repr(user)
         assert "@" in user.id
 
-    def test_v2_reset_token_returns_token(self):
-        """v2 reset answers a whole user; we return its token."""
-        assert v2.reset_user_token("x").parse(results("v2/reset_user_token")) == (
-            "kj2oLfL9CwzKZXxkHfHE"
-        )
+    def test_v2_reset_token_reads_the_whole_user(self):
+        """v2 reset answers a whole user: its other keys land in extras."""
+        user = v2.reset_user_token("x").parse(results("v2/reset_user_token"))
+        assert (user.id, user.internal_id) == ("yusuf@kiwari.id", 144)
+        assert user.token == "kj2oLfL9CwzKZXxkHfHE"
+        assert user.extras == {
+            "last_comment_id": 443376,
+            "pn_android_configured": True,
+            "pn_ios_configured": True,
+            "rtKey": "somestring",
+        }
+        assert "somestring" not in repr(user)
+        assert "'rtKey': '***'" in repr(user)
 
     def test_v21_users(self):
         """v2.1 users carry user_id and extras."""
@@ -67,9 +75,8 @@ class TestUserSamples:
             v21.get_user_token("x").parse(results("v21/get_user_token"))
             == "abcdef09876"
         )
-        assert v21.reset_user_token("x").parse(results("v21/reset_user_token")) == (
-            "qwerty12345"
-        )
+        user = v21.reset_user_token("x").parse(results("v21/reset_user_token"))
+        assert (user.id, user.token) == ("x", "qwerty12345")
 
     def test_v21_user_list(self):
         """get_user_list's email/id/name shape; meta.total_page decides paging."""
@@ -188,7 +195,12 @@ class TestRequests:
         [
             (
                 "v2.1",
-                lambda c: c.login_or_register("bad id!", "x"),
+                lambda c: c.login_or_register("bad\nid", "x"),
+                InvalidArgumentError,
+            ),
+            (
+                "v2.1",
+                lambda c: c.login_or_register("bad\x00id", "x"),
                 InvalidArgumentError,
             ),
             (

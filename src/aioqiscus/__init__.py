@@ -9,6 +9,7 @@ from __future__ import annotations
 from . import backends, bot, errors, migration, models, payloads, webhooks
 from ._client import QiscusClient
 from ._negotiate import NegotiationReport, OperationRoute
+from ._paging import Listing
 from ._retry import RetryPolicy, set_testing
 from ._wire import Dialect, Operation
 from .errors import (
@@ -34,9 +35,12 @@ from .models import (
     BackupResource,
     BackupStatus,
     Comment,
+    ParticipantChange,
+    ReplyTime,
     Room,
     RoomType,
     User,
+    WebhookLog,
 )
 from .payloads import (
     AccountLinking,
@@ -79,17 +83,20 @@ __all__ = [
     "Dialect",
     "FileAttachment",
     "InvalidArgumentError",
+    "Listing",
     "Location",
     "NegotiationError",
     "NegotiationReport",
     "NotFoundError",
     "Operation",
     "OperationRoute",
+    "ParticipantChange",
     "QiscusClient",
     "QiscusError",
     "RateLimitError",
     "RawPayload",
     "Reply",
+    "ReplyTime",
     "RequestTimeoutError",
     "ResponseShapeError",
     "RetryPolicy",
@@ -101,6 +108,7 @@ __all__ = [
     "TransportError",
     "UnsupportedOperationError",
     "User",
+    "WebhookLog",
     "__version__",
     "backends",
     "bot",

@@ -6,7 +6,8 @@ builds the codec's :class:`~aioqiscus._wire.Call`, and reads the answer as
 send -> decipher -> parse: the transport sends and returns the raw response,
 :func:`~aioqiscus._envelope.decipher` reads the envelope, the codec's parser
 structures ``results``. ``post_comment`` hands a send whose fate is unknown
-to :mod:`aioqiscus._reconcile`.
+to :mod:`aioqiscus._reconcile`; paged ``iter_*`` calls return a
+:class:`~aioqiscus._paging.Listing`.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import copy
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from datetime import date
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 
@@ -26,6 +27,7 @@ import httpx
 
 from ._envelope import decipher, structure
 from ._negotiate import NegotiationReport, Negotiator
+from ._paging import Listing
 from ._reconcile import RECONCILE_WINDOW, AmbiguousPolicy, Reconciler, default_delay
 from ._redaction import scrub
 from ._retry import RetryPolicy
@@ -36,6 +38,7 @@ from ._validate import (
     check_base_url,
     check_card,
     check_comment,
+    check_comment_id,
     check_dates,
     check_device_platform,
     check_event,
@@ -44,6 +47,7 @@ from ._validate import (
     check_ids,
     check_import_data,
     check_in_flight,
+    check_limit,
     check_name,
     check_one_of,
     check_optional_id,
@@ -56,6 +60,9 @@ from ._validate import (
     check_room_type,
     check_send_policy,
     check_settings,
+    check_user_id,
+    check_webhook_kind,
+    check_window,
 )
 from ._wire import Call, Dialect, Operation, Page
 from .backends import DEFAULT_TIMEOUT, Backend, HttpxBackend
@@ -65,9 +72,19 @@ from .errors import (
     BackupFailedError,
     BackupTimeoutError,
     NotFoundError,
-    ResponseShapeError,
 )
-from .models import Backup, BackupResource, BackupStatus, Comment, Room, RoomType, User
+from .models import (
+    Backup,
+    BackupResource,
+    BackupStatus,
+    Comment,
+    ParticipantChange,
+    ReplyTime,
+    Room,
+    RoomType,
+    User,
+    WebhookLog,
+)
 from .payloads import Button, Buttons, Card, SystemEventType
 
 __all__ = ["QiscusClient"]
@@ -75,6 +92,10 @@ __all__ = ["QiscusClient"]
 logger = logging.getLogger("aioqiscus")
 
 T = TypeVar("T")
+
+#: The largest ``limit`` of get_unread_users and webhook_logs
+#: (``v2.1/users.md``, ``v2.1/more-endpoints.md``).
+MAX_PAGE = 100
 
 
 def _at(build: Callable[[Codec, int], Call[T]], page: int, codec: Codec) -> Call[T]:
@@ -392,8 +413,12 @@ class QiscusClient:
 
     async def add_participants(
         self, room_id: str, user_ids: Sequence[str]
-    ) -> list[User]:
-        """Add users to a group room; returns the users now in it."""
+    ) -> ParticipantChange:
+        """Add users to a group room; returns the users now in it.
+
+        The list's ``room`` is the room as v2 answers it (its whole updated
+        roster, creator, name and type); ``None`` in v2.1.
+        """
         room = check_id(room_id, "room_id")
         users = check_ids(user_ids, "user_ids")
         return await self._call(
@@ -402,8 +427,12 @@ class QiscusClient:
 
     async def remove_participants(
         self, room_id: str, user_ids: Sequence[str]
-    ) -> list[User]:
-        """Remove users from a group room; returns the users removed."""
+    ) -> ParticipantChange:
+        """Remove users from a group room; returns the users removed.
+
+        The list's ``room`` is the room as v2 answers it (its remaining
+        roster, creator, name and type); ``None`` in v2.1.
+        """
         room = check_id(room_id, "room_id")
         users = check_ids(user_ids, "user_ids")
         return await self._call(
@@ -412,7 +441,7 @@ class QiscusClient:
 
     def iter_participants(
         self, room_id: str, *, page_size: int = 100, as_user: str | None = None
-    ) -> AsyncIterator[User]:
+    ) -> Listing[User]:
         """Iterate over a room's participants, fetching pages lazily.
 
         Arguments are checked now, before any request.
@@ -425,7 +454,7 @@ class QiscusClient:
         room = check_id(room_id, "room_id")
         size = check_page_size(page_size)
         user = check_optional_id(as_user, "as_user")
-        return self._paginate(
+        return self._listing(
             Operation.LIST_PARTICIPANTS,
             lambda c, page: c.list_participants(room, page, size, user),
             key=lambda u: u.id,
@@ -438,18 +467,28 @@ class QiscusClient:
         room_type: RoomType | None = None,
         page_size: int = 20,
         show_participants: bool = False,
-    ) -> AsyncIterator[Room]:
+        show_empty: bool = False,
+    ) -> Listing[Room]:
         """Iterate over the rooms *user_id* is in, fetching pages lazily.
 
-        v2 pages by a fixed 20 whatever *page_size* says.
+        v2 pages by a fixed 20 whatever *page_size* says. The listing's
+        ``total`` is the server's ``meta.total_room`` once a page is in.
+
+        Args:
+            user_id: The user.
+            room_type: Only rooms of this type.
+            page_size: Rooms per request (v2.1).
+            show_participants: Include each room's participants.
+            show_empty: Include rooms without any message, which servers
+                leave out by default.
         """
         user = check_id(user_id, "user_id")
         size = check_page_size(page_size)
         kind = check_room_type(room_type)
-        return self._paginate(
+        return self._listing(
             Operation.LIST_USER_ROOMS,
             lambda c, page: c.list_user_rooms(
-                user, page, size, kind, show_participants
+                user, page, size, kind, show_participants, show_empty
             ),
             key=lambda r: r.id,
         )
@@ -598,7 +637,7 @@ class QiscusClient:
 
     async def _history(self, room_id: str, page_size: int) -> AsyncIterator[Comment]:
         oldest: int | None = None
-        async for comment in self._paginate(
+        async for comment in self._listing(
             Operation.LIST_COMMENTS,
             lambda c, page: c.list_comments(room_id, page, page_size),
             key=lambda c: str(c.id),
@@ -642,7 +681,7 @@ class QiscusClient:
         text = check_optional_text(message, "message")
         data = check_options(payload, "payload")
         extra = check_options(extras, "extras")
-        check_event(event, who, whom, name, data)
+        check_event(event, who, whom, name)
         return await self._call(
             Operation.POST_SYSTEM_EVENT,
             lambda c: c.post_system_event(
@@ -668,6 +707,25 @@ class QiscusClient:
             Operation.SEARCH_MESSAGES, lambda c: c.search_messages(user, text, room)
         )
 
+    async def get_comments_range(
+        self, room_id: str, first_comment_id: int, last_comment_id: int
+    ) -> list[Comment]:
+        """The comments of a room between two comment ids (v2.1).
+
+        ``load_comments_with_range``; each comment's ``unique_temp_id`` is
+        the ``unique_id`` the server stored for it.
+
+        Raises:
+            UnsupportedOperationError: The server (or pinned dialect) is v2.
+        """
+        room = check_id(room_id, "room_id")
+        first = check_comment_id(first_comment_id, "first_comment_id")
+        last = check_comment_id(last_comment_id, "last_comment_id")
+        return await self._call(
+            Operation.LOAD_COMMENTS_WITH_RANGE,
+            lambda c: c.load_comments_with_range(room, first, last),
+        )
+
     # ------------------------------------------------------------ users
 
     async def login_or_register(
@@ -684,8 +742,8 @@ class QiscusClient:
         """Create a user, or update an existing one; returns it with its token.
 
         Args:
-            user_id: The identifier (the v2 email; in v2.1 letters, digits
-                and ``.-_@`` only).
+            user_id: The identifier (the v2 email; in v2.1 any string
+                without control characters: the server judges the rest).
             username: The display name.
             password: Required by servers to update an existing user.
             avatar_url: The avatar.
@@ -693,7 +751,7 @@ class QiscusClient:
             device_token: A push token to register.
             device_platform: ``"ios"`` or ``"android"``, with *device_token*.
         """
-        user = check_id(user_id, "user_id")
+        user = check_user_id(user_id)
         name = check_name(username, "username")
         secret = check_optional_text(password, "password")
         avatar = check_optional_text(avatar_url, "avatar_url")
@@ -719,9 +777,11 @@ class QiscusClient:
     async def reset_user_token(self, user_id: str) -> str:
         """Invalidate a user's SDK token and return the new one."""
         user = check_id(user_id, "user_id")
-        return await self._call(
+        found = await self._call(
             Operation.RESET_USER_TOKEN, lambda c: c.reset_user_token(user)
         )
+        # Both parsers refuse an answer without a token.
+        return found.token or ""
 
     async def get_user_token(self, user_id: str) -> str:
         """A user's current SDK token (v2.1)."""
@@ -732,8 +792,11 @@ class QiscusClient:
 
     def iter_users(
         self, *, page_size: int = 100, order_query: str | None = None
-    ) -> AsyncIterator[User]:
+    ) -> Listing[User]:
         """Iterate over every user of the app, fetching pages lazily (v2.1).
+
+        The listing's ``total`` and ``total_pages`` are the server's
+        ``meta.total_data`` and ``meta.total_page`` once a page is in.
 
         Args:
             page_size: Users per request.
@@ -741,10 +804,111 @@ class QiscusClient:
         """
         size = check_page_size(page_size)
         order = check_optional_text(order_query, "order_query")
-        return self._paginate(
+        return self._listing(
             Operation.LIST_USERS,
             lambda c, page: c.list_users(page, size, order),
             key=lambda u: u.id,
+        )
+
+    def iter_unread_users(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        page_size: int = 100,
+    ) -> Listing[str]:
+        """Iterate over the ids of users with unread comments (v2.1).
+
+        ``get_unread_users``. Times must be timezone-aware; they are sent as
+        the documented ``"YYYY-MM-DD hh:mm:ss"``, in UTC.
+
+        Args:
+            since: Only comments from this time on.
+            until: Only comments up to this time.
+            page_size: Ids per request, 1 to 100.
+        """
+        start, end = check_window(since, until)
+        size = check_limit(page_size, MAX_PAGE)
+        return self._listing(
+            Operation.LIST_UNREAD_USERS,
+            lambda c, page: c.list_unread_users(page, size, start, end),
+            key=str,
+        )
+
+    async def get_user_unread_counts(
+        self,
+        user_ids: Sequence[str],
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> dict[str, int]:
+        """Unread comments per user id, in all their rooms (v2.1).
+
+        ``get_user_unread_count``; *since* and *until* as in
+        :meth:`iter_unread_users`.
+        """
+        users = check_ids(user_ids, "user_ids")
+        start, end = check_window(since, until)
+        return await self._call(
+            Operation.GET_USER_UNREAD_COUNTS,
+            lambda c: c.get_user_unread_counts(users, start, end),
+        )
+
+    async def deactivate_users(self, user_ids: Sequence[str]) -> str:
+        """Deactivate accounts (v2.1); returns the server's message.
+
+        ``DELETE deactivate_users``. Their ``User.active`` then reads false.
+        """
+        users = check_ids(user_ids, "user_ids")
+        return await self._call(
+            Operation.DEACTIVATE_USERS, lambda c: c.deactivate_users(users)
+        )
+
+    async def reactivate_users(self, user_ids: Sequence[str]) -> str:
+        """Reactivate deactivated accounts (v2.1); returns the server's message."""
+        users = check_ids(user_ids, "user_ids")
+        return await self._call(
+            Operation.REACTIVATE_USERS, lambda c: c.reactivate_users(users)
+        )
+
+    async def get_average_reply_time(
+        self,
+        user_id: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> ReplyTime:
+        """How fast *user_id* replies: average, longest, shortest (v2.1).
+
+        ``get_average_reply_time_user``; *since* and *until* as in
+        :meth:`iter_unread_users`.
+        """
+        user = check_id(user_id, "user_id")
+        start, end = check_window(since, until)
+        return await self._call(
+            Operation.GET_AVERAGE_REPLY_TIME,
+            lambda c: c.get_average_reply_time(user, start, end),
+        )
+
+    def iter_webhook_logs(
+        self,
+        *,
+        kind: Literal["all", "mobile", "rest"] = "all",
+        page_size: int = 100,
+    ) -> Listing[WebhookLog]:
+        """Iterate over the app's webhook deliveries, fetching pages lazily (v2.1).
+
+        Args:
+            kind: ``"all"``, ``"mobile"`` (comments posted from apps) or
+                ``"rest"`` (comments posted through this API).
+            page_size: Entries per request, 1 to 100.
+        """
+        which = check_webhook_kind(kind)
+        size = check_limit(page_size, MAX_PAGE)
+        return self._listing(
+            Operation.LIST_WEBHOOK_LOGS,
+            lambda c, page: c.list_webhook_logs(page, size, which),
+            key=lambda log: str(log.id),
         )
 
     # ------------------------------------------------------------ backups
@@ -856,32 +1020,15 @@ class QiscusClient:
                 raise BackupTimeoutError(msg, current)
             await anyio.sleep(min(poll_interval, remaining))
 
-    async def _paginate(
+    def _listing(
         self,
         operation: Operation,
         build: Callable[[Codec, int], Call[Page[T]]],
         key: Callable[[T], str],
-    ) -> AsyncIterator[T]:
-        """Yield items page by page until a page says it is the last.
+    ) -> Listing[T]:
+        """The lazy listing of *operation*, *build* making each page's call."""
 
-        A server that ignores ``page`` and repeats a page would loop forever;
-        that is reported as a :class:`ResponseShapeError` instead.
-        """
-        page_number = 1
-        previous: list[str] | None = None
-        while True:
-            call = functools.partial(_at, build, page_number)
-            page = await self._call(operation, call)
-            keys = [key(item) for item in page.items]
-            if keys and keys == previous:
-                msg = (
-                    f"{operation}: page {page_number} repeats the previous page; "
-                    "the server ignores paging, so iteration stops here"
-                )
-                raise ResponseShapeError(msg)
-            for item in page.items:
-                yield item
-            if not page.has_more or not page.items:
-                return
-            previous = keys
-            page_number += 1
+        def fetch(number: int) -> Awaitable[Page[T]]:
+            return self._call(operation, functools.partial(_at, build, number))
+
+        return Listing(operation, fetch, key)

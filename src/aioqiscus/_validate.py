@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 import httpx
@@ -133,6 +134,20 @@ def check_id(value: object, name: str) -> str:
     return value
 
 
+def check_user_id(value: object, name: str = "user_id") -> str:
+    """A user id to create: any identifier without control characters.
+
+    No document restricts a v2.1 user id further (``a+tag@gmail.com``,
+    ``John Smith`` and non-ASCII ids included), and v2 takes the same ids as
+    emails: the server judges the rest.
+    """
+    checked = check_id(value, name)
+    if any(unicodedata.category(ch) == "Cc" for ch in checked):
+        msg = f"{name} must not contain control characters"
+        raise InvalidArgumentError(msg)
+    return checked
+
+
 def check_optional_id(value: object, name: str) -> str | None:
     """An identifier or ``None``."""
     return None if value is None else check_id(value, name)
@@ -208,6 +223,63 @@ def check_page_size(value: object, name: str = "page_size") -> int:
     return value
 
 
+def check_limit(value: object, maximum: int, name: str = "page_size") -> int:
+    """A page size from 1 to the *maximum* the document allows."""
+    checked = check_page_size(value, name)
+    if checked > maximum:
+        msg = f"{name} must be <= {maximum}, got {checked}"
+        raise InvalidArgumentError(msg)
+    return checked
+
+
+def check_comment_id(value: object, name: str) -> int:
+    """A comment id: a positive int (``Comment.id``)."""
+    return check_page_size(value, name)
+
+
+def check_time(value: object, name: str) -> datetime | None:
+    """An aware :class:`~datetime.datetime` or ``None``.
+
+    A naive datetime is refused rather than guessed: the local clock, UTC
+    and the server's zone would each give another period.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        msg = f"{name} must be a datetime or None, got {type(value).__name__}"
+        raise TypeError(msg)
+    if value.utcoffset() is None:
+        msg = (
+            f"{name} must be timezone-aware, e.g. datetime(..., tzinfo=UTC); "
+            "a naive datetime names no instant"
+        )
+        raise InvalidArgumentError(msg)
+    return value
+
+
+def check_window(
+    since: object, until: object
+) -> tuple[datetime | None, datetime | None]:
+    """*since* and *until*, each aware or ``None``, *since* not after *until*."""
+    start, end = check_time(since, "since"), check_time(until, "until")
+    if start is not None and end is not None and start > end:
+        msg = "since must not be after until"
+        raise InvalidArgumentError(msg)
+    return start, end
+
+
+#: ``webhook_logs``' ``type`` values (v2.1/more-endpoints.md).
+WEBHOOK_KINDS = ("all", "mobile", "rest")
+
+
+def check_webhook_kind(value: object) -> str:
+    """``"all"``, ``"mobile"`` or ``"rest"``."""
+    if value not in WEBHOOK_KINDS:
+        msg = f"kind must be one of {', '.join(WEBHOOK_KINDS)}, got {value!r}"
+        raise InvalidArgumentError(msg)
+    return str(value)
+
+
 def check_room_type(value: object) -> RoomType | None:
     """A :class:`RoomType` or ``None``."""
     if value is not None and not isinstance(value, RoomType):
@@ -274,13 +346,11 @@ def check_event(
     subject: str | None,
     objects: list[str],
     room_name: str | None,
-    payload: Mapping[str, Any] | None,
 ) -> None:
     """The per-subtype requirements of post_system_event_message."""
     if event is SystemEventType.CUSTOM:
-        if payload is None:
-            msg = "a custom system event needs a payload"
-            raise InvalidArgumentError(msg)
+        # No payload is fine: the Go SDK sends null, Qiscus' own n8n node
+        # sends only message, room_id and system_event_type.
         return
     if subject is None:
         msg = f"a {event.value} system event needs subject="

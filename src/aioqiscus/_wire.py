@@ -58,6 +58,13 @@ class Operation(enum.Enum):
     RESET_USER_TOKEN = "reset_user_token"  # noqa: S105 - an endpoint name
     GET_USER_TOKEN = "get_user_token"  # noqa: S105 - an endpoint name
     LIST_USERS = "list_users"
+    LIST_UNREAD_USERS = "list_unread_users"
+    GET_USER_UNREAD_COUNTS = "get_user_unread_counts"
+    DEACTIVATE_USERS = "deactivate_users"
+    REACTIVATE_USERS = "reactivate_users"
+    GET_AVERAGE_REPLY_TIME = "get_average_reply_time"
+    LOAD_COMMENTS_WITH_RANGE = "load_comments_with_range"
+    LIST_WEBHOOK_LOGS = "list_webhook_logs"
     CREATE_EXPORT = "create_export"
     LIST_EXPORTS = "list_exports"
     GET_EXPORT = "get_export"
@@ -127,7 +134,13 @@ class Page(Generic[T]):
     Attributes:
         items: The page's items.
         has_more: Whether another page may follow.
+        total: How many items the whole listing holds, where the page says
+            (``meta.total_room``, ``meta.total_data``).
+        total_pages: How many pages it spans, where the page says
+            (``meta.total_page``).
     """
 
     items: tuple[T, ...]
     has_more: bool
+    total: int | None = None
+    total_pages: int | None = None

@@ -7,8 +7,8 @@ converter (``aioqiscus.dialects``) maps its own JSON onto them.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -18,13 +18,17 @@ from .payloads import Payload
 __all__ = [
     "IMPORT_LIMIT",
     "RAW_OPTIONS_KEY",
+    "SECRET_EXTRAS",
     "Backup",
     "BackupResource",
     "BackupStatus",
     "Comment",
+    "ParticipantChange",
+    "ReplyTime",
     "Room",
     "RoomType",
     "User",
+    "WebhookLog",
 ]
 
 #: Room options that are not a JSON object are kept, unparsed, under this key
@@ -44,6 +48,15 @@ def _empty() -> Mapping[str, Any]:
     return {}
 
 
+#: Keys of :attr:`User.extras` whose values ``repr`` masks: v2's realtime key
+#: (``rtKey``, ``qiscus-rest-v2.md``, Reset User Token) is a credential.
+SECRET_EXTRAS = frozenset({"rtKey"})
+
+
+def _extras_repr(extras: Mapping[str, Any]) -> str:
+    return repr({k: "***" if k in SECRET_EXTRAS else v for k, v in extras.items()})
+
+
 @attrs.frozen
 class User:
     """A Qiscus user.
@@ -54,20 +67,35 @@ class User:
         name: The display name (``username``); ``""`` when the server sent
             only the identifier (v2 participant lists).
         avatar_url: The avatar, or ``None`` when unset.
-        extras: Application-defined metadata (v2.1).
+        extras: Application-defined metadata (v2.1). v2 users have no extras
+            of their own: there it holds any other key the server sends
+            (``reset_user_token``'s ``last_comment_id``, ...); ``repr`` masks
+            the credential among them (:data:`SECRET_EXTRAS`).
         internal_id: The server's numeric user id, where it sends one (v2).
         active: Whether the account is active, where the server says (v2.1).
         token: The user's SDK token, where a call returns it. Never shown in
             ``repr``.
+        created_at: When the user was created (aware UTC), where the answer
+            says (v2.1 ``get_user_list``).
+        updated_at: When the user last changed (aware UTC), where the answer
+            says.
+        last_comment_read_id: As a room participant: the newest comment this
+            user has read, where the answer says (v2 read receipts).
+        last_comment_received_id: As a room participant: the newest comment
+            delivered to this user, where the answer says.
     """
 
     id: str
     name: str = ""
     avatar_url: str | None = None
-    extras: Mapping[str, Any] = attrs.field(factory=_empty)
+    extras: Mapping[str, Any] = attrs.field(factory=_empty, repr=_extras_repr)
     internal_id: int | None = None
     active: bool | None = None
     token: str | None = attrs.field(default=None, repr=False)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    last_comment_read_id: int | None = None
+    last_comment_received_id: int | None = None
 
 
 @attrs.frozen
@@ -88,6 +116,13 @@ class Room:
         last_comment_id: Id of the newest comment, if the response says.
         last_comment_message: Text of the newest comment, if the response says.
         last_comment_at: Time of the newest comment (aware UTC), if known.
+        comments: The room's newest comments, newest first, where the answer
+            bundles them (v2 ``update_room`` and
+            ``get_or_create_room_with_target``).
+        changed: Whether the call that answered this room changed it, where
+            the server says (``update_room``; ``get_or_create_channel``, where
+            ``True`` also means the channel was just created). It describes
+            the call, not the room, so it takes no part in ``==``.
     """
 
     id: str
@@ -102,6 +137,26 @@ class Room:
     last_comment_id: int | None = None
     last_comment_message: str | None = None
     last_comment_at: datetime | None = None
+    comments: tuple[Comment, ...] = ()
+    changed: bool | None = attrs.field(default=None, eq=False)
+
+
+class ParticipantChange(list[User]):
+    """The users a participant change added or removed, and the room after it.
+
+    A ``list`` of :class:`User` (what ``add_participants`` and
+    ``remove_participants`` have always returned), with one attribute more.
+
+    Attributes:
+        room: The room as the server answered it, where it does: v2 answers
+            the room's id, name, type, creator and its whole updated roster
+            (``Room.participants``); ``None`` in v2.1, which answers only the
+            users concerned.
+    """
+
+    def __init__(self, users: Iterable[User] = (), room: Room | None = None) -> None:
+        super().__init__(users)
+        self.room = room
 
 
 @attrs.frozen
@@ -124,6 +179,8 @@ class Comment:
         extras: Application-defined metadata.
         comment_before_id: The id of the previous comment, if given.
         disable_link_preview: Whether link previews are off.
+        room_name: The room's name, where the answer says (v2 listings).
+        room_type: The room's type, where the answer says (v2 search).
     """
 
     id: int | None
@@ -137,6 +194,54 @@ class Comment:
     extras: Mapping[str, Any] = attrs.field(factory=_empty)
     comment_before_id: int | None = None
     disable_link_preview: bool = False
+    room_name: str | None = None
+    room_type: RoomType | None = None
+
+
+@attrs.frozen
+class ReplyTime:
+    """How fast a user replies (v2.1 ``get_average_reply_time_user``).
+
+    Attributes:
+        user_id: The user.
+        average: The average reply time.
+        longest: The longest reply time.
+        shortest: The shortest reply time.
+        since: The start of the period the server measured, if it says.
+        until: The end of that period, if it says.
+    """
+
+    user_id: str
+    average: timedelta
+    longest: timedelta
+    shortest: timedelta
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@attrs.frozen
+class WebhookLog:
+    """One webhook delivery the server attempted (v2.1 ``webhook_logs``).
+
+    Attributes:
+        id: The log entry's id.
+        attempted_at: When the delivery was attempted (aware UTC).
+        endpoint: The URL it was delivered to.
+        succeeded: Whether the receiver accepted it.
+        response_code: The receiver's HTTP status (0 if none came).
+        request_body: The delivered JSON, as text.
+        response_body: What the receiver answered, as text.
+        error_message: Why the delivery failed; ``""`` if it did not.
+    """
+
+    id: int
+    attempted_at: datetime | None
+    endpoint: str
+    succeeded: bool
+    response_code: int = 0
+    request_body: str = ""
+    response_body: str = ""
+    error_message: str = ""
 
 
 #: Import files larger than this, in bytes, are refused by the server ("Data

@@ -1,7 +1,8 @@
 """Compare the shapes of two JSON documents: key presence and JSON type.
 
 Pure functions, no I/O. Values are ignored except under the enum keys
-(:data:`ENUM_KEYS`), where a new value changes what the client decides.
+(:data:`ENUM_KEYS`), where a new value changes what the client decides;
+application data (:data:`FREE_FORM_KEYS`) is compared by JSON type only.
 Arrays are compared element by element when both have the same length, and
 otherwise against the merged shape of their elements (a server that adds a
 system comment to a history must not make every later comment "differ").
@@ -19,6 +20,11 @@ import attrs
 #: Keys whose string values are compared, not just typed: the client
 #: branches on them (room type, comment type, system event type).
 ENUM_KEYS = frozenset({"room_type", "chat_type", "type", "system_event_type"})
+
+#: Keys holding application-defined data (a user's or comment's ``extras``):
+#: only their JSON type is compared, never the keys inside, which differ from
+#: one user or comment to the next on any real app.
+FREE_FORM_KEYS = frozenset({"extras"})
 
 FindingKind = Literal["missing", "type", "value", "status", "extra"]
 
@@ -90,6 +96,8 @@ class Shape:
 def shape_of(value: Any, key: str = "") -> Shape:
     """The shape of one decoded JSON value found under *key*."""
     kind = json_type(value)
+    if kind == "object" and key in FREE_FORM_KEYS:
+        return Shape(frozenset({kind}))
     if kind == "object":
         keys = {str(k): shape_of(v, str(k)) for k, v in value.items()}
         return Shape(frozenset({kind}), keys, frozenset(keys))

@@ -3,8 +3,7 @@
 Every step is one :class:`Step` entry (operation name, the client methods it
 calls, a coroutine taking the :class:`Run`); adding an endpoint to the tour
 is adding an entry. A step whose client methods do not exist is reported
-"not implemented by this client", so the entries of endpoints still being
-added to the client (:data:`PLANNED`) run as soon as the methods appear.
+"not implemented by this client", so an entry may land before its method.
 
 The tour touches only what it creates: users, rooms and a channel named with
 the run's prefix. It reads app-wide lists (users, exports) without changing
@@ -16,7 +15,7 @@ Strictly private to :mod:`aioqiscus._contract`.
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -277,13 +276,19 @@ async def _reset_user_token(run: Run) -> None:
     await run.client.reset_user_token(run.user("carol"))
 
 
-async def _iter_users(run: Run) -> str:
-    limit = 5
+async def _count(listing: AsyncIterator[Any], limit: int) -> int:
+    """How many items *listing* yields, reading at most *limit*."""
     count = 0
-    async for _ in run.client.iter_users(page_size=limit):
+    async for _ in listing:
         count += 1
         if count >= limit:
             break
+    return count
+
+
+async def _iter_users(run: Run) -> str:
+    limit = 5
+    count = await _count(run.client.iter_users(page_size=limit), limit)
     _paging(run, "get_user_list", None, "users")
     return f"{count} users read"
 
@@ -597,24 +602,10 @@ async def _list_exports(run: Run) -> str:
     return f"{len(exports)} exports"
 
 
-# ---------------------------------------------------------------- planned
+# ---------------------------------------------------------------- v2.1 only
 #
-# Endpoints another change is adding to the client (v2.1/more-endpoints.md).
-# Each entry names the method it will call; until QiscusClient has it, the
-# step is reported "not implemented by this client". When a method lands
-# with another name or signature, adjust its entry here.
-
-
-def _planned(run: Run, name: str) -> Callable[..., Awaitable[Any]]:
-    """The client's coroutine *name*, looked up by name: it may not exist yet."""
-    method: Callable[..., Awaitable[Any]] = getattr(run.client, name)
-    return method
-
-
-async def _comments_range(run: Run) -> None:
-    await _planned(run, "load_comments_with_range")(
-        run.room("group"), run.comment("text"), run.comment("file_attachment")
-    )
+# The endpoints of v2.1/users.md and v2.1/more-endpoints.md that v2 lacks:
+# the client refuses them in v2 before sending. Each reads a bounded amount.
 
 
 def _window() -> tuple[datetime, datetime]:
@@ -622,42 +613,57 @@ def _window() -> tuple[datetime, datetime]:
     return now - timedelta(days=1), now + timedelta(minutes=5)
 
 
-async def _reply_time(run: Run) -> None:
+async def _comments_range(run: Run) -> str:
+    found = await run.client.get_comments_range(
+        run.room("group"), run.comment("text"), run.comment("file_attachment")
+    )
+    return f"{len(found)} comments"
+
+
+async def _reply_time(run: Run) -> str:
     start, end = _window()
-    await _planned(run, "get_average_reply_time")(run.user("alice"), start, end)
+    found = await run.client.get_average_reply_time(
+        run.user("alice"), since=start, until=end
+    )
+    return f"average {found.average.total_seconds():g} s"
 
 
-async def _webhook_logs(run: Run) -> None:
-    await _planned(run, "get_webhook_logs")()
+async def _webhook_logs(run: Run) -> str:
+    limit = 5
+    count = await _count(run.client.iter_webhook_logs(page_size=limit), limit)
+    return f"{count} read"
 
 
-async def _unread_users(run: Run) -> None:
+async def _unread_users(run: Run) -> str:
     start, end = _window()
-    await _planned(run, "get_unread_users")(start, end)
+    limit = 5
+    listing = run.client.iter_unread_users(since=start, until=end, page_size=limit)
+    return f"{await _count(listing, limit)} read"
 
 
-async def _user_unread(run: Run) -> None:
+async def _user_unread(run: Run) -> str:
     start, end = _window()
     users = [run.user("alice"), run.user("bob")]
-    await _planned(run, "get_user_unread_counts")(users, start, end)
+    counts = await run.client.get_user_unread_counts(users, since=start, until=end)
+    return ", ".join(f"{v}" for v in counts.values())
 
 
-async def _deactivate(run: Run) -> None:
-    await _planned(run, "deactivate_users")([run.user("carol")])
+async def _deactivate(run: Run) -> str:
+    return await run.client.deactivate_users([run.user("carol")])
 
 
-async def _reactivate(run: Run) -> None:
-    await _planned(run, "reactivate_users")([run.user("carol")])
+async def _reactivate(run: Run) -> str:
+    return await run.client.reactivate_users([run.user("carol")])
 
 
-#: Every planned endpoint is a v2.1 one (v2.1/more-endpoints.md).
+#: Every such endpoint is a v2.1 one (v2.1/users.md, v2.1/more-endpoints.md).
 _V21 = frozenset({"v2.1"})
 
-PLANNED: tuple[Step, ...] = (
+V21_ONLY: tuple[Step, ...] = (
     Step(
-        "load_comments_with_range",
+        "get_comments_range",
         _comments_range,
-        ("load_comments_with_range",),
+        ("get_comments_range",),
         dialects=_V21,
     ),
     Step(
@@ -667,16 +673,16 @@ PLANNED: tuple[Step, ...] = (
         dialects=_V21,
     ),
     Step(
-        "webhook_logs",
+        "iter_webhook_logs",
         _webhook_logs,
-        ("get_webhook_logs",),
+        ("iter_webhook_logs",),
         app_data=True,
         dialects=_V21,
     ),
     Step(
-        "get_unread_users",
+        "iter_unread_users",
         _unread_users,
-        ("get_unread_users",),
+        ("iter_unread_users",),
         app_data=True,
         dialects=_V21,
     ),
@@ -722,7 +728,7 @@ STEPS: tuple[Step, ...] = (
     Step("search_messages", _search, ("search_messages",)),
     Step("iter_user_rooms", _user_rooms_shown, ("iter_user_rooms",)),
     Step("list_exports", _list_exports, ("list_exports",), app_data=True),
-    *PLANNED,
+    *V21_ONLY,
     # Clean-up last: take out the participant the tour added.
     Step("remove_participants", _remove_participants, ("remove_participants",)),
 )

@@ -14,10 +14,19 @@ and ``_backups`` are strictly private.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from .._wire import Call, Dialect, Operation, Page, Route
-from ..models import Comment, Room, RoomType, User
+from ..models import (
+    Comment,
+    ParticipantChange,
+    ReplyTime,
+    Room,
+    RoomType,
+    User,
+    WebhookLog,
+)
 from . import v2, v21
 from ._backups import Backups
 from ._common import identifier, optional_int, optional_str, room_type, strict_str
@@ -85,11 +94,11 @@ class Codec(Protocol):
 
     def add_participants(
         self, room_id: str, user_ids: Sequence[str]
-    ) -> Call[list[User]]: ...
+    ) -> Call[ParticipantChange]: ...
 
     def remove_participants(
         self, room_id: str, user_ids: Sequence[str]
-    ) -> Call[list[User]]: ...
+    ) -> Call[ParticipantChange]: ...
 
     def list_participants(
         self, room_id: str, page: int, limit: int, as_user: str | None
@@ -102,6 +111,7 @@ class Codec(Protocol):
         limit: int,
         room_type: RoomType | None,
         show_participants: bool,
+        show_empty: bool = False,
     ) -> Call[Page[Room]]: ...
 
     def get_unread_counts(
@@ -153,13 +163,37 @@ class Codec(Protocol):
 
     def get_user(self, user_id: str) -> Call[User]: ...
 
-    def reset_user_token(self, user_id: str) -> Call[str]: ...
+    def reset_user_token(self, user_id: str) -> Call[User]: ...
 
     def get_user_token(self, user_id: str) -> Call[str]: ...
 
     def list_users(
         self, page: int, limit: int, order_query: str | None
     ) -> Call[Page[User]]: ...
+
+    def list_unread_users(
+        self, page: int, limit: int, since: datetime | None, until: datetime | None
+    ) -> Call[Page[str]]: ...
+
+    def get_user_unread_counts(
+        self, user_ids: Sequence[str], since: datetime | None, until: datetime | None
+    ) -> Call[dict[str, int]]: ...
+
+    def deactivate_users(self, user_ids: Sequence[str]) -> Call[str]: ...
+
+    def reactivate_users(self, user_ids: Sequence[str]) -> Call[str]: ...
+
+    def get_average_reply_time(
+        self, user_id: str, since: datetime | None, until: datetime | None
+    ) -> Call[ReplyTime]: ...
+
+    def load_comments_with_range(
+        self, room_id: str, first_comment_id: int, last_comment_id: int
+    ) -> Call[list[Comment]]: ...
+
+    def list_webhook_logs(
+        self, page: int, limit: int, kind: str
+    ) -> Call[Page[WebhookLog]]: ...
 
 
 CODECS: Mapping[Dialect, Codec] = {Dialect.V2: v2, Dialect.V2_1: v21}

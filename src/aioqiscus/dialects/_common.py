@@ -1,12 +1,14 @@
 """What both dialects share: field hooks, parsers, request helpers, refusals.
 
-- field hooks (:func:`identifier`, :func:`timestamp`, ...) and
-  :func:`base_converter`, the converter each dialect starts from;
+- field hooks (:func:`identifier`, :func:`timestamp`, :func:`seconds`, ...)
+  and :func:`base_converter`, the converter each dialect starts from;
 - :func:`build_comment`, the hand-written comment hook (the hot path);
 - :class:`Shapes`: one dialect's routes and the parsers of its converter
-  (``parse_user``, ``parse_room``, ``parse_comment``, comment sends, the
-  ``load_comments`` page);
-- request helpers (:func:`array_query`, :func:`options_string`, ...);
+  (``parse_user``, ``parse_room``, ``parse_comment``, a room answer with its
+  ``changed`` flag and bundled comments, comment sends, paged listings with
+  their totals, the ``load_comments`` page);
+- request helpers (:func:`array_query`, :func:`options_string`,
+  :func:`window_query`, ...);
 - :func:`refuse`, the builder of an operation a dialect does not serve.
 
 Strictly private to ``dialects/``. Everything here is pure: no I/O, no
@@ -18,9 +20,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn, TypeVar
 
+import attrs
 import cattrs
 
 from .._envelope import describe, field, items, loads, structure
@@ -83,6 +86,23 @@ def optional_int(value: Any, _: Any = None) -> int | None:
     raise TypeError(msg)
 
 
+def strict_int(value: Any, _: Any = None) -> int:
+    """An integer that must be there (``null`` is refused)."""
+    found = optional_int(value)
+    if found is None:
+        msg = "expected an integer, got null"
+        raise TypeError(msg)
+    return found
+
+
+def seconds(value: Any, _: Any = None) -> timedelta:
+    """A duration sent as a number of seconds (``get_average_reply_time_user``)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    msg = f"expected a number of seconds, got {value!r:.40}"
+    raise TypeError(msg)
+
+
 def optional_bool(value: Any, _: Any = None) -> bool | None:
     """A boolean or ``None``."""
     if value is None or isinstance(value, bool):
@@ -103,7 +123,9 @@ def timestamp(value: Any, _: Any = None) -> datetime | None:
     """An aware UTC datetime; missing, empty and Go's zero time read as None.
 
     Servers send ``Z`` and ``+07:00`` offsets and sometimes fractional
-    seconds (``qiscus-rest-v2.md``, ``v2.1/users.md``); naive values are UTC.
+    seconds (``qiscus-rest-v2.md``, ``v2.1/users.md``), and echo periods as
+    ``YYYY-MM-DD hh:mm:ss`` (``get_average_reply_time_user``); naive values
+    are UTC.
     """
     if value is None or value == "":
         return None
@@ -196,10 +218,16 @@ def base_converter() -> cattrs.Converter:
 MARKER_KEY = "aioqiscus_unique_temp_id"
 
 
-def build_comment(data: Any, sender: User | None) -> Comment:
+def build_comment(
+    data: Any,
+    sender: User | None,
+    room_name: str | None = None,
+    room_kind: RoomType | None = None,
+) -> Comment:
     """A :class:`Comment` from the fields both dialects share.
 
-    The dialect supplies the *sender* (flat in v2, nested in v2.1). This is
+    The dialect supplies the *sender* (flat in v2, nested in v2.1) and the
+    room facts only v2 comments carry (*room_name*, *room_kind*). This is
     the structuring hook each dialect's converter registers for comments:
     written out by hand because comments are the hot path (a generated
     cattrs function cost 4 µs of the 10 µs per-comment budget), with the
@@ -231,6 +259,8 @@ def build_comment(data: Any, sender: User | None) -> Comment:
         extras=extras,
         comment_before_id=optional_int(data.get("comment_before_id")),
         disable_link_preview=strict_bool(data.get("disable_link_preview")),
+        room_name=room_name,
+        room_type=room_kind,
     )
 
 
@@ -291,6 +321,24 @@ class Shapes:
         """The user of ``results.user``."""
         return self.user(field(results, "user"))
 
+    def room_answer(self, results: Any) -> Room:
+        """``results.room``, with what the answer says beside it.
+
+        ``changed`` (``update_room``, ``get_or_create_channel``; the Go SDK's
+        ``UpdateRoomResponse``) and the newest ``comments`` v2 bundles with a
+        room (``qiscus-rest-v2.md``, Update Room, Get or create room with
+        target) go to :attr:`Room.changed` and :attr:`Room.comments`.
+        """
+        room = self.room(field(results, "room"))
+        changed = optional_bool(results.get("changed"))
+        bundled = results.get("comments")
+        if changed is None and not bundled:
+            return room
+        comments = tuple(
+            self.comment(d, room.id) for d in items(bundled or [], "comments")
+        )
+        return attrs.evolve(room, comments=comments, changed=changed)
+
     def comment_call(
         self, op: Operation, body: dict[str, Any], room_id: str
     ) -> Call[Comment]:
@@ -312,13 +360,19 @@ class Shapes:
     ) -> Call[Page[T]]:
         """A paged listing: *read* takes the items from ``results``.
 
-        ``meta[total_key]``, or else a full page, says whether more follow.
+        ``meta.total_page``, else ``meta[total_key]``, else a full page, says
+        whether more follow; both totals, where sent, go to the page.
         """
 
         def parse(results: Any) -> Page[T]:
-            found = read(results)
-            more = has_more(results.get("meta"), page, limit, len(found), total_key)
-            return Page(tuple(found), more)
+            found = tuple(read(results))
+            meta = results.get("meta")
+            total, pages = totals(meta, total_key)
+            if pages is not None:
+                more = page < pages and bool(found)
+            else:
+                more = has_more(meta, page, limit, len(found), total_key)
+            return Page(found, more, total, pages)
 
         return Call(op, self.spec(op, query=query), parse)
 
@@ -375,6 +429,41 @@ def comment_body(
     if payload is None:
         return message, None
     return message or summary(payload), to_wire(payload, dialect)
+
+
+def window_query(since: datetime | None, until: datetime | None) -> Query:
+    """``start_time``/``end_time`` as the documents write them.
+
+    ``"YYYY-MM-DD hh:mm:ss"`` (``v2.1/users.md``, Get Unread Users), in UTC:
+    the documents name no zone, and every time the servers answer is UTC.
+    """
+    query: Query = ()
+    for key, value in (("start_time", since), ("end_time", until)):
+        if value is not None:
+            query += ((key, value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")),)
+    return query
+
+
+def counts(results: Any, key: str, id_key: str) -> dict[str, int]:
+    """``results[key]``, a list of ``{id_key, unread_count}``, as a mapping."""
+    found = items(field(results, key), key)
+
+    def one(entry: Any) -> tuple[str, int]:
+        return identifier(entry[id_key]), optional_int(entry["unread_count"]) or 0
+
+    return dict(structure(lambda f: [one(e) for e in f], found, key))
+
+
+def _count(meta: Any, key: str) -> int | None:
+    value = meta.get(key) if isinstance(meta, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def totals(meta: Any, total_key: str) -> tuple[int | None, int | None]:
+    """(items, pages) a page's ``meta`` counts, ``None`` where it does not."""
+    return _count(meta, total_key), _count(meta, "total_page")
 
 
 def has_more(meta: Any, page: int, limit: int, count: int, total_key: str) -> bool:

@@ -238,26 +238,43 @@ def _names(data: Mapping[str, Any], single: str, many: str) -> tuple[str, ...]:
     return (str(value),) if value else ()
 
 
-def _system_event(data: Mapping[str, Any]) -> SystemEvent:
-    kind = data.get("type")
-    known = {e.value for e in SystemEventType} - {"custom"}
-    if kind not in known:
-        # v2 echoes a custom event's own payload; v2.1 nests it under payload.
-        inner = data.get("payload") if kind == "custom" else data
-        return SystemEvent(
-            SystemEventType.CUSTOM,
-            subject_id=data.get("subject_email") or data.get("subject_user_id") or None,
-            payload=inner if isinstance(inner, dict) else {"value": inner},
-        )
+def _subject(data: Mapping[str, Any]) -> str | None:
+    return _str(data, "subject_email") or _str(data, "subject_user_id") or None
+
+
+def _event(
+    kind: SystemEventType, data: Mapping[str, Any], payload: Any = None
+) -> SystemEvent:
+    """A system event with who, whom and where, as the payload says."""
     return SystemEvent(
-        SystemEventType(kind),
-        subject_id=_str(data, "subject_email") or _str(data, "subject_user_id") or None,
+        kind,
+        subject_id=_subject(data),
         subject_name=_str(data, "subject_username") or None,
         object_ids=_names(data, "object_email", "object_email_list")
         or _names(data, "object_user_id", "object_user_id_list"),
         object_names=_names(data, "object_username", "object_username_list"),
         room_name=_str(data, "room_name") or None,
+        payload=payload,
     )
+
+
+_KNOWN_EVENTS = frozenset(e.value for e in SystemEventType) - {"custom"}
+
+
+def _system_event(data: Mapping[str, Any]) -> SystemEvent:
+    kind = data.get("type")
+    if kind in _KNOWN_EVENTS:
+        return _event(SystemEventType(kind), data)
+    if kind != "custom":
+        # v2 echoes a custom event's own payload (qiscus-rest-v2.md: "the
+        # response payload string will be the same as you have inputted").
+        return SystemEvent(SystemEventType.CUSTOM, _subject(data), payload=data)
+    # v2.1 nests it under payload, beside who, whom and where (the Go SDK's
+    # PostSystemEventMessageResponse); a custom event may have none (null).
+    inner = data.get("payload")
+    if inner is not None and not isinstance(inner, dict):
+        inner = {"value": inner}
+    return _event(SystemEventType.CUSTOM, data, inner)
 
 
 _PARSERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {

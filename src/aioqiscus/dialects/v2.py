@@ -18,7 +18,7 @@ from cattrs.gen import make_dict_structure_fn, override
 from .._envelope import field, items
 from .._wire import Call, Dialect, Operation, Page, Query, Route
 from ..errors import InvalidArgumentError, ResponseShapeError
-from ..models import Comment, Room, RoomType, User
+from ..models import Comment, ParticipantChange, Room, RoomType, User
 from . import _backups
 from . import _common as c
 from ._payloads import drop_none
@@ -59,6 +59,39 @@ ROUTES: Mapping[Operation, Route] = {
 }
 
 
+#: The keys of a v2 user object the model names; any other goes to extras.
+_USER_KEYS = frozenset(
+    {
+        "email",
+        "username",
+        "avatar_url",
+        "avatar",
+        "id",
+        "token",
+        "active",
+        "extras",
+        "created_at",
+        "updated_at",
+        "last_comment_read_id",
+        "last_comment_received_id",
+    }
+)
+
+
+def _user_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """A v2 user object with its avatar and extras where the model reads them."""
+    if "avatar_url" not in data:
+        nested = data.get("avatar")
+        if isinstance(nested, dict) and "url" in nested:
+            data = {**data, "avatar_url": nested["url"]}
+    # v2 users have no extras; reset_user_token's whole user brings
+    # last_comment_id, pn_*_configured and rtKey (qiscus-rest-v2.md).
+    rest = {k: v for k, v in data.items() if k not in _USER_KEYS}
+    if rest:
+        data = {**data, "extras": {**c.json_object(data.get("extras")), **rest}}
+    return data
+
+
 def _converter() -> cattrs.Converter:
     conv = c.base_converter()
     user_fn = make_dict_structure_fn(
@@ -73,10 +106,8 @@ def _converter() -> cattrs.Converter:
         # ``create_room`` and the participant endpoints list bare emails.
         if isinstance(data, str):
             return User(id=c.identifier(data))
-        if isinstance(data, dict) and "avatar_url" not in data:
-            nested = data.get("avatar")
-            if isinstance(nested, dict) and "url" in nested:
-                data = {**data, "avatar_url": nested["url"]}
+        if isinstance(data, dict):
+            data = _user_fields(data)
         return user_fn(data, User)
 
     conv.register_structure_hook(User, user)
@@ -95,6 +126,8 @@ def _converter() -> cattrs.Converter:
         options=override(struct_hook=c.room_options),
         channel_id=override(omit=True),
         last_comment_at=override(rename="last_comment_timestamp"),
+        comments=override(omit=True),
+        changed=override(omit=True),
     )
     room_fn = make_dict_structure_fn(
         Room,
@@ -106,6 +139,8 @@ def _converter() -> cattrs.Converter:
         channel_id=override(omit=True),
         creator=override(omit=True),
         last_comment_at=override(rename="last_comment_timestamp"),
+        comments=override(omit=True),
+        changed=override(omit=True),
     )
 
     def room(data: Any, _: Any) -> Room:
@@ -116,10 +151,12 @@ def _converter() -> cattrs.Converter:
     conv.register_structure_hook(Room, room)
 
     def comment(data: Any, _: Any) -> Comment:
+        if type(data) is not dict:
+            return c.build_comment(data, None)  # refuses it, with the reason
         # v2 comments are flat: the sender is email/username/user_avatar_url
         # (or user_avatar.avatar.url) and the numeric user_id.
         sender = None
-        if type(data) is dict and data.get("email"):
+        if data.get("email"):
             avatar = data.get("user_avatar_url")
             if avatar is None:
                 nested = (data.get("user_avatar") or {}).get("avatar") or {}
@@ -130,7 +167,14 @@ def _converter() -> cattrs.Converter:
                 avatar_url=c.optional_str(avatar),
                 internal_id=c.optional_int(data.get("user_id")),
             )
-        return c.build_comment(data, sender)
+        # Listings and search also name the room (room_name, chat_type).
+        name, kind = data.get("room_name"), data.get("chat_type")
+        return c.build_comment(
+            data,
+            sender,
+            None if name is None else c.optional_str(name),
+            None if kind is None else c.room_type(kind),
+        )
 
     conv.register_structure_hook(Comment, comment)
     return conv
@@ -166,20 +210,16 @@ def _no_channel_ids(channel_ids: Sequence[str] | str | None, call: str) -> None:
 
 
 def _one_room(results: Any) -> Room:
-    # create_room and the participant endpoints return the room as results.
+    # create_room and the participant endpoints return the room as results;
+    # update_room and the target room nest it, beside changed and comments.
     if isinstance(results, dict) and "room" in results:
-        return parse_room(results["room"])
+        return _shapes.room_answer(results)
     return parse_room(results)
 
 
 def _rooms(results: Any) -> list[Room]:
     found = items(field(results, "rooms_info", "rooms"), "rooms_info")
     return [parse_room(r) for r in found]
-
-
-def _participant_ids(results: Any) -> list[str]:
-    room = _one_room(results)
-    return [u.id for u in room.participants]
 
 
 def create_room(
@@ -270,36 +310,41 @@ def update_room(
     return Call(op, _spec(op, json=body), _one_room)
 
 
-def add_participants(room_id: str, user_ids: Sequence[str]) -> Call[list[User]]:
+def add_participants(room_id: str, user_ids: Sequence[str]) -> Call[ParticipantChange]:
     """``POST add_room_participants`` with ``emails``.
 
     v2 answers the room with its updated participants; we return the users
     that were asked for and are now in the room, like v2.1's
-    ``participants_added``.
+    ``participants_added``, with the room answered as ``room``.
     """
     wanted = list(user_ids)
     body = {"room_id": room_id, "emails": wanted}
 
-    def parse(results: Any) -> list[User]:
-        present = set(_participant_ids(results))
-        return [User(id=u) for u in wanted if u in present]
+    def parse(results: Any) -> ParticipantChange:
+        room = _one_room(results)
+        present = {u.id for u in room.participants}
+        return ParticipantChange([User(id=u) for u in wanted if u in present], room)
 
     op = Operation.ADD_PARTICIPANTS
     return Call(op, _spec(op, json=body), parse)
 
 
-def remove_participants(room_id: str, user_ids: Sequence[str]) -> Call[list[User]]:
+def remove_participants(
+    room_id: str, user_ids: Sequence[str]
+) -> Call[ParticipantChange]:
     """``POST remove_room_participants`` with ``emails``.
 
     v2 answers the remaining participants; we return the users asked for that
-    are no longer in the room, like v2.1's ``participants_removed``.
+    are no longer in the room, like v2.1's ``participants_removed``, with the
+    room answered as ``room``.
     """
     wanted = list(user_ids)
     body = {"room_id": room_id, "emails": wanted}
 
-    def parse(results: Any) -> list[User]:
-        present = set(_participant_ids(results))
-        return [User(id=u) for u in wanted if u not in present]
+    def parse(results: Any) -> ParticipantChange:
+        room = _one_room(results)
+        present = {u.id for u in room.participants}
+        return ParticipantChange([User(id=u) for u in wanted if u not in present], room)
 
     op = Operation.REMOVE_PARTICIPANTS
     return Call(op, _spec(op, json=body), parse)
@@ -330,8 +375,13 @@ def list_user_rooms(
     limit: int,  # noqa: ARG001 - v2 pages by a fixed 20
     room_type: RoomType | None,
     show_participants: bool,
+    show_empty: bool = False,
 ) -> Call[Page[Room]]:
-    """``GET get_user_rooms`` with ``user_email`` and ``page`` (20 per page)."""
+    """``GET get_user_rooms`` with ``user_email`` and ``page`` (20 per page).
+
+    ``show_empty`` (rooms without messages; off by default on servers) is
+    sent only when wanted.
+    """
     query: Query = (
         ("user_email", user_id),
         ("page", str(page)),
@@ -339,6 +389,8 @@ def list_user_rooms(
     )
     if room_type is not None:
         query += (("room_type", room_type.value),)
+    if show_empty:
+        query += (("show_empty", "true"),)
 
     op = Operation.LIST_USER_ROOMS
     return _shapes.page_call(op, query, _rooms, page, USER_ROOMS_PAGE, "total_room")
@@ -455,20 +507,30 @@ def get_user(user_id: str) -> Call[User]:
     return Call(op, _spec(op, query=(("user_email", user_id),)), _shapes.one_user)
 
 
-def reset_user_token(user_id: str) -> Call[str]:
+def reset_user_token(user_id: str) -> Call[User]:
     """``POST reset_user_token``; v2 answers the whole user with its token."""
 
-    def parse(results: Any) -> str:
+    def parse(results: Any) -> User:
         user = _shapes.one_user(results)
         if not user.token:
             msg = "expected the user to carry a non-empty 'token'"
             raise ResponseShapeError(msg)
-        return user.token
+        return user
 
     op = Operation.RESET_USER_TOKEN
     return Call(op, _spec(op, json={"user_email": user_id}), parse)
 
 
-#: v2 has no token read-out (reset_user_token returns one) and no user listing.
+# v2 has no token read-out (reset_user_token returns one), no user listing,
+# and none of the v2.1 endpoints of v2.1/users.md and v2.1/more-endpoints.md.
 get_user_token = c.refuse(Operation.GET_USER_TOKEN, DIALECT, _TO_V21)
 list_users = c.refuse(Operation.LIST_USERS, DIALECT, _TO_V21)
+list_unread_users = c.refuse(Operation.LIST_UNREAD_USERS, DIALECT, _TO_V21)
+get_user_unread_counts = c.refuse(Operation.GET_USER_UNREAD_COUNTS, DIALECT, _TO_V21)
+deactivate_users = c.refuse(Operation.DEACTIVATE_USERS, DIALECT, _TO_V21)
+reactivate_users = c.refuse(Operation.REACTIVATE_USERS, DIALECT, _TO_V21)
+get_average_reply_time = c.refuse(Operation.GET_AVERAGE_REPLY_TIME, DIALECT, _TO_V21)
+load_comments_with_range = c.refuse(
+    Operation.LOAD_COMMENTS_WITH_RANGE, DIALECT, _TO_V21
+)
+list_webhook_logs = c.refuse(Operation.LIST_WEBHOOK_LOGS, DIALECT, _TO_V21)

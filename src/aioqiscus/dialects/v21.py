@@ -9,17 +9,26 @@ does not serve; the parsers are this dialect's converter through
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
-from .._envelope import field, items, structure
+from .._envelope import field, items
 from .._wire import Call, Dialect, Operation, Page, Query, Route
 from ..errors import InvalidArgumentError, ResponseShapeError
-from ..models import Comment, Room, RoomType, User
+from ..models import (
+    Comment,
+    ParticipantChange,
+    ReplyTime,
+    Room,
+    RoomType,
+    User,
+    WebhookLog,
+)
 from . import _backups
 from . import _common as c
 from ._payloads import drop_none
@@ -52,8 +61,29 @@ ROUTES: Mapping[Operation, Route] = {
     Operation.RESET_USER_TOKEN: Route("POST", f"{_P}/reset_user_token"),
     Operation.GET_USER_TOKEN: Route("GET", f"{_P}/get_user_token"),
     Operation.LIST_USERS: Route("GET", f"{_P}/get_user_list"),
+    # v2.1/users.md:
+    Operation.LIST_UNREAD_USERS: Route("GET", f"{_P}/get_unread_users"),
+    Operation.GET_USER_UNREAD_COUNTS: Route("GET", f"{_P}/get_user_unread_count"),
+    # v2.1/more-endpoints.md (the official Go SDK's calls):
+    Operation.DEACTIVATE_USERS: Route("DELETE", f"{_P}/deactivate_users"),
+    Operation.REACTIVATE_USERS: Route("POST", f"{_P}/reactivate_users"),
+    Operation.GET_AVERAGE_REPLY_TIME: Route("GET", f"{_P}/get_average_reply_time_user"),
+    Operation.LOAD_COMMENTS_WITH_RANGE: Route("GET", f"{_P}/load_comments_with_range"),
+    Operation.LIST_WEBHOOK_LOGS: Route("GET", f"{_P}/webhook_logs"),
     **BACKUPS.routes,
 }
+
+
+def _body_text(value: Any, _: Any = None) -> str:
+    """A webhook log's ``request_body``: the delivered JSON, as text.
+
+    ``v2.1/more-endpoints.md`` reads it as a string; the Go SDK types it as
+    a timestamp (a string too). Should a server send the JSON itself, it is
+    kept as compact JSON text.
+    """
+    if value is None or isinstance(value, str):
+        return value or ""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _converter() -> cattrs.Converter:
@@ -75,6 +105,9 @@ def _converter() -> cattrs.Converter:
     )
 
     def user(data: Any, _: Any) -> User:
+        if isinstance(data, dict) and "username" not in data and "name" in data:
+            # get_user_list also says name; it alone must do (Go GetUsersResponse).
+            data = {**data, "username": data["name"]}
         if isinstance(data, dict) and "user_id" not in data and "email" in data:
             return listed_fn(data, User)
         return user_fn(data, User)
@@ -90,8 +123,20 @@ def _converter() -> cattrs.Converter:
         options=override(rename="room_options", struct_hook=c.room_options),
         channel_id=override(rename="room_channel_id"),
         last_comment_at=override(rename="last_comment_timestamp"),
+        comments=override(omit=True),
+        changed=override(omit=True),
     )
     conv.register_structure_hook(Room, room_fn)
+    log_fn = make_dict_structure_fn(
+        WebhookLog,
+        conv,
+        id=override(struct_hook=c.strict_int),
+        succeeded=override(rename="is_success"),
+        response_code=override(struct_hook=lambda v, _: c.optional_int(v) or 0),
+        request_body=override(struct_hook=_body_text),
+        response_body=override(struct_hook=_body_text),
+    )
+    conv.register_structure_hook(WebhookLog, log_fn)
 
     def comment(data: Any, _: Any) -> Comment:
         sender = data.get("user") if type(data) is dict else None
@@ -101,8 +146,10 @@ def _converter() -> cattrs.Converter:
     return conv
 
 
-_shapes = c.Shapes(_converter(), ROUTES)
+_conv = _converter()
+_shapes = c.Shapes(_conv, ROUTES)
 _spec = _shapes.spec
+_log = _conv.get_structure_hook(WebhookLog)
 #: A v2.1 user object (``get_user_list`` answers another shape, also read).
 parse_user = _shapes.user
 #: A v2.1 room object.
@@ -111,8 +158,8 @@ parse_room = _shapes.room
 parse_comment = _shapes.comment
 
 
-def _one_room(results: Any) -> Room:
-    return parse_room(field(results, "room"))
+#: ``results.room``, with ``changed`` where the answer says it.
+_one_room = _shapes.room_answer
 
 
 def _rooms(results: Any) -> list[Room]:
@@ -123,6 +170,11 @@ def _rooms(results: Any) -> list[Room]:
 
 def _users(results: Any, key: str) -> list[User]:
     return [parse_user(u) for u in items(field(results, key), key)]
+
+
+def _change(key: str) -> Callable[[Any], ParticipantChange]:
+    """The parser of a participant change: v2.1 answers the users alone."""
+    return lambda results: ParticipantChange(_users(results, key))
 
 
 def _room_fields(
@@ -216,18 +268,20 @@ def update_room(
     return Call(op, _spec(op, json=body), _one_room)
 
 
-def add_participants(room_id: str, user_ids: Sequence[str]) -> Call[list[User]]:
+def add_participants(room_id: str, user_ids: Sequence[str]) -> Call[ParticipantChange]:
     """``POST add_room_participants``; answers ``participants_added``."""
     body = {"room_id": room_id, "user_ids": list(user_ids)}
     op = Operation.ADD_PARTICIPANTS
-    return Call(op, _spec(op, json=body), lambda r: _users(r, "participants_added"))
+    return Call(op, _spec(op, json=body), _change("participants_added"))
 
 
-def remove_participants(room_id: str, user_ids: Sequence[str]) -> Call[list[User]]:
+def remove_participants(
+    room_id: str, user_ids: Sequence[str]
+) -> Call[ParticipantChange]:
     """``POST remove_room_participants``; answers ``participants_removed``."""
     body = {"room_id": room_id, "user_ids": list(user_ids)}
     op = Operation.REMOVE_PARTICIPANTS
-    return Call(op, _spec(op, json=body), lambda r: _users(r, "participants_removed"))
+    return Call(op, _spec(op, json=body), _change("participants_removed"))
 
 
 def list_participants(
@@ -253,13 +307,20 @@ def list_user_rooms(
     limit: int,
     room_type: RoomType | None,
     show_participants: bool,
+    show_empty: bool = False,
 ) -> Call[Page[Room]]:
-    """``GET get_user_rooms`` with ``user_id``, ``page`` and ``limit``."""
+    """``GET get_user_rooms`` with ``user_id``, ``page`` and ``limit``.
+
+    ``show_participants`` and ``show_empty`` (rooms without messages, off by
+    default on servers; ``v2.1/more-endpoints.md``) are sent only when wanted.
+    """
     query: Query = (("user_id", user_id), ("page", str(page)), ("limit", str(limit)))
     if room_type is not None:
         query += (("room_type", room_type.value),)
     if show_participants:
         query += (("show_participants", "true"),)
+    if show_empty:
+        query += (("show_empty", "true"),)
 
     op = Operation.LIST_USER_ROOMS
     return _shapes.page_call(op, query, _rooms, page, limit, "total_room")
@@ -270,13 +331,7 @@ def get_unread_counts(user_id: str, room_ids: Sequence[str]) -> Call[dict[str, i
     query = (("user_id", user_id), *c.array_query("room_ids", room_ids))
 
     def parse(results: Any) -> dict[str, int]:
-        found = items(field(results, "unread_counts"), "unread_counts")
-
-        def one(entry: Any) -> tuple[str, int]:
-            count = c.optional_int(entry["unread_count"])
-            return c.identifier(entry["room_id"]), count or 0
-
-        return dict(structure(lambda f: [one(e) for e in f], found, "unread_counts"))
+        return c.counts(results, "unread_counts", "room_id")
 
     op = Operation.GET_UNREAD_COUNTS
     return Call(op, _spec(op, query=query), parse)
@@ -350,10 +405,6 @@ search_messages = c.refuse(
 )
 
 
-#: v2.1 user ids: letters, digits and ``.-_@`` only.
-_USER_ID = re.compile(r"^[A-Za-z0-9._@-]+$")
-
-
 def _token(results: Any) -> str:
     token = field(results, "token")
     if not isinstance(token, str) or not token:
@@ -371,13 +422,11 @@ def login_or_register(
     device_token: str | None,
     device_platform: str | None,
 ) -> Call[User]:
-    """``POST login_or_register`` with ``user_id`` and ``extras``."""
-    if not _USER_ID.match(user_id):
-        msg = (
-            f"user_id {user_id!r} is not a valid v2.1 user id: use letters, "
-            "digits and . - _ @ only"
-        )
-        raise InvalidArgumentError(msg)
+    """``POST login_or_register`` with ``user_id`` and ``extras``.
+
+    No document restricts a user id's characters (v2 takes the same ids as
+    emails): the server judges them.
+    """
     body = drop_none(
         user_id=user_id,
         username=username,
@@ -397,10 +446,14 @@ def get_user(user_id: str) -> Call[User]:
     return Call(op, _spec(op, query=(("user_id", user_id),)), _shapes.one_user)
 
 
-def reset_user_token(user_id: str) -> Call[str]:
-    """``POST reset_user_token``; v2.1 answers ``results.token``."""
+def reset_user_token(user_id: str) -> Call[User]:
+    """``POST reset_user_token``; v2.1 answers ``results.token`` alone."""
+
+    def parse(results: Any) -> User:
+        return User(id=user_id, token=_token(results))
+
     op = Operation.RESET_USER_TOKEN
-    return Call(op, _spec(op, json={"user_id": user_id}), _token)
+    return Call(op, _spec(op, json={"user_id": user_id}), parse)
 
 
 def get_user_token(user_id: str) -> Call[str]:
@@ -410,20 +463,113 @@ def get_user_token(user_id: str) -> Call[str]:
 
 
 def list_users(page: int, limit: int, order_query: str | None) -> Call[Page[User]]:
-    """``GET get_user_list`` with ``page``, ``limit`` and ``order_query``."""
+    """``GET get_user_list`` with ``page``, ``limit`` and ``order_query``.
+
+    ``meta.total_data`` and ``meta.total_page`` go to the page.
+    """
     query: Query = (("page", str(page)), ("limit", str(limit)))
     if order_query is not None:
         query += (("order_query", order_query),)
 
-    def parse(results: Any) -> Page[User]:
-        users = tuple(_users(results, "users"))
-        meta = results.get("meta")
-        total_pages = meta.get("total_page") if isinstance(meta, dict) else None
-        if isinstance(total_pages, int) and not isinstance(total_pages, bool):
-            more = page < total_pages and bool(users)
-        else:
-            more = c.has_more(meta, page, limit, len(users), "total_data")
-        return Page(users, more)
+    def read(results: Any) -> list[User]:
+        return _users(results, "users")
 
     op = Operation.LIST_USERS
+    return _shapes.page_call(op, query, read, page, limit, "total_data")
+
+
+def list_unread_users(
+    page: int, limit: int, since: datetime | None, until: datetime | None
+) -> Call[Page[str]]:
+    """``GET get_unread_users``: ids of users with unread comments (users.md)."""
+    query = (("page", str(page)), ("limit", str(limit)), *c.window_query(since, until))
+
+    def read(results: Any) -> list[str]:
+        return [c.identifier(u) for u in items(field(results, "user_ids"), "user_ids")]
+
+    op = Operation.LIST_UNREAD_USERS
+    return _shapes.page_call(op, query, read, page, limit, "total")
+
+
+def get_user_unread_counts(
+    user_ids: Sequence[str], since: datetime | None, until: datetime | None
+) -> Call[dict[str, int]]:
+    """``GET get_user_unread_count`` with ``user_ids[]``: unread per user."""
+    query = (*c.array_query("user_ids", user_ids), *c.window_query(since, until))
+
+    def parse(results: Any) -> dict[str, int]:
+        return c.counts(results, "user_unread_count", "user_id")
+
+    op = Operation.GET_USER_UNREAD_COUNTS
     return Call(op, _spec(op, query=query), parse)
+
+
+def _message(results: Any) -> str:
+    return c.strict_str(field(results, "message"))
+
+
+def deactivate_users(user_ids: Sequence[str]) -> Call[str]:
+    """``DELETE deactivate_users`` with a JSON ``user_ids`` body; the message."""
+    op = Operation.DEACTIVATE_USERS
+    return Call(op, _spec(op, json={"user_ids": list(user_ids)}), _message)
+
+
+def reactivate_users(user_ids: Sequence[str]) -> Call[str]:
+    """``POST reactivate_users`` with ``user_ids``; the server's message."""
+    op = Operation.REACTIVATE_USERS
+    return Call(op, _spec(op, json={"user_ids": list(user_ids)}), _message)
+
+
+def get_average_reply_time(
+    user_id: str, since: datetime | None, until: datetime | None
+) -> Call[ReplyTime]:
+    """``GET get_average_reply_time_user``: durations in seconds, and the period."""
+    query = (("user_id", user_id), *c.window_query(since, until))
+
+    def parse(results: Any) -> ReplyTime:
+        data = field(results, "data")
+        duration = data["duration"]
+        return ReplyTime(
+            user_id=c.identifier(data.get("user_id") or user_id),
+            average=c.seconds(duration["average"]),
+            longest=c.seconds(duration["longest"]),
+            shortest=c.seconds(duration["shortest"]),
+            since=c.timestamp(results.get("start_time")),
+            until=c.timestamp(results.get("end_time")),
+        )
+
+    op = Operation.GET_AVERAGE_REPLY_TIME
+    return Call(op, _spec(op, query=query), parse)
+
+
+def load_comments_with_range(
+    room_id: str, first_comment_id: int, last_comment_id: int
+) -> Call[list[Comment]]:
+    """``GET load_comments_with_range``: the comments between two ids.
+
+    Its comments carry ``unique_id``, read as ``Comment.unique_temp_id``.
+    """
+    query = (
+        ("room_id", room_id),
+        ("first_comment_id", str(first_comment_id)),
+        ("last_comment_id", str(last_comment_id)),
+    )
+
+    def parse(results: Any) -> list[Comment]:
+        found = items(field(results, "comments"), "comments")
+        return [parse_comment(d, room_id) for d in found]
+
+    op = Operation.LOAD_COMMENTS_WITH_RANGE
+    return Call(op, _spec(op, query=query), parse)
+
+
+def list_webhook_logs(page: int, limit: int, kind: str) -> Call[Page[WebhookLog]]:
+    """``GET webhook_logs`` with ``page``, ``limit`` and ``type``."""
+    query = (("page", str(page)), ("limit", str(limit)), ("type", kind))
+
+    def read(results: Any) -> list[WebhookLog]:
+        found = items(field(results, "webhook_logs"), "webhook_logs")
+        return [_log(d, WebhookLog) for d in found]
+
+    op = Operation.LIST_WEBHOOK_LOGS
+    return _shapes.page_call(op, query, read, page, limit, "total")

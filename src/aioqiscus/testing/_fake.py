@@ -483,6 +483,7 @@ class FakeQiscus:
             for event in events:
                 body = json.dumps(event).encode()
                 signature = hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
+                answer, error = "", ""
                 try:
                     response = await client.post(
                         url,
@@ -492,11 +493,22 @@ class FakeQiscus:
                             "QISCUS-SDK-SIGNATURE": signature,
                         },
                     )
-                    status = response.status_code
-                except httpx.HTTPError:
-                    status = 0
+                    status, answer = response.status_code, response.text
+                except httpx.HTTPError as exc:
+                    status, error = 0, f"{type(exc).__name__}: {exc}"
+                if not error and not 200 <= status < 300:  # noqa: PLR2004
+                    error = f"unexpected status code {status}"
                 self.webhook_deliveries.append(
                     WebhookDelivery(url, body, signature, status)
+                )
+                kind = "mobile" if event["type"] == "post_comment_mobile" else "rest"
+                self.store.log_webhook(
+                    kind,
+                    url,
+                    body,
+                    response_code=status,
+                    response_body=answer,
+                    error_message=error,
                 )
 
 

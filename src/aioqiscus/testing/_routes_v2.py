@@ -13,13 +13,13 @@ from typing import Any
 from . import _rules as rules
 from . import _shapes as shapes
 from ._http import Reply, Request, invalid
-from ._store import CommentRecord, Store
+from ._store import CommentRecord, RoomRecord, Store
 
 
 def user_profile(store: Store, req: Request) -> Reply:
-    """qiscus-rest-v2.md, Get User Profile."""
+    """qiscus-rest-v2.md, Get User Profile: the token included."""
     user = store.user_or_404(req.required("user_email"))
-    return 200, shapes.envelope({"user": shapes.user_v2(user)})
+    return 200, shapes.envelope({"user": shapes.user_v2(user, token=True)})
 
 
 def login_or_register(store: Store, req: Request) -> Reply:
@@ -46,15 +46,19 @@ def create_room(store: Store, req: Request) -> Reply:
     return 200, shapes.envelope(shapes.room_compact_v2(room))
 
 
+def _bundled(store: Store, room: RoomRecord) -> list[dict[str, Any]]:
+    """The newest comments v2 answers beside a room, newest first."""
+    return [shapes.comment_v2(store, room, c) for c in rules.recent(room)]
+
+
 def get_or_create_room_with_target(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Get or create room with target (a GET)."""
     emails = req.strings("emails", required=True)
     room = rules.room_with_target(store, emails, None)
     if not room.name:
         room.name = " ".join(emails)
-    comments: list[dict[str, Any]] = []
     return 200, shapes.envelope(
-        {"comments": comments, "room": shapes.room_full_v2(store, room)}
+        {"comments": _bundled(store, room), "room": shapes.room_full_v2(store, room)}
     )
 
 
@@ -85,7 +89,11 @@ def update_room(store: Store, req: Request) -> Reply:
         req.json_text("options"),
     )
     return 200, shapes.envelope(
-        {"changed": changed, "room": shapes.room_full_v2(store, room), "comments": []}
+        {
+            "changed": changed,
+            "comments": _bundled(store, room),
+            "room": shapes.room_full_v2(store, room),
+        }
     )
 
 

@@ -2,7 +2,8 @@
 
 Strictly private. v2.1 names users by user_id, answers string room ids,
 ``room_options`` as a JSON string and comments with a nested ``user``
-(v2.1/*.md, v2.1/more-endpoints.md). Each handler reads v2.1's parameter
+(v2.1/*.md; v2.1/more-endpoints.md for the endpoints only the official Go
+SDK calls). Each handler reads v2.1's parameter
 names, applies the shared rules of ``_rules`` and answers a shape from
 ``_shapes``; :data:`ROUTES` at the bottom maps (method, endpoint) to its
 handler.
@@ -64,6 +65,69 @@ def get_user_token(store: Store, req: Request) -> Reply:
     """v2.1/authentication.md, get_user_token."""
     user = store.user_or_404(req.required("user_id"))
     return 200, shapes.envelope({"token": user.token})
+
+
+def get_unread_users(store: Store, req: Request) -> Reply:
+    """v2.1/users.md, Get Unread Users: within ``start_time``..``end_time``."""
+    found = rules.unread_users(store, rules.period(req))
+    chunk = rules.page(found, req.number("page", 1), rules.lenient_limit(req))
+    return 200, shapes.envelope({"user_ids": chunk})
+
+
+def get_user_unread_count(store: Store, req: Request) -> Reply:
+    """v2.1/users.md, Get User Unread Count: per user, in all their rooms."""
+    users = store.users_or_404(req.strings("user_ids", required=True))
+    within = rules.period(req)
+    counts = [
+        {
+            "unread_count": rules.unread_total(store, u.identifier, within),
+            "user_id": u.identifier,
+        }
+        for u in users
+    ]
+    return 200, shapes.envelope({"user_unread_count": counts})
+
+
+def deactivate_users(store: Store, req: Request) -> Reply:
+    """v2.1/more-endpoints.md, deactivate_users: a DELETE with a JSON body."""
+    store.set_active(req.strings("user_ids", required=True), active=False)
+    return 200, shapes.envelope({"message": "success"})
+
+
+def reactivate_users(store: Store, req: Request) -> Reply:
+    """v2.1/more-endpoints.md, reactivate_users."""
+    store.set_active(req.strings("user_ids", required=True), active=True)
+    return 200, shapes.envelope({"message": "success"})
+
+
+def get_average_reply_time_user(store: Store, req: Request) -> Reply:
+    """v2.1/more-endpoints.md: whole seconds, the period echoed as sent."""
+    user = store.user_or_404(req.required("user_id")).identifier
+    times = rules.reply_times(store, user, rules.period(req))
+    duration = {
+        "average": sum(times) // len(times) if times else 0,
+        "longest": max(times, default=0),
+        "shortest": min(times, default=0),
+    }
+    return 200, shapes.envelope(
+        {
+            "data": {"duration": duration, "user_id": user},
+            "end_time": req.text("end_time") or "",
+            "start_time": req.text("start_time") or "",
+        }
+    )
+
+
+def webhook_logs(store: Store, req: Request) -> Reply:
+    """v2.1/more-endpoints.md: newest first, ``type`` all, mobile or rest."""
+    kind = req.text("type") or "all"
+    if kind not in ("all", "mobile", "rest"):
+        raise invalid("type must be all, mobile or rest")
+    logs = [log for log in store.webhook_logs[::-1] if kind in ("all", log.kind)]
+    chunk = rules.page(logs, req.number("page", 1), rules.lenient_limit(req))
+    return 200, shapes.envelope(
+        {"webhook_logs": [shapes.webhook_log_v21(log) for log in chunk]}
+    )
 
 
 def get_user_list(store: Store, req: Request) -> Reply:
@@ -227,12 +291,26 @@ def load_comments(store: Store, req: Request) -> Reply:
     )
 
 
+def load_comments_with_range(store: Store, req: Request) -> Reply:
+    """v2.1/more-endpoints.md: the comments between two ids, with ``unique_id``."""
+    _, found = rules.comments_range(store, req)
+    return 200, shapes.envelope(
+        {"comments": [shapes.comment_v21(store, c, unique_id=True) for c in found]}
+    )
+
+
 ROUTES: rules.Routes = {
     ("GET", "user_profile"): user_profile,
     ("POST", "login_or_register"): login_or_register,
     ("POST", "reset_user_token"): reset_user_token,
     ("GET", "get_user_token"): get_user_token,
     ("GET", "get_user_list"): get_user_list,
+    ("GET", "get_unread_users"): get_unread_users,
+    ("GET", "get_user_unread_count"): get_user_unread_count,
+    ("DELETE", "deactivate_users"): deactivate_users,
+    ("POST", "reactivate_users"): reactivate_users,
+    ("GET", "get_average_reply_time_user"): get_average_reply_time_user,
+    ("GET", "webhook_logs"): webhook_logs,
     ("POST", "create_room"): create_room,
     ("POST", "get_or_create_room_with_target"): get_or_create_room_with_target,
     # The room document says GET, the Go SDK POST: serve both.
@@ -248,4 +326,5 @@ ROUTES: rules.Routes = {
     ("POST", "post_comment"): post_comment,
     ("POST", "post_system_event_message"): post_system_event_message,
     ("GET", "load_comments"): load_comments,
+    ("GET", "load_comments_with_range"): load_comments_with_range,
 }

@@ -16,6 +16,7 @@ from ._store import (
     RoomRecord,
     Store,
     UserRecord,
+    WebhookLogRecord,
 )
 
 #: The author of system events (qiscus-rest-v2.md, Post System Event Message).
@@ -204,10 +205,42 @@ def comment_v2(
     return data
 
 
-def comment_v21(store: Store, comment: CommentRecord) -> dict[str, Any]:
+def _postback_texts(buttons: Any) -> Any:
+    """Buttons, each with the ``postback_text`` v2.1 answers ("" if unset)."""
+    if not isinstance(buttons, list):
+        return buttons
+    return [{"postback_text": "", **b} if isinstance(b, dict) else b for b in buttons]
+
+
+def payload_v21(kind: str, payload: Any) -> Any:
+    """A stored payload as v2.1 answers it.
+
+    v2.1/comment.md answers every card and carousel button with a
+    ``postback_text`` (``""`` when none was sent).
+    """
+    if not isinstance(payload, dict):
+        return payload
+    if kind == "card":
+        return {**payload, "buttons": _postback_texts(payload.get("buttons", []))}
+    if kind == "carousel" and isinstance(payload.get("cards"), list):
+        cards = [
+            {**card, "buttons": _postback_texts(card.get("buttons", []))}
+            if isinstance(card, dict)
+            else card
+            for card in payload["cards"]
+        ]
+        return {**payload, "cards": cards}
+    return payload
+
+
+def comment_v21(
+    store: Store, comment: CommentRecord, *, unique_id: bool = False
+) -> dict[str, Any]:
     """v2.1/comment.md plus the ``id`` and ``extras`` real servers add.
 
-    No ``room_id`` and no ``unique_temp_id``, as live v2.1 servers answer.
+    No ``room_id`` and no ``unique_temp_id``, as live v2.1 servers answer;
+    with *unique_id*, the ``unique_id`` ``load_comments_with_range`` answers
+    (v2.1/more-endpoints.md).
     """
     user = store.users.get(comment.sender)
     author = (
@@ -221,15 +254,18 @@ def comment_v21(store: Store, comment: CommentRecord) -> dict[str, Any]:
             "extras": {},
         }
     )
-    return {
+    data: dict[str, Any] = {
         "extras": comment.extras,
         "id": comment.id,
         "message": comment.message,
-        "payload": comment.payload,
+        "payload": payload_v21(comment.type, comment.payload),
         "timestamp": comment.timestamp,
         "type": comment.type,
         "user": author,
     }
+    if unique_id:
+        data["unique_id"] = comment.unique_temp_id
+    return data
 
 
 def reset_token_v2(user: UserRecord) -> dict[str, Any]:
@@ -244,15 +280,34 @@ def reset_token_v2(user: UserRecord) -> dict[str, Any]:
 
 
 def listed_user_v21(user: UserRecord) -> dict[str, Any]:
-    """v2.1/users.md, Get All Users: email/id/name, not user_id."""
+    """v2.1/users.md, Get All Users: email/id/name, not user_id.
+
+    With the ``active`` and ``extras`` the Go SDK's GetUsersResponse reads.
+    """
     return {
+        "active": user.active,
         "avatar_url": user.avatar_url,
         "created_at": user.created_at,
         "email": user.identifier,
+        "extras": user.extras,
         "id": user.internal_id,
         "name": user.name,
-        "updated_at": user.created_at,
+        "updated_at": user.updated_at,
         "username": user.name,
+    }
+
+
+def webhook_log_v21(log: WebhookLogRecord) -> dict[str, Any]:
+    """v2.1/more-endpoints.md, webhook_logs (the Go SDK's field names)."""
+    return {
+        "attempted_at": log.attempted_at,
+        "endpoint": log.endpoint,
+        "error_message": log.error_message,
+        "id": log.id,
+        "is_success": log.is_success,
+        "request_body": log.request_body,
+        "response_body": log.response_body,
+        "response_code": log.response_code,
     }
 
 

@@ -1,4 +1,4 @@
-"""In-memory state of the fake server: users, rooms, comments, backups.
+"""In-memory state of the fake server: users, rooms, comments, backups, logs.
 
 Strictly private. Records hold wire-neutral values; ``_shapes`` renders them
 in each dialect's documented JSON. The :class:`Store` also holds the lookups
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +41,7 @@ class UserRecord:
     token: str = attrs.Factory(lambda: secrets.token_urlsafe(15))
     active: bool = True
     created_at: str = attrs.Factory(now)
+    updated_at: str = attrs.Factory(now)
 
 
 @attrs.define
@@ -79,10 +81,41 @@ class RoomRecord:
         """The newest comment."""
         return self.comments[-1] if self.comments else None
 
-    def unread(self, user: str) -> int:
-        """Comments by others after *user*'s last read comment."""
+    def unread(self, user: str, within: Callable[[str], bool] | None = None) -> int:
+        """Comments by others after *user*'s last read comment.
+
+        *within* keeps only the comments whose timestamp it accepts.
+        """
         seen = self.last_read.get(user, 0)
-        return sum(1 for c in self.comments if c.id > seen and c.sender != user)
+        return sum(
+            1
+            for c in self.comments
+            if c.id > seen
+            and c.sender != user
+            and (within is None or within(c.timestamp))
+        )
+
+
+@attrs.define
+class WebhookLogRecord:
+    """One webhook delivery attempt, as ``webhook_logs`` reports it.
+
+    ``kind`` is ``mobile`` or ``rest``: which webhook type it delivered.
+    """
+
+    id: int
+    kind: str
+    endpoint: str
+    request_body: str
+    response_code: int
+    response_body: str
+    error_message: str
+    attempted_at: str = attrs.Factory(now)
+
+    @property
+    def is_success(self) -> bool:
+        """Whether the receiver answered 2xx."""
+        return 200 <= self.response_code < 300  # noqa: PLR2004
 
 
 @attrs.define
@@ -117,11 +150,13 @@ class Store:
         backups: Export and import jobs by unique id.
         imported_rooms: Room ids by the ``UniqueId`` of a rooms import row.
         export_steps: What each poll of a new export reveals, in order.
+        webhook_logs: Every webhook delivery attempted, oldest first.
     """
 
     users: dict[str, UserRecord] = attrs.Factory(dict)
     rooms: dict[int, RoomRecord] = attrs.Factory(dict)
     backups: dict[str, BackupRecord] = attrs.Factory(dict)
+    webhook_logs: list[WebhookLogRecord] = attrs.Factory(list)
     imported_rooms: dict[str, int] = attrs.Factory(dict)
     export_steps: list[tuple[str, int]] = attrs.Factory(
         lambda: list(DEFAULT_EXPORT_STEPS)
@@ -129,6 +164,7 @@ class Store:
     _user_ids: itertools.count[int] = attrs.Factory(lambda: itertools.count(1))
     _room_ids: itertools.count[int] = attrs.Factory(lambda: itertools.count(1001))
     _comment_ids: itertools.count[int] = attrs.Factory(lambda: itertools.count(500001))
+    _log_ids: itertools.count[int] = attrs.Factory(lambda: itertools.count(1))
 
     def upsert_user(
         self,
@@ -152,7 +188,27 @@ class Store:
             user.extras = extras
         if password is not None:
             user.password = password
+        user.updated_at = now()
         return user
+
+    def set_active(self, identifiers: list[str], active: bool) -> None:
+        """(De)activate the users *identifiers*; a 404 for an unknown one."""
+        for user in self.users_or_404(identifiers):
+            if user.active != active:
+                user.active = active
+                user.updated_at = now()
+
+    def log_webhook(self, kind: str, endpoint: str, body: bytes, **answer: Any) -> None:
+        """Record one webhook delivery attempt (``response_code``, ...)."""
+        self.webhook_logs.append(
+            WebhookLogRecord(
+                next(self._log_ids),
+                kind,
+                endpoint,
+                body.decode("utf-8", "replace"),
+                **answer,
+            )
+        )
 
     def create_room(
         self,

@@ -33,8 +33,8 @@ reported as lost. Three more rules, each explicit in the tables:
   attribute (``username`` and ``name``), the example is parsed again without
   the first, so the second must reach the model on its own.
 
-Endpoints without a codec builder yet are reported with all their fields
-lost; when one lands, name its builder and its results table in EXAMPLES.
+An example whose builder the codec lacks (neither a module function nor one
+of its ``BACKUPS``) is reported with all its fields lost.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ import enum
 import json
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ import attrs
 
 from aioqiscus import Dialect
 from aioqiscus.dialects import CODECS
-from aioqiscus.models import Backup, Comment, Room, User
+from aioqiscus.models import Backup, Comment, Room, User, WebhookLog
 from aioqiscus.payloads import (
     AccountLinking,
     Button,
@@ -94,25 +94,25 @@ ANY = "*"
 # A dotted key reads inside a nested wire object (v2's user_avatar.avatar.url);
 # a dotted target reads inside a nested model (a v2 comment's sender.id).
 
-USER_V2 = {
-    "email": "id",
+_USER = {
     "username": "name",
-    "avatar_url": "avatar_url",
-    "avatar.url": "avatar_url",
-    "id": "internal_id",
-    "token": "token",
-}
-USER_V21 = {
-    "user_id": "id",
-    "email": "id",  # get_user_list names users by email (v2.1/users.md)
-    "username": "name",
-    "name": "name",
     "avatar_url": "avatar_url",
     "extras": "extras",
     "active": "active",
     "id": "internal_id",
     "token": "token",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "last_comment_read_id": "last_comment_read_id",
+    "last_comment_received_id": "last_comment_received_id",
     ANY: ("extras",),
+}
+USER_V2 = {**_USER, "email": "id", "avatar.url": "avatar_url"}
+USER_V21 = {
+    **_USER,
+    "user_id": "id",
+    "email": "id",  # get_user_list names users by email (v2.1/users.md)
+    "name": "name",
 }
 ROOM_V2 = {
     "room_id": "id",
@@ -159,6 +159,8 @@ _COMMENT = {
 }
 COMMENT_V2 = {
     **_COMMENT,
+    "room_name": "room_name",
+    "chat_type": "room_type",
     "topic_id": Dup("room_id"),
     "unix_timestamp": Dup("timestamp"),
     "email": "sender.id",
@@ -180,6 +182,16 @@ BACKUP = {
     "error_message": "error_message",
     "errors": "errors",
     "created_at": "created_at",
+}
+WEBHOOK_LOG = {
+    "id": "id",
+    "attempted_at": "attempted_at",
+    "endpoint": "endpoint",
+    "is_success": "succeeded",
+    "response_code": "response_code",
+    "request_body": "request_body",
+    "response_body": "response_body",
+    "error_message": "error_message",
 }
 PAYLOADS: dict[type, Mapping[str, Any]] = {
     Button: {
@@ -265,13 +277,28 @@ class Count:
     unread_count: int
 
 
+@attrs.frozen
+class UserCount:
+    """One user's unread count, so a ``{user_id: count}`` answer can be traced."""
+
+    user_id: str
+    unread_count: int
+
+
 TABLES: dict[Dialect, dict[type, Mapping[str, Any]]] = {
     V2: {User: USER_V2, Room: ROOM_V2, Comment: COMMENT_V2, Backup: BACKUP},
-    V21: {User: USER_V21, Room: ROOM_V21, Comment: COMMENT_V21, Backup: BACKUP},
+    V21: {
+        User: USER_V21,
+        Room: ROOM_V21,
+        Comment: COMMENT_V21,
+        Backup: BACKUP,
+        WebhookLog: WEBHOOK_LOG,
+    },
 }
 for _tables in TABLES.values():
     _tables.update(PAYLOADS)
     _tables[Count] = {"room_id": "room_id", "unread_count": "unread_count"}
+    _tables[UserCount] = {"user_id": "user_id", "unread_count": "unread_count"}
 
 #: (dropped, kept): parse again without *dropped* where *kept* is beside it.
 ALIAS_PROBES = (
@@ -308,21 +335,32 @@ def _counts(found: Mapping[str, int]) -> tuple[Count, ...]:
     return tuple(Count(k, v) for k, v in found.items())
 
 
+def _user_counts(found: Mapping[str, int]) -> tuple[UserCount, ...]:
+    return tuple(UserCount(k, v) for k, v in found.items())
+
+
+def _room_of(change: Any) -> Any:
+    """The room a v2 participant change answers (``ParticipantChange.room``)."""
+    return change.room
+
+
 def _user_rooms(
     dialect: Dialect, key: str, limit: int, *, show_participants: bool
 ) -> Example:
-    args = ("u", 1, limit, None, show_participants)
-    table = {key: "items", "meta.current_page": Echo(1)}
+    args = ("u", 1, limit, None, show_participants, False)
+    table = {key: "items", "meta.current_page": Echo(1), "meta.total_room": "total"}
     return Example(dialect, "list_user_rooms", args, table)
 
 
-ROOM = {"room": ""}
+#: A room answer: the room, and whether the call changed it.
+ROOM = {"room": "", "changed": "changed"}
+#: v2 also bundles the room's newest comments.
+V2_ROOM = {**ROOM, "comments": "comments"}
 USER = {"user": ""}
 COMMENT = {"comment": ""}
 HISTORY = {"backup_histories": ""}
 HISTORY_ONE = {"backup_history": ""}
 TOKEN = {"token": ""}
-V2_PARTICIPANTS = {"participants": "", "room_id": Echo("16")}
 V2_COMMENT = ("1", "a@example.com", "", "text", None, None, "m1", False)
 V21_COMMENT = ("16", "guest@qiscus.com", "", "text", None, None, "m1", False)
 V2_EVENT = ("2427", "join_room", "yusuf@kiwari.id", (), None, None, None, None)
@@ -330,17 +368,17 @@ V21_EVENT = ("2110", "custom", None, (), None, None, {"type": "add_admin"}, None
 
 EXAMPLES: dict[str, Example] = {
     "v2/add_room_participants": Example(
-        V2, "add_participants", ("16", ["kotak@outlook.com"]), V2_PARTICIPANTS
+        V2, "add_participants", ("16", ["kotak@outlook.com"]), view=_room_of
     ),
     "v2/remove_room_participants": Example(
-        V2, "remove_participants", ("16", ["gone@example.com"]), V2_PARTICIPANTS
+        V2, "remove_participants", ("16", ["gone@example.com"]), view=_room_of
     ),
     "v2/create_room": Example(V2, "create_room", ("gege", ["a"], "a", None, None)),
     "v2/create_room_later": Example(
         V2, "create_room", ("gege", ["a"], "a", None, None)
     ),
     "v2/get_or_create_room_with_target": Example(
-        V2, "get_or_create_room_with_target", (["a", "b"], None), ROOM
+        V2, "get_or_create_room_with_target", (["a", "b"], None), V2_ROOM
     ),
     "v2/get_rooms_info": Example(
         V2, "get_rooms_info", (["13", "14"], [], "a", False), {"rooms_info": ""}
@@ -350,7 +388,7 @@ EXAMPLES: dict[str, Example] = {
         V2, "rooms_info", 20, show_participants=True
     ),
     "v2/update_room": Example(
-        V2, "update_room", ("18", "uwooo", None, None, None, "a"), ROOM
+        V2, "update_room", ("18", "uwooo", None, None, None, "a"), V2_ROOM
     ),
     "v2/load_comments": Example(
         V2, "list_comments", ("234", 1, 20), {"comments": "items"}
@@ -371,7 +409,7 @@ EXAMPLES: dict[str, Example] = {
         V2, "login_or_register", ("a", "A", None, None, None, None, None), USER
     ),
     "v2/user_profile": Example(V2, "get_user", ("a",), USER),
-    "v2/reset_user_token": Example(V2, "reset_user_token", ("a",), {"user.token": ""}),
+    "v2/reset_user_token": Example(V2, "reset_user_token", ("a",), USER),
     "v21/add_room_participants": Example(
         V21, "add_participants", ("16", ["u"]), {"participants_added": ""}
     ),
@@ -400,7 +438,16 @@ EXAMPLES: dict[str, Example] = {
     "v21/get_unread_count": Example(
         V21, "get_unread_counts", ("u", ["16"]), {"unread_counts": ""}, _counts
     ),
-    "v21/get_user_list": Example(V21, "list_users", (1, 100, None), {"users": "items"}),
+    "v21/get_user_list": Example(
+        V21,
+        "list_users",
+        (1, 100, None),
+        {
+            "users": "items",
+            "meta.total_data": "total",
+            "meta.total_page": "total_pages",
+        },
+    ),
     "v21/load_comments": Example(
         V21, "list_comments", ("16", 1, 20), {"comments": "items"}
     ),
@@ -412,19 +459,44 @@ EXAMPLES: dict[str, Example] = {
     ),
     "v21/user_profile": Example(V21, "get_user", ("a",), USER),
     "v21/get_user_token": Example(V21, "get_user_token", ("a",), TOKEN),
-    "v21/reset_user_token": Example(V21, "reset_user_token", ("a",), TOKEN),
-    # Not implemented in 0.1.0: name the builder and fill the table when they land.
+    "v21/reset_user_token": Example(
+        V21, "reset_user_token", ("a",), {"token": "token"}
+    ),
     "v21/load_comments_with_range": Example(
-        V21, "load_comments_with_range", ("2110", 1204, 1205), {}
+        V21, "load_comments_with_range", ("2110", 1204, 1205), {"comments": ""}
     ),
-    "v21/get_unread_users": Example(V21, "get_unread_users", (), {}),
-    "v21/get_user_unread_count": Example(V21, "get_user_unread_count", (), {}),
+    "v21/get_unread_users": Example(
+        V21, "list_unread_users", (1, 100, None, None), {"user_ids": "items"}
+    ),
+    "v21/get_user_unread_count": Example(
+        V21,
+        "get_user_unread_counts",
+        (["user1@qiscus.com", "user2@qiscus.com"], None, None),
+        {"user_unread_count": ""},
+        _user_counts,
+    ),
     "v21/get_average_reply_time_user": Example(
-        V21, "get_average_reply_time_user", (), {}
+        V21,
+        "get_average_reply_time",
+        ("alice", None, None),
+        {
+            "data.user_id": "user_id",
+            "data.duration.average": "average",
+            "data.duration.longest": "longest",
+            "data.duration.shortest": "shortest",
+            "start_time": "since",
+            "end_time": "until",
+        },
     ),
-    "v21/webhook_logs": Example(V21, "webhook_logs", (), {}),
-    "v21/deactivate_users": Example(V21, "deactivate_users", (), {}),
-    "v21/reactivate_users": Example(V21, "reactivate_users", (), {}),
+    "v21/webhook_logs": Example(
+        V21, "list_webhook_logs", (1, 100, "all"), {"webhook_logs": "items"}
+    ),
+    "v21/deactivate_users": Example(
+        V21, "deactivate_users", (["alice", "bob"],), {"message": ""}
+    ),
+    "v21/reactivate_users": Example(
+        V21, "reactivate_users", (["alice", "bob"],), {"message": ""}
+    ),
 }
 for _kind in ("buttons", "card", "carousel", "custom", "file_attachment", "text"):
     EXAMPLES[f"v21/post_comment_{_kind}"] = Example(
@@ -503,9 +575,11 @@ def _empty(value: Any) -> bool:
 def _same_time(wire: Any, attr: datetime) -> bool:
     if isinstance(wire, str):
         try:
-            return datetime.fromisoformat(wire) == attr
+            parsed = datetime.fromisoformat(wire)
         except ValueError:
             return False
+        # "YYYY-MM-DD hh:mm:ss" (get_average_reply_time_user) names no zone.
+        return (parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed) == attr
     if isinstance(wire, int) and not isinstance(wire, bool):
         return attr.timestamp() == wire
     return False
@@ -533,6 +607,7 @@ def same(wire: Any, attr: Any) -> bool:
     checks: list[tuple[type | tuple[type, ...], Callable[[Any, Any], bool]]] = [
         (enum.Enum, lambda w, a: a.value == w),
         (datetime, _same_time),
+        (timedelta, lambda w, a: _number(w) and a.total_seconds() == w),
         (Mapping, _same_mapping),
         ((tuple, list), _same_sequence),
         (str, lambda w, a: isinstance(w, int) and str(w) == a),
@@ -546,6 +621,10 @@ def same(wire: Any, attr: Any) -> bool:
         # v2 lists bare emails where a user object would be.
         return same(wire, getattr(attr, "id", None))
     return attr == wire and isinstance(wire, bool) == isinstance(attr, bool)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def leaves(tree: Any, path: str = "") -> Iterator[str]:
@@ -688,7 +767,9 @@ class NoBuilder(Exception):  # noqa: N818 - a reason to report, not a crash
 
 def _parse(example: Example, results: Any) -> Any:
     codec = CODECS[example.dialect]
-    build = getattr(codec, example.builder, None)
+    build = getattr(codec, example.builder, None) or getattr(
+        codec.BACKUPS, example.builder, None
+    )
     if build is None:
         raise NoBuilder(example.builder)
     parsed = build(*example.args).parse(results)
