@@ -87,7 +87,7 @@ def _target(args: argparse.Namespace, *, allow_fake: bool) -> Target:
 
 
 def _describe(comment: Comment) -> str:
-    sender = comment.sender.name or comment.sender.id if comment.sender else "?"
+    sender = comment.sender.name or comment.sender.id
     payload = comment.payload
     if payload is None:
         detail = repr(comment.message)
