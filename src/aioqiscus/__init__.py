@@ -11,6 +11,7 @@ from ._client import QiscusClient
 from ._negotiate import NegotiationReport, OperationRoute
 from ._paging import Listing
 from ._retry import RetryPolicy, set_testing
+from ._send_options import SendOptions
 from ._wire import Dialect, Operation
 from .errors import (
     AmbiguousSendError,
@@ -102,6 +103,7 @@ __all__ = [
     "RetryPolicy",
     "Room",
     "RoomType",
+    "SendOptions",
     "ServerError",
     "SystemEvent",
     "SystemEventType",

@@ -19,7 +19,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar, Unpack
 
 import anyio
 import attrs
@@ -31,6 +31,7 @@ from ._paging import Listing
 from ._reconcile import RECONCILE_WINDOW, AmbiguousPolicy, Reconciler, default_delay
 from ._redaction import scrub
 from ._retry import RetryPolicy
+from ._send_options import SendOptions
 from ._transport import DEFAULT_BASE_URL, Transport
 from ._validate import (
     VERSIONS,
@@ -597,7 +598,7 @@ class QiscusClient:
         return None
 
     async def post_text(
-        self, room_id: str, sender: str, message: str, **kwargs: Any
+        self, room_id: str, sender: str, message: str, **kwargs: Unpack[SendOptions]
     ) -> Comment:
         """Post a plain text comment (see :meth:`post_comment`)."""
         return await self.post_comment(room_id, sender, message, **kwargs)
@@ -608,7 +609,7 @@ class QiscusClient:
         sender: str,
         text: str,
         buttons: Sequence[Button],
-        **kwargs: Any,
+        **kwargs: Unpack[SendOptions],
     ) -> Comment:
         """Post a text with buttons (see :class:`~aioqiscus.payloads.Buttons`)."""
         return await self.post_comment(
@@ -616,7 +617,7 @@ class QiscusClient:
         )
 
     async def post_card(
-        self, room_id: str, sender: str, card: Card, **kwargs: Any
+        self, room_id: str, sender: str, card: Card, **kwargs: Unpack[SendOptions]
     ) -> Comment:
         """Post a card (see :class:`~aioqiscus.payloads.Card`)."""
         check_card(card)
