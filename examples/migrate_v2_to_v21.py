@@ -4,7 +4,8 @@
 
 It pins one client to each dialect against the same app (a fake one unless
 ``QISCUS_APP_ID``/``QISCUS_SECRET_KEY`` are set), checks that users and
-rooms read the same through both, and validates and chunks import records.
+rooms read the same through both, and validates, chunks and imports records,
+waiting for each import to finish.
 """
 
 from __future__ import annotations
@@ -89,8 +90,11 @@ async def main() -> int:
             print(
                 f"import {chunk.resource}: {chunk.records} records, {chunk.size} bytes"
             )
+            # A file the server refuses raises BackupFailedError (with the
+            # server's errors) here or while waiting.
             backup = await new.create_import(chunk.resource, chunk.data)
-            print(f"  -> {backup.status}")
+            done = await new.wait_for_import(backup.id, poll_interval=0.5)
+            print(f"  -> {done.status}: {done.total_rows} rows")
     return 0 if report.ok else 1
 
 

@@ -15,16 +15,15 @@ from __future__ import annotations
 import copy
 import functools
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar, Unpack
 
-import anyio
 import attrs
 import httpx
 
+from ._backup_wait import failed, wait_for_backup
 from ._envelope import decipher, structure
 from ._negotiate import NegotiationReport, Negotiator
 from ._paging import Listing
@@ -70,8 +69,6 @@ from .backends import DEFAULT_TIMEOUT, Backend, HttpxBackend
 from .dialects import Codec
 from .errors import (
     AmbiguousSendError,
-    BackupFailedError,
-    BackupTimeoutError,
     NotFoundError,
 )
 from .models import (
@@ -955,15 +952,26 @@ class QiscusClient:
     ) -> Backup:
         """Upload one import file (a JSON array, at most 4 MB).
 
-        Use :func:`aioqiscus.migration.plan_import` to build valid files.
+        Use :func:`aioqiscus.migration.plan_import` to build valid files,
+        and :meth:`wait_for_import` to wait until the server has applied it.
+
+        Returns:
+            The import as the server answered it (usually ``started``).
+
+        Raises:
+            BackupFailedError: The server answered that the import failed;
+                the message and ``backup.errors`` carry its reasons.
         """
         kind = check_resource(resource)
         payload = check_import_data(data)
         name = check_optional_text(filename, "filename") or f"{kind}.json"
-        return await self._call(
+        backup = await self._call(
             Operation.CREATE_IMPORT,
             lambda c: c.BACKUPS.create_import(kind, payload, name),
         )
+        if backup.status == BackupStatus.FAILED:
+            raise failed("import", backup)
+        return backup
 
     async def list_imports(self, *, page: int = 1) -> list[Backup]:
         """The most recent imports."""
@@ -995,31 +1003,65 @@ class QiscusClient:
         """
         backup = check_id(backup_id, "backup_id")
         check_polling(poll_interval, timeout)
-        deadline = time.monotonic() + timeout
-        last: Backup | None = None
+        return await wait_for_backup(
+            "export",
+            lambda: self.get_export(backup),
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_progress=on_progress,
+        )
+
+    async def wait_for_import(
+        self,
+        backup_id: str,
+        *,
+        poll_interval: float = 2.0,
+        timeout: float = 600.0,  # noqa: ASYNC109 - a polling budget, as specified
+        on_progress: Callable[[Backup], object] | None = None,
+    ) -> Backup:
+        """Poll an import until it finishes; returns the finished import.
+
+        Servers have no ``imports/{id}`` endpoint: each poll reads
+        :meth:`list_imports` (newest first) until it finds the import.
+
+        Args:
+            backup_id: The import (``Backup.id`` from :meth:`create_import`).
+            poll_interval: Seconds between polls.
+            timeout: Seconds to wait in all.
+            on_progress: Called with the import whenever its status or
+                percentage changes (the first poll counts as a change).
+
+        Raises:
+            BackupFailedError: The import reported ``failed``; its
+                ``backup.errors`` hold the server's reasons.
+            BackupTimeoutError: It had not finished after *timeout* seconds.
+            NotFoundError: The server lists no import with this id.
+        """
+        backup = check_id(backup_id, "backup_id")
+        check_polling(poll_interval, timeout)
+        return await wait_for_backup(
+            "import",
+            lambda: self._find_import(backup),
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_progress=on_progress,
+        )
+
+    async def _find_import(self, backup_id: str) -> Backup:
+        """The import *backup_id*, from the listing's pages, newest first."""
+        page, previous = 1, None
         while True:
-            current = await self.get_export(backup)
-            changed = last is None or (current.status, current.percentage) != (
-                last.status,
-                last.percentage,
-            )
-            last = current
-            if changed and on_progress is not None:
-                on_progress(current)
-            if current.status == BackupStatus.FINISHED:
-                return current
-            if current.status == BackupStatus.FAILED:
-                reason = current.error_message or "no reason given"
-                msg = f"export {backup} failed: {reason}"
-                raise BackupFailedError(msg, current)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                msg = (
-                    f"export {backup} not finished after {timeout:g} s "
-                    f"({current.status}, {current.percentage}%)"
-                )
-                raise BackupTimeoutError(msg, current)
-            await anyio.sleep(min(poll_interval, remaining))
+            found = await self.list_imports(page=page)
+            for backup in found:
+                if backup.id == backup_id:
+                    return backup
+            ids = [b.id for b in found]
+            # An empty page ends the listing; so does a server that ignores
+            # ``page`` and answers the same page again.
+            if not ids or ids == previous:
+                msg = f"no import {backup_id} among the {page} page(s) listed"
+                raise NotFoundError(404, msg)
+            page, previous = page + 1, ids
 
     def _listing(
         self,

@@ -216,7 +216,7 @@ class BackupFailedError(QiscusError):
 
 
 class BackupTimeoutError(QiscusError, TimeoutError):
-    """Waiting for an export gave up before it finished.
+    """Waiting for an export or import gave up before it finished.
 
     Attributes:
         backup: The last state seen, or ``None``.
