@@ -248,7 +248,7 @@ class QiscusClient:
             if refusal is None:
                 raise
             raise refusal from exc
-        return structure(call.parse, results, call.operation.value)
+        return structure(call.parse, results, str(call.operation))
 
     # ------------------------------------------------------------ rooms
 
@@ -651,11 +651,16 @@ class QiscusClient:
         )
 
     async def search_messages(
-        self, user_id: str, query: str, *, room_id: str | None = None
+        self, query: str, *, user_id: str, room_id: str | None = None
     ) -> list[Comment]:
         """Search the last 100 messages matching *query* visible to *user_id*.
 
         Served by v2 only; with ``api_version="auto"`` it is routed to v2.
+
+        Args:
+            query: The text to look for (case-insensitive on the fake).
+            user_id: Whose rooms are searched (v2's ``user_email``).
+            room_id: Search this room only.
 
         Raises:
             UnsupportedOperationError: The server (or pinned dialect) has no

@@ -37,7 +37,12 @@ class Dialect(enum.Enum):
 
 
 class Operation(enum.Enum):
-    """Every logical operation the client knows, independent of dialect."""
+    """Every logical operation the client knows, independent of dialect.
+
+    ``str()`` gives the :class:`~aioqiscus.QiscusClient` method that performs
+    it (:attr:`method_name`), which is how reports and errors name it; the
+    value is the operation's internal key.
+    """
 
     CREATE_ROOM = "create_room"
     GET_OR_CREATE_ROOM_WITH_TARGET = "get_or_create_room_with_target"
@@ -66,7 +71,22 @@ class Operation(enum.Enum):
     LIST_IMPORTS = "list_imports"
 
     def __str__(self) -> str:
-        return self.value
+        return self.method_name
+
+    @property
+    def method_name(self) -> str:
+        """The name of the client method that performs this operation."""
+        return _METHOD_NAMES.get(self, self.value)
+
+
+#: Operations whose client method is not named after them: listings are
+#: ``iter_*`` async iterators.
+_METHOD_NAMES = {
+    Operation.LIST_PARTICIPANTS: "iter_participants",
+    Operation.LIST_USER_ROOMS: "iter_user_rooms",
+    Operation.LIST_COMMENTS: "iter_comments",
+    Operation.LIST_USERS: "iter_users",
+}
 
 
 @attrs.frozen
