@@ -393,7 +393,13 @@ class QiscusClient:
     async def add_participants(
         self, room_id: str, user_ids: Sequence[str]
     ) -> list[User]:
-        """Add users to a group room; returns the users now in it."""
+        """Add users to a group room; returns the users added, not the roster.
+
+        v2.1 answers them (``participants_added``). v2 answers the whole
+        roster, from which the users asked for that are now in the room are
+        returned, with only their ids. :meth:`iter_participants` lists
+        everyone.
+        """
         room = check_id(room_id, "room_id")
         users = check_ids(user_ids, "user_ids")
         return await self._call(
