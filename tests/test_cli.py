@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -166,48 +164,3 @@ class TestExport:
                 str(tmp_path / "x"),
             )
         assert info.value.code == 2
-
-
-def test_fake_server_command():
-    """``aioqiscus fake-server`` serves on loopback until stopped."""
-    import socket
-    import time
-
-    import httpx
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    proc = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
-        [
-            sys.executable,
-            "-m",
-            "aioqiscus._cli",
-            "fake-server",
-            "--port",
-            str(port),
-            "--dialects",
-            "v2.1",
-            "--user",
-            "a@example.com",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                response = httpx.get(
-                    f"http://127.0.0.1:{port}/api/v2.1/rest/user_profile",
-                    params={"user_id": "a@example.com"},
-                    headers={"QISCUS-SDK-SECRET": "fake-secret"},
-                )
-                break
-            except httpx.ConnectError:
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.05)
-        assert response.json()["results"]["user"]["user_id"] == "a@example.com"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)

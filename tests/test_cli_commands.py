@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,6 +22,8 @@ from aioqiscus import webhooks
 from aioqiscus._cli import _parser, main
 from aioqiscus.testing import FakeQiscus, Fault, serve
 from aioqiscus.testing import __main__ as fake_server_main
+
+from .conftest import until_serving
 
 TODAY = datetime.now(UTC).date()
 SINCE, UNTIL = str(TODAY - timedelta(days=1)), str(TODAY + timedelta(days=1))
@@ -51,8 +52,8 @@ def _no_env(monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture(name="served")
-def _served(no_env, monkeypatch):
+@pytest.fixture(name="fake_in_env")
+def _fake_in_env(no_env, monkeypatch):
     """A fake on loopback, named by the QISCUS_* variables."""
     fake = FakeQiscus()
     with serve(fake) as url:
@@ -106,7 +107,7 @@ class TestHelp:
 
 class TestGlobalFlags:
     @pytest.mark.parametrize("where", ["before", "after"])
-    @pytest.mark.usefixtures("served")
+    @pytest.mark.usefixtures("fake_in_env")
     def test_debug_before_or_after_the_command(self, where, capsys):
         """--debug works before and after the command name."""
         argv = ["doctor", "--secret-key", "wrong", "--app-id", "fake-app"]
@@ -115,7 +116,7 @@ class TestGlobalFlags:
         assert status == 1
         assert "Traceback" in capsys.readouterr().err
 
-    @pytest.mark.usefixtures("served")
+    @pytest.mark.usefixtures("fake_in_env")
     def test_no_debug_no_traceback(self, capsys):
         """Without --debug anywhere, one line."""
         status, _ = run("doctor", "--secret-key", "wrong", "--app-id", "fake-app")
@@ -124,14 +125,14 @@ class TestGlobalFlags:
 
 
 class TestDoctor:
-    def test_reads_the_base_url_variable(self, served):
+    def test_reads_the_base_url_variable(self, fake_in_env):
         """doctor finds the server from QISCUS_BASE_URL, like contract."""
         status, out = run("doctor")
         assert status == 0
         assert "credentials: accepted" in out
-        assert served.requests()  # it asked the served fake, not api.qiscus.com
+        assert fake_in_env.requests()  # it asked the served fake, not api.qiscus.com
 
-    @pytest.mark.usefixtures("served")
+    @pytest.mark.usefixtures("fake_in_env")
     def test_dialect_printed_once(self):
         """The dialect line appears once, from the report."""
         _, out = run("doctor")
@@ -231,22 +232,17 @@ class TestFakeServer:
         base = f"http://127.0.0.1:{port}/api/v2.1/rest"
         headers = {"QISCUS-SDK-SECRET": "my-secret", "QISCUS-SDK-APP-ID": "my-app"}
         try:
-            deadline = time.monotonic() + 15
-            while True:
-                try:
-                    room = httpx.post(
-                        f"{base}/create_room",
-                        json={
-                            "room_name": "R",
-                            "creator": "a@example.com",
-                            "participants": ["b@example.com"],
-                        },
-                        headers=headers,
-                    )
-                    break
-                except httpx.ConnectError:
-                    assert time.monotonic() < deadline, "server did not start"
-                    time.sleep(0.05)
+            room = until_serving(
+                lambda: httpx.post(
+                    f"{base}/create_room",
+                    json={
+                        "room_name": "R",
+                        "creator": "a@example.com",
+                        "participants": ["b@example.com"],
+                    },
+                    headers=headers,
+                )
+            )
             assert room.status_code == 200
             room_id = room.json()["results"]["room"]["room_id"]
             posted = httpx.post(
@@ -304,9 +300,9 @@ class TestExport:
         assert "downloaded http://127.0.0.1/download/" in out
         assert list(tmp_path.iterdir()) == [target]
 
-    def test_download_from_a_server(self, served, tmp_path):
+    def test_download_from_a_server(self, fake_in_env, tmp_path):
         """--download fetches the rows from the served fake's download URL."""
-        served.add_user("alice@example.com", "Alice")
+        fake_in_env.add_user("alice@example.com", "Alice")
         target = tmp_path / "users.json"
         status, _ = run(*export_args(target, "--download"))
         assert status == 0
@@ -349,9 +345,11 @@ class TestExport:
             ),
         ],
     )
-    def test_errors_name_the_step(self, served, tmp_path, capsys, setup, step, error):
+    def test_errors_name_the_step(
+        self, fake_in_env, tmp_path, capsys, setup, step, error
+    ):
         """A failed export says which step failed, and leaves no file behind."""
-        setup(served)
+        setup(fake_in_env)
         status, _ = run(*export_args(tmp_path / "users.json", "--download"))
         err = capsys.readouterr().err
         assert status == 1
@@ -377,17 +375,17 @@ class TestExport:
         )
 
     @pytest.mark.parametrize("where", ["missing/users.json", "."])
-    def test_out_checked_before_exporting(self, served, tmp_path, capsys, where):
+    def test_out_checked_before_exporting(self, fake_in_env, tmp_path, capsys, where):
         """A missing directory or a directory as --out: exit 2, nothing asked."""
         target = tmp_path / where
         with pytest.raises(SystemExit) as info:
             run(*export_args(target))
         assert info.value.code == 2
         assert "--out" in capsys.readouterr().err
-        assert served.journal == []
+        assert fake_in_env.journal == []
 
     @pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
-    def test_out_not_writable(self, served, tmp_path, capsys):
+    def test_out_not_writable(self, fake_in_env, tmp_path, capsys):
         """A directory we may not write to: exit 2 before the export."""
         locked = tmp_path / "locked"
         locked.mkdir(mode=0o500)
@@ -395,7 +393,7 @@ class TestExport:
             run(*export_args(locked / "users.json"))
         assert info.value.code == 2
         assert "not writable" in capsys.readouterr().err
-        assert served.journal == []
+        assert fake_in_env.journal == []
 
 
 def test_closed_pipe_is_quiet():

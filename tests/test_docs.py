@@ -18,7 +18,7 @@ from aioqiscus import QiscusClient, RoomType, webhooks
 from aioqiscus.dialects import v2, v21
 from aioqiscus.testing import FakeQiscus
 
-from .conftest import sample
+from .conftest import in_process, sample
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -142,13 +142,7 @@ async def test_add_participants_returns_those_added(api_version):
     fake = FakeQiscus()
     for user in ("a@example.com", "b@example.com", "c@example.com"):
         fake.add_user(user)
-    async with QiscusClient(
-        fake.app_id,
-        fake.secret_key,
-        base_url="http://127.0.0.1",
-        api_version=api_version,
-        http_client=fake.http_client(),
-    ) as client:
+    async with in_process(fake, api_version) as client:
         room = await client.create_room("R", ["b@example.com"], "a@example.com")
         added = await client.add_participants(room.id, ["c@example.com"])
     assert [u.id for u in added] == ["c@example.com"]

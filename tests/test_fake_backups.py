@@ -12,19 +12,11 @@ import pytest
 from aioqiscus import QiscusClient
 from aioqiscus.testing import FakeQiscus, Fault, serve
 
+from .conftest import in_process
+
 TODAY = datetime.now(UTC).date()
 AROUND_TODAY = (TODAY - timedelta(days=1), TODAY + timedelta(days=1))
 ALICE, BOB = "alice@example.com", "bob@example.com"
-
-
-def in_process(fake: FakeQiscus) -> QiscusClient:
-    return QiscusClient(
-        fake.app_id,
-        fake.secret_key,
-        base_url="http://127.0.0.1",
-        api_version="v2.1",
-        http_client=fake.http_client(),
-    )
 
 
 async def finished_export(client: QiscusClient, resource: str, start, end):

@@ -14,15 +14,7 @@ from aioqiscus import (
 )
 from aioqiscus.testing import FakeQiscus
 
-
-def client_on(fake: FakeQiscus, api_version: str = "auto") -> QiscusClient:
-    return QiscusClient(
-        fake.app_id,
-        fake.secret_key,
-        base_url="http://127.0.0.1",
-        api_version=api_version,
-        http_client=fake.http_client(),
-    )
+from .conftest import in_process
 
 
 @pytest.mark.parametrize("operation", list(Operation))
@@ -48,7 +40,7 @@ def test_listings_are_named_iter():
 async def test_report_names_client_methods(dialects):
     """Every row of the negotiation report starts with a client method name."""
     fake = FakeQiscus(dialects=dialects)
-    async with client_on(fake) as client:
+    async with in_process(fake) as client:
         await client.negotiate()
         text = str(client.negotiation_report())
     rows = text.splitlines()[1:]
@@ -62,7 +54,7 @@ async def test_report_names_client_methods(dialects):
 async def test_refusal_names_the_method():
     """A refused listing names iter_users, the method the user called."""
     fake = FakeQiscus(dialects={"v2"})
-    async with client_on(fake, "v2") as client:
+    async with in_process(fake, "v2") as client:
         with pytest.raises(UnsupportedOperationError) as info:
             await anext(aiter(client.iter_users()))
     assert str(info.value).startswith("iter_users is not served by the v2 dialect")
@@ -92,7 +84,7 @@ class TestSearchSignature:
         fake = FakeQiscus(dialects={"v2"})
         fake.add_user("a@example.com")
         fake.add_user("b@example.com")
-        async with client_on(fake) as client:
+        async with in_process(fake) as client:
             room = await client.create_room("R", ["b@example.com"], "a@example.com")
             await client.post_text(room.id, "b@example.com", "hello there")
             found = await client.search_messages("HELLO", user_id="a@example.com")
@@ -105,7 +97,7 @@ class TestSearchSignature:
     async def test_old_positional_order_fails_loudly(self):
         """The 0.x order (user, query) is a TypeError, not a search for the user id."""
         fake = FakeQiscus()
-        async with client_on(fake) as client:
+        async with in_process(fake) as client:
             with pytest.raises(TypeError):
                 await client.search_messages("a@example.com", "hello")  # type: ignore[misc]
         assert fake.journal == []

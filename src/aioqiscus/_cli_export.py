@@ -42,24 +42,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         required=True,
         help="what to export",
     )
-    parser.add_argument(
-        "--since",
-        type=date.fromisoformat,
-        required=True,
-        metavar="YYYY-MM-DD",
-        help="first day exported (the export's start_date)",
-    )
-    parser.add_argument(
-        "--until",
-        type=date.fromisoformat,
-        required=True,
-        metavar="YYYY-MM-DD",
-        help="last day exported (the export's end_date)",
-    )
+    for flag, which, key in (("--since", "first", "start"), ("--until", "last", "end")):
+        parser.add_argument(
+            flag,
+            type=date.fromisoformat,
+            required=True,
+            metavar="YYYY-MM-DD",
+            help=f"the {which} day whose rows are exported (the {key}_date)",
+        )
     parser.add_argument(
         "--out",
         type=Path,
         required=True,
+        metavar="FILE",
         help="file to write: the export's details, or its data with --download",
     )
     parser.add_argument(

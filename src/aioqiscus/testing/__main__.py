@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from .._cli_common import HelpFormatter
 from ._fake import DIALECTS, FakeQiscus
 
 
@@ -147,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m aioqiscus.testing",
         description="Serve a fake Qiscus app (both REST dialects) on loopback.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     add_arguments(parser)
     return run(parser.parse_args(argv), sys.stdout, parser.prog)
