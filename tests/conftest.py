@@ -1,10 +1,8 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -15,7 +13,6 @@ from aioqiscus import Dialect, QiscusClient
 from aioqiscus.backends import AiohttpBackend
 from aioqiscus.testing import FakeQiscus, serve
 
-T = TypeVar("T")
 SAMPLES = Path(__file__).parent / "samples"
 #: The default base URL: where the ``mock`` router answers.
 BASE = "https://api.qiscus.com"
@@ -39,28 +36,6 @@ def _mock():
     """A respx router on BASE; routes a test sets up need not all be called."""
     with respx.mock(base_url=BASE, assert_all_called=False) as router:
         yield router
-
-
-def in_process(fake: FakeQiscus, api_version: str = "auto") -> QiscusClient:
-    """A client wired to *fake* in-process (no sockets)."""
-    return QiscusClient(
-        fake.app_id,
-        fake.secret_key,
-        base_url="http://127.0.0.1",
-        api_version=api_version,
-        http_client=fake.http_client(),
-    )
-
-
-def until_serving(call: Callable[[], T], timeout: float = 15) -> T:
-    """``call()`` once a server starting in another process accepts it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return call()
-        except httpx.ConnectError:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.05)
 
 
 async def request_at(base_url: str) -> tuple[httpx.Request, str]:

@@ -23,7 +23,7 @@ from aioqiscus._cli import _parser, main
 from aioqiscus.testing import FakeQiscus, Fault, serve
 from aioqiscus.testing import __main__ as fake_server_main
 
-from .conftest import until_serving
+from .helpers import until_serving
 
 TODAY = datetime.now(UTC).date()
 SINCE, UNTIL = str(TODAY - timedelta(days=1)), str(TODAY + timedelta(days=1))

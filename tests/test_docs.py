@@ -18,7 +18,8 @@ from aioqiscus import QiscusClient, RoomType, webhooks
 from aioqiscus.dialects import v2, v21
 from aioqiscus.testing import FakeQiscus
 
-from .conftest import in_process, sample
+from .conftest import sample
+from .helpers import in_process
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"

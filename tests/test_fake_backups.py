@@ -12,7 +12,7 @@ import pytest
 from aioqiscus import QiscusClient
 from aioqiscus.testing import FakeQiscus, Fault, serve
 
-from .conftest import in_process
+from .helpers import in_process
 
 TODAY = datetime.now(UTC).date()
 AROUND_TODAY = (TODAY - timedelta(days=1), TODAY + timedelta(days=1))

@@ -14,7 +14,7 @@ from aioqiscus import (
 )
 from aioqiscus.testing import FakeQiscus
 
-from .conftest import in_process
+from .helpers import in_process
 
 
 @pytest.mark.parametrize("operation", list(Operation))
