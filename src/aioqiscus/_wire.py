@@ -76,16 +76,21 @@ class Operation(enum.Enum):
     @property
     def method_name(self) -> str:
         """The name of the client method that performs this operation."""
-        return _METHOD_NAMES.get(self, self.value)
+        return _METHOD_NAMES.get(self.value, self.value)
 
 
-#: Operations whose client method is not named after them: listings are
-#: ``iter_*`` async iterators.
+#: Operations (by value) whose client method is not named after them:
+#: listings are ``iter_*`` async iterators, and ``load_comments_with_range``
+#: is read by ``get_comments_range``. Keyed by value so that an operation is
+#: named here whichever module adds it.
 _METHOD_NAMES = {
-    Operation.LIST_PARTICIPANTS: "iter_participants",
-    Operation.LIST_USER_ROOMS: "iter_user_rooms",
-    Operation.LIST_COMMENTS: "iter_comments",
-    Operation.LIST_USERS: "iter_users",
+    "list_participants": "iter_participants",
+    "list_user_rooms": "iter_user_rooms",
+    "list_comments": "iter_comments",
+    "list_users": "iter_users",
+    "list_unread_users": "iter_unread_users",
+    "list_webhook_logs": "iter_webhook_logs",
+    "load_comments_with_range": "get_comments_range",
 }
 
 
