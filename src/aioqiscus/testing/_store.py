@@ -73,6 +73,7 @@ class RoomRecord:
     avatar_url: str = ""
     options: str = ""
     channel_id: str = ""
+    created_at: str = attrs.Factory(now)
     comments: list[CommentRecord] = attrs.Factory(list)
     last_read: dict[str, int] = attrs.Factory(dict)
 
@@ -120,7 +121,10 @@ class WebhookLogRecord:
 
 @attrs.define
 class BackupRecord:
-    """An export or import job; ``steps`` is what each poll reveals next."""
+    """An export or import job; ``steps`` is what each poll reveals next.
+
+    An export's ``content`` is the file it serves once finished.
+    """
 
     unique_id: str
     resource: str
@@ -132,6 +136,7 @@ class BackupRecord:
     size: int = 0
     error: str = ""
     import_errors: dict[str, Any] = attrs.Factory(dict)
+    content: bytes = b""
     polls: int = 0
 
     @property
