@@ -17,7 +17,15 @@ from typing import Any, TextIO
 
 import httpx
 
-from . import Button, Card, QiscusError, __version__, _cli_export, _contract
+from . import (
+    Button,
+    Card,
+    QiscusClient,
+    QiscusError,
+    __version__,
+    _cli_export,
+    _contract,
+)
 from ._cli_common import (
     ENV_APP_ID,
     ENV_SECRET,
