@@ -368,7 +368,7 @@ class TestRequests:
         )
         async with QiscusClient("a", "s", api_version="v2") as client:
             found = await client.search_messages(
-                "evan@qiscus.com", "support", room_id="1275"
+                "support", user_id="evan@qiscus.com", room_id="1275"
             )
         assert body(route) == {
             "user_email": "evan@qiscus.com",
@@ -381,7 +381,7 @@ class TestRequests:
         """Pinned to v2.1, search is refused before any request."""
         async with QiscusClient("a", "s", api_version="v2.1") as client:
             with pytest.raises(UnsupportedOperationError, match="auto"):
-                await client.search_messages("u", "q")
+                await client.search_messages("q", user_id="u")
         assert len(mock.calls) == 0
 
     async def test_reconcile_finds_landed_send(self, mock):
@@ -543,7 +543,7 @@ class TestBadInput:
                 lambda c: c.post_system_event("1", "change_room_name", subject="a"),
                 InvalidArgumentError,
             ),
-            (lambda c: c.search_messages("u", ""), InvalidArgumentError),
+            (lambda c: c.search_messages("", user_id="u"), InvalidArgumentError),
         ],
     )
     async def test_refused_before_request(self, mock, call, error):

@@ -168,16 +168,16 @@ class TestSearch:
         await client.post_text(room.id, BOB, "unrelated")
         if "v2" not in fake.dialects:
             with pytest.raises(UnsupportedOperationError, match="does not serve v2"):
-                await client.search_messages(ALICE, "support")
+                await client.search_messages("support", user_id=ALICE)
             report = client.negotiation_report()
             assert report.route(Operation.SEARCH_MESSAGES).dialect is None
             # known now: the next call is refused without a request
             before = len(fake.journal)
             with pytest.raises(UnsupportedOperationError):
-                await client.search_messages(ALICE, "support")
+                await client.search_messages("support", user_id=ALICE)
             assert len(fake.journal) == before
             return
-        found = await client.search_messages(ALICE, "SUPPORT")
+        found = await client.search_messages("SUPPORT", user_id=ALICE)
         assert [c.message for c in found] == ["Need support integration"]
         assert found[0].room_id == room.id
         assert (

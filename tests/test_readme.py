@@ -76,6 +76,7 @@ HARNESS: dict[str, str] = {
     "first_id": "first_id: int",
     "last_id": "last_id: int",
     "raw_body": "raw_body: bytes",
+    "delivery": "delivery: dict[str, object]",
     "signature_header_or_none": "signature_header_or_none: str | None",
     "records": "records: list[_migration.ImportRecord]",
     "emails_already_there": "emails_already_there: set[str]",

@@ -267,7 +267,7 @@ class QiscusClient:
             if refusal is None:
                 raise
             raise refusal from exc
-        return structure(call.parse, results, call.operation.value)
+        return structure(call.parse, results, str(call.operation))
 
     # ------------------------------------------------------------ rooms
 
@@ -412,10 +412,13 @@ class QiscusClient:
     async def add_participants(
         self, room_id: str, user_ids: Sequence[str]
     ) -> ParticipantChange:
-        """Add users to a group room; returns the users now in it.
+        """Add users to a group room; returns the users added, not the roster.
 
-        The list's ``room`` is the room as v2 answers it (its whole updated
-        roster, creator, name and type); ``None`` in v2.1.
+        v2.1 answers them (``participants_added``). v2 answers the whole
+        roster, from which the users asked for that are now in the room are
+        returned, with only their ids. The list's ``room`` is the room as v2
+        answers it (its whole updated roster, creator, name and type);
+        ``None`` in v2.1. :meth:`iter_participants` lists everyone.
         """
         room = check_id(room_id, "room_id")
         users = check_ids(user_ids, "user_ids")
@@ -688,11 +691,16 @@ class QiscusClient:
         )
 
     async def search_messages(
-        self, user_id: str, query: str, *, room_id: str | None = None
+        self, query: str, *, user_id: str, room_id: str | None = None
     ) -> list[Comment]:
         """Search the last 100 messages matching *query* visible to *user_id*.
 
         Served by v2 only; with ``api_version="auto"`` it is routed to v2.
+
+        Args:
+            query: The text to look for (case-insensitive on the fake).
+            user_id: Whose rooms are searched (v2's ``user_email``).
+            room_id: Search this room only.
 
         Raises:
             UnsupportedOperationError: The server (or pinned dialect) has no

@@ -75,14 +75,14 @@ class NegotiationReport:
     def __str__(self) -> str:
         how = "pinned" if self.pinned else "negotiated"
         lines = [f"dialect: {self.dialect} ({how})"]
-        width = max(len(r.operation.value) for r in self.routes)
+        width = max(len(str(r.operation)) for r in self.routes)
         for r in self.routes:
             where = (
                 f"{r.dialect!s:<4} {r.method:<6} {r.path}"
                 if r.dialect
                 else "unsupported"
             )
-            lines.append(f"  {r.operation.value:<{width}}  {where}")
+            lines.append(f"  {r.operation!s:<{width}}  {where}")
         return "\n".join(lines)
 
 

@@ -146,7 +146,7 @@ class HttpxBackend:
 
 
 class AiohttpBackend:
-    """Send requests with aiohttp (``pip install aioqiscus[aiohttp]``).
+    """Send requests with aiohttp (``pip install 'aioqiscus[aiohttp]'``).
 
     Args:
         session: An ``aiohttp.ClientSession`` to share (an aiohttp app's

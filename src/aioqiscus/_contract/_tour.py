@@ -580,7 +580,9 @@ async def _unread(run: Run) -> str:
 
 
 async def _search(run: Run) -> str:
-    found = await run.client.search_messages(run.user("alice"), f"{run.prefix} hello")
+    found = await run.client.search_messages(
+        f"{run.prefix} hello", user_id=run.user("alice")
+    )
     return f"{len(found)} found"
 
 

@@ -414,16 +414,22 @@ class FakeQiscus:
             "headers": http.mask(headers),
         }
         fault = None
-        if dialect is None or dialect not in self.dialects:
+        if path.startswith(_routes_backups.DOWNLOAD_PREFIX):
+            entry["endpoint"] = _routes_backups.DOWNLOAD
+            fault, answer = await self._fault(_routes_backups.DOWNLOAD, "")
+            status, content, ctype = answer or _routes_backups.download(
+                self.store, path
+            )
+        elif dialect is None or dialect not in self.dialects:
             status, content, ctype = 404, http.HTML_404, "text/html"
         else:
-            fault = pick(self.faults, endpoint, dialect, self._rng)
-            answer = await _fault_answer(fault) if fault is not None else None
+            fault, answer = await self._fault(endpoint, dialect)
             if answer is None:
                 if item is not None:
                     query = [*query, (":id", item)]
+                origin = http.origin(scope, headers)
                 status, reply = self._dispatch(
-                    dialect, method, endpoint, query, body, headers
+                    dialect, method, endpoint, query, body, headers, origin
                 )
                 answer = status, http.dump(reply), http.JSON
             status, content, ctype = answer
@@ -442,6 +448,13 @@ class FakeQiscus:
         if drop:
             raise ConnectionDropped(path)
 
+    async def _fault(
+        self, endpoint: str, dialect: str
+    ) -> tuple[Fault | None, tuple[int, bytes, str] | None]:
+        """The fault that hits this request, and its answer if it skips processing."""
+        fault = pick(self.faults, endpoint, dialect, self._rng)
+        return fault, await _fault_answer(fault) if fault is not None else None
+
     def _dispatch(
         self,
         dialect: str,
@@ -450,11 +463,14 @@ class FakeQiscus:
         query: list[tuple[str, str]],
         body: bytes,
         headers: dict[str, str],
+        origin: str,
     ) -> Reply:
         try:
             self._authenticate(headers)
             handler = _handler(dialect, method, endpoint)
-            request = http.Request(query, http.decode_body(body, headers), self.app_id)
+            request = http.Request(
+                query, http.decode_body(body, headers), self.app_id, origin=origin
+            )
             reply = handler(self.store, request)
         except Reject as reject:
             return reject.status, shapes.error(

@@ -76,6 +76,7 @@ class RoomRecord:
     avatar_url: str = ""
     options: str = ""
     channel_id: str = ""
+    created_at: str = attrs.Factory(now)
     comments: list[CommentRecord] = attrs.Factory(list)
     last_read: dict[str, int] = attrs.Factory(dict)
 
@@ -123,7 +124,10 @@ class WebhookLogRecord:
 
 @attrs.define
 class BackupRecord:
-    """An export or import job; ``steps`` is what each poll reveals next."""
+    """An export or import job; ``steps`` is what each poll reveals next.
+
+    An export's ``content`` is the file it serves once finished.
+    """
 
     unique_id: str
     resource: str
@@ -135,6 +139,7 @@ class BackupRecord:
     size: int = 0
     error: str = ""
     import_errors: dict[str, Any] = attrs.Factory(dict)
+    content: bytes = b""
     polls: int = 0
 
     @property
