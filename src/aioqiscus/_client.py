@@ -211,6 +211,7 @@ class QiscusClient:
         self._reconciler.delay = value
 
     async def __aenter__(self) -> Self:
+        self._transport.lifecycle.check()
         return self
 
     async def __aexit__(
@@ -222,7 +223,11 @@ class QiscusClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool (unless the httpx client was injected)."""
+        """Close the client and its pool (unless the httpx client was injected).
+
+        Closing twice is harmless; any later call (through ``with_options``
+        views too) raises :class:`~aioqiscus.errors.ClientClosedError`.
+        """
         if not self._view:
             await self._transport.aclose()
 

@@ -13,6 +13,7 @@ import anyio
 import attrs
 
 from ._envelope import decode_json, error_from, is_envelope
+from ._lifecycle import LIFECYCLE_ERRORS
 from ._transport import Transport
 from ._wire import Dialect, Operation, RawResponse, RequestSpec
 from .dialects import CODECS, Codec
@@ -163,6 +164,8 @@ class Negotiator:
                         request_id=error.request_id,
                         from_envelope=error.from_envelope,
                     ) from error
+                if isinstance(error, LIFECYCLE_ERRORS):
+                    raise type(error)(str(error)) from error
                 if error is not None:
                     msg = f"negotiation failed: {error}"
                     raise NegotiationError(msg) from error
@@ -174,7 +177,8 @@ class Negotiator:
         try:
             raw = await self._transport.send(PROBE)
             dialect = classify_probe(raw)
-        except AuthenticationError as exc:
+        except (AuthenticationError, *LIFECYCLE_ERRORS) as exc:
+            # Not a probe's answer: the caller's own problem, said as it is.
             attempt.error = exc
             raise
         except QiscusError as exc:

@@ -18,6 +18,7 @@ import anyio
 
 from . import _redaction
 from ._envelope import error_from
+from ._lifecycle import Lifecycle
 from ._retry import REFUSED_STATUSES, RETRY_STATUSES, RetryPolicy, retry_after_seconds
 from ._wire import RawResponse, RequestSpec
 from .backends import Backend
@@ -71,6 +72,8 @@ class Transport:
         self.limiter = anyio.Semaphore(
             max_in_flight, max_value=max_in_flight, fast_acquire=True
         )
+        # Shared with every with_retry view: closing the client closes them.
+        self.lifecycle = Lifecycle()
 
     def with_retry(self, retry: RetryPolicy) -> Transport:
         """A view sharing the backend, limiter and credentials, other retries."""
@@ -85,8 +88,13 @@ class Transport:
         return _redaction.scrub(text)
 
     async def aclose(self) -> None:
-        """Close the backend's resources (never injected ones)."""
-        await self.backend.aclose()
+        """Close the backend's resources (never injected ones); idempotent.
+
+        Every later request raises :class:`ClientClosedError`.
+        """
+        if not self.lifecycle.closed:
+            self.lifecycle.closed = True
+            await self.backend.aclose()
 
     async def send(self, spec: RequestSpec) -> RawResponse:
         """Send *spec*, retrying per the policy; return the final response.
@@ -161,18 +169,25 @@ class Transport:
             headers = self._json_headers
         else:
             content, headers = None, self._headers
+        self.lifecycle.check()
         debug = logger.isEnabledFor(logging.DEBUG)
         started = time.perf_counter() if debug else 0.0
-        async with self.limiter:
-            raw = await self.backend.send(
-                spec.method,
-                self.base_url + spec.path,
-                query=spec.query,
-                headers=headers,
-                content=content,
-                files=spec.files,
-                form=spec.form,
-            )
+        try:
+            async with self.limiter:
+                raw = await self.backend.send(
+                    spec.method,
+                    self.base_url + spec.path,
+                    query=spec.query,
+                    headers=headers,
+                    content=content,
+                    files=spec.files,
+                    form=spec.form,
+                )
+        except RuntimeError as exc:
+            error = self.lifecycle.explain()
+            if error is None:
+                raise
+            raise error from exc
         if debug:
             logger.debug(
                 "%s %s -> %d (attempt %d, %.1f ms)",

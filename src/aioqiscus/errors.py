@@ -18,6 +18,8 @@ Every exception derives from :class:`QiscusError`::
      +-- AmbiguousSendError (a send may or may not have landed)
      +-- BackupFailedError (an export or import reported failure)
      +-- BackupTimeoutError (also a TimeoutError; waiting took too long)
+     +-- ClientClosedError (also a RuntimeError; the client was closed)
+     +-- EventLoopError (also a RuntimeError; used from another event loop)
 
 httpx and cattrs exceptions never escape: they are mapped here and chained as
 ``__cause__``.
@@ -39,6 +41,8 @@ __all__ = [
     "BackupFailedError",
     "BackupTimeoutError",
     "BadRequestError",
+    "ClientClosedError",
+    "EventLoopError",
     "InvalidArgumentError",
     "NegotiationError",
     "NotFoundError",
@@ -225,3 +229,20 @@ class BackupTimeoutError(QiscusError, TimeoutError):
     def __init__(self, message: str, backup: Any) -> None:
         super().__init__(message)
         self.backup = backup
+
+
+class ClientClosedError(QiscusError, RuntimeError):
+    """The client (or the client a ``with_options`` view came from) is closed.
+
+    Raised before any request; also a ``RuntimeError``, what httpx raised.
+    """
+
+
+class EventLoopError(QiscusError, RuntimeError):
+    """The client was used from an event loop other than the one it first ran on.
+
+    A client's connection pool belongs to the event loop that opened it:
+    raised where reusing it from another loop failed (httpx and aiohttp say
+    "Event loop is closed"). Create one client per event loop (per
+    ``asyncio.run``), inside it.
+    """
