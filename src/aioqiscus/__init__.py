@@ -6,7 +6,7 @@ which one the server serves, and returns one normalised model for both.
 
 from __future__ import annotations
 
-from . import backends, bot, errors, migration, models, payloads, webhooks
+from . import backends, bot, errors, events, migration, models, payloads, webhooks
 from ._client import QiscusClient
 from ._negotiate import NegotiationReport, OperationRoute
 from ._paging import Listing
@@ -33,6 +33,7 @@ from .errors import (
     TransportError,
     UnsupportedOperationError,
 )
+from .events import EventHooks, RequestEvent, ResponseEvent, RetryEvent
 from .models import (
     Backup,
     BackupResource,
@@ -85,6 +86,7 @@ __all__ = [
     "ContactPerson",
     "Custom",
     "Dialect",
+    "EventHooks",
     "EventLoopError",
     "FileAttachment",
     "InvalidArgumentError",
@@ -102,8 +104,11 @@ __all__ = [
     "RawPayload",
     "Reply",
     "ReplyTime",
+    "RequestEvent",
     "RequestTimeoutError",
+    "ResponseEvent",
     "ResponseShapeError",
+    "RetryEvent",
     "RetryPolicy",
     "Room",
     "RoomType",
@@ -119,6 +124,7 @@ __all__ = [
     "backends",
     "bot",
     "errors",
+    "events",
     "migration",
     "models",
     "payloads",

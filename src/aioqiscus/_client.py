@@ -26,6 +26,7 @@ import httpx
 from ._backup_wait import failed, wait_for_backup
 from ._envelope import decipher, structure
 from ._negotiate import NegotiationReport, Negotiator
+from ._observe import observer
 from ._paging import Listing
 from ._reconcile import RECONCILE_WINDOW, AmbiguousPolicy, Reconciler, default_delay
 from ._redaction import scrub
@@ -71,6 +72,7 @@ from .errors import (
     AmbiguousSendError,
     NotFoundError,
 )
+from .events import EventHooks
 from .models import (
     Backup,
     BackupResource,
@@ -130,6 +132,16 @@ class QiscusClient:
         ambiguous_sends: What ``post_comment`` does when a send may or may
             not have landed: ``"reconcile"`` (look for it, resend once if
             absent) or ``"raise"`` (:class:`AmbiguousSendError` at once).
+        event_hooks: Plain callables called with each HTTP attempt's events
+            (``{"request": [...], "response": [...], "retry": [...]}``; see
+            :mod:`aioqiscus.events`).
+        tracer_provider: An OpenTelemetry ``TracerProvider`` for a client
+            span per HTTP attempt (``aioqiscus[otel]``). Without one, the
+            global provider is used if the application configured one when
+            the client is created; otherwise nothing is traced.
+        meter_provider: An OpenTelemetry ``MeterProvider`` for the
+            ``http.client.request.duration`` histogram (else the global one),
+            recorded when spans are.
 
     Use it as an async context manager, or call :meth:`aclose`.
     """
@@ -148,10 +160,19 @@ class QiscusClient:
         ambiguous_sends: AmbiguousPolicy = "reconcile",
         max_in_flight: int | None = None,
         reconcile_delay: float | None = None,
+        event_hooks: EventHooks | None = None,
+        tracer_provider: object | None = None,
+        meter_provider: object | None = None,
     ) -> None:
         check_settings(app_id, secret_key, api_version, ambiguous_sends)
         check_one_of(http_client=http_client, backend=backend)
         url = check_base_url(base_url or DEFAULT_BASE_URL)
+        watcher = observer(
+            base_url=url,
+            event_hooks=event_hooks,
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
+        )
         if backend is None:
             backend = HttpxBackend(http_client, timeout=timeout)
         limit = check_in_flight(
@@ -169,6 +190,7 @@ class QiscusClient:
             backend=backend,
             retry=retry or RetryPolicy(max_retries=0),
             max_in_flight=limit,
+            observer=watcher,
         )
         self._negotiator = Negotiator(self._transport, VERSIONS[api_version])
 
@@ -264,7 +286,7 @@ class QiscusClient:
         dialect = self._negotiator.dialect or await self._negotiator.resolve()
         codec = self._negotiator.codec_for(operation, dialect)
         call = build(codec)
-        raw = await self._transport.send(call.request)
+        raw = await self._transport.send(call.request, call.operation, codec.DIALECT)
         try:
             results = decipher(raw, scrub)
         except NotFoundError as exc:

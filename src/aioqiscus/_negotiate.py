@@ -175,7 +175,7 @@ class Negotiator:
     async def _lead(self) -> None:
         attempt = self._inflight = _Attempt()
         try:
-            raw = await self._transport.send(PROBE)
+            raw = await self._transport.send(PROBE, "negotiate", Dialect.V2_1)
             dialect = classify_probe(raw)
         except (AuthenticationError, *LIFECYCLE_ERRORS) as exc:
             # Not a probe's answer: the caller's own problem, said as it is.

@@ -19,8 +19,9 @@ import anyio
 from . import _redaction
 from ._envelope import error_from
 from ._lifecycle import Lifecycle
+from ._observe import Observer
 from ._retry import REFUSED_STATUSES, RETRY_STATUSES, RetryPolicy, retry_after_seconds
-from ._wire import RawResponse, RequestSpec
+from ._wire import Dialect, Operation, RawResponse, RequestSpec
 from .backends import Backend
 from .errors import AmbiguousSendError, QiscusError, TransportError
 
@@ -51,6 +52,7 @@ class Transport:
         backend: Backend,
         retry: RetryPolicy,
         max_in_flight: int,
+        observer: Observer | None = None,
     ) -> None:
         _redaction.register(secret_key)
         # v2.1 documents dashes, v2 and every SDK underscores: send both.
@@ -74,6 +76,8 @@ class Transport:
         )
         # Shared with every with_retry view: closing the client closes them.
         self.lifecycle = Lifecycle()
+        # None unless a hook or OpenTelemetry wants each attempt reported.
+        self.observer = observer
 
     def with_retry(self, retry: RetryPolicy) -> Transport:
         """A view sharing the backend, limiter and credentials, other retries."""
@@ -96,26 +100,42 @@ class Transport:
             self.lifecycle.closed = True
             await self.backend.aclose()
 
-    async def send(self, spec: RequestSpec) -> RawResponse:
+    async def send(
+        self,
+        spec: RequestSpec,
+        operation: Operation | str = "",
+        dialect: Dialect | str = "",
+    ) -> RawResponse:
         """Send *spec*, retrying per the policy; return the final response.
 
         Error statuses are returned, not raised, once retries are exhausted
         (the caller deciphers them), except where a non-idempotent request's
-        fate is unknown: that raises :class:`AmbiguousSendError`.
+        fate is unknown: that raises :class:`AmbiguousSendError`. *operation*
+        and *dialect* name the call for the observer, if there is one (as
+        enums: only an observer spends time turning them into text).
         """
-        policy = self.retry
+        policy, observer = self.retry, self.observer
         started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
+            outcome: RawResponse | TransportError
             try:
-                raw = await self._exchange(spec, attempt)
+                # Unobserved, the attempt is the exchange itself: no wrapper.
+                raw = await (
+                    self._exchange(spec, attempt)
+                    if observer is None
+                    else observer.exchange(
+                        self._exchange, spec, attempt, operation, dialect
+                    )
+                )
             except TransportError as exc:
                 if not spec.idempotent and not exc.never_sent:
                     raise self._ambiguous(spec, exc) from exc
                 delay = self._next_delay(policy, attempt, started, None)
                 if delay is None:
                     raise
+                outcome = exc
             else:
                 if raw.status_code not in RETRY_STATUSES:
                     return raw
@@ -123,6 +143,9 @@ class Transport:
                 delay = self._next_delay(policy, attempt, started, retry_after)
                 if delay is None:
                     return raw
+                outcome = raw
+            if observer is not None:
+                observer.retry(spec, attempt, delay, operation, dialect, outcome)
             await anyio.sleep(delay)
 
     def _check_retryable(
