@@ -1036,14 +1036,8 @@ class QiscusClient:
             BackupFailedError: The export reported ``failed``.
             BackupTimeoutError: It had not finished after *timeout* seconds.
         """
-        backup = check_id(backup_id, "backup_id")
-        check_polling(poll_interval, timeout)
-        return await wait_for_backup(
-            "export",
-            lambda: self.get_export(backup),
-            poll_interval=poll_interval,
-            timeout=timeout,
-            on_progress=on_progress,
+        return await self._wait_for(
+            "export", self.get_export, backup_id, poll_interval, timeout, on_progress
         )
 
     async def wait_for_import(
@@ -1072,11 +1066,25 @@ class QiscusClient:
             BackupTimeoutError: It had not finished after *timeout* seconds.
             NotFoundError: The server lists no import with this id.
         """
+        return await self._wait_for(
+            "import", self._find_import, backup_id, poll_interval, timeout, on_progress
+        )
+
+    @staticmethod
+    async def _wait_for(
+        kind: Literal["export", "import"],
+        fetch: Callable[[str], Awaitable[Backup]],
+        backup_id: str,
+        poll_interval: float,
+        timeout: float,  # noqa: ASYNC109 - a polling budget, as specified
+        on_progress: Callable[[Backup], object] | None,
+    ) -> Backup:
+        """Check the arguments, then poll ``fetch(backup_id)`` until done."""
         backup = check_id(backup_id, "backup_id")
         check_polling(poll_interval, timeout)
         return await wait_for_backup(
-            "import",
-            lambda: self._find_import(backup),
+            kind,
+            lambda: fetch(backup),
             poll_interval=poll_interval,
             timeout=timeout,
             on_progress=on_progress,

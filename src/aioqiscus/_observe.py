@@ -188,6 +188,7 @@ class Observer:
             if telemetry is None
             else telemetry.attempt(method, common, attributes)
         )
+        head = (operation, dialect, method, url, attempt)
         started = time.perf_counter()
         with scope as span:
             try:
@@ -196,35 +197,27 @@ class Observer:
                 elapsed = time.perf_counter() - started
                 if telemetry is not None and span is not None:
                     telemetry.failed(span, common, exc, elapsed)
-                if self._on_response:
-                    event = ResponseEvent(
-                        operation,
-                        dialect,
-                        method,
-                        url,
-                        attempt,
-                        None,
-                        elapsed,
-                        error=_error_name(exc),
-                    )
-                    self._emit(self._on_response, event)
+                self._responded(head, None, elapsed, None, _error_name(exc))
                 raise
             elapsed = time.perf_counter() - started
             if telemetry is not None and span is not None:
                 telemetry.answered(span, common, raw.status_code, elapsed)
-        if self._on_response:
-            event = ResponseEvent(
-                operation,
-                dialect,
-                method,
-                url,
-                attempt,
-                raw.status_code,
-                elapsed,
-                request_id=raw.headers.get("x-request-id"),
-            )
-            self._emit(self._on_response, event)
+        request_id = raw.headers.get("x-request-id")
+        self._responded(head, raw.status_code, elapsed, request_id, None)
         return raw
+
+    def _responded(
+        self,
+        head: tuple[str, str, str, str, int],
+        status: int | None,
+        elapsed: float,
+        request_id: str | None,
+        error: str | None,
+    ) -> None:
+        """Report an attempt's end (*head*: operation to attempt) to the hooks."""
+        if self._on_response:
+            event = ResponseEvent(*head, status, elapsed, request_id, error)
+            self._emit(self._on_response, event)
 
     def retry(
         self,
