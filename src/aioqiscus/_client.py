@@ -609,12 +609,14 @@ class QiscusClient:
         This is how a send whose fate is unknown is settled: after an
         :class:`AmbiguousSendError`, look for its ``marker``; if it is
         absent, sending again with ``unique_temp_id=marker`` is safe. It
-        runs the look-up ``post_comment`` runs itself: the room's history
-        is read back to the send's start (less five minutes for clock
-        skew), however many comments came since. The start is *since*, or
-        else the time the client remembers for its recent ambiguous sends,
-        or else the mint time our own markers carry; for any other marker
-        only the newest *window* comments are read.
+        runs the look-up ``post_comment`` runs itself: after what is left of
+        the ``reconcile_delay`` grace of a send this client found ambiguous,
+        the room's history is read back to the send's start (less five
+        minutes for clock skew), however many comments came since. The
+        start is *since*, or else the time the client remembers for its
+        recent ambiguous sends, or else the mint time our own markers
+        carry; for any other marker only the newest *window* comments are
+        read.
 
         Args:
             room_id: The room.
@@ -630,9 +632,8 @@ class QiscusClient:
         room = check_id(room_id, "room_id")
         marker = check_id(unique_temp_id, "unique_temp_id")
         size = check_page_size(window, "window")
-        start = self._reconciler.since(marker, check_since(since))
-        return await self._reconciler.search(
-            self._comment_pages(room), marker, start, size
+        return await self._reconciler.find(
+            self._comment_pages(room), marker, check_since(since), size
         )
 
     def _comment_pages(

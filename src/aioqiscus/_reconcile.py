@@ -20,11 +20,12 @@ time, and :class:`Reconciler` settles an ambiguous send in three steps:
 
 Anything it cannot settle is an :class:`AmbiguousSendError` carrying the
 marker and the send's start time. :meth:`Reconciler.search` is also what
-``QiscusClient.find_comment`` runs, so the settle step answers the same
-question the same way: it bounds the walk by the time a marker holds (ours
-do), by the start time the client remembers for its recent ambiguous sends,
-or by an explicit ``since``; a marker known by none of these is looked for
-among the newest ``window`` comments only.
+``QiscusClient.find_comment`` runs (through :meth:`Reconciler.find`), so the
+settle step answers the same question the same way: it waits out the grace
+of a send this client found ambiguous, and bounds the walk by an explicit
+``since``, the start time the client remembers for its recent ambiguous
+sends, or the time a marker holds (ours do); a marker known by none of
+these is looked for among the newest ``window`` comments only.
 
 Strictly private: :class:`~aioqiscus.QiscusClient` owns one and makes the
 first attempt itself (the hot path spends no extra coroutine here); the
@@ -141,7 +142,8 @@ class Reconciler:
     delay: float
     _prefix: str = attrs.field(factory=_prefix)
     _count: Iterator[int] = attrs.field(factory=_counter)
-    _recent: OrderedDict[str, datetime] = attrs.field(factory=OrderedDict)
+    #: Recent ambiguous sends: marker -> (start, when its grace ends).
+    _recent: OrderedDict[str, tuple[datetime, float]] = attrs.field(factory=OrderedDict)
 
     def marker(self) -> str:
         """A unique send marker holding its mint time.
@@ -153,15 +155,27 @@ class Reconciler:
         millis = _base36(int(time.time() * 1000))
         return f"aioqiscus-{self._prefix}-{millis}-{next(self._count)}"
 
-    def since(self, marker: str, given: datetime | None) -> datetime | None:
-        """The start of the send *marker* belongs to, as well as is known."""
-        if given is not None:
-            return given
-        return self._recent.get(marker) or marker_time(marker)
+    async def find(
+        self, fetch: Fetch, marker: str, since: datetime | None, window: int
+    ) -> Comment | None:
+        """``find_comment``: the look-up the settle step runs, the same way.
+
+        For a send this client found ambiguous, it first waits out what is
+        left of its grace (a store may still be on its way), then reads back
+        to the send's start: *since*, else the start remembered, else the
+        mint time our markers carry; else the newest *window* comments.
+        """
+        known = self._recent.get(marker)
+        if known is not None:
+            left = known[1] - time.monotonic()
+            if left > 0:
+                await anyio.sleep(left)
+        start = since or (known[0] if known else marker_time(marker))
+        return await self.search(fetch, marker, start, window)
 
     def _remember(self, marker: str, sent_at: datetime) -> None:
         recent = self._recent
-        recent[marker] = sent_at
+        recent[marker] = (sent_at, time.monotonic() + self.delay)
         recent.move_to_end(marker)
         while len(recent) > REMEMBERED_SENDS:
             recent.popitem(last=False)

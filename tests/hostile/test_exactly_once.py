@@ -126,7 +126,7 @@ class TestSettleStep:
         fake, url, room_id = fresh(served)
         fake.inject(Fault.drop(), endpoints="post_comment", times=1)
         kwargs = {"unique_temp_id": "mine-1"} if mine else {}
-        async with client_for(fake, url, version) as client:
+        async with client_for(fake, url, version, reconcile_delay=0.1) as client:
             with anyio.fail_after(10):
                 with pytest.raises(AmbiguousSendError) as info:
                     await client.post_text(
@@ -150,6 +150,23 @@ class TestSettleStep:
         # Our markers carry their mint time; yours need since= elsewhere.
         assert (blind is not None) is (not mine)
         assert texts(fake, room_id)["settle me"] == 1
+
+    @pytest.mark.parametrize("version", VERSIONS)
+    async def test_find_comment_waits_the_grace(self, served, version):
+        """Settling right after a gateway's 504 waits the grace, as post_comment does."""
+        fake, url, room_id = fresh(served)
+        fault = Fault.lagging(0.2, status=504)
+        fake.inject(fault, endpoints="post_comment", times=1)
+        async with client_for(fake, url, version, reconcile_delay=0.5) as client:
+            with anyio.fail_after(10):
+                with pytest.raises(AmbiguousSendError) as info:
+                    await client.post_text(room_id, ALICE, "late", on_ambiguous="raise")
+                started = time.monotonic()
+                found = await client.find_comment(room_id, info.value.marker)
+                waited = time.monotonic() - started
+        assert found is not None
+        assert found.message == "late"
+        assert 0.3 < waited < 5
 
 
 class TestServerUniqueId:
