@@ -129,22 +129,17 @@ async def answer(send: Any, status: int, body: bytes, ctype: bytes) -> None:
 
 
 async def drop(send: Any, path: str) -> None:
-    """Start a 200 answer and drop the connection halfway through."""
-    await answer_start(send)
-    raise ConnectionDropped(path)
-
-
-async def answer_start(send: Any) -> None:
-    """Send the head of an answer and half a body."""
+    """Start a 200 answer, send half a body and drop the connection."""
     headers = [(b"content-type", b"application/json"), (b"content-length", b"100")]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send(
         {"type": "http.response.body", "body": b'{"status": 2', "more_body": True}
     )
+    raise ConnectionDropped(path)
 
 
-#: What a gateway hook does with one request: ``None`` passes it on to the
-#: fake untouched; a coroutine function answers it itself.
+#: A gateway hook: ``await hook(scope, body, send)`` is true when it answered
+#: the request itself, false to let the fake answer.
 Hook = Callable[[Scope, bytes, Any], Awaitable[bool]]
 
 

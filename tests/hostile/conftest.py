@@ -31,8 +31,3 @@ def _gateway():
     yield start
     for context in reversed(stack):
         context.__exit__(None, None, None)
-
-
-async def passthrough(scope, body, send) -> bool:
-    """A gateway hook that lets every request through."""
-    return False
