@@ -5,7 +5,9 @@
 returns the final :class:`~aioqiscus._wire.RawResponse`. It reads nothing of
 a response but its status and headers; it maps a status to an error (with
 :func:`~aioqiscus._envelope.error_from`) only where it must raise instead of
-returning, and knows no dialect: the client deciphers and parses.
+returning, and knows no dialect: the client deciphers and parses. The
+credential headers live in a :class:`Credentials` mapping whose ``repr``
+masks the secret, so a traceback's frame locals never show it.
 """
 
 from __future__ import annotations
@@ -13,15 +15,23 @@ from __future__ import annotations
 import json
 import logging
 import time
+import weakref
 
 import anyio
+import attrs
 
 from . import _redaction
 from ._envelope import error_from
 from ._retry import REFUSED_STATUSES, RETRY_STATUSES, RetryPolicy, retry_after_seconds
 from ._wire import RawResponse, RequestSpec
-from .backends import Backend
-from .errors import AmbiguousSendError, QiscusError, TransportError
+from .backends import ACCEPT_ENCODING, Backend
+from .errors import (
+    AmbiguousSendError,
+    ClientClosedError,
+    QiscusError,
+    ResponseTooLargeError,
+    TransportError,
+)
 
 logger = logging.getLogger("aioqiscus")
 
@@ -30,6 +40,30 @@ DEFAULT_BASE_URL = "https://api.qiscus.com"
 # encoder per call).
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _JSON = "application/json"
+
+
+class Credentials(dict[str, str]):
+    """Request headers whose ``repr`` masks every credential value.
+
+    A plain dict here would print the secret key wherever frame locals are
+    shown (``pytest --showlocals``, debuggers, error trackers).
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        shown = {
+            k: (_redaction.MASK if "SECRET" in k.upper() else v)
+            for k, v in self.items()
+        }
+        return f"{type(self).__name__}({shown!r})"
+
+
+@attrs.define
+class Lifecycle:
+    """Whether the client is closed; shared by a transport and its views."""
+
+    closed: bool = False
 
 
 class Transport:
@@ -52,14 +86,23 @@ class Transport:
         max_in_flight: int,
     ) -> None:
         _redaction.register(secret_key)
+        # The key stays masked while the client lives: released by aclose(),
+        # or when the transport is collected, so the registry stays small.
+        self._release = weakref.finalize(self, _redaction.release, secret_key)
+        self.lifecycle = Lifecycle()
         # v2.1 documents dashes, v2 and every SDK underscores: send both.
-        self._headers = {
-            "QISCUS-SDK-APP-ID": app_id,
-            "QISCUS-SDK-SECRET": secret_key,
-            "QISCUS_SDK_APP_ID": app_id,
-            "QISCUS_SDK_SECRET": secret_key,
-        }
-        self._json_headers = {**self._headers, "Content-Type": _JSON}
+        # Accept-Encoding names only what the backends inflate within the
+        # size limit (an injected httpx client would also offer br/zstd).
+        self._headers = Credentials(
+            {
+                "QISCUS-SDK-APP-ID": app_id,
+                "QISCUS-SDK-SECRET": secret_key,
+                "QISCUS_SDK_APP_ID": app_id,
+                "QISCUS_SDK_SECRET": secret_key,
+                "Accept-Encoding": ACCEPT_ENCODING,
+            }
+        )
+        self._json_headers = Credentials({**self._headers, "Content-Type": _JSON})
         self.base_url = base_url.rstrip("/")
         self.backend = backend
         self.retry = retry
@@ -85,8 +128,13 @@ class Transport:
         return _redaction.scrub(text)
 
     async def aclose(self) -> None:
-        """Close the backend's resources (never injected ones)."""
-        await self.backend.aclose()
+        """Close the backend's resources (never injected ones); idempotent."""
+        if not self.lifecycle.closed:
+            self.lifecycle.closed = True
+            try:
+                await self.backend.aclose()
+            finally:
+                self._release()
 
     async def send(self, spec: RequestSpec) -> RawResponse:
         """Send *spec*, retrying per the policy; return the final response.
@@ -95,6 +143,9 @@ class Transport:
         (the caller deciphers them), except where a non-idempotent request's
         fate is unknown: that raises :class:`AmbiguousSendError`.
         """
+        if self.lifecycle.closed:
+            msg = f"{spec.method} {spec.path}: the client was closed by aclose()"
+            raise ClientClosedError(msg)
         policy = self.retry
         started = time.monotonic()
         attempt = 0
@@ -105,6 +156,9 @@ class Transport:
             except TransportError as exc:
                 if not spec.idempotent and not exc.never_sent:
                     raise self._ambiguous(spec, exc) from exc
+                # An oversized answer would be as large again: never retried.
+                if isinstance(exc, ResponseTooLargeError):
+                    raise
                 delay = self._next_delay(policy, attempt, started, None)
                 if delay is None:
                     raise

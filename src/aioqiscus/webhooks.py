@@ -93,10 +93,23 @@ def verify_signature(body: bytes, signature: str | None, token: str) -> bool:
         signature: The ``QISCUS-SDK-SIGNATURE`` header (``None`` if absent).
         token: The signature token from the dashboard.
     """
-    if not token or not signature or not isinstance(body, bytes | bytearray):
+    # Handlers pass whatever the framework hands them: check, never assume.
+    given: object = signature
+    key: object = token
+    if (
+        not isinstance(key, str)
+        or not key
+        or not isinstance(given, str)
+        or not isinstance(body, bytes | bytearray)
+    ):
         return False
-    expected = sign(bytes(body), token)
-    return hmac.compare_digest(expected, signature.strip().lower())
+    given = given.strip().lower()
+    # compare_digest refuses non-ASCII str with TypeError: a forged header
+    # must read as "not signed" (401), never crash the handler (500).
+    if not given.isascii():
+        return False
+    expected = sign(bytes(body), key)
+    return hmac.compare_digest(expected, given)
 
 
 def _user(data: Any) -> User:
@@ -140,9 +153,17 @@ def parse(body: bytes | str) -> WebhookEvent:
 
     Raises:
         WebhookError: The body is over :data:`MAX_BODY`, not JSON, of an
-            unknown ``type``, or lacks documented fields.
+            unknown ``type``, or lacks documented fields; it is the only
+            exception this function raises.
     """
-    raw = body.encode() if isinstance(body, str) else body
+    given: object = body
+    if isinstance(given, str):
+        raw = given.encode("utf-8", "surrogatepass")
+    elif isinstance(given, bytes | bytearray | memoryview):
+        raw = bytes(given)
+    else:
+        msg = f"webhook body must be bytes or str, got {type(given).__name__}"
+        raise WebhookError(msg)
     if len(raw) > MAX_BODY:
         msg = f"webhook body of {len(raw)} bytes is over the {MAX_BODY} byte limit"
         raise WebhookError(msg)
@@ -160,6 +181,8 @@ def parse(body: bytes | str) -> WebhookEvent:
         raise WebhookError(msg)
     try:
         return _event(data)
-    except (KeyError, TypeError, AttributeError, QiscusError) as exc:
+    except Exception as exc:  # any failure of _event means a malformed body
+        # KeyError, TypeError, AttributeError, and ValueError too: int("²")
+        # raises it though "²".isdigit() is true.
         msg = f"malformed {kind} webhook: {type(exc).__name__}: {exc}"
-        raise WebhookError(msg) from exc
+        raise WebhookError(msg[:500]) from exc

@@ -128,6 +128,8 @@ class Codec(Protocol):
         extras: Mapping[str, Any] | None,
         marker: str,
         disable_link_preview: bool,
+        *,
+        marker_in_extras: bool = True,
     ) -> Call[Comment]: ...
 
     def list_comments(

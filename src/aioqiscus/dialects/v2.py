@@ -421,6 +421,8 @@ def post_comment(
     extras: Mapping[str, Any] | None,
     marker: str,
     disable_link_preview: bool,
+    *,
+    marker_in_extras: bool = True,  # noqa: ARG001 - v2 documents unique_temp_id
 ) -> Call[Comment]:
     """``POST post_comment`` with ``sender_email`` and ``unique_temp_id``."""
     text, wire_payload = c.comment_body(message, payload, DIALECT)

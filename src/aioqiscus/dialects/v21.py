@@ -346,16 +346,24 @@ def post_comment(
     extras: Mapping[str, Any] | None,
     marker: str,
     disable_link_preview: bool,
+    *,
+    marker_in_extras: bool = True,
 ) -> Call[Comment]:
-    """``POST post_comment`` with ``user_id``; the marker rides in ``extras``."""
+    """``POST post_comment`` with ``user_id``; the marker rides in ``extras``.
+
+    v2.1 documents no ``unique_temp_id``: the marker goes top-level and,
+    unless *marker_in_extras* is false, under ``extras[MARKER_KEY]`` too.
+    """
     text, wire_payload = c.comment_body(message, payload, DIALECT)
+    if marker_in_extras:
+        extras = {**(extras or {}), c.MARKER_KEY: marker}
     body = drop_none(
         user_id=sender,
         room_id=room_id,
         message=text,
         type=comment_type,
         payload=wire_payload,
-        extras={**(extras or {}), c.MARKER_KEY: marker},
+        extras=dict(extras) if extras is not None else None,
         unique_temp_id=marker,
         disable_link_preview=disable_link_preview or None,
     )
