@@ -172,7 +172,7 @@ class TestSearch:
             # accident); a second, however soon here, does.
             monkeypatch.setattr(aioqiscus._negotiate, "EVIDENCE_SECONDS", 0.0)
             with pytest.raises(NotFoundError):
-                await client.search_messages(ALICE, "support")
+                await client.search_messages("support", user_id=ALICE)
             with pytest.raises(UnsupportedOperationError, match="does not serve v2"):
                 await client.search_messages("support", user_id=ALICE)
             report = client.negotiation_report()

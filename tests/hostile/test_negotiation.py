@@ -52,9 +52,9 @@ async def test_one_bare_404_is_not_proof(served):
             await client.negotiate()
             fake.dialects = frozenset({"v2.1"})  # v2 answers a bare 404, once
             with pytest.raises(NotFoundError):
-                await client.search_messages(ALICE, "support")
+                await client.search_messages("support", user_id=ALICE)
             fake.dialects = frozenset({"v2", "v2.1"})
-            found = await client.search_messages(ALICE, "support")
+            found = await client.search_messages("support", user_id=ALICE)
     assert [c.message for c in found] == ["need support"]
 
 
@@ -69,17 +69,17 @@ async def test_lasting_evidence_then_forgotten(served, monkeypatch):
             await client.negotiate()
             fake.dialects = frozenset({"v2.1"})
             with pytest.raises(NotFoundError):
-                await client.search_messages(ALICE, "support")
+                await client.search_messages("support", user_id=ALICE)
             await anyio.sleep(0.25)
             with pytest.raises(UnsupportedOperationError, match="does not serve v2"):
-                await client.search_messages(ALICE, "support")
+                await client.search_messages("support", user_id=ALICE)
             before = len(fake.journal)
             with pytest.raises(UnsupportedOperationError):
-                await client.search_messages(ALICE, "support")
+                await client.search_messages("support", user_id=ALICE)
             assert len(fake.journal) == before  # refused without a request
             fake.dialects = frozenset({"v2", "v2.1"})
             await anyio.sleep(0.55)
-            found = await client.search_messages(ALICE, "support")
+            found = await client.search_messages("support", user_id=ALICE)
     assert len(found) == 1
 
 
