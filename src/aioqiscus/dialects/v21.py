@@ -10,7 +10,7 @@ does not serve; the parsers are this dialect's converter through
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -165,9 +165,16 @@ def _users(results: Any, key: str) -> list[User]:
     return [parse_user(u) for u in items(field(results, key), key)]
 
 
-def _change(key: str) -> Callable[[Any], models.ParticipantChange]:
-    """The parser of a participant change: v2.1 answers the users alone."""
-    return lambda results: models.ParticipantChange(_users(results, key))
+def _change(
+    op: Operation, room_id: str, user_ids: Sequence[str], key: str
+) -> Call[models.ParticipantChange]:
+    """Add or remove participants; v2.1 answers the users alone, as *key*."""
+    body = {"room_id": room_id, "user_ids": list(user_ids)}
+    return Call(
+        op,
+        _spec(op, json=body),
+        lambda results: models.ParticipantChange(_users(results, key)),
+    )
 
 
 def _room_fields(
@@ -265,18 +272,16 @@ def add_participants(
     room_id: str, user_ids: Sequence[str]
 ) -> Call[models.ParticipantChange]:
     """``POST add_room_participants``; answers ``participants_added``."""
-    body = {"room_id": room_id, "user_ids": list(user_ids)}
     op = Operation.ADD_PARTICIPANTS
-    return Call(op, _spec(op, json=body), _change("participants_added"))
+    return _change(op, room_id, user_ids, "participants_added")
 
 
 def remove_participants(
     room_id: str, user_ids: Sequence[str]
 ) -> Call[models.ParticipantChange]:
     """``POST remove_room_participants``; answers ``participants_removed``."""
-    body = {"room_id": room_id, "user_ids": list(user_ids)}
     op = Operation.REMOVE_PARTICIPANTS
-    return Call(op, _spec(op, json=body), _change("participants_removed"))
+    return _change(op, room_id, user_ids, "participants_removed")
 
 
 def list_participants(
