@@ -21,7 +21,14 @@ from .. import models
 from .._wire import Call, Dialect, Operation, Page, Route
 from . import v2, v21
 from ._backups import Backups
-from ._common import identifier, optional_int, optional_str, room_type, strict_str
+from ._common import (
+    identifier,
+    optional_int,
+    optional_str,
+    room_type,
+    strict_str,
+    timestamp,
+)
 from ._payloads import from_wire as payload_from_wire
 
 __all__ = [
@@ -33,6 +40,7 @@ __all__ = [
     "payload_from_wire",
     "room_type",
     "strict_str",
+    "timestamp",
 ]
 
 
