@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+from datetime import datetime
 from typing import Any
 
 import anyio
@@ -163,6 +164,48 @@ class TestConversation:
         )
 
 
+class TestRepeatedText:
+    @pytest.mark.parametrize("qiscus_client", ["v2", "v2.1"], indirect=True)
+    async def test_same_text_twice_is_answered_twice(self, qiscus_fake, qiscus_client):
+        """Alice says "yes" twice within seconds: each delivery carries its
+        comment's id, so the bot answers both; posting the second delivery
+        again (a redelivery) runs nothing."""
+        people(qiscus_fake)
+        room = await qiscus_client.get_or_create_room_with_target([ALICE, BOT])
+        bot = Bot(qiscus_client, user_id=BOT, signature_token=TOKEN)
+        heard: list[int | None] = []
+
+        @bot.on_text("yes")
+        async def noted(ctx: Context) -> None:
+            heard.append(ctx.comment.id)
+            await ctx.reply("Noted.")
+
+        transport = httpx.ASGITransport(app=bot.asgi)
+        qiscus_fake.deliver_webhooks("http://bot.test/hook", TOKEN, transport=transport)
+        with anyio.fail_after(10):
+            first = await qiscus_fake.say(room.id, ALICE, "yes")
+            await bot.join()
+            second = await qiscus_fake.say(room.id, ALICE, "yes")
+            await bot.join()
+            again = qiscus_fake.webhook_deliveries[-2]
+            assert webhooks.parse(again.body).comment.id == second.id
+            async with httpx.AsyncClient(transport=transport) as http:
+                answer = await http.post(
+                    again.url,
+                    content=again.body,
+                    headers={webhooks.SIGNATURE_HEADER: again.signature},
+                )
+            await bot.join()
+        assert answer.status_code == 200
+        assert heard == [first.id, second.id]
+        assert transcript(qiscus_fake, room.id) == [
+            (ALICE, "text", "yes"),
+            (BOT, "text", "Noted."),
+            (ALICE, "text", "yes"),
+            (BOT, "text", "Noted."),
+        ]
+
+
 @pytest.fixture(name="room_id")
 async def _room_id(qiscus_fake: FakeQiscus, qiscus_client: QiscusClient) -> str:
     """A group room with Alice and the bot; Bob exists but is not in it."""
@@ -213,11 +256,17 @@ class TestSay:
         data = json.loads(body)
         assert data["type"] == "post_comment_mobile"
         assert sorted(data["payload"]) == ["from", "message", "room"]
+        # The documented keys, and the identity and time real deliveries add.
         assert data["payload"]["message"] == {
             "type": "text",
             "text": "hello there",
             "payload": {},
+            "id": record.id,
+            "unique_temp_id": record.unique_temp_id,
+            "timestamp": record.timestamp,
+            "unix_timestamp": int(datetime.fromisoformat(record.timestamp).timestamp()),
         }
+        assert record.unique_temp_id
         assert data["payload"]["from"]["email"] == ALICE
         assert [d.status for d in qiscus_fake.webhook_deliveries] == [204]
         comment = await posted(qiscus_client, room_id)
