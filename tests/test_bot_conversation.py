@@ -15,7 +15,7 @@ import pytest
 
 from aioqiscus import Button, Card, Carousel, CarouselCard, QiscusClient, webhooks
 from aioqiscus.bot import Bot, Context, decode_postback
-from aioqiscus.testing import FakeQiscus, serve
+from aioqiscus.testing import FakeQiscus, WebhookDelivery, serve
 
 from .conftest import ALICE, BOB, serving
 
@@ -81,6 +81,18 @@ def transcript(fake: FakeQiscus, room_id: str) -> list[tuple[str, str, str]]:
     return [(c.sender, c.type, c.message) for c in fake.room(room_id).comments]
 
 
+async def redeliver(bot: Bot, delivery: WebhookDelivery) -> int:
+    """Post a recorded delivery to the bot again, as Qiscus may; the status."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bot.asgi)) as http:
+        answer = await http.post(
+            delivery.url,
+            content=delivery.body,
+            headers={webhooks.SIGNATURE_HEADER: delivery.signature},
+        )
+    await bot.join()
+    return answer.status_code
+
+
 def deliveries(fake: FakeQiscus) -> list[tuple[str, str, str, int]]:
     """(webhook type, sender, text, status) of every delivery."""
     found = []
@@ -123,17 +135,8 @@ class TestConversation:
         with anyio.fail_after(10):
             await converse(qiscus_fake, bot, room.id)
             # Qiscus redelivers the tap: the bot acknowledges it, runs nothing.
-            tap = qiscus_fake.webhook_deliveries[2]
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=bot.asgi)
-            ) as http:
-                again = await http.post(
-                    tap.url,
-                    content=tap.body,
-                    headers={webhooks.SIGNATURE_HEADER: tap.signature},
-                )
-            await bot.join()
-        assert again.status_code == 200
+            status = await redeliver(bot, qiscus_fake.webhook_deliveries[2])
+        assert status == 200
         # The fallback listener takes any comment, yet the bot's own replies,
         # delivered back to it, started nothing: no loop.
         assert ran == EXPECTED_RUNS
@@ -180,8 +183,9 @@ class TestRepeatedText:
             heard.append(ctx.comment.id)
             await ctx.reply("Noted.")
 
-        transport = httpx.ASGITransport(app=bot.asgi)
-        qiscus_fake.deliver_webhooks("http://bot.test/hook", TOKEN, transport=transport)
+        qiscus_fake.deliver_webhooks(
+            "http://bot.test/hook", TOKEN, transport=httpx.ASGITransport(app=bot.asgi)
+        )
         with anyio.fail_after(10):
             first = await qiscus_fake.say(room.id, ALICE, "yes")
             await bot.join()
@@ -189,14 +193,8 @@ class TestRepeatedText:
             await bot.join()
             again = qiscus_fake.webhook_deliveries[-2]
             assert webhooks.parse(again.body).comment.id == second.id
-            async with httpx.AsyncClient(transport=transport) as http:
-                answer = await http.post(
-                    again.url,
-                    content=again.body,
-                    headers={webhooks.SIGNATURE_HEADER: again.signature},
-                )
-            await bot.join()
-        assert answer.status_code == 200
+            status = await redeliver(bot, again)
+        assert status == 200
         assert heard == [first.id, second.id]
         assert transcript(qiscus_fake, room.id) == [
             (ALICE, "text", "yes"),
