@@ -31,7 +31,8 @@ from aioqiscus._contract._cassette import (
 from aioqiscus._contract._live import Settings, tour
 from aioqiscus._contract._replay import IdMap
 from aioqiscus._contract._shape import diff
-from aioqiscus._contract._tour import STEPS, V21_ONLY, Run, Status, Step, run_step
+from aioqiscus._contract._steps import Run, Status, Step, run_step
+from aioqiscus._contract._tour import STEPS, V21_ONLY
 from aioqiscus.testing import FakeQiscus, serve
 
 MODES = {"v2": {"v2"}, "v2.1": {"v2.1"}, "both": {"v2", "v2.1"}}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -28,6 +29,7 @@ from .dialects import (
     payload_from_wire,
     room_type,
     strict_str,
+    timestamp,
 )
 from .errors import QiscusError
 from .models import Comment, Room, User
@@ -65,8 +67,9 @@ class WebhookEvent:
         sender: The author (``from``).
         room: The room; ``participants`` is empty when the delivery omits
             them (deprecated upstream, absent for channels).
-        comment: The comment, with a typed payload. Deliveries carry no
-            comment id.
+        comment: The comment, with a typed payload. The documented delivery
+            carries no comment id, ``unique_temp_id`` or time; real ones do,
+            and they are read when present (else ``None``).
     """
 
     type: str
@@ -122,6 +125,17 @@ def _user(data: Any) -> User:
     )
 
 
+def _posted_at(message: Any) -> datetime | None:
+    """``timestamp`` (ISO 8601), else ``unix_timestamp`` (seconds), else None."""
+    moment = timestamp(message.get("timestamp"))
+    if moment is None:
+        seconds = optional_int(message.get("unix_timestamp"))
+        # 0 and Go's zero time (negative) say "no time", as timestamp() reads.
+        if seconds is not None and seconds > 0:
+            moment = datetime.fromtimestamp(seconds, UTC)
+    return moment
+
+
 def _event(data: Any) -> WebhookEvent:
     kind = data["type"]
     payload = data["payload"]
@@ -144,6 +158,7 @@ def _event(data: Any) -> WebhookEvent:
         type=comment_type,
         payload=payload_from_wire(comment_type, message.get("payload")),
         unique_temp_id=optional_str(message.get("unique_temp_id")),
+        timestamp=_posted_at(message),
     )
     return WebhookEvent(kind, sender, room, comment)
 
