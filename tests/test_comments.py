@@ -404,7 +404,9 @@ class TestRequests:
             )
 
         load = mock.get("/api/v2.1/rest/load_comments").mock(side_effect=history)
-        async with QiscusClient("a", "s", api_version="v2.1") as client:
+        async with QiscusClient(
+            "a", "s", api_version="v2.1", reconcile_delay=0
+        ) as client:
             comment = await client.post_text("1", "a", "hi")
         assert comment.id == 77
         assert post.call_count == 1
@@ -421,7 +423,9 @@ class TestRequests:
         mock.get("/api/v2.1/rest/load_comments").respond(
             json={"status": 200, "results": {"comments": []}}
         )
-        async with QiscusClient("a", "s", api_version="v2.1") as client:
+        async with QiscusClient(
+            "a", "s", api_version="v2.1", reconcile_delay=0
+        ) as client:
             await client.post_text("1", "a", "hi")
         markers = [json.loads(c.request.content)["unique_temp_id"] for c in post.calls]
         assert len(markers) == 2
@@ -495,7 +499,9 @@ class TestRequests:
         """If looking for the send fails, the error says so and keeps the marker."""
         mock.post("/api/v2.1/rest/post_comment").mock(side_effect=httpx.ReadError("x"))
         mock.get("/api/v2.1/rest/load_comments").respond(500)
-        async with QiscusClient("a", "s", api_version="v2.1") as client:
+        async with QiscusClient(
+            "a", "s", api_version="v2.1", reconcile_delay=0
+        ) as client:
             with pytest.raises(
                 AmbiguousSendError, match="looking for it failed"
             ) as info:

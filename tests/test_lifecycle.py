@@ -27,7 +27,7 @@ class TestClosed:
             await client.get_user(ALICE)
         assert isinstance(info.value, QiscusError)
         assert isinstance(info.value, RuntimeError)
-        assert "the client is closed" in str(info.value)
+        assert "the client was closed by aclose()" in str(info.value)
         assert len(fake.journal) == sent
 
     async def test_views_and_iterators_of_a_closed_client_refuse(self, env):

@@ -205,7 +205,7 @@ class TestNothingToObserve:
 class TestRedaction:
     def test_credential_query_values_and_secrets_are_redacted(self):
         """url.full keeps keys, not credential values or registered secrets."""
-        QiscusClient("a", SECRET)  # registers the secret for redaction
+        client = QiscusClient("a", SECRET)  # registers the secret while it lives
         observer = Observer("https://api.qiscus.com", {"request": (print,)}, None)
         spec = RequestSpec(
             "GET",
@@ -217,6 +217,7 @@ class TestRedaction:
             "https://api.qiscus.com/api/v2.1/rest/x/***"
             "?user_id=alice&token=REDACTED&X-Amz-Signature=REDACTED"
         )
+        del client
 
 
 @pytest.fixture(name="otel")

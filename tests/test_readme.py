@@ -64,6 +64,8 @@ HARNESS: dict[str, str] = {
     # Objects the prose introduces before the snippet.
     "client": "client: _aioqiscus.QiscusClient",
     "room": "room: _aioqiscus.Room",
+    "room_id": "room_id: str",
+    "bot_id": "bot_id: str",
     "bot": "bot: _bot.Bot",
     "app": "app: _fastapi.FastAPI",
     "fake": "fake: _testing.FakeQiscus",

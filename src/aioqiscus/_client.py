@@ -6,8 +6,8 @@ builds the codec's :class:`~aioqiscus._wire.Call`, and reads the answer as
 send -> decipher -> parse: the transport sends and returns the raw response,
 :func:`~aioqiscus._envelope.decipher` reads the envelope, the codec's parser
 structures ``results``. ``post_comment`` hands a send whose fate is unknown
-to :mod:`aioqiscus._reconcile`; paged ``iter_*`` calls return a
-:class:`~aioqiscus._paging.Listing`.
+to :mod:`aioqiscus._reconcile`, and ``find_comment`` runs the same look-up;
+paged ``iter_*`` calls return a :class:`~aioqiscus._paging.Listing`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,16 @@ from __future__ import annotations
 import copy
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from datetime import date, datetime
+import time
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Mapping,
+    Sequence,
+)
+from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar, Unpack
 
@@ -56,20 +64,29 @@ from ._validate import (
     check_options,
     check_page_size,
     check_pair,
+    check_path_id,
     check_polling,
     check_resource,
+    check_response_limit,
     check_room_type,
     check_send_policy,
     check_settings,
+    check_since,
     check_user_id,
     check_webhook_kind,
     check_window,
 )
 from ._wire import Call, Dialect, Operation, Page
-from .backends import DEFAULT_TIMEOUT, Backend, HttpxBackend
+from .backends import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
+    Backend,
+    HttpxBackend,
+)
 from .dialects import Codec
 from .errors import (
     AmbiguousSendError,
+    ClientClosedError,
     NotFoundError,
 )
 from .events import EventHooks
@@ -126,12 +143,23 @@ class QiscusClient:
         max_in_flight: Requests in flight at once; further calls wait their
             turn instead of timing out in the connection pool. Defaults to
             the backend's pool size.
-        reconcile_delay: After a send timed out, how long to wait before
-            looking for it, so a server still working on it can finish;
-            defaults to the read timeout.
+        reconcile_delay: After a send whose fate is unknown (a timeout, a
+            dropped connection, 500/502/504), how long to wait before
+            looking for it, so a server or a gateway's upstream still
+            working on it can store it; defaults to the read timeout.
         ambiguous_sends: What ``post_comment`` does when a send may or may
             not have landed: ``"reconcile"`` (look for it, resend once if
             absent) or ``"raise"`` (:class:`AmbiguousSendError` at once).
+        marker_in_extras: Whether v2.1 sends also carry the send marker in
+            ``extras`` (key ``aioqiscus_unique_temp_id``, removed again from
+            the comments you read), besides the top-level
+            ``unique_temp_id``. v2.1 documents no ``unique_temp_id``: turn
+            this off only if your server echoes it (``aioqiscus contract``
+            tells), or sends whose fate is unknown cannot be found and may
+            be duplicated. v2 always uses ``unique_temp_id`` alone.
+        max_response_bytes: The largest response body accepted, decoded
+            (32 MiB by default); for the backend the client creates (give
+            it to your own backend instead).
         event_hooks: Plain callables called with each HTTP attempt's events
             (``{"request": [...], "response": [...], "retry": [...]}``; see
             :mod:`aioqiscus.events`).
@@ -160,6 +188,8 @@ class QiscusClient:
         ambiguous_sends: AmbiguousPolicy = "reconcile",
         max_in_flight: int | None = None,
         reconcile_delay: float | None = None,
+        marker_in_extras: bool = True,
+        max_response_bytes: int | None = None,
         event_hooks: EventHooks | None = None,
         tracer_provider: object | None = None,
         meter_provider: object | None = None,
@@ -173,13 +203,19 @@ class QiscusClient:
             tracer_provider=tracer_provider,
             meter_provider=meter_provider,
         )
+        limit_bytes = check_response_limit(max_response_bytes, backend)
         if backend is None:
-            backend = HttpxBackend(http_client, timeout=timeout)
+            backend = HttpxBackend(
+                http_client,
+                timeout=timeout,
+                max_response_bytes=limit_bytes or DEFAULT_MAX_RESPONSE_BYTES,
+            )
         limit = check_in_flight(
             backend.max_connections if max_in_flight is None else max_in_flight
         )
         self.app_id = app_id
         self.ambiguous_sends: AmbiguousPolicy = ambiguous_sends
+        self.marker_in_extras = bool(marker_in_extras)
         self._reconciler = Reconciler(
             default_delay(backend) if reconcile_delay is None else reconcile_delay
         )
@@ -225,7 +261,7 @@ class QiscusClient:
 
     @property
     def reconcile_delay(self) -> float:
-        """Seconds to wait after a send timed out before looking for it."""
+        """Seconds to wait after an ambiguous send before looking for it."""
         return self._reconciler.delay
 
     @reconcile_delay.setter
@@ -233,7 +269,9 @@ class QiscusClient:
         self._reconciler.delay = value
 
     async def __aenter__(self) -> Self:
-        self._transport.lifecycle.check()
+        if self._transport.lifecycle.closed:
+            msg = "the client was closed by aclose(); create a new QiscusClient"
+            raise ClientClosedError(msg)
         return self
 
     async def __aexit__(
@@ -245,10 +283,10 @@ class QiscusClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the client and its pool (unless the httpx client was injected).
+        """Close the connection pool (unless the httpx client was injected).
 
-        Closing twice is harmless; any later call (through ``with_options``
-        views too) raises :class:`~aioqiscus.errors.ClientClosedError`.
+        Calls made afterwards, on this client or its views, raise
+        :class:`~aioqiscus.errors.ClientClosedError`. Closing twice is fine.
         """
         if not self._view:
             await self._transport.aclose()
@@ -278,22 +316,35 @@ class QiscusClient:
         """
         return self._negotiator.report()
 
-    async def _call(self, operation: Operation, build: Callable[[Codec], Call[T]]) -> T:
+    async def _call(
+        self,
+        operation: Operation,
+        build: Callable[[Codec], Call[T]],
+        *,
+        renegotiate: bool = True,
+    ) -> T:
         # The per-request path is benchmarked: once negotiated (or pinned),
         # no coroutine is spent on negotiation.
         # The path reads send -> decipher -> parse: the transport returns the
         # raw response, the envelope is read here, the dialect parses results.
-        dialect = self._negotiator.dialect or await self._negotiator.resolve()
-        codec = self._negotiator.codec_for(operation, dialect)
+        negotiator = self._negotiator
+        dialect = negotiator.dialect or await negotiator.resolve()
+        codec = negotiator.codec_for(operation, dialect)
         call = build(codec)
         raw = await self._transport.send(call.request, call.operation, codec.DIALECT)
         try:
             results = decipher(raw, scrub)
         except NotFoundError as exc:
-            refusal = self._negotiator.route_missing(operation, codec, dialect, exc)
-            if refusal is None:
-                raise
-            raise refusal from exc
+            # A bare 404 may mean the server stopped serving the dialect; if
+            # a new probe finds another one, the call is made again, once
+            # (a route that does not exist processed nothing).
+            if renegotiate and await negotiator.after_not_found(
+                operation, codec, dialect, exc
+            ):
+                return await self._call(operation, build, renegotiate=False)
+            raise
+        if codec.DIALECT is not dialect:
+            negotiator.answered(codec.DIALECT)
         return structure(call.parse, results, str(call.operation))
 
     # ------------------------------------------------------------ rooms
@@ -549,12 +600,15 @@ class QiscusClient:
         """Post a comment, exactly once.
 
         Each call mints one ``unique_temp_id`` (or uses yours) and reuses it
-        for any retry; v2.1 also carries it in ``extras``. Sends are retried
-        only when the request provably never reached the server or the
-        server refused it unprocessed (408, 429, 503). When the outcome is
-        unknown (timeout, dropped connection, 500/502/504), the client looks
-        for its marker among the room's recent comments and returns the
-        comment it finds; if absent, it resends once with the same marker.
+        for any retry; v2.1 also carries it in ``extras`` (see
+        *marker_in_extras* on the client). Sends are retried only when the
+        request provably never reached the server or the server refused it
+        unprocessed (408, 429, 503). When the outcome is unknown (timeout,
+        dropped connection, 500/502/504), the client waits
+        ``reconcile_delay``, looks for its marker in the room's history back
+        to the send's start, however many comments came since, and returns
+        the comment it finds; if absent, it resends once with the same
+        marker.
 
         Args:
             room_id: The room (or, where the server allows, channel id).
@@ -571,8 +625,10 @@ class QiscusClient:
 
         Raises:
             AmbiguousSendError: The send could not be confirmed or denied;
-                ``marker`` holds the ``unique_temp_id`` to look for later.
+                ``marker`` holds the ``unique_temp_id`` to look for later,
+                ``sent_at`` when the send began.
         """
+        started = time.time()
         room = check_id(room_id, "room_id")
         author = check_id(sender, "sender")
         text = check_optional_text(message, "message") or ""
@@ -584,10 +640,19 @@ class QiscusClient:
             else self._reconciler.marker()
         )
         policy = check_send_policy(on_ambiguous or self.ambiguous_sends, "on_ambiguous")
+        in_extras = self.marker_in_extras
 
         def build(c: Codec) -> Call[Comment]:
             return c.post_comment(
-                room, author, text, kind, payload, extra, marker, disable_link_preview
+                room,
+                author,
+                text,
+                kind,
+                payload,
+                extra,
+                marker,
+                disable_link_preview,
+                marker_in_extras=in_extras,
             )
 
         try:
@@ -600,29 +665,62 @@ class QiscusClient:
             policy=policy,
             room_id=room,
             marker=marker,
+            sent_at=datetime.fromtimestamp(started, UTC),
             resend=lambda: self._call(Operation.POST_COMMENT, build),
-            find=lambda: self.find_comment(room, marker),
+            fetch=self._comment_pages(room),
         )
 
     async def find_comment(
-        self, room_id: str, unique_temp_id: str, *, window: int = RECONCILE_WINDOW
+        self,
+        room_id: str,
+        unique_temp_id: str,
+        *,
+        since: datetime | None = None,
+        window: int = RECONCILE_WINDOW,
     ) -> Comment | None:
-        """Find a comment by its ``unique_temp_id`` among the newest *window*.
+        """Find a comment by its ``unique_temp_id``; ``None`` if proven absent.
 
         This is how a send whose fate is unknown is settled: after an
         :class:`AmbiguousSendError`, look for its ``marker``; if it is
-        absent, sending again with ``unique_temp_id=marker`` is safe.
+        absent, sending again with ``unique_temp_id=marker`` is safe. It
+        runs the look-up ``post_comment`` runs itself: after what is left of
+        the ``reconcile_delay`` grace of a send this client found ambiguous,
+        the room's history is read back to the send's start (less five
+        minutes for clock skew), however many comments came since. The
+        start is *since*, or else the time the client remembers for its
+        recent ambiguous sends, or else the mint time our own markers
+        carry; for any other marker only the newest *window* comments are
+        read.
+
+        Args:
+            room_id: The room.
+            unique_temp_id: The marker (``AmbiguousSendError.marker``).
+            since: When the send began (``AmbiguousSendError.sent_at``).
+            window: How many of the newest comments to read when the send's
+                start is unknown.
+
+        Raises:
+            AmbiguousSendError: The history was too long to reach the send's
+                start (100,000 comments): whether it landed is unknown.
         """
         room = check_id(room_id, "room_id")
         marker = check_id(unique_temp_id, "unique_temp_id")
         size = check_page_size(window, "window")
-        page = await self._call(
-            Operation.LIST_COMMENTS, lambda c: c.list_comments(room, 1, size)
+        return await self._reconciler.find(
+            self._comment_pages(room), marker, check_since(since), size
         )
-        for comment in page.items:
-            if comment.unique_temp_id == marker:
-                return comment
-        return None
+
+    def _comment_pages(
+        self, room: str
+    ) -> Callable[[int, int], Coroutine[Any, Any, Page[Comment]]]:
+        """Fetch page *number* of *limit* comments of *room*, newest first."""
+
+        def fetch(number: int, limit: int) -> Coroutine[Any, Any, Page[Comment]]:
+            return self._call(
+                Operation.LIST_COMMENTS, lambda c: c.list_comments(room, number, limit)
+            )
+
+        return fetch
 
     async def post_text(
         self, room_id: str, sender: str, message: str, **kwargs: Unpack[SendOptions]
@@ -966,14 +1064,14 @@ class QiscusClient:
 
     async def get_export(self, backup_id: str) -> Backup:
         """One export by id."""
-        backup = check_id(backup_id, "backup_id")
+        backup = check_path_id(backup_id, "backup_id")
         return await self._call(
             Operation.GET_EXPORT, lambda c: c.BACKUPS.get_export(backup)
         )
 
     async def delete_export(self, backup_id: str) -> Backup:
         """Delete an export; returns what was deleted."""
-        backup = check_id(backup_id, "backup_id")
+        backup = check_path_id(backup_id, "backup_id")
         return await self._call(
             Operation.DELETE_EXPORT, lambda c: c.BACKUPS.delete_export(backup)
         )
@@ -1080,7 +1178,7 @@ class QiscusClient:
         on_progress: Callable[[Backup], object] | None,
     ) -> Backup:
         """Check the arguments, then poll ``fetch(backup_id)`` until done."""
-        backup = check_id(backup_id, "backup_id")
+        backup = check_path_id(backup_id, "backup_id")
         check_polling(poll_interval, timeout)
         return await wait_for_backup(
             kind,

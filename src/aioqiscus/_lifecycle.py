@@ -1,10 +1,9 @@
 """Lifecycle: whether a client is closed, and which event loop it runs on.
 
 :class:`Lifecycle` is shared by a client's transport and every
-``with_options`` view of it. The closed check is one attribute read per
-attempt; the event loop is read once, at first use, and compared again only
-when the backend fails with a ``RuntimeError``, so the hot path pays nothing
-for the diagnosis.
+``with_options`` view of it. The event loop is read once, at the first
+request, and compared again only when the backend fails with a bare
+``RuntimeError``, so the hot path pays nothing for the diagnosis.
 
 Strictly private: :class:`~aioqiscus._transport.Transport` owns one.
 """
@@ -14,7 +13,7 @@ from __future__ import annotations
 import anyio.lowlevel
 import attrs
 
-from .errors import ClientClosedError, EventLoopError, QiscusError
+from .errors import ClientClosedError, EventLoopError
 
 __all__ = ["LIFECYCLE_ERRORS", "Lifecycle"]
 
@@ -35,32 +34,29 @@ class Lifecycle:
     closed: bool = False
     loop: object | None = None
 
-    def check(self) -> None:
-        """Refuse a closed client; remember the first event loop.
+    def admit(self, method: str, path: str) -> None:
+        """Refuse a call on a closed client; remember the first event loop.
 
         Raises:
-            ClientClosedError: The client is closed.
+            ClientClosedError: ``aclose`` was called.
         """
         if self.closed:
-            raise ClientClosedError(
-                "the client is closed; create a new QiscusClient to send requests"
-            )
+            msg = f"{method} {path}: the client was closed by aclose()"
+            raise ClientClosedError(msg)
         if self.loop is None:
             self.loop = anyio.lowlevel.current_token()
 
-    def explain(self) -> QiscusError | None:
-        """The lifecycle error behind a backend's ``RuntimeError``, if any.
+    def foreign(self) -> EventLoopError | None:
+        """The error to raise if the running loop is not the client's own.
 
-        httpx and aiohttp answer use after close, and a pool reused from
-        another event loop, with bare ``RuntimeError``s ("Event loop is
-        closed"); this names the cause.
+        httpx and aiohttp answer a pool reused from another event loop with
+        a bare ``RuntimeError`` ("Event loop is closed"); this names the
+        cause.
         """
-        if self.closed:
-            return ClientClosedError("the client was closed while the request ran")
-        if self.loop is not None and anyio.lowlevel.current_token() != self.loop:
-            return EventLoopError(
-                "this QiscusClient first ran on another event loop, and its "
-                "connection pool belongs to that loop; create one client per "
-                "event loop (per asyncio.run), inside it"
-            )
-        return None
+        if self.loop is None or anyio.lowlevel.current_token() == self.loop:
+            return None
+        return EventLoopError(
+            "this QiscusClient first ran on another event loop, and its "
+            "connection pool belongs to that loop; create one client per "
+            "event loop (per asyncio.run), inside it"
+        )

@@ -5,7 +5,9 @@
 returns the final :class:`~aioqiscus._wire.RawResponse`. It reads nothing of
 a response but its status and headers; it maps a status to an error (with
 :func:`~aioqiscus._envelope.error_from`) only where it must raise instead of
-returning, and knows no dialect: the client deciphers and parses.
+returning, and knows no dialect: the client deciphers and parses. The
+credential headers live in a :class:`Credentials` mapping whose ``repr``
+masks the secret, so a traceback's frame locals never show it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import weakref
 
 import anyio
 
@@ -22,8 +25,13 @@ from ._lifecycle import Lifecycle
 from ._observe import Observer
 from ._retry import REFUSED_STATUSES, RETRY_STATUSES, RetryPolicy, retry_after_seconds
 from ._wire import Dialect, Operation, RawResponse, RequestSpec
-from .backends import Backend
-from .errors import AmbiguousSendError, QiscusError, TransportError
+from .backends import ACCEPT_ENCODING, Backend
+from .errors import (
+    AmbiguousSendError,
+    QiscusError,
+    ResponseTooLargeError,
+    TransportError,
+)
 
 logger = logging.getLogger("aioqiscus")
 
@@ -32,6 +40,23 @@ DEFAULT_BASE_URL = "https://api.qiscus.com"
 # encoder per call).
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _JSON = "application/json"
+
+
+class Credentials(dict[str, str]):
+    """Request headers whose ``repr`` masks every credential value.
+
+    A plain dict here would print the secret key wherever frame locals are
+    shown (``pytest --showlocals``, debuggers, error trackers).
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        shown = {
+            k: (_redaction.MASK if "SECRET" in k.upper() else v)
+            for k, v in self.items()
+        }
+        return f"{type(self).__name__}({shown!r})"
 
 
 class Transport:
@@ -55,14 +80,26 @@ class Transport:
         observer: Observer | None = None,
     ) -> None:
         _redaction.register(secret_key)
+        # The key stays masked while the client lives: released by aclose(),
+        # or when the transport is collected, so the registry stays small.
+        self._release = weakref.finalize(self, _redaction.release, secret_key)
+        # Shared with every with_retry view: closing the client closes them.
+        self.lifecycle = Lifecycle()
+        # None unless a hook or OpenTelemetry wants each attempt reported.
+        self.observer = observer
         # v2.1 documents dashes, v2 and every SDK underscores: send both.
-        self._headers = {
-            "QISCUS-SDK-APP-ID": app_id,
-            "QISCUS-SDK-SECRET": secret_key,
-            "QISCUS_SDK_APP_ID": app_id,
-            "QISCUS_SDK_SECRET": secret_key,
-        }
-        self._json_headers = {**self._headers, "Content-Type": _JSON}
+        # Accept-Encoding names only what the backends inflate within the
+        # size limit (an injected httpx client would also offer br/zstd).
+        self._headers = Credentials(
+            {
+                "QISCUS-SDK-APP-ID": app_id,
+                "QISCUS-SDK-SECRET": secret_key,
+                "QISCUS_SDK_APP_ID": app_id,
+                "QISCUS_SDK_SECRET": secret_key,
+                "Accept-Encoding": ACCEPT_ENCODING,
+            }
+        )
+        self._json_headers = Credentials({**self._headers, "Content-Type": _JSON})
         self.base_url = base_url.rstrip("/")
         self.backend = backend
         self.retry = retry
@@ -74,10 +111,6 @@ class Transport:
         self.limiter = anyio.Semaphore(
             max_in_flight, max_value=max_in_flight, fast_acquire=True
         )
-        # Shared with every with_retry view: closing the client closes them.
-        self.lifecycle = Lifecycle()
-        # None unless a hook or OpenTelemetry wants each attempt reported.
-        self.observer = observer
 
     def with_retry(self, retry: RetryPolicy) -> Transport:
         """A view sharing the backend, limiter and credentials, other retries."""
@@ -92,13 +125,13 @@ class Transport:
         return _redaction.scrub(text)
 
     async def aclose(self) -> None:
-        """Close the backend's resources (never injected ones); idempotent.
-
-        Every later request raises :class:`ClientClosedError`.
-        """
+        """Close the backend's resources (never injected ones); idempotent."""
         if not self.lifecycle.closed:
             self.lifecycle.closed = True
-            await self.backend.aclose()
+            try:
+                await self.backend.aclose()
+            finally:
+                self._release()
 
     async def send(
         self,
@@ -114,6 +147,7 @@ class Transport:
         and *dialect* name the call for the observer, if there is one (as
         enums: only an observer spends time turning them into text).
         """
+        self.lifecycle.admit(spec.method, spec.path)
         policy, observer = self.retry, self.observer
         started = time.monotonic()
         attempt = 0
@@ -132,6 +166,9 @@ class Transport:
             except TransportError as exc:
                 if not spec.idempotent and not exc.never_sent:
                     raise self._ambiguous(spec, exc) from exc
+                # An oversized answer would be as large again: never retried.
+                if isinstance(exc, ResponseTooLargeError):
+                    raise
                 delay = self._next_delay(policy, attempt, started, None)
                 if delay is None:
                     raise
@@ -192,7 +229,6 @@ class Transport:
             headers = self._json_headers
         else:
             content, headers = None, self._headers
-        self.lifecycle.check()
         debug = logger.isEnabledFor(logging.DEBUG)
         started = time.perf_counter() if debug else 0.0
         try:
@@ -207,7 +243,9 @@ class Transport:
                     form=spec.form,
                 )
         except RuntimeError as exc:
-            error = self.lifecycle.explain()
+            # The backends name a closed client themselves; a bare
+            # RuntimeError may be a pool reused from another event loop.
+            error = None if isinstance(exc, QiscusError) else self.lifecycle.foreign()
             if error is None:
                 raise
             raise error from exc

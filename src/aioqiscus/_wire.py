@@ -136,11 +136,15 @@ class RequestSpec:
 
 @attrs.frozen
 class RawResponse:
-    """An HTTP response as the transport received it."""
+    """An HTTP response as the transport received it.
+
+    Its ``repr`` gives the body's size only: a server may echo credentials,
+    and responses sit in the frame locals of error tracebacks.
+    """
 
     status_code: int
     headers: Mapping[str, str]
-    body: bytes
+    body: bytes = attrs.field(repr=lambda body: f"<{len(body)} bytes>")
 
 
 @attrs.frozen

@@ -201,11 +201,17 @@ class _Checker:
     def fail(self, index: int, record: ImportRecord, message: str) -> None:
         self.problems.append(ImportProblem(index, record, message))
 
+    def _key(
+        self, i: int, r: ImportRecord, name: str, value: str, seen: set[str]
+    ) -> None:
+        """The record's key *name* must be set and not in *seen* already."""
+        if not value:
+            self.fail(i, r, f"{name} is empty")
+        elif value in seen:
+            self.fail(i, r, f"{name} {value} is not unique")
+
     def user(self, i: int, r: ImportUser) -> None:
-        if not r.email:
-            self.fail(i, r, "Email is empty")
-        elif r.email in self.users:
-            self.fail(i, r, f"Email {r.email} is not unique")
+        self._key(i, r, "Email", r.email, self.users)
         self.users.add(r.email)
         token = r.authentication_token
         if token is not None:
@@ -214,10 +220,7 @@ class _Checker:
             self.tokens.add(token)
 
     def room(self, i: int, r: ImportRoom) -> None:
-        if not r.unique_id:
-            self.fail(i, r, "UniqueId is empty")
-        elif r.unique_id in self.rooms:
-            self.fail(i, r, f"UniqueId {r.unique_id} is not unique")
+        self._key(i, r, "UniqueId", r.unique_id, self.rooms)
         self.rooms.add(r.unique_id)
         if r.type not in ("single", "group"):
             self.fail(i, r, f"Type must be single or group, not {r.type!r}")
@@ -232,10 +235,7 @@ class _Checker:
                 self.fail(i, r, f"{email} is not an imported or existing user")
 
     def comment(self, i: int, r: ImportComment) -> None:
-        if not r.unique_id:
-            self.fail(i, r, "UniqueId is empty")
-        elif r.unique_id in self.comments:
-            self.fail(i, r, f"UniqueId {r.unique_id} is not unique")
+        self._key(i, r, "UniqueId", r.unique_id, self.comments)
         if r.room_unique_id not in self.rooms:
             self.fail(i, r, f"RoomUniqueId {r.room_unique_id} is not an imported room")
         if r.creator not in self.users:

@@ -12,9 +12,9 @@ redacted cassette; ``--compare FILE`` replays one against the fake.
 
 Layout (strictly private): ``_shape`` (pure shape comparison),
 ``_cassette`` (recording transport, cassette file, redaction), ``_replay``
-(id mapping, replay against the fake), ``_tour`` (the table of steps),
-``_live`` (running the tour and collecting facts), this module (the command
-line and the report).
+(id mapping, replay against the fake), ``_steps`` (what a step is and how
+one runs), ``_tour`` (the table of steps), ``_live`` (running the tour and
+collecting facts), this module (the command line and the report).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from .._cli_common import ENV_BASE_URL, UsageError, require_credentials
 from ._cassette import Cassette, loopback_only_from_env, redact
 from ._live import Report, Settings, left_behind, tour
 from ._replay import DIALECTS, replay, served_dialects
-from ._tour import Row, Status
+from ._steps import Row, Status
 
 __all__ = ["add_arguments", "run"]
 

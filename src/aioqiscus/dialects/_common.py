@@ -267,7 +267,10 @@ def build_comment(
     marker = extras.get(MARKER_KEY)
     if marker is not None:
         extras = {k: v for k, v in extras.items() if k != MARKER_KEY}
-    temp_id = data.get("unique_temp_id") or data.get("unique_id") or marker
+    # Our own marker first, then the top-level unique_temp_id, then a
+    # server's unique_id: load_comments_with_range answers a unique_id of its
+    # own making, which must not hide the marker the send looks for.
+    temp_id = marker or data.get("unique_temp_id") or data.get("unique_id")
     return Comment(
         id=optional_int(data.get("id")),
         # v2.1 never sends room_id: the dialect fills it from the request.

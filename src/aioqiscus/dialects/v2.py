@@ -309,44 +309,37 @@ def update_room(
     return Call(op, _spec(op, json=body), _one_room)
 
 
-def add_participants(room_id: str, user_ids: Sequence[str]) -> Call[ParticipantChange]:
-    """``POST add_room_participants`` with ``emails``.
+def _change(
+    op: Operation, room_id: str, user_ids: Sequence[str], *, present: bool
+) -> Call[ParticipantChange]:
+    """Add or remove participants by ``emails``; v2 answers the whole room.
 
-    v2 answers the room with its updated participants; we return the users
-    that were asked for and are now in the room, like v2.1's
-    ``participants_added``, with the room answered as ``room``.
+    The change lists the users asked for that are now *present* in the room
+    (or no longer, when not *present*), like v2.1's ``participants_added``
+    and ``participants_removed``, with the room answered as ``room``.
     """
     wanted = list(user_ids)
     body = {"room_id": room_id, "emails": wanted}
 
     def parse(results: Any) -> ParticipantChange:
         room = _one_room(results)
-        present = {u.id for u in room.participants}
-        return ParticipantChange([User(id=u) for u in wanted if u in present], room)
+        inside = {u.id for u in room.participants}
+        changed = [User(id=u) for u in wanted if (u in inside) is present]
+        return ParticipantChange(changed, room)
 
-    op = Operation.ADD_PARTICIPANTS
     return Call(op, _spec(op, json=body), parse)
+
+
+def add_participants(room_id: str, user_ids: Sequence[str]) -> Call[ParticipantChange]:
+    """``POST add_room_participants`` with ``emails``; v2 answers the room."""
+    return _change(Operation.ADD_PARTICIPANTS, room_id, user_ids, present=True)
 
 
 def remove_participants(
     room_id: str, user_ids: Sequence[str]
 ) -> Call[ParticipantChange]:
-    """``POST remove_room_participants`` with ``emails``.
-
-    v2 answers the remaining participants; we return the users asked for that
-    are no longer in the room, like v2.1's ``participants_removed``, with the
-    room answered as ``room``.
-    """
-    wanted = list(user_ids)
-    body = {"room_id": room_id, "emails": wanted}
-
-    def parse(results: Any) -> ParticipantChange:
-        room = _one_room(results)
-        present = {u.id for u in room.participants}
-        return ParticipantChange([User(id=u) for u in wanted if u not in present], room)
-
-    op = Operation.REMOVE_PARTICIPANTS
-    return Call(op, _spec(op, json=body), parse)
+    """``POST remove_room_participants`` with ``emails``; v2 answers the room."""
+    return _change(Operation.REMOVE_PARTICIPANTS, room_id, user_ids, present=False)
 
 
 def list_participants(
@@ -420,6 +413,8 @@ def post_comment(
     extras: Mapping[str, Any] | None,
     marker: str,
     disable_link_preview: bool,
+    *,
+    marker_in_extras: bool = True,  # noqa: ARG001 - v2 documents unique_temp_id
 ) -> Call[Comment]:
     """``POST post_comment`` with ``sender_email`` and ``unique_temp_id``."""
     text, wire_payload = c.comment_body(message, payload, DIALECT)

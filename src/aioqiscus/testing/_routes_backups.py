@@ -5,8 +5,8 @@ endpoints (qiscus-rest-v2.md, Data Backup and Import; the same in v2.1).
 An export reveals the store's ``export_steps`` one poll at a time. An import
 is a multipart JSON file applied all-or-nothing: answered ``failed`` with its
 problems at once, or else reveals the store's ``import_steps`` one listing at
-a time (no endpoint reads one import). :data:`ROUTES` at the bottom maps
-(method, endpoint) to its handler.
+a time (no endpoint reads one import). Each handler registers its (method,
+endpoint) in :data:`ROUTES` where it is defined.
 
 An export takes a snapshot of the rows created between its start and end
 dates, as a JSON array in the import format (the documents say to "export
@@ -27,6 +27,9 @@ from . import _rules as rules
 from . import _shapes as shapes
 from ._http import HTML_404, JSON, Reply, Request, invalid, json_or_400
 from ._store import BackupRecord, CommentRecord, RoomRecord, Store, UserRecord, now
+
+#: (method, endpoint) -> handler, filled by ``@ROUTES.on`` below.
+ROUTES = rules.Table()
 
 #: The documented import file limit (4 MB).
 IMPORT_LIMIT = 4 * 1024 * 1024
@@ -72,6 +75,7 @@ def _list(req: Request, chunk: list[BackupRecord]) -> Reply:
 # ---------------------------------------------------------------- exports
 
 
+@ROUTES.on("POST", "exports")
 def create_export(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Create or Request Backup (between two dates)."""
     resource = _resource(req)
@@ -102,11 +106,13 @@ def create_export(store: Store, req: Request) -> Reply:
     return 200, shapes.envelope(shapes.backup(record, _base(req, record)))
 
 
+@ROUTES.on("GET", "exports")
 def list_exports(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Get List of Backup: newest first, 20 a page."""
     return _list(req, _page(store, req, "export"))
 
 
+@ROUTES.on("GET", "exports/:id")
 def get_export(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Get Backup By Id: each poll reveals the next step."""
     record = store.backup_or_404(req.required(":id"), "export")
@@ -115,6 +121,7 @@ def get_export(store: Store, req: Request) -> Reply:
     return reply
 
 
+@ROUTES.on("DELETE", "exports/:id")
 def delete_export(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Delete Backup By Id: answers it as it was."""
     record = store.backup_or_404(req.required(":id"), "export")
@@ -226,6 +233,7 @@ _EXPORTERS = {
 # ---------------------------------------------------------------- data imports
 
 
+@ROUTES.on("POST", "imports")
 def create_import(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Make an Import: a JSON array in a multipart ``file``."""
     resource = _resource(req)
@@ -253,6 +261,7 @@ def create_import(store: Store, req: Request) -> Reply:
     return _history(req, record)
 
 
+@ROUTES.on("GET", "imports")
 def list_imports(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Get Imported List: newest first, 20 a page.
 
@@ -337,13 +346,3 @@ def _apply_import(store: Store, resource: str, rows: list[Any]) -> list[str]:
     if not all(isinstance(r, dict) for r in rows):
         return ["every row must be an object"]
     return _IMPORTERS[resource](store, rows)
-
-
-ROUTES: rules.Routes = {
-    ("POST", "exports"): create_export,
-    ("GET", "exports"): list_exports,
-    ("GET", "exports/:id"): get_export,
-    ("DELETE", "exports/:id"): delete_export,
-    ("POST", "imports"): create_import,
-    ("GET", "imports"): list_imports,
-}
