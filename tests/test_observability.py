@@ -31,6 +31,7 @@ from aioqiscus._wire import RequestSpec
 from aioqiscus.testing import FakeQiscus, Fault
 
 from .conftest import ALICE, sample
+from .helpers import in_process
 
 SECRET = "s3cr3t-observed-key"
 PROFILE = "/api/v2.1/rest/user_profile"
@@ -43,14 +44,7 @@ def fake_with_alice() -> FakeQiscus:
 
 
 def client_on(fake: FakeQiscus, **options) -> QiscusClient:
-    return QiscusClient(
-        fake.app_id,
-        SECRET,
-        base_url="http://127.0.0.1",
-        http_client=fake.http_client(),
-        api_version="v2.1",
-        **options,
-    )
+    return in_process(fake, "v2.1", **options)
 
 
 class Recorder:
@@ -106,12 +100,8 @@ class TestHooks:
         """The dialect probe is an attempt too, named negotiate."""
         fake = fake_with_alice()
         recorder = Recorder()
-        async with QiscusClient(
-            fake.app_id,
-            SECRET,
-            base_url="http://127.0.0.1",
-            http_client=fake.http_client(),
-            event_hooks={"request": [recorder.events.append]},
+        async with in_process(
+            fake, event_hooks={"request": [recorder.events.append]}
         ) as client:
             await client.get_user(ALICE)
         assert [(e.operation, e.dialect) for e in recorder.events] == [
@@ -237,17 +227,23 @@ def _spans_text(exporter: InMemorySpanExporter) -> str:
     return "".join(span.to_json() for span in exporter.get_finished_spans())
 
 
+async def retried_get_user(otel) -> None:
+    """get_user answered 503, then 200, with the *otel* providers."""
+    tracer_provider, meter_provider, _, _ = otel
+    fake = fake_with_alice()
+    fake.inject(Fault.status(503), endpoints="user_profile", times=1)
+    async with client_on(
+        fake, tracer_provider=tracer_provider, meter_provider=meter_provider
+    ) as client:
+        with anyio.fail_after(10):
+            await client.get_user(ALICE)
+
+
 class TestOpenTelemetry:
     async def test_one_client_span_per_attempt(self, otel):
         """A retried call records two CLIENT spans with the HTTP conventions."""
-        tracer_provider, meter_provider, exporter, _ = otel
-        fake = fake_with_alice()
-        fake.inject(Fault.status(503), endpoints="user_profile", times=1)
-        async with client_on(
-            fake, tracer_provider=tracer_provider, meter_provider=meter_provider
-        ) as client:
-            with anyio.fail_after(10):
-                await client.get_user(ALICE)
+        exporter = otel[2]
+        await retried_get_user(otel)
         first, second = exporter.get_finished_spans()
         url = f"http://127.0.0.1{PROFILE}?user_id=alice%40example.com"
         common = {
@@ -306,13 +302,8 @@ class TestOpenTelemetry:
 
     async def test_duration_metric(self, otel):
         """http.client.request.duration records each attempt, in seconds."""
-        tracer_provider, meter_provider, _, reader = otel
-        fake = fake_with_alice()
-        fake.inject(Fault.status(503), endpoints="user_profile", times=1)
-        async with client_on(
-            fake, tracer_provider=tracer_provider, meter_provider=meter_provider
-        ) as client:
-            await client.get_user(ALICE)
+        reader = otel[3]
+        await retried_get_user(otel)
         data = reader.get_metrics_data()
         [metric] = [
             m
