@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -14,14 +14,17 @@ from aioqiscus.testing import FakeQiscus
 T = TypeVar("T")
 
 
-def in_process(fake: FakeQiscus, api_version: str = "auto") -> QiscusClient:
-    """A client wired to *fake* in-process (no sockets)."""
+def in_process(
+    fake: FakeQiscus, api_version: str = "auto", **options: Any
+) -> QiscusClient:
+    """A client wired to *fake* in-process (no sockets), with *options*."""
     return QiscusClient(
         fake.app_id,
         fake.secret_key,
         base_url="http://127.0.0.1",
         api_version=api_version,
         http_client=fake.http_client(),
+        **options,
     )
 
 

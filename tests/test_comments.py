@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import anyio
@@ -21,6 +22,7 @@ from aioqiscus import (
     InvalidArgumentError,
     QiscusClient,
     RawPayload,
+    ResponseShapeError,
     SystemEvent,
     SystemEventType,
     UnsupportedOperationError,
@@ -30,6 +32,8 @@ from aioqiscus.dialects import v2, v21
 from aioqiscus.dialects._common import MARKER_KEY
 
 from .conftest import sample
+
+AUTHOR = {"user_id": "a"}
 
 
 def results(name):
@@ -175,25 +179,62 @@ class TestV21Parsing:
         assert v21.parse_comment(data).payload == RawPayload("poll", {"q": 1})
 
     @pytest.mark.parametrize(
-        "data",
+        ("data", "reason"),
         [
-            None,
-            [],
-            {"type": "text"},
-            {"message": 5},
-            {"message": "x", "type": 3},
-            {"message": "x", "user": {"username": "no id"}},
-            {"message": "x", "timestamp": "yesterday"},
-            {"message": "x", "extras": "not json"},
-            {"message": "x", "id": "abc"},
+            (None, "expected a comment object"),
+            ([], "expected a comment object"),
+            ({"type": "text", "user": AUTHOR}, "KeyError: 'message'"),
+            ({"message": 5, "user": AUTHOR}, "expected a string"),
+            ({"message": "x", "type": 3, "user": AUTHOR}, "type must be a string"),
+            ({"message": "x", "user": {"username": "no id"}}, "user"),
+            ({"message": "x", "timestamp": "yesterday", "user": AUTHOR}, "yesterday"),
+            ({"message": "x", "extras": "not json", "user": AUTHOR}, "JSON object"),
+            ({"message": "x", "id": "abc", "user": AUTHOR}, "abc"),
+            ({"message": "x"}, "comment without its author ('user')"),
+            ({"message": "x", "user": None}, "comment without its author ('user')"),
         ],
     )
-    def test_malformed(self, data):
-        """Malformed comments raise ResponseShapeError."""
-        from aioqiscus import ResponseShapeError
-
-        with pytest.raises(ResponseShapeError):
+    def test_malformed(self, data, reason):
+        """Malformed comments raise ResponseShapeError saying what is wrong."""
+        with pytest.raises(ResponseShapeError, match=re.escape(reason)):
             v21.parse_comment(data)
+
+
+class TestSender:
+    """Comment.sender is a User in both dialects, never None."""
+
+    @pytest.mark.parametrize(
+        ("dialect", "author"),
+        [
+            (v2, {"email": "a@x.io", "username": "A"}),
+            (v21, {"user": {"user_id": "a@x.io", "username": "A"}}),
+        ],
+    )
+    def test_sender_is_a_user(self, dialect, author):
+        """The author's fields become the sender, whatever the dialect."""
+        comment = dialect.parse_comment({"message": "hi", "id": 7, **author}, "1")
+        assert (comment.sender.id, comment.sender.name, comment.id) == (
+            "a@x.io",
+            "A",
+            7,
+        )
+
+    @pytest.mark.parametrize(
+        ("dialect", "key", "author"),
+        [
+            (v2, "email", {}),
+            (v2, "email", {"email": ""}),
+            (v2, "email", {"email": None, "username": "A"}),
+            (v21, "user", {}),
+            (v21, "user", {"user": None}),
+        ],
+    )
+    def test_comment_without_author_is_malformed(self, dialect, key, author):
+        """A comment naming no author is a ResponseShapeError, not sender=None."""
+        with pytest.raises(
+            ResponseShapeError, match=f"without its author \\('{key}'\\)"
+        ):
+            dialect.parse_comment({"message": "hi", **author}, "1")
 
 
 def body(route):

@@ -98,7 +98,8 @@ class TestDateRanges:
             done = await finished_export(old, "users", date(2000, 1, 1), TODAY)
             async with source.http_client() as http:
                 data = (await http.get(done.download_url)).content
-            imported = await new.create_import("users", data)
+            started = await new.create_import("users", data)
+            imported = await new.wait_for_import(started.id, poll_interval=0.001)
         assert imported.status == "finished"
         assert {u: target.store.users[u].name for u in target.store.users} == {
             ALICE: "Alice",

@@ -6,11 +6,12 @@ which one the server serves, and returns one normalised model for both.
 
 from __future__ import annotations
 
-from . import backends, bot, errors, migration, models, payloads, webhooks
+from . import backends, bot, errors, events, migration, models, payloads, webhooks
 from ._client import QiscusClient
 from ._negotiate import NegotiationReport, OperationRoute
 from ._paging import Listing
 from ._retry import RetryPolicy, set_testing
+from ._send_options import SendOptions
 from ._wire import Dialect, Operation
 from .errors import (
     AmbiguousSendError,
@@ -20,6 +21,7 @@ from .errors import (
     BackupTimeoutError,
     BadRequestError,
     ClientClosedError,
+    EventLoopError,
     InvalidArgumentError,
     NegotiationError,
     NotFoundError,
@@ -32,6 +34,7 @@ from .errors import (
     TransportError,
     UnsupportedOperationError,
 )
+from .events import EventHooks, RequestEvent, ResponseEvent, RetryEvent
 from .models import (
     Backup,
     BackupResource,
@@ -84,6 +87,8 @@ __all__ = [
     "ContactPerson",
     "Custom",
     "Dialect",
+    "EventHooks",
+    "EventLoopError",
     "FileAttachment",
     "InvalidArgumentError",
     "Listing",
@@ -100,12 +105,16 @@ __all__ = [
     "RawPayload",
     "Reply",
     "ReplyTime",
+    "RequestEvent",
     "RequestTimeoutError",
+    "ResponseEvent",
     "ResponseShapeError",
     "ResponseTooLargeError",
+    "RetryEvent",
     "RetryPolicy",
     "Room",
     "RoomType",
+    "SendOptions",
     "ServerError",
     "SystemEvent",
     "SystemEventType",
@@ -117,6 +126,7 @@ __all__ = [
     "backends",
     "bot",
     "errors",
+    "events",
     "migration",
     "models",
     "payloads",

@@ -48,7 +48,7 @@ EXIT_BROKEN_PIPE = 141
 
 
 def _describe(comment: Comment) -> str:
-    sender = comment.sender.name or comment.sender.id if comment.sender else "?"
+    sender = comment.sender.name or comment.sender.id
     payload = comment.payload
     if payload is None:
         detail = repr(comment.message)

@@ -26,18 +26,20 @@ from collections.abc import (
 )
 from datetime import UTC, date, datetime
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar, Unpack
 
-import anyio
 import attrs
 import httpx
 
+from ._backup_wait import failed, wait_for_backup
 from ._envelope import decipher, structure
 from ._negotiate import NegotiationReport, Negotiator
+from ._observe import observer
 from ._paging import Listing
 from ._reconcile import RECONCILE_WINDOW, AmbiguousPolicy, Reconciler, default_delay
 from ._redaction import scrub
 from ._retry import RetryPolicy
+from ._send_options import SendOptions
 from ._transport import DEFAULT_BASE_URL, Transport
 from ._validate import (
     VERSIONS,
@@ -84,10 +86,10 @@ from .backends import (
 from .dialects import Codec
 from .errors import (
     AmbiguousSendError,
-    BackupFailedError,
-    BackupTimeoutError,
+    ClientClosedError,
     NotFoundError,
 )
+from .events import EventHooks
 from .models import (
     Backup,
     BackupResource,
@@ -158,6 +160,16 @@ class QiscusClient:
         max_response_bytes: The largest response body accepted, decoded
             (32 MiB by default); for the backend the client creates (give
             it to your own backend instead).
+        event_hooks: Plain callables called with each HTTP attempt's events
+            (``{"request": [...], "response": [...], "retry": [...]}``; see
+            :mod:`aioqiscus.events`).
+        tracer_provider: An OpenTelemetry ``TracerProvider`` for a client
+            span per HTTP attempt (``aioqiscus[otel]``). Without one, the
+            global provider is used if the application configured one when
+            the client is created; otherwise nothing is traced.
+        meter_provider: An OpenTelemetry ``MeterProvider`` for the
+            ``http.client.request.duration`` histogram (else the global one),
+            recorded when spans are.
 
     Use it as an async context manager, or call :meth:`aclose`.
     """
@@ -178,10 +190,19 @@ class QiscusClient:
         reconcile_delay: float | None = None,
         marker_in_extras: bool = True,
         max_response_bytes: int | None = None,
+        event_hooks: EventHooks | None = None,
+        tracer_provider: object | None = None,
+        meter_provider: object | None = None,
     ) -> None:
         check_settings(app_id, secret_key, api_version, ambiguous_sends)
         check_one_of(http_client=http_client, backend=backend)
         url = check_base_url(base_url or DEFAULT_BASE_URL)
+        watcher = observer(
+            base_url=url,
+            event_hooks=event_hooks,
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
+        )
         limit_bytes = check_response_limit(max_response_bytes, backend)
         if backend is None:
             backend = HttpxBackend(
@@ -205,6 +226,7 @@ class QiscusClient:
             backend=backend,
             retry=retry or RetryPolicy(max_retries=0),
             max_in_flight=limit,
+            observer=watcher,
         )
         self._negotiator = Negotiator(self._transport, VERSIONS[api_version])
 
@@ -247,6 +269,9 @@ class QiscusClient:
         self._reconciler.delay = value
 
     async def __aenter__(self) -> Self:
+        if self._transport.lifecycle.closed:
+            msg = "the client was closed by aclose(); create a new QiscusClient"
+            raise ClientClosedError(msg)
         return self
 
     async def __aexit__(
@@ -306,7 +331,7 @@ class QiscusClient:
         dialect = negotiator.dialect or await negotiator.resolve()
         codec = negotiator.codec_for(operation, dialect)
         call = build(codec)
-        raw = await self._transport.send(call.request)
+        raw = await self._transport.send(call.request, call.operation, codec.DIALECT)
         try:
             results = decipher(raw, scrub)
         except NotFoundError as exc:
@@ -698,7 +723,7 @@ class QiscusClient:
         return fetch
 
     async def post_text(
-        self, room_id: str, sender: str, message: str, **kwargs: Any
+        self, room_id: str, sender: str, message: str, **kwargs: Unpack[SendOptions]
     ) -> Comment:
         """Post a plain text comment (see :meth:`post_comment`)."""
         return await self.post_comment(room_id, sender, message, **kwargs)
@@ -709,7 +734,7 @@ class QiscusClient:
         sender: str,
         text: str,
         buttons: Sequence[Button],
-        **kwargs: Any,
+        **kwargs: Unpack[SendOptions],
     ) -> Comment:
         """Post a text with buttons (see :class:`~aioqiscus.payloads.Buttons`)."""
         return await self.post_comment(
@@ -717,7 +742,7 @@ class QiscusClient:
         )
 
     async def post_card(
-        self, room_id: str, sender: str, card: Card, **kwargs: Any
+        self, room_id: str, sender: str, card: Card, **kwargs: Unpack[SendOptions]
     ) -> Comment:
         """Post a card (see :class:`~aioqiscus.payloads.Card`)."""
         check_card(card)
@@ -1060,15 +1085,26 @@ class QiscusClient:
     ) -> Backup:
         """Upload one import file (a JSON array, at most 4 MB).
 
-        Use :func:`aioqiscus.migration.plan_import` to build valid files.
+        Use :func:`aioqiscus.migration.plan_import` to build valid files,
+        and :meth:`wait_for_import` to wait until the server has applied it.
+
+        Returns:
+            The import as the server answered it (usually ``started``).
+
+        Raises:
+            BackupFailedError: The server answered that the import failed;
+                the message and ``backup.errors`` carry its reasons.
         """
         kind = check_resource(resource)
         payload = check_import_data(data)
         name = check_optional_text(filename, "filename") or f"{kind}.json"
-        return await self._call(
+        backup = await self._call(
             Operation.CREATE_IMPORT,
             lambda c: c.BACKUPS.create_import(kind, payload, name),
         )
+        if backup.status == BackupStatus.FAILED:
+            raise failed("import", backup)
+        return backup
 
     async def list_imports(self, *, page: int = 1) -> list[Backup]:
         """The most recent imports."""
@@ -1098,33 +1134,75 @@ class QiscusClient:
             BackupFailedError: The export reported ``failed``.
             BackupTimeoutError: It had not finished after *timeout* seconds.
         """
+        return await self._wait_for(
+            "export", self.get_export, backup_id, poll_interval, timeout, on_progress
+        )
+
+    async def wait_for_import(
+        self,
+        backup_id: str,
+        *,
+        poll_interval: float = 2.0,
+        timeout: float = 600.0,  # noqa: ASYNC109 - a polling budget, as specified
+        on_progress: Callable[[Backup], object] | None = None,
+    ) -> Backup:
+        """Poll an import until it finishes; returns the finished import.
+
+        Servers have no ``imports/{id}`` endpoint: each poll reads
+        :meth:`list_imports` (newest first) until it finds the import.
+
+        Args:
+            backup_id: The import (``Backup.id`` from :meth:`create_import`).
+            poll_interval: Seconds between polls.
+            timeout: Seconds to wait in all.
+            on_progress: Called with the import whenever its status or
+                percentage changes (the first poll counts as a change).
+
+        Raises:
+            BackupFailedError: The import reported ``failed``; its
+                ``backup.errors`` hold the server's reasons.
+            BackupTimeoutError: It had not finished after *timeout* seconds.
+            NotFoundError: The server lists no import with this id.
+        """
+        return await self._wait_for(
+            "import", self._find_import, backup_id, poll_interval, timeout, on_progress
+        )
+
+    @staticmethod
+    async def _wait_for(
+        kind: Literal["export", "import"],
+        fetch: Callable[[str], Awaitable[Backup]],
+        backup_id: str,
+        poll_interval: float,
+        timeout: float,  # noqa: ASYNC109 - a polling budget, as specified
+        on_progress: Callable[[Backup], object] | None,
+    ) -> Backup:
+        """Check the arguments, then poll ``fetch(backup_id)`` until done."""
         backup = check_path_id(backup_id, "backup_id")
         check_polling(poll_interval, timeout)
-        deadline = time.monotonic() + timeout
-        last: Backup | None = None
+        return await wait_for_backup(
+            kind,
+            lambda: fetch(backup),
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_progress=on_progress,
+        )
+
+    async def _find_import(self, backup_id: str) -> Backup:
+        """The import *backup_id*, from the listing's pages, newest first."""
+        page, previous = 1, None
         while True:
-            current = await self.get_export(backup)
-            changed = last is None or (current.status, current.percentage) != (
-                last.status,
-                last.percentage,
-            )
-            last = current
-            if changed and on_progress is not None:
-                on_progress(current)
-            if current.status == BackupStatus.FINISHED:
-                return current
-            if current.status == BackupStatus.FAILED:
-                reason = current.error_message or "no reason given"
-                msg = f"export {backup} failed: {reason}"
-                raise BackupFailedError(msg, current)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                msg = (
-                    f"export {backup} not finished after {timeout:g} s "
-                    f"({current.status}, {current.percentage}%)"
-                )
-                raise BackupTimeoutError(msg, current)
-            await anyio.sleep(min(poll_interval, remaining))
+            found = await self.list_imports(page=page)
+            for backup in found:
+                if backup.id == backup_id:
+                    return backup
+            ids = [b.id for b in found]
+            # An empty page ends the listing; so does a server that ignores
+            # ``page`` and answers the same page again.
+            if not ids or ids == previous:
+                msg = f"no import {backup_id} among the {page} page(s) listed"
+                raise NotFoundError(404, msg)
+            page, previous = page + 1, ids
 
     def _listing(
         self,

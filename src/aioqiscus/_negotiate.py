@@ -26,12 +26,12 @@ import anyio
 import attrs
 
 from ._envelope import decode_json, error_from, is_envelope
+from ._lifecycle import LIFECYCLE_ERRORS
 from ._transport import Transport
 from ._wire import Dialect, Operation, RawResponse, RequestSpec
 from .dialects import CODECS, Codec
 from .errors import (
     AuthenticationError,
-    ClientClosedError,
     NegotiationError,
     NotFoundError,
     QiscusError,
@@ -180,8 +180,8 @@ class Negotiator:
             else:
                 await attempt.done.wait()
                 error = attempt.error
-                if isinstance(error, ClientClosedError):
-                    raise ClientClosedError(str(error)) from error
+                if isinstance(error, LIFECYCLE_ERRORS):
+                    raise type(error)(str(error)) from error
                 if isinstance(error, AuthenticationError):
                     raise AuthenticationError(
                         error.status_code,
@@ -200,9 +200,10 @@ class Negotiator:
     async def _lead(self) -> None:
         attempt = self._inflight = _Attempt()
         try:
-            raw = await self._transport.send(PROBE)
+            raw = await self._transport.send(PROBE, "negotiate", Dialect.V2_1)
             dialect = classify_probe(raw)
-        except (AuthenticationError, ClientClosedError) as exc:
+        except (AuthenticationError, *LIFECYCLE_ERRORS) as exc:
+            # Not a probe's answer: the caller's own problem, said as it is.
             attempt.error = exc
             raise
         except QiscusError as exc:

@@ -18,16 +18,16 @@ import time
 import weakref
 
 import anyio
-import attrs
 
 from . import _redaction
 from ._envelope import error_from
+from ._lifecycle import Lifecycle
+from ._observe import Observer
 from ._retry import REFUSED_STATUSES, RETRY_STATUSES, RetryPolicy, retry_after_seconds
-from ._wire import RawResponse, RequestSpec
+from ._wire import Dialect, Operation, RawResponse, RequestSpec
 from .backends import ACCEPT_ENCODING, Backend
 from .errors import (
     AmbiguousSendError,
-    ClientClosedError,
     QiscusError,
     ResponseTooLargeError,
     TransportError,
@@ -59,13 +59,6 @@ class Credentials(dict[str, str]):
         return f"{type(self).__name__}({shown!r})"
 
 
-@attrs.define
-class Lifecycle:
-    """Whether the client is closed; shared by a transport and its views."""
-
-    closed: bool = False
-
-
 class Transport:
     """Send :class:`RequestSpec` values through a backend.
 
@@ -84,12 +77,16 @@ class Transport:
         backend: Backend,
         retry: RetryPolicy,
         max_in_flight: int,
+        observer: Observer | None = None,
     ) -> None:
         _redaction.register(secret_key)
         # The key stays masked while the client lives: released by aclose(),
         # or when the transport is collected, so the registry stays small.
         self._release = weakref.finalize(self, _redaction.release, secret_key)
+        # Shared with every with_retry view: closing the client closes them.
         self.lifecycle = Lifecycle()
+        # None unless a hook or OpenTelemetry wants each attempt reported.
+        self.observer = observer
         # v2.1 documents dashes, v2 and every SDK underscores: send both.
         # Accept-Encoding names only what the backends inflate within the
         # size limit (an injected httpx client would also offer br/zstd).
@@ -136,23 +133,36 @@ class Transport:
             finally:
                 self._release()
 
-    async def send(self, spec: RequestSpec) -> RawResponse:
+    async def send(
+        self,
+        spec: RequestSpec,
+        operation: Operation | str = "",
+        dialect: Dialect | str = "",
+    ) -> RawResponse:
         """Send *spec*, retrying per the policy; return the final response.
 
         Error statuses are returned, not raised, once retries are exhausted
         (the caller deciphers them), except where a non-idempotent request's
-        fate is unknown: that raises :class:`AmbiguousSendError`.
+        fate is unknown: that raises :class:`AmbiguousSendError`. *operation*
+        and *dialect* name the call for the observer, if there is one (as
+        enums: only an observer spends time turning them into text).
         """
-        if self.lifecycle.closed:
-            msg = f"{spec.method} {spec.path}: the client was closed by aclose()"
-            raise ClientClosedError(msg)
-        policy = self.retry
+        self.lifecycle.admit(spec.method, spec.path)
+        policy, observer = self.retry, self.observer
         started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
+            outcome: RawResponse | TransportError
             try:
-                raw = await self._exchange(spec, attempt)
+                # Unobserved, the attempt is the exchange itself: no wrapper.
+                raw = await (
+                    self._exchange(spec, attempt)
+                    if observer is None
+                    else observer.exchange(
+                        self._exchange, spec, attempt, operation, dialect
+                    )
+                )
             except TransportError as exc:
                 if not spec.idempotent and not exc.never_sent:
                     raise self._ambiguous(spec, exc) from exc
@@ -162,6 +172,7 @@ class Transport:
                 delay = self._next_delay(policy, attempt, started, None)
                 if delay is None:
                     raise
+                outcome = exc
             else:
                 if raw.status_code not in RETRY_STATUSES:
                     return raw
@@ -169,6 +180,9 @@ class Transport:
                 delay = self._next_delay(policy, attempt, started, retry_after)
                 if delay is None:
                     return raw
+                outcome = raw
+            if observer is not None:
+                observer.retry(spec, attempt, delay, operation, dialect, outcome)
             await anyio.sleep(delay)
 
     def _check_retryable(
@@ -217,16 +231,24 @@ class Transport:
             content, headers = None, self._headers
         debug = logger.isEnabledFor(logging.DEBUG)
         started = time.perf_counter() if debug else 0.0
-        async with self.limiter:
-            raw = await self.backend.send(
-                spec.method,
-                self.base_url + spec.path,
-                query=spec.query,
-                headers=headers,
-                content=content,
-                files=spec.files,
-                form=spec.form,
-            )
+        try:
+            async with self.limiter:
+                raw = await self.backend.send(
+                    spec.method,
+                    self.base_url + spec.path,
+                    query=spec.query,
+                    headers=headers,
+                    content=content,
+                    files=spec.files,
+                    form=spec.form,
+                )
+        except RuntimeError as exc:
+            # The backends name a closed client themselves; a bare
+            # RuntimeError may be a pool reused from another event loop.
+            error = None if isinstance(exc, QiscusError) else self.lifecycle.foreign()
+            if error is None:
+                raise
+            raise error from exc
         if debug:
             logger.debug(
                 "%s %s -> %d (attempt %d, %.1f ms)",

@@ -20,6 +20,7 @@ Every exception derives from :class:`QiscusError`::
      +-- BackupFailedError (an export or import reported failure)
      +-- BackupTimeoutError (also a TimeoutError; waiting took too long)
      +-- ClientClosedError (also a RuntimeError; the client was used after aclose)
+     +-- EventLoopError (also a RuntimeError; used from another event loop)
 
 httpx and cattrs exceptions never escape: they are mapped here and chained as
 ``__cause__``. Every error is a value: it survives ``pickle`` and
@@ -48,6 +49,7 @@ __all__ = [
     "BackupTimeoutError",
     "BadRequestError",
     "ClientClosedError",
+    "EventLoopError",
     "InvalidArgumentError",
     "NegotiationError",
     "NotFoundError",
@@ -274,7 +276,7 @@ class BackupFailedError(QiscusError):
 
 
 class BackupTimeoutError(QiscusError, TimeoutError):
-    """Waiting for an export gave up before it finished.
+    """Waiting for an export or import gave up before it finished.
 
     Attributes:
         backup: The last state seen, or ``None``.
@@ -287,3 +289,13 @@ class BackupTimeoutError(QiscusError, TimeoutError):
 
 class ClientClosedError(QiscusError, RuntimeError):
     """The client was used after ``aclose()`` (or its HTTP client was closed)."""
+
+
+class EventLoopError(QiscusError, RuntimeError):
+    """The client was used from an event loop other than the one it first ran on.
+
+    A client's connection pool belongs to the event loop that opened it:
+    raised where reusing it from another loop failed (httpx and aiohttp say
+    "Event loop is closed"). Create one client per event loop (per
+    ``asyncio.run``), inside it.
+    """

@@ -46,6 +46,16 @@ def _stamp(value: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _tuple_of_str(values: Iterable[str]) -> tuple[str, ...]:
+    """Any iterable of ids as a tuple.
+
+    A typed function, not ``converter=tuple``: attrs types a field's argument
+    from its converter, and ``tuple``'s ``Iterable[_T_co]`` made type checkers
+    refuse ``participants=["a", "b"]``.
+    """
+    return tuple(values)
+
+
 @attrs.frozen
 class ImportUser:
     """A user to import. Emails and tokens must be unique app-wide."""
@@ -84,7 +94,7 @@ class ImportRoom:
     name: str
     type: Literal["single", "group"]
     creator: str
-    participants: tuple[str, ...] = attrs.field(converter=tuple)
+    participants: tuple[str, ...] = attrs.field(converter=_tuple_of_str)
     options: str = ""
     avatar_url: str = ""
     created_at: datetime | None = None

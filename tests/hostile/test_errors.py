@@ -32,6 +32,7 @@ def instances() -> dict[str, errors.QiscusError]:
         "ResponseShapeError": errors.ResponseShapeError("not JSON"),
         "NegotiationError": errors.NegotiationError("unknown dialect"),
         "ClientClosedError": errors.ClientClosedError("closed"),
+        "EventLoopError": errors.EventLoopError("another loop"),
         "UnsupportedOperationError": errors.UnsupportedOperationError(
             Operation.GET_USER_TOKEN, Dialect.V2, "use v2.1"
         ),

@@ -218,9 +218,33 @@ def base_converter() -> cattrs.Converter:
 MARKER_KEY = "aioqiscus_unique_temp_id"
 
 
+def check_comment_object(data: Any) -> None:
+    """Refuse a comment that is not a JSON object, naming what it is."""
+    if type(data) is not dict:
+        msg = f"expected a comment object, got {describe(data)}"
+        raise TypeError(msg)
+
+
+def no_author(key: str) -> TypeError:
+    """The error for a comment that lacks its author's wire key *key*.
+
+    :attr:`Comment.sender` is never ``None``: every comment both dialects
+    document names its author (system events too), so one without is
+    malformed.
+    """
+    return TypeError(f"comment without its author ({key!r})")
+
+
+def author_id(value: Any, key: str) -> str:
+    """A comment author's identifier, from the wire key *key*."""
+    if value is None or value == "":
+        raise no_author(key)
+    return identifier(value)
+
+
 def build_comment(
     data: Any,
-    sender: User | None,
+    sender: User,
     room_name: str | None = None,
     room_kind: RoomType | None = None,
 ) -> Comment:
@@ -234,9 +258,7 @@ def build_comment(
     same field hooks as the generated ones. A missing ``message`` is a
     KeyError, mapped to ResponseShapeError by :func:`structure`.
     """
-    if type(data) is not dict:
-        msg = f"expected a comment object, got {describe(data)}"
-        raise TypeError(msg)
+    check_comment_object(data)
     kind = data.get("type") or "text"
     if type(kind) is not str:
         msg = "comment type must be a string"

@@ -151,22 +151,21 @@ def _converter() -> cattrs.Converter:
     conv.register_structure_hook(Room, room)
 
     def comment(data: Any, _: Any) -> Comment:
-        if type(data) is not dict:
-            return c.build_comment(data, None)  # refuses it, with the reason
+        c.check_comment_object(data)
         # v2 comments are flat: the sender is email/username/user_avatar_url
-        # (or user_avatar.avatar.url) and the numeric user_id.
-        sender = None
-        if data.get("email"):
-            avatar = data.get("user_avatar_url")
-            if avatar is None:
-                nested = (data.get("user_avatar") or {}).get("avatar") or {}
-                avatar = nested.get("url") if isinstance(nested, dict) else None
-            sender = User(
-                id=c.identifier(data["email"]),
-                name=c.strict_str(data.get("username")),
-                avatar_url=c.optional_str(avatar),
-                internal_id=c.optional_int(data.get("user_id")),
-            )
+        # (or user_avatar.avatar.url) and the numeric user_id. Every
+        # documented comment names its author, system events included
+        # (system@qiscus.com): one without is malformed.
+        avatar = data.get("user_avatar_url")
+        if avatar is None:
+            nested = (data.get("user_avatar") or {}).get("avatar") or {}
+            avatar = nested.get("url") if isinstance(nested, dict) else None
+        sender = User(
+            id=c.author_id(data.get("email"), "email"),
+            name=c.strict_str(data.get("username")),
+            avatar_url=c.optional_str(avatar),
+            internal_id=c.optional_int(data.get("user_id")),
+        )
         # Listings and search also name the room (room_name, chat_type).
         name, kind = data.get("room_name"), data.get("chat_type")
         return c.build_comment(

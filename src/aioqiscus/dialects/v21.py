@@ -132,8 +132,13 @@ def _converter() -> cattrs.Converter:
     conv.register_structure_hook(models.WebhookLog, log_fn)
 
     def comment(data: Any, _: Any) -> Comment:
-        sender = data.get("user") if type(data) is dict else None
-        return c.build_comment(data, None if sender is None else user(sender, User))
+        c.check_comment_object(data)
+        # Every documented comment nests its author (v2.1/comment.md): one
+        # without is malformed.
+        sender = data.get("user")
+        if sender is None:
+            raise c.no_author("user")
+        return c.build_comment(data, user(sender, User))
 
     conv.register_structure_hook(Comment, comment)
     return conv

@@ -180,6 +180,20 @@ class FakeQiscus:
         self.store.export_steps = steps
 
     @property
+    def import_steps(self) -> list[tuple[str, int]]:
+        """What a new valid import answers, then each listing reveals.
+
+        ``[("started", 0), ("finished", 100)]`` unless set; the last repeats.
+        An import whose rows break the documented rules answers ``failed``
+        at once, with the problems in its ``errors``.
+        """
+        return self.store.import_steps
+
+    @import_steps.setter
+    def import_steps(self, steps: list[tuple[str, int]]) -> None:
+        self.store.import_steps = steps
+
+    @property
     def backups(self) -> dict[str, BackupRecord]:
         """Export and import jobs by unique id."""
         return self.store.backups

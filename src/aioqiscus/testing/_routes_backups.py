@@ -2,9 +2,11 @@
 
 Strictly private. Both dialects serve the same ``exports`` and ``imports``
 endpoints (qiscus-rest-v2.md, Data Backup and Import; the same in v2.1).
-An export reveals the store's ``export_steps`` one poll at a time; an import
-is a multipart JSON file applied all-or-nothing. Each handler registers its
-(method, endpoint) in :data:`ROUTES` where it is defined.
+An export reveals the store's ``export_steps`` one poll at a time. An import
+is a multipart JSON file applied all-or-nothing: answered ``failed`` with its
+problems at once, or else reveals the store's ``import_steps`` one listing at
+a time (no endpoint reads one import). Each handler registers its (method,
+endpoint) in :data:`ROUTES` where it is defined.
 
 An export takes a snapshot of the rows created between its start and end
 dates, as a JSON array in the import format (the documents say to "export
@@ -58,9 +60,13 @@ def _resource(req: Request) -> str:
     return resource
 
 
-def _list(store: Store, req: Request, kind: str) -> Reply:
+def _page(store: Store, req: Request, kind: str) -> list[BackupRecord]:
+    """The jobs of *kind* on the requested page: newest first, 20 a page."""
     found = [b for b in store.backups.values() if b.kind == kind][::-1]
-    chunk = rules.page(found, req.number("page", 1), 20)
+    return rules.page(found, req.number("page", 1), 20)
+
+
+def _list(req: Request, chunk: list[BackupRecord]) -> Reply:
     return 200, shapes.envelope(
         {"backup_histories": [shapes.backup(b, _base(req, b)) for b in chunk]}
     )
@@ -103,7 +109,7 @@ def create_export(store: Store, req: Request) -> Reply:
 @ROUTES.on("GET", "exports")
 def list_exports(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Get List of Backup: newest first, 20 a page."""
-    return _list(store, req, "export")
+    return _list(req, _page(store, req, "export"))
 
 
 @ROUTES.on("GET", "exports/:id")
@@ -246,7 +252,7 @@ def create_import(store: Store, req: Request) -> Reply:
         resource,
         filename or f"{resource}.json",
         "import",
-        [("failed", 100)] if errors else [("finished", 100)],
+        [("failed", 100)] if errors else list(store.import_steps),
         total_rows=0 if errors else len(rows),
         size=len(content),
         import_errors={"Message": "; ".join(errors), "Data": errors} if errors else {},
@@ -257,8 +263,16 @@ def create_import(store: Store, req: Request) -> Reply:
 
 @ROUTES.on("GET", "imports")
 def list_imports(store: Store, req: Request) -> Reply:
-    """qiscus-rest-v2.md, Get Imported List: newest first, 20 a page."""
-    return _list(store, req, "import")
+    """qiscus-rest-v2.md, Get Imported List: newest first, 20 a page.
+
+    Listing is the only way to read an import, so each listing advances the
+    imports it shows to their next step.
+    """
+    chunk = _page(store, req, "import")
+    reply = _list(req, chunk)
+    for record in chunk:
+        record.polls += 1
+    return reply
 
 
 def _import_users(store: Store, rows: list[dict[str, Any]]) -> list[str]:
