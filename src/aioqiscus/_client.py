@@ -24,14 +24,15 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar, Unpack
 
 import attrs
 import httpx
 
-from ._backup_wait import failed, wait_for_backup
+from ._client_backups import BackupOperations
+from ._client_users import UserOperations
 from ._envelope import decipher, structure
 from ._negotiate import NegotiationReport, Negotiator
 from ._observe import observer
@@ -48,15 +49,11 @@ from ._validate import (
     check_card,
     check_comment,
     check_comment_id,
-    check_dates,
-    check_device_platform,
     check_event,
     check_event_type,
     check_id,
     check_ids,
-    check_import_data,
     check_in_flight,
-    check_limit,
     check_name,
     check_one_of,
     check_optional_id,
@@ -64,17 +61,11 @@ from ._validate import (
     check_options,
     check_page_size,
     check_pair,
-    check_path_id,
-    check_polling,
-    check_resource,
     check_response_limit,
     check_room_type,
     check_send_policy,
     check_settings,
     check_since,
-    check_user_id,
-    check_webhook_kind,
-    check_window,
 )
 from ._wire import Call, Dialect, Operation, Page
 from .backends import (
@@ -91,16 +82,11 @@ from .errors import (
 )
 from .events import EventHooks
 from .models import (
-    Backup,
-    BackupResource,
-    BackupStatus,
     Comment,
     ParticipantChange,
-    ReplyTime,
     Room,
     RoomType,
     User,
-    WebhookLog,
 )
 from .payloads import Button, Buttons, Card, SystemEventType
 
@@ -110,10 +96,6 @@ logger = logging.getLogger("aioqiscus")
 
 T = TypeVar("T")
 
-#: The largest ``limit`` of get_unread_users and webhook_logs
-#: (``v2.1/users.md``, ``v2.1/more-endpoints.md``).
-MAX_PAGE = 100
-
 
 def _at(build: Callable[[Codec, int], Call[T]], page: int, codec: Codec) -> Call[T]:
     return build(codec, page)
@@ -122,7 +104,7 @@ def _at(build: Callable[[Codec, int], Call[T]], page: int, codec: Codec) -> Call
 # ---------------------------------------------------------------- the client
 
 
-class QiscusClient:
+class QiscusClient(UserOperations, BackupOperations):
     """An async client for one Qiscus app, speaking v2 or v2.1 as the server does.
 
     Args:
@@ -856,353 +838,6 @@ class QiscusClient:
             Operation.LOAD_COMMENTS_WITH_RANGE,
             lambda c: c.load_comments_with_range(room, first, last),
         )
-
-    # ------------------------------------------------------------ users
-
-    async def login_or_register(
-        self,
-        user_id: str,
-        username: str,
-        *,
-        password: str | None = None,
-        avatar_url: str | None = None,
-        extras: Mapping[str, Any] | None = None,
-        device_token: str | None = None,
-        device_platform: Literal["ios", "android"] | None = None,
-    ) -> User:
-        """Create a user, or update an existing one; returns it with its token.
-
-        Args:
-            user_id: The identifier (the v2 email; in v2.1 any string
-                without control characters: the server judges the rest).
-            username: The display name.
-            password: Required by servers to update an existing user.
-            avatar_url: The avatar.
-            extras: Application metadata (v2.1).
-            device_token: A push token to register.
-            device_platform: ``"ios"`` or ``"android"``, with *device_token*.
-        """
-        user = check_user_id(user_id)
-        name = check_name(username, "username")
-        secret = check_optional_text(password, "password")
-        avatar = check_optional_text(avatar_url, "avatar_url")
-        extra = check_options(extras, "extras")
-        device = check_optional_text(device_token, "device_token")
-        platform = check_device_platform(device_platform)
-        return await self._call(
-            Operation.LOGIN_OR_REGISTER,
-            lambda c: c.login_or_register(
-                user, name, secret, avatar, extra, device, platform
-            ),
-        )
-
-    async def get_user(self, user_id: str) -> User:
-        """A user's profile (``user_profile``).
-
-        Raises:
-            NotFoundError: No such user.
-        """
-        user = check_id(user_id, "user_id")
-        return await self._call(Operation.GET_USER, lambda c: c.get_user(user))
-
-    async def reset_user_token(self, user_id: str) -> str:
-        """Invalidate a user's SDK token and return the new one."""
-        user = check_id(user_id, "user_id")
-        found = await self._call(
-            Operation.RESET_USER_TOKEN, lambda c: c.reset_user_token(user)
-        )
-        # Both parsers refuse an answer without a token.
-        return found.token or ""
-
-    async def get_user_token(self, user_id: str) -> str:
-        """A user's current SDK token (v2.1)."""
-        user = check_id(user_id, "user_id")
-        return await self._call(
-            Operation.GET_USER_TOKEN, lambda c: c.get_user_token(user)
-        )
-
-    def iter_users(
-        self, *, page_size: int = 100, order_query: str | None = None
-    ) -> Listing[User]:
-        """Iterate over every user of the app, fetching pages lazily (v2.1).
-
-        The listing's ``total`` and ``total_pages`` are the server's
-        ``meta.total_data`` and ``meta.total_page`` once a page is in.
-
-        Args:
-            page_size: Users per request.
-            order_query: Server-side order, e.g. ``"created_at desc nulls last"``.
-        """
-        size = check_page_size(page_size)
-        order = check_optional_text(order_query, "order_query")
-        return self._listing(
-            Operation.LIST_USERS,
-            lambda c, page: c.list_users(page, size, order),
-            key=lambda u: u.id,
-        )
-
-    def iter_unread_users(
-        self,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        page_size: int = 100,
-    ) -> Listing[str]:
-        """Iterate over the ids of users with unread comments (v2.1).
-
-        ``get_unread_users``. Times must be timezone-aware; they are sent as
-        the documented ``"YYYY-MM-DD hh:mm:ss"``, in UTC.
-
-        Args:
-            since: Only comments from this time on.
-            until: Only comments up to this time.
-            page_size: Ids per request, 1 to 100.
-        """
-        start, end = check_window(since, until)
-        size = check_limit(page_size, MAX_PAGE)
-        return self._listing(
-            Operation.LIST_UNREAD_USERS,
-            lambda c, page: c.list_unread_users(page, size, start, end),
-            key=str,
-        )
-
-    async def get_user_unread_counts(
-        self,
-        user_ids: Sequence[str],
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-    ) -> dict[str, int]:
-        """Unread comments per user id, in all their rooms (v2.1).
-
-        ``get_user_unread_count``; *since* and *until* as in
-        :meth:`iter_unread_users`.
-        """
-        users = check_ids(user_ids, "user_ids")
-        start, end = check_window(since, until)
-        return await self._call(
-            Operation.GET_USER_UNREAD_COUNTS,
-            lambda c: c.get_user_unread_counts(users, start, end),
-        )
-
-    async def deactivate_users(self, user_ids: Sequence[str]) -> str:
-        """Deactivate accounts (v2.1); returns the server's message.
-
-        ``DELETE deactivate_users``. Their ``User.active`` then reads false.
-        """
-        users = check_ids(user_ids, "user_ids")
-        return await self._call(
-            Operation.DEACTIVATE_USERS, lambda c: c.deactivate_users(users)
-        )
-
-    async def reactivate_users(self, user_ids: Sequence[str]) -> str:
-        """Reactivate deactivated accounts (v2.1); returns the server's message."""
-        users = check_ids(user_ids, "user_ids")
-        return await self._call(
-            Operation.REACTIVATE_USERS, lambda c: c.reactivate_users(users)
-        )
-
-    async def get_average_reply_time(
-        self,
-        user_id: str,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-    ) -> ReplyTime:
-        """How fast *user_id* replies: average, longest, shortest (v2.1).
-
-        ``get_average_reply_time_user``; *since* and *until* as in
-        :meth:`iter_unread_users`.
-        """
-        user = check_id(user_id, "user_id")
-        start, end = check_window(since, until)
-        return await self._call(
-            Operation.GET_AVERAGE_REPLY_TIME,
-            lambda c: c.get_average_reply_time(user, start, end),
-        )
-
-    def iter_webhook_logs(
-        self,
-        *,
-        kind: Literal["all", "mobile", "rest"] = "all",
-        page_size: int = 100,
-    ) -> Listing[WebhookLog]:
-        """Iterate over the app's webhook deliveries, fetching pages lazily (v2.1).
-
-        Args:
-            kind: ``"all"``, ``"mobile"`` (comments posted from apps) or
-                ``"rest"`` (comments posted through this API).
-            page_size: Entries per request, 1 to 100.
-        """
-        which = check_webhook_kind(kind)
-        size = check_limit(page_size, MAX_PAGE)
-        return self._listing(
-            Operation.LIST_WEBHOOK_LOGS,
-            lambda c, page: c.list_webhook_logs(page, size, which),
-            key=lambda log: str(log.id),
-        )
-
-    # ------------------------------------------------------------ backups
-
-    async def create_export(
-        self, resource: BackupResource | str, start_date: date, end_date: date
-    ) -> Backup:
-        """Start exporting *resource* created between the two dates (inclusive)."""
-        kind = check_resource(resource)
-        check_dates(start_date, end_date)
-        return await self._call(
-            Operation.CREATE_EXPORT,
-            lambda c: c.BACKUPS.create_export(kind, start_date, end_date),
-        )
-
-    async def list_exports(self, *, page: int = 1) -> list[Backup]:
-        """The most recent exports, 20 a page."""
-        number = check_page_size(page)
-        return await self._call(
-            Operation.LIST_EXPORTS, lambda c: c.BACKUPS.list_exports(number)
-        )
-
-    async def get_export(self, backup_id: str) -> Backup:
-        """One export by id."""
-        backup = check_path_id(backup_id, "backup_id")
-        return await self._call(
-            Operation.GET_EXPORT, lambda c: c.BACKUPS.get_export(backup)
-        )
-
-    async def delete_export(self, backup_id: str) -> Backup:
-        """Delete an export; returns what was deleted."""
-        backup = check_path_id(backup_id, "backup_id")
-        return await self._call(
-            Operation.DELETE_EXPORT, lambda c: c.BACKUPS.delete_export(backup)
-        )
-
-    async def create_import(
-        self,
-        resource: BackupResource | str,
-        data: bytes,
-        *,
-        filename: str | None = None,
-    ) -> Backup:
-        """Upload one import file (a JSON array, at most 4 MB).
-
-        Use :func:`aioqiscus.migration.plan_import` to build valid files,
-        and :meth:`wait_for_import` to wait until the server has applied it.
-
-        Returns:
-            The import as the server answered it (usually ``started``).
-
-        Raises:
-            BackupFailedError: The server answered that the import failed;
-                the message and ``backup.errors`` carry its reasons.
-        """
-        kind = check_resource(resource)
-        payload = check_import_data(data)
-        name = check_optional_text(filename, "filename") or f"{kind}.json"
-        backup = await self._call(
-            Operation.CREATE_IMPORT,
-            lambda c: c.BACKUPS.create_import(kind, payload, name),
-        )
-        if backup.status == BackupStatus.FAILED:
-            raise failed("import", backup)
-        return backup
-
-    async def list_imports(self, *, page: int = 1) -> list[Backup]:
-        """The most recent imports."""
-        number = check_page_size(page)
-        return await self._call(
-            Operation.LIST_IMPORTS, lambda c: c.BACKUPS.list_imports(number)
-        )
-
-    async def wait_for_export(
-        self,
-        backup_id: str,
-        *,
-        poll_interval: float = 2.0,
-        timeout: float = 600.0,  # noqa: ASYNC109 - a polling budget, as specified
-        on_progress: Callable[[Backup], object] | None = None,
-    ) -> Backup:
-        """Poll an export until it finishes; returns the finished export.
-
-        Args:
-            backup_id: The export.
-            poll_interval: Seconds between polls.
-            timeout: Seconds to wait in all.
-            on_progress: Called with the export whenever its status or
-                percentage changes (the first poll counts as a change).
-
-        Raises:
-            BackupFailedError: The export reported ``failed``.
-            BackupTimeoutError: It had not finished after *timeout* seconds.
-        """
-        return await self._wait_for(
-            "export", self.get_export, backup_id, poll_interval, timeout, on_progress
-        )
-
-    async def wait_for_import(
-        self,
-        backup_id: str,
-        *,
-        poll_interval: float = 2.0,
-        timeout: float = 600.0,  # noqa: ASYNC109 - a polling budget, as specified
-        on_progress: Callable[[Backup], object] | None = None,
-    ) -> Backup:
-        """Poll an import until it finishes; returns the finished import.
-
-        Servers have no ``imports/{id}`` endpoint: each poll reads
-        :meth:`list_imports` (newest first) until it finds the import.
-
-        Args:
-            backup_id: The import (``Backup.id`` from :meth:`create_import`).
-            poll_interval: Seconds between polls.
-            timeout: Seconds to wait in all.
-            on_progress: Called with the import whenever its status or
-                percentage changes (the first poll counts as a change).
-
-        Raises:
-            BackupFailedError: The import reported ``failed``; its
-                ``backup.errors`` hold the server's reasons.
-            BackupTimeoutError: It had not finished after *timeout* seconds.
-            NotFoundError: The server lists no import with this id.
-        """
-        return await self._wait_for(
-            "import", self._find_import, backup_id, poll_interval, timeout, on_progress
-        )
-
-    @staticmethod
-    async def _wait_for(
-        kind: Literal["export", "import"],
-        fetch: Callable[[str], Awaitable[Backup]],
-        backup_id: str,
-        poll_interval: float,
-        timeout: float,  # noqa: ASYNC109 - a polling budget, as specified
-        on_progress: Callable[[Backup], object] | None,
-    ) -> Backup:
-        """Check the arguments, then poll ``fetch(backup_id)`` until done."""
-        backup = check_path_id(backup_id, "backup_id")
-        check_polling(poll_interval, timeout)
-        return await wait_for_backup(
-            kind,
-            lambda: fetch(backup),
-            poll_interval=poll_interval,
-            timeout=timeout,
-            on_progress=on_progress,
-        )
-
-    async def _find_import(self, backup_id: str) -> Backup:
-        """The import *backup_id*, from the listing's pages, newest first."""
-        page, previous = 1, None
-        while True:
-            found = await self.list_imports(page=page)
-            for backup in found:
-                if backup.id == backup_id:
-                    return backup
-            ids = [b.id for b in found]
-            # An empty page ends the listing; so does a server that ignores
-            # ``page`` and answers the same page again.
-            if not ids or ids == previous:
-                msg = f"no import {backup_id} among the {page} page(s) listed"
-                raise NotFoundError(404, msg)
-            page, previous = page + 1, ids
 
     def _listing(
         self,
