@@ -10,7 +10,6 @@ from datetime import date
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from ._backup_wait import failed, wait_for_backup
-from ._paging import Listing
 from ._validate import (
     check_dates,
     check_import_data,
@@ -20,7 +19,7 @@ from ._validate import (
     check_polling,
     check_resource,
 )
-from ._wire import Call, Operation, Page
+from ._wire import Call, Operation
 from .dialects import Codec
 from .errors import NotFoundError
 from .models import (
@@ -37,18 +36,11 @@ T = TypeVar("T")
 class BackupOperations:
     """Exports and imports of the app's data, and waiting for them."""
 
-    if TYPE_CHECKING:
+    if TYPE_CHECKING:  # provided by QiscusClient
 
         async def _call(
             self, operation: Operation, build: Callable[[Codec], Call[T]]
         ) -> T: ...
-
-        def _listing(
-            self,
-            operation: Operation,
-            build: Callable[[Codec, int], Call[Page[T]]],
-            key: Callable[[T], str],
-        ) -> Listing[T]: ...
 
     async def create_export(
         self, resource: BackupResource | str, start_date: date, end_date: date

@@ -40,7 +40,7 @@ MAX_PAGE = 100
 class UserOperations:
     """Users, their unread counts, reply times and the app's webhook logs."""
 
-    if TYPE_CHECKING:
+    if TYPE_CHECKING:  # provided by QiscusClient
 
         async def _call(
             self, operation: Operation, build: Callable[[Codec], Call[T]]
