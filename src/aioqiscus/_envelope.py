@@ -5,8 +5,8 @@ Every answer is ``{"status": N, "results": {...}}`` or, for errors,
 (``qiscus-rest-v2.md``, ``v2.1/*.md``). This module holds what reading that
 takes and nothing dialect-specific:
 
-- :func:`loads` and :func:`decode_json`: JSON decoding whose every failure
-  is typed;
+- :func:`loads` and :func:`decode_json`: JSON decoding (msgspec with
+  ``aioqiscus[fast]``) whose every failure is typed;
 - :func:`is_envelope`: a Qiscus envelope, as opposed to a proxy's HTML page;
 - :func:`error_from`: the :class:`~aioqiscus.errors.APIError` subclass for a
   status, with the envelope's messages;
@@ -22,12 +22,12 @@ each response, the dialects to read ``results``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import cattrs
 
+from . import _json
 from ._retry import retry_after_seconds
 from ._wire import RawResponse
 from .errors import (
@@ -45,20 +45,13 @@ T = TypeVar("T")
 
 
 def loads(data: str | bytes) -> Any:
-    """``json.loads`` whose every failure is a ValueError.
+    """Decode JSON (:mod:`aioqiscus._json`); every failure is a ValueError.
 
     Deeply nested input makes the decoder raise RecursionError, which must
     not escape as if it were a bug of ours.
     """
     try:
-        if isinstance(data, bytes):
-            # Network JSON is UTF-8 (RFC 8259); decoding first skips the
-            # encoding sniffing json.loads does for bytes.
-            try:
-                data = data.decode("utf-8")
-            except UnicodeDecodeError:
-                return json.loads(data)
-        return json.loads(data)
+        return _json.loads(data)
     except RecursionError as exc:
         msg = "JSON nested too deeply"
         raise ValueError(msg) from exc
