@@ -138,16 +138,30 @@ def _converter() -> cattrs.Converter:
     )
     conv.register_structure_hook(WebhookLog, log_fn)
 
-    def comment(data: Any, _: Any) -> Comment:
-        sender = data.get("user") if type(data) is dict else None
-        return c.build_comment(data, None if sender is None else user(sender, User))
-
-    conv.register_structure_hook(Comment, comment)
     return conv
 
 
 _conv = _converter()
-_shapes = c.Shapes(_conv, ROUTES)
+_user: Callable[[Any, Any], User] = _conv.get_structure_hook(User)
+
+
+def _sender(data: Any) -> User:
+    return _user(data, User)
+
+
+def _read_comment(data: Any, room_id: str | None, senders: c.Senders | None) -> Comment:
+    """A v2.1 comment: its sender is the nested ``user`` object."""
+    found = data.get("user") if type(data) is dict else None
+    sender = None
+    if found is not None:
+        if senders is None or type(found) is not dict:
+            sender = _sender(found)
+        else:
+            sender = senders.user(found.get("user_id"), found, _sender)
+    return c.build_comment(data, sender, room_id=room_id)
+
+
+_shapes = c.Shapes(_conv, ROUTES, _read_comment)
 _spec = _shapes.spec
 _log = _conv.get_structure_hook(WebhookLog)
 #: A v2.1 user object (``get_user_list`` answers another shape, also read).
@@ -557,7 +571,7 @@ def load_comments_with_range(
 
     def parse(results: Any) -> list[Comment]:
         found = items(field(results, "comments"), "comments")
-        return [parse_comment(d, room_id) for d in found]
+        return list(_shapes.comments(found, room_id))
 
     op = Operation.LOAD_COMMENTS_WITH_RANGE
     return Call(op, _spec(op, query=query), parse)
