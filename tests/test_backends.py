@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import ssl
+
 import aiohttp
 import anyio
+import httpx
 import pytest
 
 from aioqiscus import (
     AmbiguousSendError,
+    InvalidArgumentError,
     QiscusClient,
     RequestTimeoutError,
     ResponseShapeError,
     RetryPolicy,
     TransportError,
 )
-from aioqiscus.backends import AiohttpBackend
+from aioqiscus.backends import AiohttpBackend, HttpxBackend, shared_ssl_context
 from aioqiscus.testing import FakeQiscus, Fault, serve
 
 from .conftest import ALICE, BOB
@@ -144,3 +148,56 @@ async def test_cancellation_releases_connections(served):
         assert sum(len(v) for v in connector._acquired_per_host.values()) == 0
         fake.faults.clear()
         assert (await client.get_user(ALICE)).id == ALICE
+
+
+class TestByName:
+    async def test_aiohttp_by_name(self, served):
+        """backend="aiohttp" is the aiohttp backend, with the client's timeouts."""
+        fake, url = served
+        fake.reset()
+        fake.add_user(ALICE)
+        async with QiscusClient(
+            fake.app_id,
+            fake.secret_key,
+            base_url=url,
+            backend="aiohttp",
+            timeout=httpx.Timeout(7.0, connect=2.0),
+        ) as client:
+            backend = client._transport.backend
+            assert isinstance(backend, AiohttpBackend)
+            assert backend._timeout.total == 7.0
+            assert backend._timeout.sock_connect == 2.0
+            assert (await client.get_user(ALICE)).id == ALICE
+
+    def test_httpx_by_name(self):
+        """backend="httpx" is the default backend."""
+        client = QiscusClient("my-app", "s3cr3t-key", backend="httpx", timeout=3.0)
+        assert isinstance(client._transport.backend, HttpxBackend)
+        assert client._transport.backend.timeout == httpx.Timeout(3.0)
+
+    @pytest.mark.parametrize("name", ["requests", "", "AIOHTTP"])
+    def test_unknown_name(self, name):
+        """Another name is refused before anything is built."""
+        with pytest.raises(InvalidArgumentError, match="'httpx', 'aiohttp'"):
+            QiscusClient("my-app", "s3cr3t-key", backend=name)
+
+    def test_not_with_an_http_client(self):
+        """A backend name and an httpx client together are refused."""
+        with pytest.raises(InvalidArgumentError, match="not both"):
+            QiscusClient(
+                "my-app",
+                "s3cr3t-key",
+                backend="aiohttp",
+                http_client=httpx.AsyncClient(),
+            )
+
+
+def test_one_ssl_context_per_process():
+    """Clients we create share one SSL context, built once."""
+    first = QiscusClient("my-app", "s3cr3t-key")._transport.backend.client
+    second = QiscusClient("my-app", "other-key")._transport.backend.client
+    context = shared_ssl_context()
+    for client in (first, second):
+        assert client._transport._pool._ssl_context is context
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname is True
