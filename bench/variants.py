@@ -184,14 +184,25 @@ VARIANTS: dict[str, Variant] = {
 }
 
 
+def variant(name: str) -> Variant:
+    """A named variant, or ``aioqiscus-httpx-L<n>``: the default client with
+    ``max_in_flight=n`` (to find where httpx's pool stops scaling)."""
+    if name.startswith("aioqiscus-httpx-L") and name[17:].isdigit():
+        limit = int(name[17:])
+        return lambda u, n, c: asyncio.run(
+            aioqiscus_variant(u, n, c, max_in_flight=limit)
+        )
+    return VARIANTS[name]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("name", choices=sorted(VARIANTS))
+    parser.add_argument("name")
     parser.add_argument("--url", required=True)
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
-    latencies, measure = VARIANTS[args.name](args.url, args.calls, args.concurrency)
+    latencies, measure = variant(args.name)(args.url, args.calls, args.concurrency)
     elapsed, cpu = measure.wall, measure.cpu
     latencies.sort()
     sys.stdout.write(
