@@ -275,7 +275,7 @@ class QiscusClient:
             if refusal is None:
                 raise
             raise refusal from exc
-        return structure(call.parse, results, call.operation.value)
+        return structure(call.parse, results, call.operation)
 
     # ------------------------------------------------------------ rooms
 

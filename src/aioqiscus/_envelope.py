@@ -166,8 +166,12 @@ def decipher(raw: RawResponse, redact: Callable[[str], str] = str) -> Any:
 # ---------------------------------------------------------------- structuring
 
 
-def structure(fn: Callable[[Any], T], data: Any, what: str) -> T:
-    """Run a structuring function, mapping any failure to ResponseShapeError."""
+def structure(fn: Callable[[Any], T], data: Any, what: object) -> T:
+    """Run a structuring function, mapping any failure to ResponseShapeError.
+
+    *what* names the value in the error's message (a string, or an
+    operation: formatted only on failure).
+    """
     try:
         return fn(data)
     except ResponseShapeError:
