@@ -367,38 +367,12 @@ def construction() -> tuple[list[str], float]:
 
 async def client_overhead() -> str:
     """Python cost of one post_comment with the network taken away."""
-    import aioqiscus
-    from aioqiscus._wire import RawResponse
-
     sys.path.insert(0, str(Path(__file__).parent))
-    from server import BODIES
+    from observe import per_call  # the same stub backend, nothing observed
 
-    class Stub:
-        """A backend that answers the documented comment at once."""
-
-        max_connections = 100
-
-        async def send(self, *_: object, **__: object) -> RawResponse:
-            return RawResponse(200, {}, BODIES["v2.1"])
-
-        async def aclose(self) -> None:
-            return None
-
-    async with aioqiscus.QiscusClient(
-        "bench",
-        "secret",
-        base_url="http://127.0.0.1:1",
-        api_version="v2.1",
-        backend=Stub(),
-    ) as client:
-        best = float("inf")
-        for _ in range(5):
-            started = time.perf_counter()
-            for _ in range(5000):
-                await client.post_text("234", "bot@example.com", "hello")
-            best = min(best, (time.perf_counter() - started) / 5000)
+    best = await per_call()
     return (
-        f"| v2.1 post_comment without the network (stub backend) | {best * 1e6:.1f} µs | "
+        f"| v2 post_comment without the network (stub backend) | {best * 1e6:.1f} µs | "
         "validation, marker, request, JSON both ways, typed Comment | - |"
     )
 

@@ -171,11 +171,6 @@ VARIANTS: dict[str, Variant] = {
     "aioqiscus-aiohttp-uvloop": lambda u, n, c: on_uvloop(
         aioqiscus_variant(u, n, c, backend="aiohttp")
     ),
-    # The default backend with every request let into httpx's pool at once
-    # (what the default did before its limiter): shows what the limiter buys.
-    "aioqiscus-httpx-unlimited": lambda u, n, c: asyncio.run(
-        aioqiscus_variant(u, n, c, max_in_flight=100)
-    ),
     "raw-httpx": lambda u, n, c: asyncio.run(httpx_variant(u, n, c)),
     "raw-aiohttp": lambda u, n, c: asyncio.run(aiohttp_variant(u, n, c)),
     "raw-aiohttp-uvloop": lambda u, n, c: on_uvloop(aiohttp_variant(u, n, c)),

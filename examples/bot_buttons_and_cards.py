@@ -109,8 +109,7 @@ async def main() -> list[Comment]:
         history = [comment async for comment in client.iter_comments(room.id)]
     history.reverse()
     for comment in history:
-        sender = comment.sender.name if comment.sender else "?"
-        print(f"{sender:>8} ({comment.type}): {comment.message}")
+        print(f"{comment.sender.name:>8} ({comment.type}): {comment.message}")
     return history
 
 

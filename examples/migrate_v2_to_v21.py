@@ -4,13 +4,16 @@
 
 It pins one client to each dialect against the same app (a fake one unless
 ``QISCUS_APP_ID``/``QISCUS_SECRET_KEY`` are set), checks that users and
-rooms read the same through both, and validates and chunks import records.
+rooms read the same through both, and validates, chunks and imports records,
+waiting for each import to finish.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+
+import httpx
 
 from aioqiscus import QiscusClient
 from aioqiscus.migration import (
@@ -54,7 +57,8 @@ async def main() -> int:
         os.environ.get("QISCUS_APP_ID"),
         os.environ.get("QISCUS_SECRET_KEY"),
     )
-    options: dict[str, object] = {}
+    base_url: str | None = None
+    http_client: httpx.AsyncClient | None = None
     if not (app_id and secret):
         from aioqiscus.testing import FakeQiscus
 
@@ -63,10 +67,18 @@ async def main() -> int:
         fake.add_user(BOB, "Bob")
         fake.store.create_room("Team", "group", ALICE, [BOB])
         app_id, secret = fake.app_id, fake.secret_key
-        options = {"base_url": "http://127.0.0.1", "http_client": fake.http_client()}
+        base_url, http_client = "http://127.0.0.1", fake.http_client()
     async with (
-        QiscusClient(app_id, secret, api_version="v2", **options) as old,
-        QiscusClient(app_id, secret, api_version="v2.1", **options) as new,
+        QiscusClient(
+            app_id, secret, api_version="v2", base_url=base_url, http_client=http_client
+        ) as old,
+        QiscusClient(
+            app_id,
+            secret,
+            api_version="v2.1",
+            base_url=base_url,
+            http_client=http_client,
+        ) as new,
     ):
         rooms = [r.id async for r in new.iter_user_rooms(ALICE, show_empty=True)]
         report = await compare_dialects(
@@ -78,8 +90,11 @@ async def main() -> int:
             print(
                 f"import {chunk.resource}: {chunk.records} records, {chunk.size} bytes"
             )
+            # A file the server refuses raises BackupFailedError (with the
+            # server's errors) here or while waiting.
             backup = await new.create_import(chunk.resource, chunk.data)
-            print(f"  -> {backup.status}")
+            done = await new.wait_for_import(backup.id, poll_interval=0.5)
+            print(f"  -> {done.status}: {done.total_rows} rows")
     return 0 if report.ok else 1
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+from datetime import datetime
 from typing import Any
 
 import anyio
@@ -14,7 +15,7 @@ import pytest
 
 from aioqiscus import Button, Card, Carousel, CarouselCard, QiscusClient, webhooks
 from aioqiscus.bot import Bot, Context, decode_postback
-from aioqiscus.testing import FakeQiscus, serve
+from aioqiscus.testing import FakeQiscus, WebhookDelivery, serve
 
 from .conftest import ALICE, BOB, serving
 
@@ -80,6 +81,18 @@ def transcript(fake: FakeQiscus, room_id: str) -> list[tuple[str, str, str]]:
     return [(c.sender, c.type, c.message) for c in fake.room(room_id).comments]
 
 
+async def redeliver(bot: Bot, delivery: WebhookDelivery) -> int:
+    """Post a recorded delivery to the bot again, as Qiscus may; the status."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bot.asgi)) as http:
+        answer = await http.post(
+            delivery.url,
+            content=delivery.body,
+            headers={webhooks.SIGNATURE_HEADER: delivery.signature},
+        )
+    await bot.join()
+    return answer.status_code
+
+
 def deliveries(fake: FakeQiscus) -> list[tuple[str, str, str, int]]:
     """(webhook type, sender, text, status) of every delivery."""
     found = []
@@ -122,17 +135,8 @@ class TestConversation:
         with anyio.fail_after(10):
             await converse(qiscus_fake, bot, room.id)
             # Qiscus redelivers the tap: the bot acknowledges it, runs nothing.
-            tap = qiscus_fake.webhook_deliveries[2]
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=bot.asgi)
-            ) as http:
-                again = await http.post(
-                    tap.url,
-                    content=tap.body,
-                    headers={webhooks.SIGNATURE_HEADER: tap.signature},
-                )
-            await bot.join()
-        assert again.status_code == 200
+            status = await redeliver(bot, qiscus_fake.webhook_deliveries[2])
+        assert status == 200
         # The fallback listener takes any comment, yet the bot's own replies,
         # delivered back to it, started nothing: no loop.
         assert ran == EXPECTED_RUNS
@@ -161,6 +165,43 @@ class TestConversation:
         assert all(
             d.url.startswith("http://127.0.0.1:") for d in fake.webhook_deliveries
         )
+
+
+class TestRepeatedText:
+    @pytest.mark.parametrize("qiscus_client", ["v2", "v2.1"], indirect=True)
+    async def test_same_text_twice_is_answered_twice(self, qiscus_fake, qiscus_client):
+        """Alice says "yes" twice within seconds: each delivery carries its
+        comment's id, so the bot answers both; posting the second delivery
+        again (a redelivery) runs nothing."""
+        people(qiscus_fake)
+        room = await qiscus_client.get_or_create_room_with_target([ALICE, BOT])
+        bot = Bot(qiscus_client, user_id=BOT, signature_token=TOKEN)
+        heard: list[int | None] = []
+
+        @bot.on_text("yes")
+        async def noted(ctx: Context) -> None:
+            heard.append(ctx.comment.id)
+            await ctx.reply("Noted.")
+
+        qiscus_fake.deliver_webhooks(
+            "http://bot.test/hook", TOKEN, transport=httpx.ASGITransport(app=bot.asgi)
+        )
+        with anyio.fail_after(10):
+            first = await qiscus_fake.say(room.id, ALICE, "yes")
+            await bot.join()
+            second = await qiscus_fake.say(room.id, ALICE, "yes")
+            await bot.join()
+            again = qiscus_fake.webhook_deliveries[-2]
+            assert webhooks.parse(again.body).comment.id == second.id
+            status = await redeliver(bot, again)
+        assert status == 200
+        assert heard == [first.id, second.id]
+        assert transcript(qiscus_fake, room.id) == [
+            (ALICE, "text", "yes"),
+            (BOT, "text", "Noted."),
+            (ALICE, "text", "yes"),
+            (BOT, "text", "Noted."),
+        ]
 
 
 @pytest.fixture(name="room_id")
@@ -213,11 +254,17 @@ class TestSay:
         data = json.loads(body)
         assert data["type"] == "post_comment_mobile"
         assert sorted(data["payload"]) == ["from", "message", "room"]
+        # The documented keys, and the identity and time real deliveries add.
         assert data["payload"]["message"] == {
             "type": "text",
             "text": "hello there",
             "payload": {},
+            "id": record.id,
+            "unique_temp_id": record.unique_temp_id,
+            "timestamp": record.timestamp,
+            "unix_timestamp": int(datetime.fromisoformat(record.timestamp).timestamp()),
         }
+        assert record.unique_temp_id
         assert data["payload"]["from"]["email"] == ALICE
         assert [d.status for d in qiscus_fake.webhook_deliveries] == [204]
         comment = await posted(qiscus_client, room_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import anyio
@@ -31,6 +32,8 @@ from aioqiscus.dialects import v2, v21
 from aioqiscus.dialects._common import MARKER_KEY
 
 from .conftest import sample
+
+AUTHOR = {"user_id": "a"}
 
 
 def results(name):
@@ -176,23 +179,62 @@ class TestV21Parsing:
         assert v21.parse_comment(data).payload == RawPayload("poll", {"q": 1})
 
     @pytest.mark.parametrize(
-        "data",
+        ("data", "reason"),
         [
-            None,
-            [],
-            {"type": "text"},
-            {"message": 5},
-            {"message": "x", "type": 3},
-            {"message": "x", "user": {"username": "no id"}},
-            {"message": "x", "timestamp": "yesterday"},
-            {"message": "x", "extras": "not json"},
-            {"message": "x", "id": "abc"},
+            (None, "expected a comment object"),
+            ([], "expected a comment object"),
+            ({"type": "text", "user": AUTHOR}, "KeyError: 'message'"),
+            ({"message": 5, "user": AUTHOR}, "expected a string"),
+            ({"message": "x", "type": 3, "user": AUTHOR}, "type must be a string"),
+            ({"message": "x", "user": {"username": "no id"}}, "user"),
+            ({"message": "x", "timestamp": "yesterday", "user": AUTHOR}, "yesterday"),
+            ({"message": "x", "extras": "not json", "user": AUTHOR}, "JSON object"),
+            ({"message": "x", "id": "abc", "user": AUTHOR}, "abc"),
+            ({"message": "x"}, "comment without its author ('user')"),
+            ({"message": "x", "user": None}, "comment without its author ('user')"),
         ],
     )
-    def test_malformed(self, data):
-        """Malformed comments raise ResponseShapeError."""
-        with pytest.raises(ResponseShapeError):
+    def test_malformed(self, data, reason):
+        """Malformed comments raise ResponseShapeError saying what is wrong."""
+        with pytest.raises(ResponseShapeError, match=re.escape(reason)):
             v21.parse_comment(data)
+
+
+class TestSender:
+    """Comment.sender is a User in both dialects, never None."""
+
+    @pytest.mark.parametrize(
+        ("dialect", "author"),
+        [
+            (v2, {"email": "a@x.io", "username": "A"}),
+            (v21, {"user": {"user_id": "a@x.io", "username": "A"}}),
+        ],
+    )
+    def test_sender_is_a_user(self, dialect, author):
+        """The author's fields become the sender, whatever the dialect."""
+        comment = dialect.parse_comment({"message": "hi", "id": 7, **author}, "1")
+        assert (comment.sender.id, comment.sender.name, comment.id) == (
+            "a@x.io",
+            "A",
+            7,
+        )
+
+    @pytest.mark.parametrize(
+        ("dialect", "key", "author"),
+        [
+            (v2, "email", {}),
+            (v2, "email", {"email": ""}),
+            (v2, "email", {"email": None, "username": "A"}),
+            (v21, "user", {}),
+            (v21, "user", {"user": None}),
+        ],
+    )
+    def test_comment_without_author_is_malformed(self, dialect, key, author):
+        """A comment naming no author is a ResponseShapeError, not sender=None."""
+        with pytest.raises(
+            ResponseShapeError, match=f"without its author \\('{key}'\\)"
+        ):
+            dialect.parse_comment({"message": "hi", **author}, "1")
 
 
 class TestPages:
@@ -409,7 +451,7 @@ class TestRequests:
         )
         async with QiscusClient("a", "s", api_version="v2") as client:
             found = await client.search_messages(
-                "evan@qiscus.com", "support", room_id="1275"
+                "support", user_id="evan@qiscus.com", room_id="1275"
             )
         assert body(route) == {
             "user_email": "evan@qiscus.com",
@@ -422,7 +464,7 @@ class TestRequests:
         """Pinned to v2.1, search is refused before any request."""
         async with QiscusClient("a", "s", api_version="v2.1") as client:
             with pytest.raises(UnsupportedOperationError, match="auto"):
-                await client.search_messages("u", "q")
+                await client.search_messages("q", user_id="u")
         assert len(mock.calls) == 0
 
     async def test_reconcile_finds_landed_send(self, mock):
@@ -445,7 +487,9 @@ class TestRequests:
             )
 
         load = mock.get("/api/v2.1/rest/load_comments").mock(side_effect=history)
-        async with QiscusClient("a", "s", api_version="v2.1") as client:
+        async with QiscusClient(
+            "a", "s", api_version="v2.1", reconcile_delay=0
+        ) as client:
             comment = await client.post_text("1", "a", "hi")
         assert comment.id == 77
         assert post.call_count == 1
@@ -462,7 +506,9 @@ class TestRequests:
         mock.get("/api/v2.1/rest/load_comments").respond(
             json={"status": 200, "results": {"comments": []}}
         )
-        async with QiscusClient("a", "s", api_version="v2.1") as client:
+        async with QiscusClient(
+            "a", "s", api_version="v2.1", reconcile_delay=0
+        ) as client:
             await client.post_text("1", "a", "hi")
         markers = [json.loads(c.request.content)["unique_temp_id"] for c in post.calls]
         assert len(markers) == 2
@@ -536,7 +582,9 @@ class TestRequests:
         """If looking for the send fails, the error says so and keeps the marker."""
         mock.post("/api/v2.1/rest/post_comment").mock(side_effect=httpx.ReadError("x"))
         mock.get("/api/v2.1/rest/load_comments").respond(500)
-        async with QiscusClient("a", "s", api_version="v2.1") as client:
+        async with QiscusClient(
+            "a", "s", api_version="v2.1", reconcile_delay=0
+        ) as client:
             with pytest.raises(
                 AmbiguousSendError, match="looking for it failed"
             ) as info:
@@ -584,7 +632,7 @@ class TestBadInput:
                 lambda c: c.post_system_event("1", "change_room_name", subject="a"),
                 InvalidArgumentError,
             ),
-            (lambda c: c.search_messages("u", ""), InvalidArgumentError),
+            (lambda c: c.search_messages("", user_id="u"), InvalidArgumentError),
         ],
     )
     async def test_refused_before_request(self, mock, call, error):

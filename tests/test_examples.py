@@ -65,6 +65,7 @@ async def test_migrate(capsys):
     assert "read the same through v2 and v2.1" in out
     assert "import comments: 2 records" in out
     assert out.count("-> finished") == 3
+    assert "-> finished: 2 rows" in out
 
 
 SHOP_BOT = "shop-bot@example.com"

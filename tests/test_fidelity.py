@@ -162,7 +162,7 @@ class TestModel:
             assert (comment.room_name, comment.room_type) == (None, None)
             return
         assert (comment.room_name, comment.room_type) == ("Desk", RoomType.GROUP)
-        [found] = await client.search_messages(BOB, "needle")
+        [found] = await client.search_messages("needle", user_id=BOB)
         assert (found.room_name, found.room_type) == ("Desk", RoomType.GROUP)
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from aioqiscus import Dialect, QiscusClient, RoomType
 from aioqiscus.testing import FakeQiscus
+
+pytest_plugins = ["pytester"]
 
 
 async def test_client_fixture(qiscus_fake, qiscus_client):
@@ -49,12 +54,10 @@ async def test_server_fixture(qiscus_fake: FakeQiscus, qiscus_server: str):
 
 
 def test_main_module_help(capsys):
-    """python -m aioqiscus.testing parses its arguments."""
+    """python -m aioqiscus.testing refuses options that make no fake (exit 2)."""
     from aioqiscus.testing.__main__ import main
 
-    with pytest.raises(SystemExit) as info:
-        main(["--dialects", "v9"])
-    assert info.value.code == 2
+    assert main(["--dialects", "v9"]) == 2
     assert "dialects" in capsys.readouterr().err
 
 
@@ -103,3 +106,140 @@ def test_main_module_serves():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+# ---------------------------------------------------------------- a user's project
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_test_module() -> str:
+    """The README's example test module ("Testing your code"), verbatim."""
+    text = README.read_text()
+    section = text[text.index("## Testing your code") :]
+    return re.search(r"```python\n(.+?)\n```", section, re.DOTALL).group(1)
+
+
+#: A user's test whose client has a backoff no test should sit through.
+SLOW_BACKOFF_TEST = """
+import anyio
+import pytest
+from aioqiscus import NotFoundError, RetryPolicy
+from aioqiscus.testing import Fault
+
+SLOW = RetryPolicy(max_retries=2, initial_backoff=60, max_backoff=60, jitter=0)
+
+
+@pytest.fixture
+def rooms_of(qiscus_client):
+    # A fixture of the user's own that wraps the plugin's client.
+    client = qiscus_client.with_options(retry=SLOW)
+
+    async def rooms_of(user):
+        return [r async for r in client.iter_user_rooms(user)]
+
+    return rooms_of
+
+
+async def test_retries_do_not_sleep(qiscus_fake, rooms_of):
+    qiscus_fake.add_user("alice@example.com")
+    qiscus_fake.inject(Fault.status(503), endpoints="get_user_rooms", times=2)
+    with anyio.fail_after(20):
+        assert await rooms_of("alice@example.com") == []
+    assert [e.status for e in qiscus_fake.requests("get_user_rooms")] == [503, 503, 200]
+
+
+async def test_through_a_fixture_only(rooms_of):
+    with pytest.raises(NotFoundError):
+        await rooms_of("nobody@example.com")
+"""
+
+
+def run_project(pytester, files, *args):
+    """Run pytest in a fresh process on a project with no pytest configuration."""
+    pytester.makepyfile(**files)
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args, timeout=120)
+
+
+class TestUserProject:
+    """The plugin in a project that configures nothing (no asyncio_mode)."""
+
+    def test_readme_tests_pass_without_any_async_plugin(self, pytester):
+        """The README's tests pass with pytest-asyncio disabled and -W error."""
+        result = run_project(
+            pytester,
+            {"test_readme": readme_test_module()},
+            "-p",
+            "no:asyncio",
+            "-W",
+            "error",
+        )
+        result.assert_outcomes(passed=2)
+
+    def test_readme_tests_pass_next_to_strict_pytest_asyncio(self, pytester):
+        """With pytest-asyncio installed but unconfigured (strict mode), too."""
+        result = run_project(pytester, {"test_readme": readme_test_module()})
+        result.assert_outcomes(passed=2)
+
+    def test_injected_faults_do_not_sleep_through_backoff(self, pytester):
+        """A fault-injected call retried with a 60 s backoff finishes in time."""
+        result = run_project(
+            pytester, {"test_slow": SLOW_BACKOFF_TEST}, "-p", "no:asyncio"
+        )
+        result.assert_outcomes(passed=2)
+
+    def test_a_runner_marker_wins(self, pytester):
+        """A test marked for anyio is left to anyio's plugin, once per backend."""
+        result = run_project(
+            pytester,
+            {
+                "test_marked": """
+import pytest
+import sniffio
+
+@pytest.mark.anyio
+async def test_marked(qiscus_client, anyio_backend):
+    assert sniffio.current_async_library() == anyio_backend
+"""
+            },
+            "-p",
+            "no:asyncio",
+            "-v",
+        )
+        result.assert_outcomes(passed=1)
+        result.stdout.fnmatch_lines(["*test_marked*asyncio*PASSED*"])
+
+    def test_async_tests_without_our_fixtures_are_not_ours(self, pytester):
+        """An async test that uses no qiscus fixture still needs its own runner."""
+        result = run_project(
+            pytester,
+            {"test_other": "async def test_other():\n    pass\n"},
+            "-p",
+            "no:asyncio",
+        )
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(
+            ["*async def functions are not natively supported*"]
+        )
+
+
+class TestNoBackoff:
+    def test_restores_the_previous_setting(self, pytester):
+        """The switch is on during the test and as it was before afterwards."""
+        result = run_project(
+            pytester,
+            {
+                "test_switch": """
+from aioqiscus._retry import is_testing
+
+def test_on(qiscus_fake):
+    assert is_testing()
+
+def test_off_again():
+    assert not is_testing()
+"""
+            },
+            "-p",
+            "no:asyncio",
+        )
+        result.assert_outcomes(passed=2)

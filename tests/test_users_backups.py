@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import anyio
 import pytest
@@ -312,8 +312,10 @@ class TestAgainstFake:
             ("started", 40),
             ("finished", 100),
         ]
+        # The fake exports the rows created in the range: around today.
+        today = datetime.now(UTC).date()
         backup = await client.create_export(
-            "users", date(2024, 1, 1), date(2024, 1, 31)
+            "users", today - timedelta(days=1), today + timedelta(days=1)
         )
         seen = []
         done = await client.wait_for_export(
@@ -363,10 +365,92 @@ class TestAgainstFake:
         fake, client, _ = env
         rows = [{"Email": "new@example.com", "Name": "New"}]
         backup = await client.create_import("users", json.dumps(rows).encode())
-        assert backup.status == "finished"
+        assert backup.status == "started"
         assert "new@example.com" in fake.store.users
         [listed] = await client.list_imports()
-        assert listed.id == backup.id
+        assert (listed.id, listed.status) == (backup.id, "started")
+        [listed] = await client.list_imports()
+        assert (listed.id, listed.status, listed.total_rows) == (
+            backup.id,
+            "finished",
+            1,
+        )
         upload = fake.requests("imports")[0].body
         assert upload["type"] == "users"
         assert upload["file"].startswith("<file users.json")
+
+
+class TestImportOutcome:
+    """A failed import raises; wait_for_import mirrors wait_for_export."""
+
+    async def test_failed_import_raises_with_the_servers_errors(self, env):
+        """An import the server answers ``failed`` raises BackupFailedError."""
+        fake, client, _ = env
+        fake.add_user("taken@example.com")
+        rows = [{"Email": "new@example.com"}, {"Email": "taken@example.com"}]
+        with anyio.fail_after(10), pytest.raises(BackupFailedError) as info:
+            await client.create_import("users", json.dumps(rows).encode())
+        failed = info.value.backup
+        assert failed.status == "failed"
+        assert failed.errors == {
+            "Message": "row 1: Email missing or already exists",
+            "Data": ["row 1: Email missing or already exists"],
+        }
+        assert str(info.value) == (
+            f"import {failed.id} failed: row 1: Email missing or already exists"
+        )
+        assert "new@example.com" not in fake.store.users  # all or nothing
+
+    async def test_wait_for_import_reports_progress(self, env):
+        """Progress 0 -> 50 -> 100 is reported once per change, read from
+        the listing."""
+        fake, client, _ = env
+        fake.import_steps = [("started", 0), ("started", 50), ("finished", 100)]
+        rows = [{"Email": "new@example.com", "Name": "New"}]
+        backup = await client.create_import("users", json.dumps(rows).encode())
+        seen = []
+        with anyio.fail_after(10):
+            done = await client.wait_for_import(
+                backup.id,
+                poll_interval=0.001,
+                on_progress=lambda b: seen.append((b.status, b.percentage)),
+            )
+        assert seen == [("started", 0), ("started", 50), ("finished", 100)]
+        assert (done.id, done.total_rows) == (backup.id, 1)
+        assert len(fake.requests("imports")) == 4  # one upload, three listings
+
+    async def test_wait_for_import_failure(self, env):
+        """An import that fails later raises BackupFailedError on the poll."""
+        fake, client, _ = env
+        fake.import_steps = [("started", 0), ("failed", 100)]
+        backup = await client.create_import("users", b"[]")
+        with anyio.fail_after(10), pytest.raises(BackupFailedError) as info:
+            await client.wait_for_import(backup.id, poll_interval=0.001)
+        assert info.value.backup.id == backup.id
+        assert str(info.value) == f"import {backup.id} failed: no reason given"
+
+    async def test_wait_for_import_timeout(self, env):
+        """An import that never finishes times out, bounded."""
+        fake, client, _ = env
+        fake.import_steps = [("started", 10)]
+        backup = await client.create_import("users", b"[]")
+        with anyio.fail_after(10), pytest.raises(BackupTimeoutError) as info:
+            await client.wait_for_import(backup.id, poll_interval=0.01, timeout=0.05)
+        assert info.value.backup.status == "started"
+
+    async def test_wait_for_import_finds_an_older_import(self, env):
+        """An import beyond the first page of 20 is found on a later page."""
+        _, client, _ = env
+        first = await client.create_import("users", b"[]")
+        for _ in range(20):
+            await client.create_import("users", b"[]")
+        with anyio.fail_after(10):
+            done = await client.wait_for_import(first.id, poll_interval=0.001)
+        assert (done.id, done.status) == (first.id, "finished")
+
+    async def test_wait_for_an_unknown_import(self, env):
+        """An id the listing never shows is a NotFoundError, after the last page."""
+        _, client, _ = env
+        await client.create_import("users", b"[]")
+        with anyio.fail_after(10), pytest.raises(NotFoundError, match="no import nope"):
+            await client.wait_for_import("nope", poll_interval=0.001)

@@ -4,6 +4,7 @@ receiving signed deliveries from the fake server."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -76,6 +77,64 @@ class TestParse:
         assert event.comment.payload == Buttons(
             "pick", (Button.link("Go", "https://x.io"),)
         )
+
+    def test_identity_and_time_when_present(self):
+        """The id, unique_temp_id and timestamp real deliveries add to the
+        documented message are read into the comment."""
+        data = json.loads(body("post_comment_rest"))
+        data["payload"]["message"].update(
+            id=1207,
+            unique_temp_id="bq1630490400",
+            timestamp="2021-09-01T10:00:00Z",
+            unix_timestamp=1630490400,
+        )
+        comment = webhooks.parse(json.dumps(data)).comment
+        assert (comment.id, comment.unique_temp_id) == (1207, "bq1630490400")
+        assert comment.timestamp == datetime(2021, 9, 1, 10, 0, tzinfo=UTC)
+
+    @pytest.mark.parametrize(
+        ("extra", "expected"),
+        [
+            ({}, None),
+            ({"unix_timestamp": 1630490400}, datetime(2021, 9, 1, 10, 0, tzinfo=UTC)),
+            (
+                {"timestamp": "", "unix_timestamp": 1630490400},
+                datetime(2021, 9, 1, 10, 0, tzinfo=UTC),
+            ),
+            (
+                {"timestamp": "0001-01-01T00:00:00Z", "unix_timestamp": -62135596800},
+                None,
+            ),
+            (
+                {"timestamp": "2021-09-01T17:00:00+07:00"},
+                datetime(2021, 9, 1, 10, 0, tzinfo=UTC),
+            ),
+        ],
+        ids=["absent", "unix", "empty-iso", "zero-time", "offset"],
+    )
+    def test_time_fallbacks(self, extra, expected):
+        """ISO timestamp first, else unix_timestamp; absent or zero is None."""
+        data = json.loads(body("post_comment_rest"))
+        data["payload"]["message"].update(extra)
+        comment = webhooks.parse(json.dumps(data)).comment
+        assert comment.timestamp == expected
+        assert (comment.id, comment.unique_temp_id) == (None, None)
+
+    @pytest.mark.parametrize(
+        "extra",
+        [
+            {"timestamp": "yesterday"},
+            {"timestamp": 1630490400},
+            {"unix_timestamp": 10**20},
+            {"unix_timestamp": "soon"},
+        ],
+    )
+    def test_malformed_time(self, extra):
+        """A time that is not one makes the delivery malformed, typed."""
+        data = json.loads(body("post_comment_rest"))
+        data["payload"]["message"].update(extra)
+        with pytest.raises(webhooks.WebhookError):
+            webhooks.parse(json.dumps(data))
 
     @pytest.mark.parametrize(
         "raw",

@@ -6,11 +6,12 @@ which one the server serves, and returns one normalised model for both.
 
 from __future__ import annotations
 
-from . import backends, bot, errors, migration, models, payloads, webhooks
+from . import backends, bot, errors, events, migration, models, payloads, webhooks
 from ._client import QiscusClient
 from ._negotiate import NegotiationReport, OperationRoute
 from ._paging import Listing
 from ._retry import RetryPolicy, set_testing
+from ._send_options import SendOptions
 from ._wire import Dialect, Operation
 from .errors import (
     AmbiguousSendError,
@@ -19,6 +20,8 @@ from .errors import (
     BackupFailedError,
     BackupTimeoutError,
     BadRequestError,
+    ClientClosedError,
+    EventLoopError,
     InvalidArgumentError,
     NegotiationError,
     NotFoundError,
@@ -26,10 +29,12 @@ from .errors import (
     RateLimitError,
     RequestTimeoutError,
     ResponseShapeError,
+    ResponseTooLargeError,
     ServerError,
     TransportError,
     UnsupportedOperationError,
 )
+from .events import EventHooks, RequestEvent, ResponseEvent, RetryEvent
 from .models import (
     Backup,
     BackupResource,
@@ -77,10 +82,13 @@ __all__ = [
     "Card",
     "Carousel",
     "CarouselCard",
+    "ClientClosedError",
     "Comment",
     "ContactPerson",
     "Custom",
     "Dialect",
+    "EventHooks",
+    "EventLoopError",
     "FileAttachment",
     "InvalidArgumentError",
     "Listing",
@@ -97,11 +105,16 @@ __all__ = [
     "RawPayload",
     "Reply",
     "ReplyTime",
+    "RequestEvent",
     "RequestTimeoutError",
+    "ResponseEvent",
     "ResponseShapeError",
+    "ResponseTooLargeError",
+    "RetryEvent",
     "RetryPolicy",
     "Room",
     "RoomType",
+    "SendOptions",
     "ServerError",
     "SystemEvent",
     "SystemEventType",
@@ -113,6 +126,7 @@ __all__ = [
     "backends",
     "bot",
     "errors",
+    "events",
     "migration",
     "models",
     "payloads",

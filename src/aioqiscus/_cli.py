@@ -8,86 +8,47 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 import time
 import traceback
 from collections.abc import Callable, Coroutine, Sequence
-from datetime import date
-from pathlib import Path
 from typing import Any, TextIO
 
-import attrs
 import httpx
 
-from . import Button, Card, QiscusClient, QiscusError, __version__, _contract
-from .models import Backup, Comment
+from . import (
+    Button,
+    Card,
+    QiscusClient,
+    QiscusError,
+    __version__,
+    _cli_export,
+    _contract,
+)
+from ._cli_common import (
+    ENV_APP_ID,
+    ENV_SECRET,
+    HelpFormatter,
+    StepError,
+    UsageError,
+    add_target_options,
+    one_line,
+)
+from ._cli_common import target as _target
+from .models import Comment
 
 __all__ = ["main"]
 
-ENV_APP_ID = "QISCUS_APP_ID"
-ENV_SECRET = "QISCUS_SECRET_KEY"  # noqa: S105 - the name of a variable, not a secret
-
-
 #: Demo users' password (on the fake, or on the app you point the demo at).
 DEMO_PASSWORD = "aioqiscus-demo"  # noqa: S105 - a documented demo value
-
-
-class UsageError(Exception):
-    """Bad command-line input (exit status 2)."""
-
-
-@attrs.define
-class Target:
-    """Where commands talk to: a real app, or an in-process fake."""
-
-    client: QiscusClient
-    fake: Any = None
-
-    @property
-    def label(self) -> str:
-        """How to describe the target to a person."""
-        if self.fake is not None:
-            return "an in-process fake Qiscus server (no account needed)"
-        return f"app {self.client.app_id!r}"
-
-
-def _credentials(args: argparse.Namespace) -> tuple[str, str] | None:
-    app_id = args.app_id or os.environ.get(ENV_APP_ID)
-    secret = args.secret_key or os.environ.get(ENV_SECRET)
-    if bool(app_id) != bool(secret):
-        msg = f"give both --app-id and --secret-key (or {ENV_APP_ID} and {ENV_SECRET})"
-        raise UsageError(msg)
-    return (app_id, secret) if app_id and secret else None
-
-
-def _target(args: argparse.Namespace, *, allow_fake: bool) -> Target:
-    found = _credentials(args)
-    version = args.api_version
-    if found is None:
-        if not allow_fake:
-            msg = f"no credentials: pass --app-id and --secret-key or set {ENV_APP_ID}"
-            raise UsageError(msg)
-        from .testing import FakeQiscus  # noqa: PLC0415 - only without credentials
-
-        fake = FakeQiscus(dialects=args.fake_dialects.split(","))
-        client = QiscusClient(
-            fake.app_id,
-            fake.secret_key,
-            base_url="http://127.0.0.1",
-            api_version=version,
-            http_client=fake.http_client(),
-        )
-        return Target(client, fake)
-    app_id, secret = found
-    return Target(
-        QiscusClient(app_id, secret, base_url=args.base_url, api_version=version)
-    )
+#: The exit status of a command whose output pipe closed (128 + SIGPIPE), as
+#: for any Unix tool that a ``head`` stops reading.
+EXIT_BROKEN_PIPE = 141
 
 
 def _describe(comment: Comment) -> str:
-    sender = comment.sender.name or comment.sender.id if comment.sender else "?"
+    sender = comment.sender.name or comment.sender.id
     payload = comment.payload
     if payload is None:
         detail = repr(comment.message)
@@ -202,127 +163,98 @@ def _indent(text: str) -> str:
 
 
 async def _doctor(args: argparse.Namespace, out: TextIO) -> int:
-    target = _target(args, allow_fake=False)
+    target = _target(
+        args,
+        allow_fake=args.fake_dialects is not None,
+        hint=" (or --fake-dialects v2,v2.1 to check an in-process fake)",
+    )
     async with target.client as client:
-        out.write(f"probing {client!r}\n")
-        dialect = await client.negotiate()
-        out.write(f"credentials: accepted\ndialect: {dialect}\n")
+        out.write(f"probing {target.label}\n")
+        await client.negotiate()
+        out.write("credentials: accepted\n")
         out.write(str(client.negotiation_report()) + "\n")
     return 0
 
 
-def _fake_server(args: argparse.Namespace, _: TextIO) -> int:
-    from .testing.__main__ import main as serve_main  # noqa: PLC0415 - optional
+def _fake_server(args: argparse.Namespace, out: TextIO) -> int:
+    from .testing import __main__ as fake_server  # noqa: PLC0415 - optional
 
-    argv = ["--host", args.host, "--port", str(args.port), "--dialects", args.dialects]
-    for user in args.user:
-        argv += ["--user", user]
-    return serve_main(argv)
+    return fake_server.run(args, out, "aioqiscus")
 
 
-async def _export(args: argparse.Namespace, out: TextIO) -> int:
-    target = _target(args, allow_fake=True)
-    if target.fake is not None:
-        target.fake.export_steps = [("started", p) for p in (0, 25, 60)] + [
-            ("finished", 100)
-        ]
-    async with target.client as client:
-        backup = await client.create_export(args.resource, args.since, args.until)
-        out.write(f"export {backup.id} of {args.resource} started on {target.label}\n")
-        done = await client.wait_for_export(
-            backup.id,
-            poll_interval=args.poll_interval,
-            timeout=args.timeout,
-            on_progress=lambda b: _progress(b, out),
-        )
-        out.write("\n")
-        if args.download:
-            if not done.download_url:
-                msg = "the finished export has no download URL"
-                raise QiscusError(msg)
-            await _download(done.download_url, args.out)
-            out.write(f"downloaded {done.download_url} to {args.out}\n")
-        else:
-            args.out.write_text(json.dumps(_backup_json(done), indent=2) + "\n")
-            out.write(
-                f"wrote the export's details to {args.out}; the data is at "
-                f"{done.download_url} (add --download to fetch it)\n"
-            )
-        out.write(f"{done.total_rows} rows, {done.size} bytes\n")
-    return 0
+def _add_fake_server_arguments(parser: argparse.ArgumentParser) -> None:
+    from .testing import __main__ as fake_server  # noqa: PLC0415 - optional
 
-
-def _progress(backup: Backup, out: TextIO) -> None:
-    width = 30
-    filled = width * backup.percentage // 100
-    bar = "#" * filled + "-" * (width - filled)
-    out.write(f"\r[{bar}] {backup.percentage:3d}% {backup.status:<10}")
-    out.flush()
-
-
-def _backup_json(backup: Backup) -> dict[str, Any]:
-    data = attrs.asdict(backup)
-    if backup.created_at is not None:
-        data["created_at"] = backup.created_at.isoformat()
-    return data
-
-
-async def _download(url: str, path: Path) -> None:
-    async with (
-        httpx.AsyncClient(follow_redirects=True, timeout=60) as http,
-        http.stream("GET", url) as response,
-    ):
-        response.raise_for_status()
-        with path.open("wb") as handle:
-            async for chunk in response.aiter_bytes():
-                handle.write(chunk)
+    fake_server.add_arguments(parser)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="aioqiscus", description="Qiscus Chat SDK REST API from the shell."
+        prog="aioqiscus",
+        description="Qiscus Chat SDK REST API from the shell.",
+        epilog=(
+            f"Credentials come from --app-id/--secret-key or {ENV_APP_ID} and "
+            f"{ENV_SECRET}. Run 'aioqiscus COMMAND --help' for a command's options."
+        ),
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=__version__)
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    def target_options(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--app-id", help=f"or set {ENV_APP_ID}")
-        sub.add_argument("--secret-key", help=f"or set {ENV_SECRET}")
-        sub.add_argument("--base-url", default=None)
-        sub.add_argument(
-            "--api-version", choices=["auto", "v2", "v2.1"], default="auto"
-        )
-        sub.add_argument(
-            "--fake-dialects",
-            default="v2,v2.1",
-            help="dialects of the in-process fake used without credentials",
-        )
-
-    demo = commands.add_parser("demo", help="a bot scenario, on a fake by default")
-    target_options(demo)
-    doctor = commands.add_parser("doctor", help="check credentials and dialect")
-    target_options(doctor)
-    fake = commands.add_parser("fake-server", help="serve a fake app on loopback")
-    fake.add_argument("--host", default="127.0.0.1")
-    fake.add_argument("--port", type=int, default=8080)
-    fake.add_argument("--dialects", default="v2,v2.1")
-    fake.add_argument("--user", action="append", default=[])
-    export = commands.add_parser("export", help="export users, rooms or comments")
-    target_options(export)
-    export.add_argument(
-        "--resource", choices=["users", "rooms", "comments"], required=True
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks and timings"
     )
-    export.add_argument("--since", type=date.fromisoformat, required=True)
-    export.add_argument("--until", type=date.fromisoformat, required=True)
-    export.add_argument("--out", type=Path, required=True)
-    export.add_argument(
-        "--download", action="store_true", help="fetch the data, not just its URL"
+    # Global flags work after the command too; SUPPRESS keeps a command
+    # parser from resetting a flag given before the command.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show tracebacks and timings",
     )
-    export.add_argument("--poll-interval", type=float, default=2.0)
-    export.add_argument("--timeout", type=float, default=1800.0)
-    contract = commands.add_parser(
-        "contract", help="check that a server answers what aioqiscus expects"
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=summary,
+            description=description,
+            parents=[common],
+            formatter_class=HelpFormatter,
+        )
+
+    demo = command(
+        "demo",
+        "a bot scenario, on a fake by default",
+        "Run a bot scenario (users, rooms, buttons, a card, history) against "
+        "an in-process fake server, or against your app with credentials.",
+    )
+    add_target_options(demo, fake_dialects="v2,v2.1")
+    doctor = command(
+        "doctor",
+        "check credentials and dialect",
+        "Check the credentials, negotiate the dialect and print the verb and "
+        "path every operation uses. Exit status 0 if the server accepts them.",
+    )
+    add_target_options(doctor, fake_dialects=None)
+    fake = command(
+        "fake-server",
+        "serve a fake app on loopback",
+        "Serve a fake Qiscus app (both REST dialects by default) until "
+        "interrupted; the same as 'python -m aioqiscus.testing'.",
+    )
+    _add_fake_server_arguments(fake)
+    export = command(
+        "export",
+        "export users, rooms or comments",
+        "Start an export of the rows created between two dates, show its "
+        "progress, and write its details (or, with --download, its data).",
+    )
+    _cli_export.add_arguments(export)
+    contract = command(
+        "contract",
+        "check that a server answers what aioqiscus expects",
+        "Tour every harmless endpoint on disposable users and rooms, and "
+        "compare the answers with the fake's (or --compare a cassette).",
     )
     _contract.add_arguments(contract)
     return parser
@@ -331,9 +263,18 @@ def _parser() -> argparse.ArgumentParser:
 _ASYNC: dict[str, Callable[[argparse.Namespace, TextIO], Coroutine[Any, Any, int]]] = {
     "demo": _demo,
     "doctor": _doctor,
-    "export": _export,
+    "export": _cli_export.run,
     "contract": _contract.run,
 }
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush is silent."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover - stdout without a file
+        pass
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
@@ -345,14 +286,22 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     try:
         command: str = args.command
         if command == "fake-server":
-            return _fake_server(args, stream)
-        status = asyncio.run(_ASYNC[command](args, stream))
+            status = _fake_server(args, stream)
+        else:
+            status = asyncio.run(_ASYNC[command](args, stream))
+        stream.flush()
+    except BrokenPipeError:
+        # The reader went away (``aioqiscus doctor | head -1``): stop quietly.
+        if stream is sys.stdout:
+            _quiet_stdout()
+        return EXIT_BROKEN_PIPE
     except UsageError as exc:
         parser.exit(2, f"aioqiscus: error: {exc}\n")
-    except (QiscusError, httpx.HTTPError, OSError, ValueError) as exc:
+    except (QiscusError, StepError, httpx.HTTPError, OSError, ValueError) as exc:
         if args.debug:
             traceback.print_exc()
-        sys.stderr.write(f"aioqiscus: {type(exc).__name__}: {exc}\n")
+        message = str(exc) if isinstance(exc, StepError) else one_line(exc)
+        sys.stderr.write(f"aioqiscus: {message}\n")
         return 1
     except KeyboardInterrupt:
         return 130

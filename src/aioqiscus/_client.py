@@ -6,8 +6,8 @@ builds the codec's :class:`~aioqiscus._wire.Call`, and reads the answer as
 send -> decipher -> parse: the transport sends and returns the raw response,
 :func:`~aioqiscus._envelope.decipher` reads the envelope, the codec's parser
 structures ``results``. ``post_comment`` hands a send whose fate is unknown
-to :mod:`aioqiscus._reconcile`; paged ``iter_*`` calls return a
-:class:`~aioqiscus._paging.Listing`.
+to :mod:`aioqiscus._reconcile`, and ``find_comment`` runs the same look-up;
+paged ``iter_*`` calls return a :class:`~aioqiscus._paging.Listing`.
 """
 
 from __future__ import annotations
@@ -16,22 +16,31 @@ import copy
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from datetime import date, datetime
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Mapping,
+    Sequence,
+)
+from datetime import UTC, date, datetime
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar, Unpack
 
-import anyio
 import attrs
 import httpx
 
 from . import backends
+from ._backup_wait import failed, wait_for_backup
 from ._envelope import decipher, structure
 from ._negotiate import NegotiationReport, Negotiator
+from ._observe import observer
 from ._paging import Listing
 from ._reconcile import RECONCILE_WINDOW, AmbiguousPolicy, Reconciler, default_delay
 from ._redaction import scrub
 from ._retry import RetryPolicy
+from ._send_options import SendOptions
 from ._transport import DEFAULT_BASE_URL, Transport
 from ._validate import (
     VERSIONS,
@@ -56,24 +65,33 @@ from ._validate import (
     check_options,
     check_page_size,
     check_pair,
+    check_path_id,
     check_polling,
     check_resource,
+    check_response_limit,
     check_room_type,
     check_send_policy,
     check_settings,
+    check_since,
     check_user_id,
     check_webhook_kind,
     check_window,
 )
 from ._wire import Call, Dialect, Operation, Page
-from .backends import DEFAULT_TIMEOUT, Backend, BackendName
+from .backends import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
+    Backend,
+    BackendName,
+    HttpxBackend,
+)
 from .dialects import Codec
 from .errors import (
     AmbiguousSendError,
-    BackupFailedError,
-    BackupTimeoutError,
+    ClientClosedError,
     NotFoundError,
 )
+from .events import EventHooks
 from .models import (
     Backup,
     BackupResource,
@@ -120,7 +138,7 @@ class QiscusClient:
         http_client: An ``httpx.AsyncClient`` to use. We never close a client
             you pass in.
         backend: ``"aiohttp"`` for the faster backend
-            (``pip install aioqiscus[aiohttp]``; a fifth of httpx's CPU per
+            (``pip install 'aioqiscus[aiohttp]'``; a fifth of httpx's CPU per
             request), ``"httpx"`` (the default), or an I/O backend
             (:mod:`aioqiscus.backends`), e.g. ``AiohttpBackend(session)`` to
             share an aiohttp app's session.
@@ -130,12 +148,33 @@ class QiscusClient:
         max_in_flight: Requests in flight at once; further calls wait their
             turn instead of timing out in the connection pool. Defaults to
             the backend's pool size.
-        reconcile_delay: After a send timed out, how long to wait before
-            looking for it, so a server still working on it can finish;
-            defaults to the read timeout.
+        reconcile_delay: After a send whose fate is unknown (a timeout, a
+            dropped connection, 500/502/504), how long to wait before
+            looking for it, so a server or a gateway's upstream still
+            working on it can store it; defaults to the read timeout.
         ambiguous_sends: What ``post_comment`` does when a send may or may
             not have landed: ``"reconcile"`` (look for it, resend once if
             absent) or ``"raise"`` (:class:`AmbiguousSendError` at once).
+        marker_in_extras: Whether v2.1 sends also carry the send marker in
+            ``extras`` (key ``aioqiscus_unique_temp_id``, removed again from
+            the comments you read), besides the top-level
+            ``unique_temp_id``. v2.1 documents no ``unique_temp_id``: turn
+            this off only if your server echoes it (``aioqiscus contract``
+            tells), or sends whose fate is unknown cannot be found and may
+            be duplicated. v2 always uses ``unique_temp_id`` alone.
+        max_response_bytes: The largest response body accepted, decoded
+            (32 MiB by default); for the backend the client creates (give
+            it to your own backend instead).
+        event_hooks: Plain callables called with each HTTP attempt's events
+            (``{"request": [...], "response": [...], "retry": [...]}``; see
+            :mod:`aioqiscus.events`).
+        tracer_provider: An OpenTelemetry ``TracerProvider`` for a client
+            span per HTTP attempt (``aioqiscus[otel]``). Without one, the
+            global provider is used if the application configured one when
+            the client is created; otherwise nothing is traced.
+        meter_provider: An OpenTelemetry ``MeterProvider`` for the
+            ``http.client.request.duration`` histogram (else the global one),
+            recorded when spans are.
 
     Use it as an async context manager, or call :meth:`aclose`.
     """
@@ -154,19 +193,43 @@ class QiscusClient:
         ambiguous_sends: AmbiguousPolicy = "reconcile",
         max_in_flight: int | None = None,
         reconcile_delay: float | None = None,
+        marker_in_extras: bool = True,
+        max_response_bytes: int | None = None,
+        event_hooks: EventHooks | None = None,
+        tracer_provider: object | None = None,
+        meter_provider: object | None = None,
     ) -> None:
         check_settings(app_id, secret_key, api_version, ambiguous_sends)
         check_one_of(http_client=http_client, backend=backend)
         url = check_base_url(base_url or DEFAULT_BASE_URL)
+        watcher = observer(
+            base_url=url,
+            event_hooks=event_hooks,
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
+        )
+        named = isinstance(backend, str)
+        limit_bytes = check_response_limit(
+            max_response_bytes, None if named else backend
+        )
         if backend is None:
-            backend = backends.HttpxBackend(http_client, timeout=timeout)
+            backend = HttpxBackend(
+                http_client,
+                timeout=timeout,
+                max_response_bytes=limit_bytes or DEFAULT_MAX_RESPONSE_BYTES,
+            )
         elif isinstance(backend, str):
-            backend = backends.create(backend, timeout)
+            backend = backends.create(
+                backend,
+                timeout,
+                max_response_bytes=limit_bytes or DEFAULT_MAX_RESPONSE_BYTES,
+            )
         limit = check_in_flight(
             backend.max_connections if max_in_flight is None else max_in_flight
         )
         self.app_id = app_id
         self.ambiguous_sends: AmbiguousPolicy = ambiguous_sends
+        self.marker_in_extras = bool(marker_in_extras)
         self._reconciler = Reconciler(
             default_delay(backend) if reconcile_delay is None else reconcile_delay
         )
@@ -177,6 +240,7 @@ class QiscusClient:
             backend=backend,
             retry=retry or RetryPolicy(max_retries=0),
             max_in_flight=limit,
+            observer=watcher,
         )
         self._negotiator = Negotiator(self._transport, VERSIONS[api_version])
 
@@ -211,7 +275,7 @@ class QiscusClient:
 
     @property
     def reconcile_delay(self) -> float:
-        """Seconds to wait after a send timed out before looking for it."""
+        """Seconds to wait after an ambiguous send before looking for it."""
         return self._reconciler.delay
 
     @reconcile_delay.setter
@@ -219,6 +283,9 @@ class QiscusClient:
         self._reconciler.delay = value
 
     async def __aenter__(self) -> Self:
+        if self._transport.lifecycle.closed:
+            msg = "the client was closed by aclose(); create a new QiscusClient"
+            raise ClientClosedError(msg)
         return self
 
     async def __aexit__(
@@ -230,7 +297,11 @@ class QiscusClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool (unless the httpx client was injected)."""
+        """Close the connection pool (unless the httpx client was injected).
+
+        Calls made afterwards, on this client or its views, raise
+        :class:`~aioqiscus.errors.ClientClosedError`. Closing twice is fine.
+        """
         if not self._view:
             await self._transport.aclose()
 
@@ -259,22 +330,35 @@ class QiscusClient:
         """
         return self._negotiator.report()
 
-    async def _call(self, operation: Operation, build: Callable[[Codec], Call[T]]) -> T:
+    async def _call(
+        self,
+        operation: Operation,
+        build: Callable[[Codec], Call[T]],
+        *,
+        renegotiate: bool = True,
+    ) -> T:
         # The per-request path is benchmarked: once negotiated (or pinned),
         # no coroutine is spent on negotiation.
         # The path reads send -> decipher -> parse: the transport returns the
         # raw response, the envelope is read here, the dialect parses results.
-        dialect = self._negotiator.dialect or await self._negotiator.resolve()
-        codec = self._negotiator.codec_for(operation, dialect)
+        negotiator = self._negotiator
+        dialect = negotiator.dialect or await negotiator.resolve()
+        codec = negotiator.codec_for(operation, dialect)
         call = build(codec)
-        raw = await self._transport.send(call.request)
+        raw = await self._transport.send(call.request, call.operation, codec.DIALECT)
         try:
             results = decipher(raw, scrub)
         except NotFoundError as exc:
-            refusal = self._negotiator.route_missing(operation, codec, dialect, exc)
-            if refusal is None:
-                raise
-            raise refusal from exc
+            # A bare 404 may mean the server stopped serving the dialect; if
+            # a new probe finds another one, the call is made again, once
+            # (a route that does not exist processed nothing).
+            if renegotiate and await negotiator.after_not_found(
+                operation, codec, dialect, exc
+            ):
+                return await self._call(operation, build, renegotiate=False)
+            raise
+        if codec.DIALECT is not dialect:
+            negotiator.answered(codec.DIALECT)
         return structure(call.parse, results, call.operation)
 
     # ------------------------------------------------------------ rooms
@@ -420,10 +504,13 @@ class QiscusClient:
     async def add_participants(
         self, room_id: str, user_ids: Sequence[str]
     ) -> ParticipantChange:
-        """Add users to a group room; returns the users now in it.
+        """Add users to a group room; returns the users added, not the roster.
 
-        The list's ``room`` is the room as v2 answers it (its whole updated
-        roster, creator, name and type); ``None`` in v2.1.
+        v2.1 answers them (``participants_added``). v2 answers the whole
+        roster, from which the users asked for that are now in the room are
+        returned, with only their ids. The list's ``room`` is the room as v2
+        answers it (its whole updated roster, creator, name and type);
+        ``None`` in v2.1. :meth:`iter_participants` lists everyone.
         """
         room = check_id(room_id, "room_id")
         users = check_ids(user_ids, "user_ids")
@@ -527,12 +614,15 @@ class QiscusClient:
         """Post a comment, exactly once.
 
         Each call mints one ``unique_temp_id`` (or uses yours) and reuses it
-        for any retry; v2.1 also carries it in ``extras``. Sends are retried
-        only when the request provably never reached the server or the
-        server refused it unprocessed (408, 429, 503). When the outcome is
-        unknown (timeout, dropped connection, 500/502/504), the client looks
-        for its marker among the room's recent comments and returns the
-        comment it finds; if absent, it resends once with the same marker.
+        for any retry; v2.1 also carries it in ``extras`` (see
+        *marker_in_extras* on the client). Sends are retried only when the
+        request provably never reached the server or the server refused it
+        unprocessed (408, 429, 503). When the outcome is unknown (timeout,
+        dropped connection, 500/502/504), the client waits
+        ``reconcile_delay``, looks for its marker in the room's history back
+        to the send's start, however many comments came since, and returns
+        the comment it finds; if absent, it resends once with the same
+        marker.
 
         Args:
             room_id: The room (or, where the server allows, channel id).
@@ -549,8 +639,10 @@ class QiscusClient:
 
         Raises:
             AmbiguousSendError: The send could not be confirmed or denied;
-                ``marker`` holds the ``unique_temp_id`` to look for later.
+                ``marker`` holds the ``unique_temp_id`` to look for later,
+                ``sent_at`` when the send began.
         """
+        started = time.time()
         room = check_id(room_id, "room_id")
         author = check_id(sender, "sender")
         text = check_optional_text(message, "message") or ""
@@ -562,10 +654,19 @@ class QiscusClient:
             else self._reconciler.marker()
         )
         policy = check_send_policy(on_ambiguous or self.ambiguous_sends, "on_ambiguous")
+        in_extras = self.marker_in_extras
 
         def build(c: Codec) -> Call[Comment]:
             return c.post_comment(
-                room, author, text, kind, payload, extra, marker, disable_link_preview
+                room,
+                author,
+                text,
+                kind,
+                payload,
+                extra,
+                marker,
+                disable_link_preview,
+                marker_in_extras=in_extras,
             )
 
         try:
@@ -578,32 +679,65 @@ class QiscusClient:
             policy=policy,
             room_id=room,
             marker=marker,
+            sent_at=datetime.fromtimestamp(started, UTC),
             resend=lambda: self._call(Operation.POST_COMMENT, build),
-            find=lambda: self.find_comment(room, marker),
+            fetch=self._comment_pages(room),
         )
 
     async def find_comment(
-        self, room_id: str, unique_temp_id: str, *, window: int = RECONCILE_WINDOW
+        self,
+        room_id: str,
+        unique_temp_id: str,
+        *,
+        since: datetime | None = None,
+        window: int = RECONCILE_WINDOW,
     ) -> Comment | None:
-        """Find a comment by its ``unique_temp_id`` among the newest *window*.
+        """Find a comment by its ``unique_temp_id``; ``None`` if proven absent.
 
         This is how a send whose fate is unknown is settled: after an
         :class:`AmbiguousSendError`, look for its ``marker``; if it is
-        absent, sending again with ``unique_temp_id=marker`` is safe.
+        absent, sending again with ``unique_temp_id=marker`` is safe. It
+        runs the look-up ``post_comment`` runs itself: after what is left of
+        the ``reconcile_delay`` grace of a send this client found ambiguous,
+        the room's history is read back to the send's start (less five
+        minutes for clock skew), however many comments came since. The
+        start is *since*, or else the time the client remembers for its
+        recent ambiguous sends, or else the mint time our own markers
+        carry; for any other marker only the newest *window* comments are
+        read.
+
+        Args:
+            room_id: The room.
+            unique_temp_id: The marker (``AmbiguousSendError.marker``).
+            since: When the send began (``AmbiguousSendError.sent_at``).
+            window: How many of the newest comments to read when the send's
+                start is unknown.
+
+        Raises:
+            AmbiguousSendError: The history was too long to reach the send's
+                start (100,000 comments): whether it landed is unknown.
         """
         room = check_id(room_id, "room_id")
         marker = check_id(unique_temp_id, "unique_temp_id")
         size = check_page_size(window, "window")
-        page = await self._call(
-            Operation.LIST_COMMENTS, lambda c: c.list_comments(room, 1, size)
+        return await self._reconciler.find(
+            self._comment_pages(room), marker, check_since(since), size
         )
-        for comment in page.items:
-            if comment.unique_temp_id == marker:
-                return comment
-        return None
+
+    def _comment_pages(
+        self, room: str
+    ) -> Callable[[int, int], Coroutine[Any, Any, Page[Comment]]]:
+        """Fetch page *number* of *limit* comments of *room*, newest first."""
+
+        def fetch(number: int, limit: int) -> Coroutine[Any, Any, Page[Comment]]:
+            return self._call(
+                Operation.LIST_COMMENTS, lambda c: c.list_comments(room, number, limit)
+            )
+
+        return fetch
 
     async def post_text(
-        self, room_id: str, sender: str, message: str, **kwargs: Any
+        self, room_id: str, sender: str, message: str, **kwargs: Unpack[SendOptions]
     ) -> Comment:
         """Post a plain text comment (see :meth:`post_comment`)."""
         return await self.post_comment(room_id, sender, message, **kwargs)
@@ -614,7 +748,7 @@ class QiscusClient:
         sender: str,
         text: str,
         buttons: Sequence[Button],
-        **kwargs: Any,
+        **kwargs: Unpack[SendOptions],
     ) -> Comment:
         """Post a text with buttons (see :class:`~aioqiscus.payloads.Buttons`)."""
         return await self.post_comment(
@@ -622,7 +756,7 @@ class QiscusClient:
         )
 
     async def post_card(
-        self, room_id: str, sender: str, card: Card, **kwargs: Any
+        self, room_id: str, sender: str, card: Card, **kwargs: Unpack[SendOptions]
     ) -> Comment:
         """Post a card (see :class:`~aioqiscus.payloads.Card`)."""
         check_card(card)
@@ -696,11 +830,16 @@ class QiscusClient:
         )
 
     async def search_messages(
-        self, user_id: str, query: str, *, room_id: str | None = None
+        self, query: str, *, user_id: str, room_id: str | None = None
     ) -> list[Comment]:
         """Search the last 100 messages matching *query* visible to *user_id*.
 
         Served by v2 only; with ``api_version="auto"`` it is routed to v2.
+
+        Args:
+            query: The text to look for (case-insensitive on the fake).
+            user_id: Whose rooms are searched (v2's ``user_email``).
+            room_id: Search this room only.
 
         Raises:
             UnsupportedOperationError: The server (or pinned dialect) has no
@@ -939,14 +1078,14 @@ class QiscusClient:
 
     async def get_export(self, backup_id: str) -> Backup:
         """One export by id."""
-        backup = check_id(backup_id, "backup_id")
+        backup = check_path_id(backup_id, "backup_id")
         return await self._call(
             Operation.GET_EXPORT, lambda c: c.BACKUPS.get_export(backup)
         )
 
     async def delete_export(self, backup_id: str) -> Backup:
         """Delete an export; returns what was deleted."""
-        backup = check_id(backup_id, "backup_id")
+        backup = check_path_id(backup_id, "backup_id")
         return await self._call(
             Operation.DELETE_EXPORT, lambda c: c.BACKUPS.delete_export(backup)
         )
@@ -960,15 +1099,26 @@ class QiscusClient:
     ) -> Backup:
         """Upload one import file (a JSON array, at most 4 MB).
 
-        Use :func:`aioqiscus.migration.plan_import` to build valid files.
+        Use :func:`aioqiscus.migration.plan_import` to build valid files,
+        and :meth:`wait_for_import` to wait until the server has applied it.
+
+        Returns:
+            The import as the server answered it (usually ``started``).
+
+        Raises:
+            BackupFailedError: The server answered that the import failed;
+                the message and ``backup.errors`` carry its reasons.
         """
         kind = check_resource(resource)
         payload = check_import_data(data)
         name = check_optional_text(filename, "filename") or f"{kind}.json"
-        return await self._call(
+        backup = await self._call(
             Operation.CREATE_IMPORT,
             lambda c: c.BACKUPS.create_import(kind, payload, name),
         )
+        if backup.status == BackupStatus.FAILED:
+            raise failed("import", backup)
+        return backup
 
     async def list_imports(self, *, page: int = 1) -> list[Backup]:
         """The most recent imports."""
@@ -998,33 +1148,75 @@ class QiscusClient:
             BackupFailedError: The export reported ``failed``.
             BackupTimeoutError: It had not finished after *timeout* seconds.
         """
-        backup = check_id(backup_id, "backup_id")
+        return await self._wait_for(
+            "export", self.get_export, backup_id, poll_interval, timeout, on_progress
+        )
+
+    async def wait_for_import(
+        self,
+        backup_id: str,
+        *,
+        poll_interval: float = 2.0,
+        timeout: float = 600.0,  # noqa: ASYNC109 - a polling budget, as specified
+        on_progress: Callable[[Backup], object] | None = None,
+    ) -> Backup:
+        """Poll an import until it finishes; returns the finished import.
+
+        Servers have no ``imports/{id}`` endpoint: each poll reads
+        :meth:`list_imports` (newest first) until it finds the import.
+
+        Args:
+            backup_id: The import (``Backup.id`` from :meth:`create_import`).
+            poll_interval: Seconds between polls.
+            timeout: Seconds to wait in all.
+            on_progress: Called with the import whenever its status or
+                percentage changes (the first poll counts as a change).
+
+        Raises:
+            BackupFailedError: The import reported ``failed``; its
+                ``backup.errors`` hold the server's reasons.
+            BackupTimeoutError: It had not finished after *timeout* seconds.
+            NotFoundError: The server lists no import with this id.
+        """
+        return await self._wait_for(
+            "import", self._find_import, backup_id, poll_interval, timeout, on_progress
+        )
+
+    @staticmethod
+    async def _wait_for(
+        kind: Literal["export", "import"],
+        fetch: Callable[[str], Awaitable[Backup]],
+        backup_id: str,
+        poll_interval: float,
+        timeout: float,  # noqa: ASYNC109 - a polling budget, as specified
+        on_progress: Callable[[Backup], object] | None,
+    ) -> Backup:
+        """Check the arguments, then poll ``fetch(backup_id)`` until done."""
+        backup = check_path_id(backup_id, "backup_id")
         check_polling(poll_interval, timeout)
-        deadline = time.monotonic() + timeout
-        last: Backup | None = None
+        return await wait_for_backup(
+            kind,
+            lambda: fetch(backup),
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_progress=on_progress,
+        )
+
+    async def _find_import(self, backup_id: str) -> Backup:
+        """The import *backup_id*, from the listing's pages, newest first."""
+        page, previous = 1, None
         while True:
-            current = await self.get_export(backup)
-            changed = last is None or (current.status, current.percentage) != (
-                last.status,
-                last.percentage,
-            )
-            last = current
-            if changed and on_progress is not None:
-                on_progress(current)
-            if current.status == BackupStatus.FINISHED:
-                return current
-            if current.status == BackupStatus.FAILED:
-                reason = current.error_message or "no reason given"
-                msg = f"export {backup} failed: {reason}"
-                raise BackupFailedError(msg, current)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                msg = (
-                    f"export {backup} not finished after {timeout:g} s "
-                    f"({current.status}, {current.percentage}%)"
-                )
-                raise BackupTimeoutError(msg, current)
-            await anyio.sleep(min(poll_interval, remaining))
+            found = await self.list_imports(page=page)
+            for backup in found:
+                if backup.id == backup_id:
+                    return backup
+            ids = [b.id for b in found]
+            # An empty page ends the listing; so does a server that ignores
+            # ``page`` and answers the same page again.
+            if not ids or ids == previous:
+                msg = f"no import {backup_id} among the {page} page(s) listed"
+                raise NotFoundError(404, msg)
+            page, previous = page + 1, ids
 
     def _listing(
         self,

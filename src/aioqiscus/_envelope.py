@@ -7,7 +7,8 @@ takes and nothing dialect-specific:
 
 - :func:`loads` and :func:`decode_json`: JSON decoding (msgspec with
   ``aioqiscus[fast]``) whose every failure is typed;
-- :func:`is_envelope`: a Qiscus envelope, as opposed to a proxy's HTML page;
+- :func:`is_envelope`: a Qiscus envelope, as opposed to a proxy's HTML page
+  or another service's JSON error;
 - :func:`error_from`: the :class:`~aioqiscus.errors.APIError` subclass for a
   status, with the envelope's messages;
 - :func:`decipher`: ``results`` or the mapped error (gidgethub's
@@ -17,7 +18,10 @@ takes and nothing dialect-specific:
   :class:`~aioqiscus.errors.ResponseShapeError`.
 
 The transport uses it to map retryable statuses, the client to decipher
-each response, the dialects to read ``results``.
+each response, the dialects to read ``results``. Every text taken from a
+response into an error is scrubbed of registered secret keys before it is
+cut to length (:func:`~aioqiscus._redaction.clip`), so a server that echoes
+the key never gets it, or a prefix of it, into an error.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any, TypeVar
 import cattrs
 
 from . import _json
+from ._redaction import clip, scrub
 from ._retry import retry_after_seconds
 from ._wire import RawResponse
 from .errors import (
@@ -66,7 +71,7 @@ def describe(data: Any) -> str:
 
 def _summary(text: str) -> str:
     """A one-line summary of a non-envelope error body (HTML, plain text)."""
-    first = " ".join(text.split())[:120]
+    first = clip(" ".join(text.split()), 120)
     return first or "empty response body"
 
 
@@ -86,8 +91,15 @@ def decode_json(raw: RawResponse) -> Any:
 
 
 def is_envelope(data: Any) -> bool:
-    """Whether *data* looks like a Qiscus envelope (``status`` + results/error)."""
-    return isinstance(data, dict) and ("results" in data or "error" in data)
+    """Whether *data* is a Qiscus envelope: ``results``, or an ``error`` object.
+
+    Qiscus errors are objects (``{"message": ..., "detailed_messages": ...}``,
+    shared/reference/README.md); a bare ``{"error": "Not Found"}`` is what
+    many other servers and gateways answer, and proves nothing.
+    """
+    return isinstance(data, dict) and (
+        "results" in data or isinstance(data.get("error"), dict)
+    )
 
 
 # ---------------------------------------------------------------- errors
@@ -105,7 +117,7 @@ def _error_class(status: int) -> type[APIError]:
     return BadRequestError
 
 
-def error_from(raw: RawResponse, redact: Callable[[str], str] = str) -> APIError:
+def error_from(raw: RawResponse, redact: Callable[[str], str] = scrub) -> APIError:
     """Build the :class:`APIError` subclass for an error response.
 
     Reads the Qiscus envelope ``{"status": N, "error": {"message": ...,
@@ -143,7 +155,7 @@ def error_from(raw: RawResponse, redact: Callable[[str], str] = str) -> APIError
     return cls(status, redact(message), **kwargs)
 
 
-def decipher(raw: RawResponse, redact: Callable[[str], str] = str) -> Any:
+def decipher(raw: RawResponse, redact: Callable[[str], str] = scrub) -> Any:
     """Return the envelope's ``results`` or raise the mapped error.
 
     Pure: the client calls it on every response the transport returns
@@ -187,8 +199,8 @@ def _flatten(exc: BaseException) -> str:
             f"{_flatten(sub)} ({'; '.join(getattr(sub, '__notes__', []))})"
             for sub in exc.exceptions
         ]
-        return "; ".join(notes)[:500]
-    return f"{type(exc).__name__}: {exc}"[:500]
+        return clip("; ".join(notes), 500)
+    return clip(f"{type(exc).__name__}: {exc}", 500)
 
 
 def field(results: Any, *keys: str) -> Any:

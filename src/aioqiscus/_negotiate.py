@@ -1,18 +1,32 @@
 """Which dialect serves each operation: one probe per client, single-flight.
 
 Holds :class:`Negotiator` (probe, routing of each operation to a dialect's
-codec, learning from a bare 404 on a borrowed route), the pure
-:func:`classify_probe`, and the :class:`NegotiationReport` users print.
+codec, learning from bare 404s), the pure :func:`classify_probe`, and the
+:class:`NegotiationReport` users print.
+
+What a bare 404 (one without a Qiscus envelope) teaches is held with care,
+because a proxy or a deploy can answer one by accident:
+
+- on a route borrowed from the other dialect (``search_messages`` under
+  ``auto``), the dialect is taken as unserved only once bare 404s have kept
+  coming for :data:`EVIDENCE_SECONDS` (two at least, no success between),
+  and that lesson is forgotten after :data:`FORGET_AFTER`;
+- on a route of the negotiated dialect itself, the server may have stopped
+  serving it: the client probes again (at most once per
+  :data:`RENEGOTIATE_INTERVAL`) and, if the dialect changed, makes the call
+  again once.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
 import anyio
 import attrs
 
 from ._envelope import decode_json, error_from, is_envelope
+from ._lifecycle import LIFECYCLE_ERRORS
 from ._transport import Transport
 from ._wire import Dialect, Operation, RawResponse, RequestSpec
 from .dialects import CODECS, Codec
@@ -38,6 +52,14 @@ PROBE = RequestSpec(
 
 #: Statuses that, without a Qiscus envelope, mean "no such route here".
 _NO_ROUTE = frozenset({404, 405, 410})
+#: Bare 404s on a borrowed dialect must keep coming this long (seconds;
+#: two 404s at least) before the dialect is taken as unserved.
+EVIDENCE_SECONDS = 1.0
+#: How long a dialect taken as unserved stays so before it is tried again.
+FORGET_AFTER = 600.0
+#: The least time between two probes caused by bare 404s on the negotiated
+#: dialect's own routes.
+RENEGOTIATE_INTERVAL = 60.0
 
 
 @attrs.frozen
@@ -75,14 +97,14 @@ class NegotiationReport:
     def __str__(self) -> str:
         how = "pinned" if self.pinned else "negotiated"
         lines = [f"dialect: {self.dialect} ({how})"]
-        width = max(len(r.operation.value) for r in self.routes)
+        width = max(len(str(r.operation)) for r in self.routes)
         for r in self.routes:
             where = (
                 f"{r.dialect!s:<4} {r.method:<6} {r.path}"
                 if r.dialect
                 else "unsupported"
             )
-            lines.append(f"  {r.operation.value:<{width}}  {where}")
+            lines.append(f"  {r.operation!s:<{width}}  {where}")
         return "\n".join(lines)
 
 
@@ -137,7 +159,11 @@ class Negotiator:
         self._pinned = pinned
         self._dialect = pinned
         self._inflight: _Attempt | None = None
-        self._unserved: set[Dialect] = set()
+        #: Dialects taken as unserved, with when it was learned.
+        self._unserved: dict[Dialect, float] = {}
+        #: When the current run of bare 404s on a borrowed dialect began.
+        self._strikes: dict[Dialect, float] = {}
+        self._renegotiated = -RENEGOTIATE_INTERVAL
         self._routes: dict[tuple[Operation, Dialect], Codec] = {}
 
     @property
@@ -154,6 +180,8 @@ class Negotiator:
             else:
                 await attempt.done.wait()
                 error = attempt.error
+                if isinstance(error, LIFECYCLE_ERRORS):
+                    raise type(error)(str(error)) from error
                 if isinstance(error, AuthenticationError):
                     raise AuthenticationError(
                         error.status_code,
@@ -172,9 +200,10 @@ class Negotiator:
     async def _lead(self) -> None:
         attempt = self._inflight = _Attempt()
         try:
-            raw = await self._transport.send(PROBE)
+            raw = await self._transport.send(PROBE, "negotiate", Dialect.V2_1)
             dialect = classify_probe(raw)
-        except AuthenticationError as exc:
+        except (AuthenticationError, *LIFECYCLE_ERRORS) as exc:
+            # Not a probe's answer: the caller's own problem, said as it is.
             attempt.error = exc
             raise
         except QiscusError as exc:
@@ -214,14 +243,14 @@ class Negotiator:
         if (
             self._pinned is None
             and dialect is Dialect.V2_1
-            and Dialect.V2 not in self._unserved
+            and self._served(Dialect.V2)
         ):
             fallback = CODECS[Dialect.V2]
             if operation in fallback.ROUTES:
                 return fallback
         other = Dialect.V2 if dialect is Dialect.V2_1 else Dialect.V2_1
         if operation in CODECS[other].ROUTES:
-            if self._pinned is not None and other not in self._unserved:
+            if self._pinned is not None and self._served(other):
                 hint = f"it needs {other}: use api_version='{other}' or 'auto'"
             else:
                 hint = f"it needs {other}, which this server does not serve"
@@ -229,26 +258,81 @@ class Negotiator:
             hint = "no dialect serves it"
         raise UnsupportedOperationError(operation, dialect, hint)
 
-    def route_missing(
+    def _served(self, dialect: Dialect) -> bool:
+        """Whether *dialect* may be served: not learned otherwise, or forgotten."""
+        learned = self._unserved.get(dialect)
+        if learned is None:
+            return True
+        if time.monotonic() - learned < FORGET_AFTER:
+            return False
+        del self._unserved[dialect]
+        logger.info("trying the %s dialect again", dialect)
+        return True
+
+    def answered(self, dialect: Dialect) -> None:
+        """A borrowed route of *dialect* answered: forget any bare 404s."""
+        self._strikes.pop(dialect, None)
+
+    async def after_not_found(
         self,
         operation: Operation,
         codec: Codec,
         dialect: Dialect,
         error: NotFoundError,
-    ) -> UnsupportedOperationError | None:
-        """Learn from a 404 on a route borrowed from the other dialect.
+    ) -> bool:
+        """Learn from a 404 answered to *operation*; True to make the call again.
 
-        A bare 404 (no Qiscus envelope) on a borrowed route means this server
-        does not serve that dialect: remember it, so later calls are refused
-        without a request, and return the error to raise. Any other 404 is
-        the caller's (``None``).
+        A 404 with a Qiscus envelope is the caller's (no such user or room).
+        A bare 404 on a route borrowed from the other dialect counts towards
+        refusing that dialect (see the module docstring); a bare 404 on the
+        negotiated dialect's own route makes the client probe again, and
+        the call is made again if the server now speaks another dialect.
+
+        Raises:
+            UnsupportedOperationError: the borrowed dialect is now taken as
+                unserved.
+            NegotiationError: the new probe could not tell the dialect.
         """
-        if codec.DIALECT is dialect or error.from_envelope:
+        borrowed = codec.DIALECT
+        if error.from_envelope:
+            self._strikes.pop(borrowed, None)
+            return False
+        if borrowed is not dialect:
+            refusal = self._borrowed_missing(operation, borrowed, dialect)
+            if refusal is not None:
+                raise refusal from error
+            return False
+        if self._pinned is not None:
+            return False
+        if self._dialect is not None and self._dialect is not dialect:
+            return True  # another call renegotiated meanwhile
+        now = time.monotonic()
+        if now - self._renegotiated < RENEGOTIATE_INTERVAL:
+            return False
+        self._renegotiated = now
+        if self._dialect is dialect:
+            logger.info(
+                "%s answered a bare 404 on %s: probing again", dialect, operation
+            )
+            self._dialect = None
+            self._routes.clear()
+        return await self.resolve() is not dialect
+
+    def _borrowed_missing(
+        self, operation: Operation, borrowed: Dialect, dialect: Dialect
+    ) -> UnsupportedOperationError | None:
+        now = time.monotonic()
+        first = self._strikes.get(borrowed)
+        if first is None:
+            self._strikes[borrowed] = now
             return None
-        self._unserved.add(codec.DIALECT)
+        if now - first < EVIDENCE_SECONDS:
+            return None
+        del self._strikes[borrowed]
+        self._unserved[borrowed] = now
         self._routes.clear()
-        logger.info("this server does not serve the %s dialect", codec.DIALECT)
-        hint = f"this server does not serve {codec.DIALECT}"
+        logger.info("this server does not serve the %s dialect", borrowed)
+        hint = f"this server does not serve {borrowed}"
         return UnsupportedOperationError(operation, dialect, hint)
 
     def report(self) -> NegotiationReport:

@@ -1,13 +1,31 @@
 """Exactly-once comment sends: markers, grace wait, look-up, one resend.
 
 A comment send whose fate is unknown (a timeout, a dropped connection, a
-500/502/504 after the request left) is never retried blindly: each send
-carries a client-minted marker (v2 ``unique_temp_id``, v2.1 also an
-``extras`` key), and :class:`Reconciler` settles an ambiguous send by
-waiting for a still-working server, looking for the marker among the room's
-recent comments, and resending once, with the same marker, only if it is
-absent. Anything it cannot settle is an :class:`AmbiguousSendError` that
-carries the marker.
+500/502/504 after the request left) is never retried blindly. Each send
+carries a client-minted marker (v2 ``unique_temp_id``; v2.1 also an
+``extras`` key unless the client is told otherwise) that holds its mint
+time, and :class:`Reconciler` settles an ambiguous send in three steps:
+
+1. **Grace.** Wait :attr:`Reconciler.delay` (by default the read timeout)
+   after *every* ambiguous outcome, so a server or a gateway's upstream
+   still working on the send can store it before we look.
+2. **Look-up bounded by time, not by count.** Walk the room's history
+   (``load_comments``, newest first, :data:`LOOKUP_PAGE` a page) until the
+   marker is found, the history ends, or a page reaches comments stamped
+   more than :data:`CLOCK_SKEW` before the send began. However many
+   comments landed after the send, it is found.
+3. **One resend**, with the same marker, only if the look-up proved it
+   absent; an ambiguous resend is settled the same way, without a second
+   resend.
+
+Anything it cannot settle is an :class:`AmbiguousSendError` carrying the
+marker and the send's start time. :meth:`Reconciler.search` is also what
+``QiscusClient.find_comment`` runs (through :meth:`Reconciler.find`), so the
+settle step answers the same question the same way: it waits out the grace
+of a send this client found ambiguous, and bounds the walk by an explicit
+``since``, the start time the client remembers for its recent ambiguous
+sends, or the time a marker holds (ours do); a marker known by none of
+these is looked for among the newest ``window`` comments only.
 
 Strictly private: :class:`~aioqiscus.QiscusClient` owns one and makes the
 first attempt itself (the hot path spends no extra coroutine here); the
@@ -18,32 +36,86 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
+import re
 import secrets
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import anyio
 import attrs
 
-from .backends import Backend
-from .errors import AmbiguousSendError, QiscusError, RequestTimeoutError
+from ._wire import Page
+from .errors import AmbiguousSendError, QiscusError, ResponseShapeError
 from .models import Comment
 
-__all__ = ["RECONCILE_WINDOW", "AmbiguousPolicy", "Reconciler", "default_delay"]
+__all__ = [
+    "CLOCK_SKEW",
+    "LOOKUP_PAGE",
+    "MAX_LOOKUP_PAGES",
+    "RECONCILE_WINDOW",
+    "AmbiguousPolicy",
+    "Reconciler",
+    "default_delay",
+    "marker_time",
+]
 
 logger = logging.getLogger("aioqiscus")
 
-#: How many recent comments a reconciliation looks through for its marker.
+#: How many of the newest comments a look-up reads for a marker whose send
+#: time is unknown (not one of ours, not sent by this client recently, no
+#: ``since`` given).
 RECONCILE_WINDOW = 100
+#: Comments per ``load_comments`` page during a look-up (the documented
+#: maximum).
+LOOKUP_PAGE = 100
+#: How far before a send's start (client clock) the look-up still reads:
+#: the server stamps comments with its own clock, to the second. A client
+#: clock more than this ahead of the server's could end a look-up early.
+CLOCK_SKEW = 300.0
+#: A look-up bounded by time gives up (raising, never answering "absent")
+#: after this many pages.
+MAX_LOOKUP_PAGES = 1000
+#: How many recent ambiguous sends the client remembers the start time of.
+REMEMBERED_SENDS = 4096
 #: What to do with an ambiguous send: settle it here, or raise at once.
 AmbiguousPolicy = Literal["reconcile", "raise"]
+#: Our markers: ``aioqiscus-<64 random bits>-<ms since the epoch, base 36>-<n>``.
+_MARKER = re.compile(r"aioqiscus-[0-9a-f]{16}-([0-9a-z]{1,12})-[0-9]+")
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+#: What a look-up fetches: page *number* of *limit* comments, newest first.
+Fetch = Callable[[int, int], Awaitable[Page[Comment]]]
 
 
-def default_delay(backend: Backend) -> float:
-    """The backend's read timeout, as the default grace wait (else 5 s)."""
-    timeout = getattr(backend, "timeout", None)
-    read = getattr(timeout, "read", None)
-    return float(read) if isinstance(read, int | float) else 5.0
+def default_delay(backend: object) -> float:
+    """The backend's read timeout, as the default grace wait (else 15 s)."""
+    read = getattr(backend, "read_timeout", None)
+    return float(read) if isinstance(read, int | float) else 15.0
+
+
+def _base36(number: int) -> str:
+    digits = []
+    while True:
+        number, rest = divmod(number, 36)
+        digits.append(_DIGITS[rest])
+        if not number:
+            return "".join(reversed(digits))
+
+
+def marker_time(marker: str) -> datetime | None:
+    """When one of our markers was minted (aware UTC); ``None`` for others."""
+    found = _MARKER.fullmatch(marker)
+    if found is None:
+        return None
+    millis = int(found.group(1), 36)
+    try:
+        return datetime.fromtimestamp(millis / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _counter() -> Iterator[int]:
@@ -54,26 +126,116 @@ def _prefix() -> str:
     return secrets.token_hex(8)
 
 
+def _fingerprint(page: Page[Comment]) -> list[tuple[object, ...]]:
+    return [(c.id, c.unique_temp_id, c.timestamp, c.message) for c in page.items]
+
+
 @attrs.define
 class Reconciler:
     """Mint send markers and settle sends whose fate is unknown.
 
     Attributes:
-        delay: After a timeout, seconds to wait before looking for the send,
-            so a server still working on it can finish storing it.
+        delay: After an ambiguous outcome, seconds to wait before looking
+            for the send, so a server still working on it can store it.
     """
 
     delay: float
     _prefix: str = attrs.field(factory=_prefix)
     _count: Iterator[int] = attrs.field(factory=_counter)
+    #: Recent ambiguous sends: marker -> (start, when its grace ends).
+    _recent: OrderedDict[str, tuple[datetime, float]] = attrs.field(factory=OrderedDict)
 
     def marker(self) -> str:
-        """A unique send marker: a random per-client prefix and a counter.
+        """A unique send marker holding its mint time.
 
-        Cheaper than a uuid4 per send (no system call on the hot path) and as
-        unique: 64 random bits tell clients apart, the counter sends.
+        64 random bits tell clients apart, the counter sends; the time (ms,
+        base 36) tells a later look-up how far back to read. Cheaper than a
+        uuid4 per send (no system call on the hot path).
         """
-        return f"aioqiscus-{self._prefix}-{next(self._count)}"
+        millis = _base36(int(time.time() * 1000))
+        return f"aioqiscus-{self._prefix}-{millis}-{next(self._count)}"
+
+    async def find(
+        self, fetch: Fetch, marker: str, since: datetime | None, window: int
+    ) -> Comment | None:
+        """``find_comment``: the look-up the settle step runs, the same way.
+
+        For a send this client found ambiguous, it first waits out what is
+        left of its grace (a store may still be on its way), then reads back
+        to the send's start: *since*, else the start remembered, else the
+        mint time our markers carry; else the newest *window* comments.
+        """
+        known = self._recent.get(marker)
+        if known is not None:
+            left = known[1] - time.monotonic()
+            if left > 0:
+                await anyio.sleep(left)
+        start = since or (known[0] if known else marker_time(marker))
+        return await self.search(fetch, marker, start, window)
+
+    def _remember(self, marker: str, sent_at: datetime) -> None:
+        recent = self._recent
+        recent[marker] = (sent_at, time.monotonic() + self.delay)
+        recent.move_to_end(marker)
+        while len(recent) > REMEMBERED_SENDS:
+            recent.popitem(last=False)
+
+    async def search(
+        self,
+        fetch: Fetch,
+        marker: str,
+        since: datetime | None,
+        window: int = RECONCILE_WINDOW,
+    ) -> Comment | None:
+        """The comment carrying *marker*, or ``None`` if it is proven absent.
+
+        With *since* (a send's start), pages are read until the marker, the
+        end of the history, or a page holding a comment stamped more than
+        :data:`CLOCK_SKEW` before *since*. Without, the newest *window*
+        comments are read. A short page is not taken as the end (servers
+        may cap the page size): only an empty one is.
+
+        Raises:
+            AmbiguousSendError: :data:`MAX_LOOKUP_PAGES` were read without
+                reaching *since*: the answer is unknown.
+            ResponseShapeError: the server ignores paging.
+        """
+        if since is None:
+            limit = min(window, LOOKUP_PAGE)
+            pages = math.ceil(window / limit)
+            oldest = None
+        else:
+            limit, pages = LOOKUP_PAGE, MAX_LOOKUP_PAGES
+            oldest = since - timedelta(seconds=CLOCK_SKEW)
+        previous: list[tuple[object, ...]] | None = None
+        for number in range(1, pages + 1):
+            page = await fetch(number, limit)
+            if not page.items:
+                return None
+            fingerprint = _fingerprint(page)
+            if fingerprint == previous:
+                msg = (
+                    f"load_comments page {number} repeats page {number - 1}: the "
+                    "server ignores paging, so the history cannot be searched"
+                )
+                raise ResponseShapeError(msg)
+            previous = fingerprint
+            reached = False
+            for comment in page.items:
+                if comment.unique_temp_id == marker:
+                    return comment
+                stamp = comment.timestamp
+                if oldest is not None and stamp is not None and stamp < oldest:
+                    reached = True
+            if reached:
+                return None
+        if oldest is None:
+            return None
+        msg = (
+            f"read {pages * limit} comments without reaching those older than "
+            f"{oldest.isoformat()}; cannot tell whether {marker!r} landed"
+        )
+        raise AmbiguousSendError(msg, marker=marker, sent_at=since)
 
     async def settle(
         self,
@@ -82,27 +244,34 @@ class Reconciler:
         policy: AmbiguousPolicy,
         room_id: str,
         marker: str,
+        sent_at: datetime,
         resend: Callable[[], Awaitable[Comment]],
-        find: Callable[[], Awaitable[Comment | None]],
+        fetch: Fetch,
     ) -> Comment:
         """Settle a send that failed with *first*: the comment, or raise.
 
-        With *policy* ``"reconcile"``: wait the grace delay (after a timeout
-        only), look for *marker* with *find* and, if it is absent, call
-        *resend* once; an ambiguous resend is settled the same way, without
-        a second resend.
+        With *policy* ``"reconcile"``: wait the grace delay, look for
+        *marker* in the history from *sent_at* on and, if it is absent,
+        call *resend* once; an ambiguous resend is settled the same way,
+        without a second resend.
 
         Raises:
             AmbiguousSendError: *policy* is ``"raise"``, the send is still
-                unsettled, or the look-up failed; ``marker`` says what to look
-                for later.
+                unsettled, or the look-up failed; ``marker`` says what to
+                look for later, ``sent_at`` since when.
         """
+        self._remember(marker, sent_at)
         if policy == "raise":
-            raise AmbiguousSendError(str(first), marker=marker) from first
+            raise AmbiguousSendError(
+                str(first), marker=marker, sent_at=sent_at
+            ) from first
         failure: QiscusError = first
         for may_resend in (True, False):
-            await self._grace(failure)
-            found = await self._look_up(find, room_id, marker, failure)
+            # After every ambiguous outcome, not only timeouts: a gateway
+            # that answered 504 or dropped the connection may have an
+            # upstream that stores the comment a moment later.
+            await anyio.sleep(self.delay)
+            found = await self._look_up(fetch, room_id, marker, sent_at, failure)
             if found is not None:
                 return found
             if not may_resend:
@@ -118,30 +287,22 @@ class Reconciler:
             f"post_comment to room {room_id} could not be confirmed after a resend; "
             f"look for unique_temp_id {marker!r} before sending again"
         )
-        raise AmbiguousSendError(msg, marker=marker) from failure
+        raise AmbiguousSendError(msg, marker=marker, sent_at=sent_at) from failure
 
-    async def _grace(self, failure: QiscusError) -> None:
-        """After a timeout, give a still-working server time to finish.
-
-        A server that stores the comment after we stopped waiting would
-        otherwise be missed by the look-up, and the resend would duplicate it.
-        """
-        if isinstance(failure.__cause__, RequestTimeoutError):
-            await anyio.sleep(self.delay)
-
-    @staticmethod
     async def _look_up(
-        find: Callable[[], Awaitable[Comment | None]],
+        self,
+        fetch: Fetch,
         room_id: str,
         marker: str,
+        sent_at: datetime,
         failure: QiscusError,
     ) -> Comment | None:
-        """The comment carrying *marker*, or None if absent."""
+        """The comment carrying *marker*, or None if proven absent."""
         try:
-            return await find()
+            return await self.search(fetch, marker, sent_at)
         except QiscusError as exc:
             msg = (
                 f"post_comment to room {room_id} may or may not have landed, and "
                 f"looking for it failed ({exc}); look for unique_temp_id {marker!r}"
             )
-            raise AmbiguousSendError(msg, marker=marker) from failure
+            raise AmbiguousSendError(msg, marker=marker, sent_at=sent_at) from failure

@@ -5,28 +5,55 @@
 returns the final :class:`~aioqiscus._wire.RawResponse`. It reads nothing of
 a response but its status and headers; it maps a status to an error (with
 :func:`~aioqiscus._envelope.error_from`) only where it must raise instead of
-returning, and knows no dialect: the client deciphers and parses.
+returning, and knows no dialect: the client deciphers and parses. The
+credential headers live in a :class:`Credentials` mapping whose ``repr``
+masks the secret, so a traceback's frame locals never show it.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import weakref
 
 import anyio
 
 from . import _json, _redaction
 from ._envelope import error_from
+from ._lifecycle import Lifecycle
 from ._limiter import Limiter
+from ._observe import Observer
 from ._retry import REFUSED_STATUSES, RETRY_STATUSES, RetryPolicy, retry_after_seconds
-from ._wire import RawResponse, RequestSpec
-from .backends import Backend
-from .errors import AmbiguousSendError, QiscusError, TransportError
+from ._wire import Dialect, Operation, RawResponse, RequestSpec
+from .backends import ACCEPT_ENCODING, Backend
+from .errors import (
+    AmbiguousSendError,
+    QiscusError,
+    ResponseTooLargeError,
+    TransportError,
+)
 
 logger = logging.getLogger("aioqiscus")
 
 DEFAULT_BASE_URL = "https://api.qiscus.com"
 _JSON = "application/json"
+
+
+class Credentials(dict[str, str]):
+    """Request headers whose ``repr`` masks every credential value.
+
+    A plain dict here would print the secret key wherever frame locals are
+    shown (``pytest --showlocals``, debuggers, error trackers).
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        shown = {
+            k: (_redaction.MASK if "SECRET" in k.upper() else v)
+            for k, v in self.items()
+        }
+        return f"{type(self).__name__}({shown!r})"
 
 
 class Transport:
@@ -47,16 +74,29 @@ class Transport:
         backend: Backend,
         retry: RetryPolicy,
         max_in_flight: int,
+        observer: Observer | None = None,
     ) -> None:
         _redaction.register(secret_key)
+        # The key stays masked while the client lives: released by aclose(),
+        # or when the transport is collected, so the registry stays small.
+        self._release = weakref.finalize(self, _redaction.release, secret_key)
+        # Shared with every with_retry view: closing the client closes them.
+        self.lifecycle = Lifecycle()
+        # None unless a hook or OpenTelemetry wants each attempt reported.
+        self.observer = observer
         # v2.1 documents dashes, v2 and every SDK underscores: send both.
-        self._headers = {
-            "QISCUS-SDK-APP-ID": app_id,
-            "QISCUS-SDK-SECRET": secret_key,
-            "QISCUS_SDK_APP_ID": app_id,
-            "QISCUS_SDK_SECRET": secret_key,
-        }
-        self._json_headers = {**self._headers, "Content-Type": _JSON}
+        # Accept-Encoding names only what the backends inflate within the
+        # size limit (an injected httpx client would also offer br/zstd).
+        self._headers = Credentials(
+            {
+                "QISCUS-SDK-APP-ID": app_id,
+                "QISCUS-SDK-SECRET": secret_key,
+                "QISCUS_SDK_APP_ID": app_id,
+                "QISCUS_SDK_SECRET": secret_key,
+                "Accept-Encoding": ACCEPT_ENCODING,
+            }
+        )
+        self._json_headers = Credentials({**self._headers, "Content-Type": _JSON})
         self.base_url = base_url.rstrip("/")
         self.backend = backend
         self.retry = retry
@@ -78,29 +118,54 @@ class Transport:
         return _redaction.scrub(text)
 
     async def aclose(self) -> None:
-        """Close the backend's resources (never injected ones)."""
-        await self.backend.aclose()
+        """Close the backend's resources (never injected ones); idempotent."""
+        if not self.lifecycle.closed:
+            self.lifecycle.closed = True
+            try:
+                await self.backend.aclose()
+            finally:
+                self._release()
 
-    async def send(self, spec: RequestSpec) -> RawResponse:
+    async def send(
+        self,
+        spec: RequestSpec,
+        operation: Operation | str = "",
+        dialect: Dialect | str = "",
+    ) -> RawResponse:
         """Send *spec*, retrying per the policy; return the final response.
 
         Error statuses are returned, not raised, once retries are exhausted
         (the caller deciphers them), except where a non-idempotent request's
-        fate is unknown: that raises :class:`AmbiguousSendError`.
+        fate is unknown: that raises :class:`AmbiguousSendError`. *operation*
+        and *dialect* name the call for the observer, if there is one (as
+        enums: only an observer spends time turning them into text).
         """
-        policy = self.retry
+        self.lifecycle.admit(spec.method, spec.path)
+        policy, observer = self.retry, self.observer
         started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
+            outcome: RawResponse | TransportError
             try:
-                raw = await self._exchange(spec, attempt)
+                # Unobserved, the attempt is the exchange itself: no wrapper.
+                raw = await (
+                    self._exchange(spec, attempt)
+                    if observer is None
+                    else observer.exchange(
+                        self._exchange, spec, attempt, operation, dialect
+                    )
+                )
             except TransportError as exc:
                 if not spec.idempotent and not exc.never_sent:
                     raise self._ambiguous(spec, exc) from exc
+                # An oversized answer would be as large again: never retried.
+                if isinstance(exc, ResponseTooLargeError):
+                    raise
                 delay = self._next_delay(policy, attempt, started, None)
                 if delay is None:
                     raise
+                outcome = exc
             else:
                 if raw.status_code not in RETRY_STATUSES:
                     return raw
@@ -108,6 +173,9 @@ class Transport:
                 delay = self._next_delay(policy, attempt, started, retry_after)
                 if delay is None:
                     return raw
+                outcome = raw
+            if observer is not None:
+                observer.retry(spec, attempt, delay, operation, dialect, outcome)
             await anyio.sleep(delay)
 
     def _check_retryable(
@@ -156,16 +224,24 @@ class Transport:
             content, headers = None, self._headers
         debug = logger.isEnabledFor(logging.DEBUG)
         started = time.perf_counter() if debug else 0.0
-        async with self.limiter:
-            raw = await self.backend.send(
-                spec.method,
-                self.base_url + spec.path,
-                query=spec.query,
-                headers=headers,
-                content=content,
-                files=spec.files,
-                form=spec.form,
-            )
+        try:
+            async with self.limiter:
+                raw = await self.backend.send(
+                    spec.method,
+                    self.base_url + spec.path,
+                    query=spec.query,
+                    headers=headers,
+                    content=content,
+                    files=spec.files,
+                    form=spec.form,
+                )
+        except RuntimeError as exc:
+            # The backends name a closed client themselves; a bare
+            # RuntimeError may be a pool reused from another event loop.
+            error = None if isinstance(exc, QiscusError) else self.lifecycle.foreign()
+            if error is None:
+                raise
+            raise error from exc
         if debug:
             logger.debug(
                 "%s %s -> %d (attempt %d, %.1f ms)",

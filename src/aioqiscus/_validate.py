@@ -17,7 +17,7 @@ import ipaddress
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 import httpx
@@ -28,7 +28,11 @@ from .errors import InvalidArgumentError
 from .models import IMPORT_LIMIT, BackupResource, RoomType
 from .payloads import SENDABLE, Card, RawPayload, SystemEventType
 
-_APP_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+# Both patterns are used with fullmatch: "$" would accept a final newline.
+_APP_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+#: What an HTTP header value may hold (RFC 9110 field-value, ASCII only):
+#: visible characters, inner spaces and tabs, nothing at either end.
+_HEADER_VALUE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e\t]*[\x21-\x7e])?")
 #: ``api_version`` values and the dialect each pins (``None``: negotiate).
 VERSIONS: Mapping[str, Dialect | None] = {
     "auto": None,
@@ -45,11 +49,17 @@ def check_settings(
     app_id: object, secret_key: object, api_version: object, ambiguous_sends: object
 ) -> None:
     """The constructor's scalar settings."""
-    if not isinstance(app_id, str) or not _APP_ID.match(app_id):
+    if not isinstance(app_id, str) or not _APP_ID.fullmatch(app_id):
         msg = "app_id must be a DNS label: letters, digits and inner hyphens"
         raise InvalidArgumentError(msg)
-    if not isinstance(secret_key, str) or not secret_key:
-        msg = "secret_key must be a non-empty str"
+    # The key travels in a header: a newline, a non-ASCII character or an
+    # edge space would make the HTTP library raise an error quoting it.
+    # The message never shows the value.
+    if not isinstance(secret_key, str) or not _HEADER_VALUE.fullmatch(secret_key):
+        msg = (
+            "secret_key must be a non-empty str of printable ASCII without "
+            "line breaks or surrounding spaces (it is sent as an HTTP header)"
+        )
         raise InvalidArgumentError(msg)
     if api_version not in VERSIONS:
         msg = f"api_version must be 'auto', 'v2' or 'v2.1', got {api_version!r}"
@@ -71,6 +81,16 @@ def check_in_flight(limit: int) -> int:
         msg = f"max_in_flight must be >= 1, got {limit}"
         raise InvalidArgumentError(msg)
     return limit
+
+
+def check_response_limit(value: object, backend: object) -> int | None:
+    """``max_response_bytes``: a positive int, and only for our own backend."""
+    if value is None:
+        return None
+    if backend is not None:
+        msg = "pass max_response_bytes to the backend you give, not to the client"
+        raise InvalidArgumentError(msg)
+    return check_page_size(value, "max_response_bytes")
 
 
 def check_send_policy(value: object, name: str) -> AmbiguousPolicy:
@@ -148,6 +168,19 @@ def check_user_id(value: object, name: str = "user_id") -> str:
     return checked
 
 
+def check_path_id(value: object, name: str) -> str:
+    """An identifier that goes into a URL path: ``.`` and ``..`` are refused.
+
+    HTTP libraries collapse dot segments, so ``exports/..`` would reach
+    another endpoint; percent-encoding them is no cure, servers decode it.
+    """
+    checked = check_id(value, name)
+    if checked in {".", ".."}:
+        msg = f"{name} must not be '.' or '..'"
+        raise InvalidArgumentError(msg)
+    return checked
+
+
 def check_optional_id(value: object, name: str) -> str | None:
     """An identifier or ``None``."""
     return None if value is None else check_id(value, name)
@@ -210,6 +243,16 @@ def check_options(value: object, name: str = "options") -> Mapping[str, Any] | N
         msg = f"{name} must be a mapping with str keys, got {type(value).__name__}"
         raise TypeError(msg)
     return value
+
+
+def check_since(value: object) -> datetime | None:
+    """A :class:`~datetime.datetime` or ``None`` (naive ones are taken as UTC)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        msg = f"since must be a datetime, got {type(value).__name__}"
+        raise TypeError(msg)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def check_page_size(value: object, name: str = "page_size") -> int:

@@ -42,7 +42,12 @@ class Dialect(enum.Enum):
 
 
 class Operation(enum.Enum):
-    """Every logical operation the client knows, independent of dialect."""
+    """Every logical operation the client knows, independent of dialect.
+
+    ``str()`` gives the :class:`~aioqiscus.QiscusClient` method that performs
+    it (:attr:`method_name`), which is how reports and errors name it; the
+    value is the operation's internal key.
+    """
 
     __hash__ = object.__hash__  # as Dialect's: looked up on every request
 
@@ -80,7 +85,27 @@ class Operation(enum.Enum):
     LIST_IMPORTS = "list_imports"
 
     def __str__(self) -> str:
-        return self.value
+        return self.method_name
+
+    @property
+    def method_name(self) -> str:
+        """The name of the client method that performs this operation."""
+        return _METHOD_NAMES.get(self.value, self.value)
+
+
+#: Operations (by value) whose client method is not named after them:
+#: listings are ``iter_*`` async iterators, and ``load_comments_with_range``
+#: is read by ``get_comments_range``. Keyed by value so that an operation is
+#: named here whichever module adds it.
+_METHOD_NAMES = {
+    "list_participants": "iter_participants",
+    "list_user_rooms": "iter_user_rooms",
+    "list_comments": "iter_comments",
+    "list_users": "iter_users",
+    "list_unread_users": "iter_unread_users",
+    "list_webhook_logs": "iter_webhook_logs",
+    "load_comments_with_range": "get_comments_range",
+}
 
 
 @attrs.frozen
@@ -118,11 +143,15 @@ class RequestSpec:
 
 @attrs.frozen
 class RawResponse:
-    """An HTTP response as the transport received it."""
+    """An HTTP response as the transport received it.
+
+    Its ``repr`` gives the body's size only: a server may echo credentials,
+    and responses sit in the frame locals of error tracebacks.
+    """
 
     status_code: int
     headers: Mapping[str, str]
-    body: bytes
+    body: bytes = attrs.field(repr=lambda body: f"<{len(body)} bytes>")
 
 
 @attrs.frozen

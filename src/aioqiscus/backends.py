@@ -5,6 +5,12 @@ or raises :class:`~aioqiscus.errors.TransportError` saying whether the
 request provably never left (``never_sent``). Retries, negotiation, error
 mapping and redaction live above it and behave the same on every backend.
 
+Both backends bound each response alike: the whole attempt (connect, send,
+headers and body) must finish within one deadline, and the body, decoded,
+may hold at most ``max_response_bytes`` (32 MiB by default), decompression
+counted as it happens, so neither a server that drips bytes nor a gzip bomb
+can hold a call or fill memory.
+
 - :class:`HttpxBackend` (default) over an ``httpx.AsyncClient``.
 - :class:`AiohttpBackend` (``aioqiscus[aiohttp]``) over an
   ``aiohttp.ClientSession``, so aiohttp apps can share their session.
@@ -13,23 +19,52 @@ mapping and redaction live above it and behave the same on every backend.
 from __future__ import annotations
 
 import functools
+import math
 import ssl
+import zlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+import anyio
 import httpx
 
+from ._redaction import clip
 from ._wire import Query, RawResponse
-from .errors import InvalidArgumentError, RequestTimeoutError, TransportError
+from .errors import (
+    ClientClosedError,
+    InvalidArgumentError,
+    RequestTimeoutError,
+    ResponseTooLargeError,
+    TransportError,
+)
 
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["AiohttpBackend", "Backend", "BackendName", "HttpxBackend", "create"]
+__all__ = [
+    "POOL_SIZE",
+    "AiohttpBackend",
+    "Backend",
+    "BackendName",
+    "HttpxBackend",
+    "create",
+    "shared_ssl_context",
+]
 
 #: Connections per client unless told otherwise (httpx's own default).
 DEFAULT_MAX_CONNECTIONS = 100
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+#: The largest decoded response body accepted unless told otherwise. The
+#: largest documented answers (100 comments or users a page) are well under
+#: 1 MiB; 32 MiB leaves room for huge payloads and still bounds memory.
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+#: The encodings we ask for, and can decode within the size limit.
+ACCEPT_ENCODING = "gzip, deflate"
+#: Connections per httpx pool the default backend creates: httpx's pool
+#: rescans its connections and queued requests on every request, and its
+#: CPU per request stays flat up to about 8 in flight, then climbs (1.7 ms
+#: at 8, 2.8 ms at 16, 4.3 ms at 128 in ``bench/sweep.py``).
+POOL_SIZE = 8
 
 
 @functools.cache
@@ -45,7 +80,12 @@ def shared_ssl_context() -> ssl.SSLContext:
 
 
 class Backend(Protocol):
-    """What the transport needs from an HTTP library."""
+    """What the transport needs from an HTTP library.
+
+    A backend may also have a ``read_timeout`` attribute (seconds or
+    ``None``): the client waits that long after an ambiguous send before
+    looking for it.
+    """
 
     #: How many requests the backend can have in flight without queueing.
     max_connections: int
@@ -74,11 +114,16 @@ class Backend(Protocol):
         ...
 
 
+def _where(method: str, url: str) -> str:
+    return f"{method} {httpx.URL(url).path}"
+
+
 def _failure(
     exc: Exception, method: str, url: str, *, never_sent: bool
 ) -> TransportError:
-    detail = str(exc)[:200]
-    what = f"{type(exc).__name__} on {method} {httpx.URL(url).path}"
+    # Mask before cutting: a secret cut in two would leave a prefix.
+    detail = clip(str(exc), 200)
+    what = f"{type(exc).__name__} on {_where(method, url)}"
     if detail:
         what += f": {detail}"
     cls = RequestTimeoutError if "Timeout" in type(exc).__name__ else TransportError
@@ -87,11 +132,207 @@ def _failure(
     return error
 
 
-#: Connections per httpx pool the default backend creates: httpx's pool
-#: rescans its connections and queued requests on every request, and its
-#: CPU per request stays flat up to about 8 in flight, then climbs (1.7 ms
-#: at 8, 2.8 ms at 16, 4.3 ms at 128 in ``bench/sweep.py``).
-POOL_SIZE = 8
+def _without_frames(exc: BaseException) -> BaseException:
+    """*exc* with the tracebacks of its whole chain dropped.
+
+    aiohttp's request frames keep the request headers, the secret key among
+    them, in their locals (a ``CIMultiDict`` it builds, whose ``repr`` shows
+    every value): a traceback that kept them would show the key wherever
+    frame locals are displayed.
+    """
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        stack += [current.__cause__, current.__context__]
+    return exc
+
+
+def _overdue(method: str, url: str, deadline: float) -> RequestTimeoutError:
+    msg = (
+        f"no complete response to {_where(method, url)} within the {deadline:g} s "
+        "deadline of one attempt (connect, send, headers and body)"
+    )
+    return RequestTimeoutError(msg)
+
+
+def _closed(method: str, url: str) -> ClientClosedError:
+    msg = (
+        f"{_where(method, url)}: the client is closed; create a new client "
+        "after aclose() (or leave the HTTP client you passed in open)"
+    )
+    return ClientClosedError(msg)
+
+
+class _Body:
+    """A response body, decoded and counted as it arrives (strictly private).
+
+    Raises :class:`ResponseTooLargeError` as soon as the decoded size passes
+    *limit*: a declared ``Content-Length`` above it is refused before
+    reading, and gzip/deflate are inflated at most one byte past what is
+    left, so a bomb never expands in memory.
+    """
+
+    __slots__ = ("_chunks", "_decoder", "_encoding", "_limit", "_request", "_size")
+
+    def __init__(
+        self,
+        headers: Mapping[str, str],
+        limit: int,
+        request: tuple[str, str],
+        *,
+        decoded: bool = False,
+    ) -> None:
+        self._limit = limit
+        # (method, url): the path is parsed only for an error message.
+        self._request = request
+        self._size = 0
+        self._chunks: list[bytes] = []
+        self._decoder: Any = None
+        length = headers.get("content-length")
+        if length is not None and length.strip().isdigit() and int(length) > limit:
+            raise self._too_large(f"declares {int(length)} bytes")
+        encoding = None if decoded else headers.get("content-encoding")
+        self._encoding = ""
+        if encoding is not None:
+            codings = [c.strip().lower() for c in encoding.split(",")]
+            codings = [c for c in codings if c and c != "identity"]
+            if codings:
+                self._decoder = _decoder(codings, self._where())
+                self._encoding = codings[0]
+
+    def _where(self) -> str:
+        return _where(*self._request)
+
+    def _too_large(self, detail: str) -> ResponseTooLargeError:
+        msg = (
+            f"the response to {self._where()} {detail}, over max_response_bytes "
+            f"({self._limit} bytes)"
+        )
+        return ResponseTooLargeError(msg, limit=self._limit)
+
+    def feed(self, data: bytes) -> None:
+        """Add one chunk as received (still encoded)."""
+        if self._decoder is not None:
+            data = self._inflate(data)
+        self._size += len(data)
+        if self._size > self._limit:
+            raise self._too_large("is larger, decoded")
+        self._chunks.append(data)
+
+    def _inflate(self, data: bytes) -> bytes:
+        decoder = self._decoder
+        # One byte past what is left proves the limit is passed.
+        room = self._limit - self._size + 1
+        try:
+            out: bytes = decoder.decompress(data, room)
+            while decoder.unconsumed_tail and len(out) < room:
+                out += decoder.decompress(decoder.unconsumed_tail, room - len(out))
+        except zlib.error as exc:
+            if self._encoding == "deflate" and not self._chunks and not self._size:
+                # Some servers send raw deflate without the zlib header.
+                self._decoder = zlib.decompressobj(-zlib.MAX_WBITS)
+                self._encoding = "raw deflate"
+                return self._inflate(data)
+            raise self._undecodable(exc) from exc
+        return out
+
+    def _undecodable(self, exc: Exception) -> TransportError:
+        msg = f"could not decode the {self._encoding} body of {self._where()}: {exc}"
+        return TransportError(msg)
+
+    def result(self) -> bytes:
+        """The whole decoded body."""
+        decoder = self._decoder
+        if decoder is not None:
+            # What the decoder held back at the end counts too.
+            self._decoder = None
+            try:
+                self.feed(decoder.flush())
+            except zlib.error as exc:
+                raise self._undecodable(exc) from exc
+        chunks = self._chunks
+        if len(chunks) == 1:
+            return chunks[0]
+        return b"".join(chunks)
+
+
+def _decoder(codings: list[str], where: str) -> Any:
+    if len(codings) == 1 and codings[0] in ("gzip", "x-gzip", "deflate"):
+        # 32 + MAX_WBITS reads a gzip or a zlib header, whichever comes.
+        return zlib.decompressobj(32 + zlib.MAX_WBITS)
+    msg = (
+        f"the response to {where} is encoded as {', '.join(codings)!r}, which "
+        f"was not asked for (we accept {ACCEPT_ENCODING})"
+    )
+    raise TransportError(msg)
+
+
+def _deadline(timeout: httpx.Timeout) -> float | None:
+    """One attempt's deadline: the longest of the connect/read/write timeouts."""
+    parts = [t for t in (timeout.connect, timeout.read, timeout.write) if t is not None]
+    return max(parts) if parts else None
+
+
+async def _reclaim(client: httpx.AsyncClient, response: httpx.Response | None) -> None:
+    """Repair httpcore's pool after a request was cancelled; strictly private.
+
+    A workaround for httpcore 1.0 bugs (encode/httpcore#1093, open), which
+    raw httpx shares. Two ways a cancellation leaves the pool short of a
+    slot for good:
+
+    - It lands after the pool created a connection for the request but
+      before that connection marked itself active: in the lock
+      ``AsyncHTTP11Connection.handle_async_request`` takes (an anyio lock:
+      a checkpoint) outside any ``try``, or while the request waits for a
+      connection the pool has just created for it. The pool forgets the
+      request, keeps the connection: neither idle, closed, expired nor
+      available, it is never reused nor evicted, and it counts against
+      ``max_connections``.
+    - A native ``Task.cancel()`` lands inside the release of a finished
+      response (httpcore's cleanup takes that same lock under an anyio
+      shield, which native asyncio cancellation pierces): the response is
+      marked closed but its request stays in the pool, holding its
+      connection, active forever.
+
+    After enough of either, every request waits for a slot until
+    ``PoolTimeout``. So, after any cancellation: the request of our own
+    *response*, closed but still queued, is removed; then every connection
+    that no request holds and that is neither idle nor closed (an orphan,
+    by the rules above) is removed and closed, shielded, and queued
+    requests are offered the freed slots. Pools that do not look like
+    httpcore's are left alone.
+    """
+    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    connections = getattr(pool, "_connections", None)
+    requests = getattr(pool, "_requests", None)
+    if not isinstance(connections, list) or not isinstance(requests, list):
+        return
+    stream = getattr(getattr(response, "stream", None), "_stream", None)
+    released = getattr(stream, "_httpcore_stream", None)
+    stale = getattr(released, "_pool_request", None)
+    repaired = getattr(released, "_closed", False) and any(r is stale for r in requests)
+    if repaired:
+        requests.remove(stale)
+    held = {id(getattr(r, "connection", None)) for r in requests}
+    orphans = [
+        c
+        for c in connections
+        if id(c) not in held and not c.is_idle() and not c.is_closed()
+    ]
+    if not orphans and not repaired:
+        return
+    for connection in orphans:
+        connections.remove(connection)
+    assign = getattr(pool, "_assign_requests_to_connections", None)
+    closing = assign() if assign is not None else []
+    with anyio.CancelScope(shield=True):
+        for connection in (*orphans, *closing):
+            await connection.aclose()
 
 
 class HttpxBackend:
@@ -110,10 +351,17 @@ class HttpxBackend:
         client: An ``httpx.AsyncClient`` to use; never closed by us, and used
             as it is (one pool). Without one, pools are created with
             *timeout* and closed by :meth:`aclose`.
-        timeout: Timeouts of the clients we create.
+        timeout: Timeouts of the clients we create. Each attempt, from
+            connecting to the last byte of the body, must also finish within
+            the longest of its connect, read and write timeouts (httpx's own
+            timeouts apply to each network operation, so a server sending a
+            byte a second would otherwise hold a call for as long as it
+            likes).
         max_connections: Connections of the pools we create, in all; with an
             injected client, how many requests to allow in flight (match it
             to that client's pool).
+        max_response_bytes: The largest response body accepted, decoded;
+            larger ones raise :class:`~aioqiscus.errors.ResponseTooLargeError`.
     """
 
     # The request provably never reached the server: safe to retry any request.
@@ -123,12 +371,15 @@ class HttpxBackend:
         self,
         client: httpx.AsyncClient | None = None,
         *,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.max_connections = max_connections
+        self.max_response_bytes = max_response_bytes
         self._owns = client is None
         self.timeout = httpx.Timeout(timeout) if client is None else client.timeout
+        self.deadline = _deadline(self.timeout)
         #: The pools, how many connections each may open, how many requests
         #: each holds now.
         self.pools: list[httpx.AsyncClient] = []
@@ -174,6 +425,11 @@ class HttpxBackend:
         # they wait in the least busy pool.
         return busy.index(min(busy))
 
+    @property
+    def read_timeout(self) -> float | None:
+        """The read timeout: how long a server may take to answer."""
+        return self.timeout.read
+
     async def send(
         self,
         method: str,
@@ -189,22 +445,80 @@ class HttpxBackend:
         index = self._pick()
         self._busy[index] += 1
         try:
-            response = await self.pools[index].request(
-                method,
-                url,
-                params=query or None,
-                content=content,
-                data=form,
-                files=files,
-                headers=headers,
-                follow_redirects=False,
+            return await self._send(
+                self.pools[index], method, url, query, headers, content, files, form
             )
-        except httpx.HTTPError as exc:
-            never_sent = isinstance(exc, self._NEVER_SENT)
-            raise _failure(exc, method, url, never_sent=never_sent) from exc
         finally:
             self._busy[index] -= 1
-        return RawResponse(response.status_code, response.headers, response.content)
+
+    async def _send(
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        url: str,
+        query: Query,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        files: Mapping[str, tuple[str, bytes, str]] | None,
+        form: Mapping[str, str] | None,
+    ) -> RawResponse:
+        deadline = self.deadline
+        response: httpx.Response | None = None
+        # The deadline and the size count live in this one frame: no extra
+        # coroutine per call.
+        with anyio.CancelScope(
+            deadline=math.inf if deadline is None else anyio.current_time() + deadline
+        ) as scope:
+            try:
+                request = client.build_request(
+                    method,
+                    url,
+                    params=query or None,
+                    content=content,
+                    data=form,
+                    files=files,
+                    headers=headers,
+                )
+                response = await client.send(
+                    request, follow_redirects=False, stream=True
+                )
+                try:
+                    # A transport answering from memory (httpx.MockTransport)
+                    # hands over a body already read and decoded.
+                    done = response.is_stream_consumed
+                    body = _Body(
+                        response.headers,
+                        self.max_response_bytes,
+                        (method, url),
+                        decoded=done,
+                    )
+                    if done:
+                        body.feed(response.content)
+                    else:
+                        async for chunk in response.aiter_raw():
+                            body.feed(chunk)
+                    raw = RawResponse(
+                        response.status_code, response.headers, body.result()
+                    )
+                except BaseException:
+                    # Return the connection even while being cancelled.
+                    with anyio.CancelScope(shield=True):
+                        await response.aclose()
+                    raise
+            except httpx.HTTPError as exc:
+                never_sent = isinstance(exc, self._NEVER_SENT)
+                raise _failure(exc, method, url, never_sent=never_sent) from exc
+            except RuntimeError as exc:
+                if client.is_closed:
+                    raise _closed(method, url) from exc
+                raise
+            except BaseException:
+                # Cancelled (by the caller or by our deadline): see _reclaim.
+                await _reclaim(client, response)
+                raise
+        if scope.cancelled_caught:
+            raise _overdue(method, url, deadline or 0.0)
+        return raw
 
     async def aclose(self) -> None:
         """Close the pools if we created them."""
@@ -214,15 +528,19 @@ class HttpxBackend:
 
 
 class AiohttpBackend:
-    """Send requests with aiohttp (``pip install aioqiscus[aiohttp]``).
+    """Send requests with aiohttp (``pip install 'aioqiscus[aiohttp]'``).
 
     Args:
         session: An ``aiohttp.ClientSession`` to share (an aiohttp app's
             own); never closed by us. Without one, a session is created on
             first use and closed by :meth:`aclose`.
-        timeout: Total and connect timeouts, in seconds, of each request.
+        timeout: Total time one attempt may take, from connecting to the
+            last byte of the body (aiohttp's ``total``), in seconds.
+        connect_timeout: Time to connect, in seconds.
         max_connections: Connector limit of the session we create; with a
             shared session, how many requests to allow in flight.
+        max_response_bytes: The largest response body accepted, decoded;
+            larger ones raise :class:`~aioqiscus.errors.ResponseTooLargeError`.
     """
 
     def __init__(
@@ -232,16 +550,23 @@ class AiohttpBackend:
         timeout: float | None = 15.0,
         connect_timeout: float | None = 5.0,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         import aiohttp  # noqa: PLC0415 - an optional dependency
 
         self._aiohttp = aiohttp
         self.max_connections = max_connections
+        self.max_response_bytes = max_response_bytes
         self._owns = session is None
         self._session = session
         self._timeout = aiohttp.ClientTimeout(
             total=timeout, sock_connect=connect_timeout
         )
+
+    @property
+    def read_timeout(self) -> float | None:
+        """The total timeout of one attempt: how long a server may take."""
+        return self._timeout.total
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -264,15 +589,11 @@ class AiohttpBackend:
     ) -> RawResponse:
         """Send one request with aiohttp; redirects are never followed."""
         aiohttp = self._aiohttp
-        data: Any = content
-        if files is not None:
-            data = aiohttp.FormData()
-            for name, value in (form or {}).items():
-                data.add_field(name, value)
-            for name, (filename, blob, ctype) in files.items():
-                data.add_field(name, blob, filename=filename, content_type=ctype)
+        data: Any = content if files is None else self._form_data(form, files)
+        session = self._get_session()
         try:
-            async with self._get_session().request(
+            # auto_decompress=False: _Body inflates, counting every byte.
+            async with session.request(
                 method,
                 url,
                 params=query or None,
@@ -280,14 +601,39 @@ class AiohttpBackend:
                 headers=headers,
                 allow_redirects=False,
                 timeout=self._timeout,
+                auto_decompress=False,
             ) as response:
-                body = await response.read()
+                body = _Body(response.headers, self.max_response_bytes, (method, url))
+                async for chunk in response.content.iter_chunked(65536):
+                    body.feed(chunk)
                 # aiohttp's headers are a case-insensitive mapping already.
-                return RawResponse(response.status, response.headers, body)
+                return RawResponse(response.status, response.headers, body.result())
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-            raise _failure(exc, method, url, never_sent=True) from exc
+            cause = _without_frames(exc)
+            raise _failure(exc, method, url, never_sent=True) from cause
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise _failure(exc, method, url, never_sent=False) from exc
+            cause = _without_frames(exc)
+            total = self._timeout.total
+            # A bare TimeoutError is the total timeout: the attempt's deadline.
+            if not isinstance(exc, aiohttp.ClientError) and total is not None:
+                raise _overdue(method, url, total) from cause
+            raise _failure(exc, method, url, never_sent=False) from cause
+        except RuntimeError as exc:
+            if session.closed:
+                raise _closed(method, url) from _without_frames(exc)
+            raise
+
+    def _form_data(
+        self,
+        form: Mapping[str, str] | None,
+        files: Mapping[str, tuple[str, bytes, str]],
+    ) -> Any:
+        data = self._aiohttp.FormData()
+        for name, value in (form or {}).items():
+            data.add_field(name, value)
+        for name, (filename, blob, ctype) in files.items():
+            data.add_field(name, blob, filename=filename, content_type=ctype)
+        return data
 
     async def aclose(self) -> None:
         """Close the session if we created it."""
@@ -299,24 +645,31 @@ class AiohttpBackend:
 BackendName = Literal["httpx", "aiohttp"]
 
 
-def create(name: str, timeout: float | httpx.Timeout) -> Backend:
+def create(
+    name: str,
+    timeout: float | httpx.Timeout | None,
+    *,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+) -> Backend:
     """The backend called *name*, with the client's *timeout*.
 
-    ``"aiohttp"`` (``pip install aioqiscus[aiohttp]``) is the faster one: it
-    spends a fifth of httpx's CPU per request. Its ``total`` timeout, which
-    bounds a whole attempt, is the longest of *timeout*'s parts.
+    ``"aiohttp"`` (``pip install 'aioqiscus[aiohttp]'``) is the faster one:
+    it spends a fifth of httpx's CPU per request. Its ``total`` timeout,
+    which bounds a whole attempt, is the longest of *timeout*'s parts.
 
     Raises:
         InvalidArgumentError: *name* is not a backend.
     """
     if name == "httpx":
-        return HttpxBackend(timeout=timeout)
+        return HttpxBackend(timeout=timeout, max_response_bytes=max_response_bytes)
     if name == "aiohttp":
         limits = httpx.Timeout(timeout)
         parts = [limits.connect, limits.read, limits.write, limits.pool]
         longest = max((t for t in parts if t is not None), default=None)
         return AiohttpBackend(
-            timeout=longest, connect_timeout=limits.connect or longest
+            timeout=longest,
+            connect_timeout=limits.connect or longest,
+            max_response_bytes=max_response_bytes,
         )
     msg = f"backend must be 'httpx', 'aiohttp' or a Backend, not {name!r}"
     raise InvalidArgumentError(msg)

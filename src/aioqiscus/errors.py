@@ -5,7 +5,8 @@ Every exception derives from :class:`QiscusError`::
     QiscusError
      +-- InvalidArgumentError (also a ValueError; raised before any request)
      +-- TransportError (the request did not complete: connect/read failure)
-     |    +-- RequestTimeoutError
+     |    +-- RequestTimeoutError (a timeout, or the attempt's overall deadline)
+     |    +-- ResponseTooLargeError (also a ResponseShapeError; over the size limit)
      +-- APIError (the server answered with an error status)
      |    +-- BadRequestError (400, 422: validation)
      |    +-- AuthenticationError (401, 403)
@@ -18,16 +19,24 @@ Every exception derives from :class:`QiscusError`::
      +-- AmbiguousSendError (a send may or may not have landed)
      +-- BackupFailedError (an export or import reported failure)
      +-- BackupTimeoutError (also a TimeoutError; waiting took too long)
+     +-- ClientClosedError (also a RuntimeError; the client was used after aclose)
+     +-- EventLoopError (also a RuntimeError; used from another event loop)
 
 httpx and cattrs exceptions never escape: they are mapped here and chained as
-``__cause__``.
+``__cause__``. Every error is a value: it survives ``pickle`` and
+``copy`` with its attributes (a worker process can raise one), and its
+message and attributes never hold a registered secret key (they are
+scrubbed when the error is built).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from ._redaction import clip, scrub
 
 if TYPE_CHECKING:
     from ._wire import Dialect, Operation
@@ -39,6 +48,8 @@ __all__ = [
     "BackupFailedError",
     "BackupTimeoutError",
     "BadRequestError",
+    "ClientClosedError",
+    "EventLoopError",
     "InvalidArgumentError",
     "NegotiationError",
     "NotFoundError",
@@ -46,6 +57,7 @@ __all__ = [
     "RateLimitError",
     "RequestTimeoutError",
     "ResponseShapeError",
+    "ResponseTooLargeError",
     "ServerError",
     "TransportError",
     "UnsupportedOperationError",
@@ -62,15 +74,37 @@ _SENSITIVE = re.compile(
 
 
 def scrub_body(body: str) -> str:
-    """Truncate *body* and blank out the values of credential-like JSON keys.
+    """Blank out credential-like JSON values and secrets, then truncate *body*.
 
-    Strictly private to aioqiscus; exposed for the transport.
+    Masking comes first, so a secret cut in two by the limit leaves no
+    prefix behind. Strictly private to aioqiscus; exposed for the transport.
     """
-    return _SENSITIVE.sub(r'\1"***"', body[:BODY_LIMIT])
+    return clip(_SENSITIVE.sub(r'\1"***"', body), BODY_LIMIT)
+
+
+def _rebuild(
+    cls: type[QiscusError], args: tuple[Any, ...], state: dict[str, Any]
+) -> Any:
+    """Recreate an error from its args and attributes, without its __init__."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class QiscusError(Exception):
-    """Base class of every exception raised by aioqiscus."""
+    """Base class of every exception raised by aioqiscus.
+
+    String arguments are scrubbed of registered secret keys. Subclasses
+    with their own ``__init__`` pickle and copy through :meth:`__reduce__`,
+    which restores ``args`` and attributes without calling ``__init__``.
+    """
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(scrub(a) if isinstance(a, str) else a for a in args))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
 
 class InvalidArgumentError(QiscusError, ValueError):
@@ -89,7 +123,7 @@ class TransportError(QiscusError):
 
 
 class RequestTimeoutError(TransportError):
-    """A connect, read, write or pool timeout expired."""
+    """A connect, read, write or pool timeout, or the attempt's deadline, expired."""
 
 
 class APIError(QiscusError):
@@ -117,9 +151,9 @@ class APIError(QiscusError):
     ) -> None:
         self.status_code = status_code
         self.from_envelope = from_envelope
-        self.message = message
-        self.detailed_messages = tuple(detailed_messages)
-        self.body = body
+        self.message = message = scrub(message)
+        self.detailed_messages = tuple(scrub(d) for d in detailed_messages)
+        self.body = scrub(body)
         self.request_id = request_id
         text = f"{status_code}: {message}"
         if self.detailed_messages:
@@ -166,6 +200,22 @@ class ResponseShapeError(QiscusError):
     """The response was not the JSON shape the documents describe."""
 
 
+class ResponseTooLargeError(TransportError, ResponseShapeError):
+    """The response body, decoded, exceeded the client's ``max_response_bytes``.
+
+    A :class:`TransportError` (a send it interrupts may have been processed,
+    so it is reconciled like a dropped connection) that is never retried,
+    and a :class:`ResponseShapeError` (no sensible answer is that large).
+
+    Attributes:
+        limit: The limit in bytes.
+    """
+
+    def __init__(self, message: str, *, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
 class UnsupportedOperationError(QiscusError):
     """The dialect in use cannot serve this operation.
 
@@ -196,11 +246,21 @@ class AmbiguousSendError(QiscusError):
     Attributes:
         marker: The client-generated idempotency marker (the comment's
             ``unique_temp_id``), for reconciliation, or ``None``.
+        sent_at: When the send began (aware UTC), or ``None``: pass it as
+            ``find_comment(room_id, marker, since=sent_at)`` to settle the
+            send from another process.
     """
 
-    def __init__(self, message: str, *, marker: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        marker: str | None = None,
+        sent_at: datetime | None = None,
+    ) -> None:
         super().__init__(message)
         self.marker = marker
+        self.sent_at = sent_at
 
 
 class BackupFailedError(QiscusError):
@@ -216,7 +276,7 @@ class BackupFailedError(QiscusError):
 
 
 class BackupTimeoutError(QiscusError, TimeoutError):
-    """Waiting for an export gave up before it finished.
+    """Waiting for an export or import gave up before it finished.
 
     Attributes:
         backup: The last state seen, or ``None``.
@@ -225,3 +285,17 @@ class BackupTimeoutError(QiscusError, TimeoutError):
     def __init__(self, message: str, backup: Any) -> None:
         super().__init__(message)
         self.backup = backup
+
+
+class ClientClosedError(QiscusError, RuntimeError):
+    """The client was used after ``aclose()`` (or its HTTP client was closed)."""
+
+
+class EventLoopError(QiscusError, RuntimeError):
+    """The client was used from an event loop other than the one it first ran on.
+
+    A client's connection pool belongs to the event loop that opened it:
+    raised where reusing it from another loop failed (httpx and aiohttp say
+    "Event loop is closed"). Create one client per event loop (per
+    ``asyncio.run``), inside it.
+    """

@@ -46,6 +46,16 @@ def _stamp(value: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _tuple_of_str(values: Iterable[str]) -> tuple[str, ...]:
+    """Any iterable of ids as a tuple.
+
+    A typed function, not ``converter=tuple``: attrs types a field's argument
+    from its converter, and ``tuple``'s ``Iterable[_T_co]`` made type checkers
+    refuse ``participants=["a", "b"]``.
+    """
+    return tuple(values)
+
+
 @attrs.frozen
 class ImportUser:
     """A user to import. Emails and tokens must be unique app-wide."""
@@ -84,7 +94,7 @@ class ImportRoom:
     name: str
     type: Literal["single", "group"]
     creator: str
-    participants: tuple[str, ...] = attrs.field(converter=tuple)
+    participants: tuple[str, ...] = attrs.field(converter=_tuple_of_str)
     options: str = ""
     avatar_url: str = ""
     created_at: datetime | None = None
@@ -191,11 +201,17 @@ class _Checker:
     def fail(self, index: int, record: ImportRecord, message: str) -> None:
         self.problems.append(ImportProblem(index, record, message))
 
+    def _key(
+        self, i: int, r: ImportRecord, name: str, value: str, seen: set[str]
+    ) -> None:
+        """The record's key *name* must be set and not in *seen* already."""
+        if not value:
+            self.fail(i, r, f"{name} is empty")
+        elif value in seen:
+            self.fail(i, r, f"{name} {value} is not unique")
+
     def user(self, i: int, r: ImportUser) -> None:
-        if not r.email:
-            self.fail(i, r, "Email is empty")
-        elif r.email in self.users:
-            self.fail(i, r, f"Email {r.email} is not unique")
+        self._key(i, r, "Email", r.email, self.users)
         self.users.add(r.email)
         token = r.authentication_token
         if token is not None:
@@ -204,10 +220,7 @@ class _Checker:
             self.tokens.add(token)
 
     def room(self, i: int, r: ImportRoom) -> None:
-        if not r.unique_id:
-            self.fail(i, r, "UniqueId is empty")
-        elif r.unique_id in self.rooms:
-            self.fail(i, r, f"UniqueId {r.unique_id} is not unique")
+        self._key(i, r, "UniqueId", r.unique_id, self.rooms)
         self.rooms.add(r.unique_id)
         if r.type not in ("single", "group"):
             self.fail(i, r, f"Type must be single or group, not {r.type!r}")
@@ -222,10 +235,7 @@ class _Checker:
                 self.fail(i, r, f"{email} is not an imported or existing user")
 
     def comment(self, i: int, r: ImportComment) -> None:
-        if not r.unique_id:
-            self.fail(i, r, "UniqueId is empty")
-        elif r.unique_id in self.comments:
-            self.fail(i, r, f"UniqueId {r.unique_id} is not unique")
+        self._key(i, r, "UniqueId", r.unique_id, self.comments)
         if r.room_unique_id not in self.rooms:
             self.fail(i, r, f"RoomUniqueId {r.room_unique_id} is not an imported room")
         if r.creator not in self.users:

@@ -164,9 +164,15 @@ class Comment:
     """A comment (message) in a room.
 
     Attributes:
-        id: The comment id. v2.1 documents omit it in places; ``None`` then.
+        id: The comment id: an ``int`` in both dialects, the number the
+            server orders a room's comments by (like
+            :attr:`comment_before_id` and :attr:`Room.last_comment_id`).
+            ``None`` only where the answer carries none: the v2.1 documents'
+            examples and webhook deliveries.
         room_id: The room, filled from the request when the response lacks it.
-        sender: The author, or ``None`` if the response does not say.
+        sender: The author, always: every comment both dialects document
+            names one (system events too); a comment without is a
+            :class:`~aioqiscus.errors.ResponseShapeError`.
         message: The text.
         type: The comment type (``text``, ``buttons``, ``card``, ...).
         payload: The typed payload (:mod:`aioqiscus.payloads`); ``None`` for
@@ -185,7 +191,7 @@ class Comment:
 
     id: int | None
     room_id: str | None
-    sender: User | None
+    sender: User
     message: str
     type: str = "text"
     payload: Payload | None = None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -28,6 +29,7 @@ from .dialects import (
     payload_from_wire,
     room_type,
     strict_str,
+    timestamp,
 )
 from .errors import QiscusError
 from .models import Comment, Room, User
@@ -65,8 +67,9 @@ class WebhookEvent:
         sender: The author (``from``).
         room: The room; ``participants`` is empty when the delivery omits
             them (deprecated upstream, absent for channels).
-        comment: The comment, with a typed payload. Deliveries carry no
-            comment id.
+        comment: The comment, with a typed payload. The documented delivery
+            carries no comment id, ``unique_temp_id`` or time; real ones do,
+            and they are read when present (else ``None``).
     """
 
     type: str
@@ -93,10 +96,23 @@ def verify_signature(body: bytes, signature: str | None, token: str) -> bool:
         signature: The ``QISCUS-SDK-SIGNATURE`` header (``None`` if absent).
         token: The signature token from the dashboard.
     """
-    if not token or not signature or not isinstance(body, bytes | bytearray):
+    # Handlers pass whatever the framework hands them: check, never assume.
+    given: object = signature
+    key: object = token
+    if (
+        not isinstance(key, str)
+        or not key
+        or not isinstance(given, str)
+        or not isinstance(body, bytes | bytearray)
+    ):
         return False
-    expected = sign(bytes(body), token)
-    return hmac.compare_digest(expected, signature.strip().lower())
+    given = given.strip().lower()
+    # compare_digest refuses non-ASCII str with TypeError: a forged header
+    # must read as "not signed" (401), never crash the handler (500).
+    if not given.isascii():
+        return False
+    expected = sign(bytes(body), key)
+    return hmac.compare_digest(expected, given)
 
 
 def _user(data: Any) -> User:
@@ -107,6 +123,17 @@ def _user(data: Any) -> User:
         avatar_url=optional_str(data.get("avatar_url")),
         internal_id=optional_int(data.get("id")),
     )
+
+
+def _posted_at(message: Any) -> datetime | None:
+    """``timestamp`` (ISO 8601), else ``unix_timestamp`` (seconds), else None."""
+    moment = timestamp(message.get("timestamp"))
+    if moment is None:
+        seconds = optional_int(message.get("unix_timestamp"))
+        # 0 and Go's zero time (negative) say "no time", as timestamp() reads.
+        if seconds is not None and seconds > 0:
+            moment = datetime.fromtimestamp(seconds, UTC)
+    return moment
 
 
 def _event(data: Any) -> WebhookEvent:
@@ -131,6 +158,7 @@ def _event(data: Any) -> WebhookEvent:
         type=comment_type,
         payload=payload_from_wire(comment_type, message.get("payload")),
         unique_temp_id=optional_str(message.get("unique_temp_id")),
+        timestamp=_posted_at(message),
     )
     return WebhookEvent(kind, sender, room, comment)
 
@@ -140,9 +168,17 @@ def parse(body: bytes | str) -> WebhookEvent:
 
     Raises:
         WebhookError: The body is over :data:`MAX_BODY`, not JSON, of an
-            unknown ``type``, or lacks documented fields.
+            unknown ``type``, or lacks documented fields; it is the only
+            exception this function raises.
     """
-    raw = body.encode() if isinstance(body, str) else body
+    given: object = body
+    if isinstance(given, str):
+        raw = given.encode("utf-8", "surrogatepass")
+    elif isinstance(given, bytes | bytearray | memoryview):
+        raw = bytes(given)
+    else:
+        msg = f"webhook body must be bytes or str, got {type(given).__name__}"
+        raise WebhookError(msg)
     if len(raw) > MAX_BODY:
         msg = f"webhook body of {len(raw)} bytes is over the {MAX_BODY} byte limit"
         raise WebhookError(msg)
@@ -160,6 +196,8 @@ def parse(body: bytes | str) -> WebhookEvent:
         raise WebhookError(msg)
     try:
         return _event(data)
-    except (KeyError, TypeError, AttributeError, QiscusError) as exc:
+    except Exception as exc:  # any failure of _event means a malformed body
+        # KeyError, TypeError, AttributeError, and ValueError too: int("²")
+        # raises it though "²".isdigit() is true.
         msg = f"malformed {kind} webhook: {type(exc).__name__}: {exc}"
-        raise WebhookError(msg) from exc
+        raise WebhookError(msg[:500]) from exc

@@ -12,9 +12,9 @@ redacted cassette; ``--compare FILE`` replays one against the fake.
 
 Layout (strictly private): ``_shape`` (pure shape comparison),
 ``_cassette`` (recording transport, cassette file, redaction), ``_replay``
-(id mapping, replay against the fake), ``_tour`` (the table of steps),
-``_live`` (running the tour and collecting facts), this module (the command
-line and the report).
+(id mapping, replay against the fake), ``_steps`` (what a step is and how
+one runs), ``_tour`` (the table of steps), ``_live`` (running the tour and
+collecting facts), this module (the command line and the report).
 """
 
 from __future__ import annotations
@@ -26,14 +26,14 @@ import secrets
 from pathlib import Path
 from typing import Any, TextIO
 
+from .._cli_common import ENV_BASE_URL, UsageError, require_credentials
 from ._cassette import Cassette, loopback_only_from_env, redact
 from ._live import Report, Settings, left_behind, tour
 from ._replay import DIALECTS, replay, served_dialects
-from ._tour import Row, Status
+from ._steps import Row, Status
 
 __all__ = ["add_arguments", "run"]
 
-ENV_BASE_URL = "QISCUS_BASE_URL"
 #: The server when neither --base-url nor QISCUS_BASE_URL says (DESIGN.md).
 DEFAULT_BASE_URL = "https://api.qiscus.com"
 #: A prefix must be long and distinctive: redaction keeps every string that
@@ -80,12 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    from .._cli import ENV_APP_ID, UsageError, _credentials  # noqa: PLC0415 - _cli imports us
-
-    found = _credentials(args)
-    if found is None:
-        msg = f"no credentials: pass --app-id and --secret-key or set {ENV_APP_ID}"
-        raise UsageError(msg)
+    found = require_credentials(args)
     prefix = args.prefix or f"aioqiscus-contract-{secrets.token_hex(3)}"
     if not _PREFIX.match(prefix):
         msg = "--prefix must be 8 to 48 letters, digits, '.', '-' or '_'"

@@ -22,7 +22,8 @@ import httpx
 from .. import InvalidArgumentError, NegotiationError, QiscusClient, __version__
 from ._cassette import Cassette, Recorder, Tag, decode, tagged
 from ._replay import DIALECTS, Outcome, replay
-from ._tour import FAILING, PROBE, STEPS, USERS, Row, Run, Status, run_step
+from ._steps import FAILING, Row, Run, Status, run_step
+from ._tour import PROBE, STEPS, USERS
 
 #: The two header spellings in use: v2.1 pages document dashes, v2 and every
 #: SDK underscores (shared/reference/README.md). The client sends both.

@@ -4,8 +4,9 @@ Qiscus sends no delivery id and documents no retry policy
 (``v2.1/webhook.md``), and the documented delivery carries no comment id
 either. A delivery is therefore known by the first of:
 
-1. the comment id, when the delivery carries one (real servers add ``id``
-   to ``message``; the documents do not show it);
+1. the comment id, when the delivery carries one (real servers, and the
+   fake of :mod:`aioqiscus.testing`, add ``id`` to ``message``; the
+   documents do not show it);
 2. the comment's ``unique_temp_id``, with room and sender (client-made, so
    only unique per sender);
 3. a hash of the comment as delivered (room, sender and the raw

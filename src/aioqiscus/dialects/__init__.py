@@ -17,19 +17,18 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from .. import models
 from .._wire import Call, Dialect, Operation, Page, Route
-from ..models import (
-    Comment,
-    ParticipantChange,
-    ReplyTime,
-    Room,
-    RoomType,
-    User,
-    WebhookLog,
-)
 from . import v2, v21
 from ._backups import Backups
-from ._common import identifier, optional_int, optional_str, room_type, strict_str
+from ._common import (
+    identifier,
+    optional_int,
+    optional_str,
+    room_type,
+    strict_str,
+    timestamp,
+)
 from ._payloads import from_wire as payload_from_wire
 
 __all__ = [
@@ -41,6 +40,7 @@ __all__ = [
     "payload_from_wire",
     "room_type",
     "strict_str",
+    "timestamp",
 ]
 
 
@@ -59,11 +59,11 @@ class Codec(Protocol):
         creator: str,
         avatar_url: str | None,
         options: Mapping[str, Any] | None,
-    ) -> Call[Room]: ...
+    ) -> Call[models.Room]: ...
 
     def get_or_create_room_with_target(
         self, user_ids: Sequence[str], options: Mapping[str, Any] | None
-    ) -> Call[Room]: ...
+    ) -> Call[models.Room]: ...
 
     def get_or_create_channel(
         self,
@@ -72,7 +72,7 @@ class Codec(Protocol):
         name: str | None,
         avatar_url: str | None,
         options: Mapping[str, Any] | None,
-    ) -> Call[Room]: ...
+    ) -> Call[models.Room]: ...
 
     def get_rooms_info(
         self,
@@ -80,7 +80,7 @@ class Codec(Protocol):
         channel_ids: Sequence[str],
         as_user: str | None,
         show_participants: bool,
-    ) -> Call[list[Room]]: ...
+    ) -> Call[list[models.Room]]: ...
 
     def update_room(
         self,
@@ -90,29 +90,29 @@ class Codec(Protocol):
         options: Mapping[str, Any] | None,
         channel_id: str | None,
         as_user: str | None,
-    ) -> Call[Room]: ...
+    ) -> Call[models.Room]: ...
 
     def add_participants(
         self, room_id: str, user_ids: Sequence[str]
-    ) -> Call[ParticipantChange]: ...
+    ) -> Call[models.ParticipantChange]: ...
 
     def remove_participants(
         self, room_id: str, user_ids: Sequence[str]
-    ) -> Call[ParticipantChange]: ...
+    ) -> Call[models.ParticipantChange]: ...
 
     def list_participants(
         self, room_id: str, page: int, limit: int, as_user: str | None
-    ) -> Call[Page[User]]: ...
+    ) -> Call[Page[models.User]]: ...
 
     def list_user_rooms(
         self,
         user_id: str,
         page: int,
         limit: int,
-        room_type: RoomType | None,
+        room_type: models.RoomType | None,
         show_participants: bool,
         show_empty: bool = False,
-    ) -> Call[Page[Room]]: ...
+    ) -> Call[Page[models.Room]]: ...
 
     def get_unread_counts(
         self, user_id: str, room_ids: Sequence[str]
@@ -128,11 +128,13 @@ class Codec(Protocol):
         extras: Mapping[str, Any] | None,
         marker: str,
         disable_link_preview: bool,
-    ) -> Call[Comment]: ...
+        *,
+        marker_in_extras: bool = True,
+    ) -> Call[models.Comment]: ...
 
     def list_comments(
         self, room_id: str, page: int, limit: int
-    ) -> Call[Page[Comment]]: ...
+    ) -> Call[Page[models.Comment]]: ...
 
     def post_system_event(
         self,
@@ -144,11 +146,11 @@ class Codec(Protocol):
         message: str | None,
         payload: Mapping[str, Any] | None,
         extras: Mapping[str, Any] | None,
-    ) -> Call[Comment]: ...
+    ) -> Call[models.Comment]: ...
 
     def search_messages(
         self, user_id: str, query: str, room_id: str | None
-    ) -> Call[list[Comment]]: ...
+    ) -> Call[list[models.Comment]]: ...
 
     def login_or_register(
         self,
@@ -159,17 +161,17 @@ class Codec(Protocol):
         extras: Mapping[str, Any] | None,
         device_token: str | None,
         device_platform: str | None,
-    ) -> Call[User]: ...
+    ) -> Call[models.User]: ...
 
-    def get_user(self, user_id: str) -> Call[User]: ...
+    def get_user(self, user_id: str) -> Call[models.User]: ...
 
-    def reset_user_token(self, user_id: str) -> Call[User]: ...
+    def reset_user_token(self, user_id: str) -> Call[models.User]: ...
 
     def get_user_token(self, user_id: str) -> Call[str]: ...
 
     def list_users(
         self, page: int, limit: int, order_query: str | None
-    ) -> Call[Page[User]]: ...
+    ) -> Call[Page[models.User]]: ...
 
     def list_unread_users(
         self, page: int, limit: int, since: datetime | None, until: datetime | None
@@ -185,15 +187,15 @@ class Codec(Protocol):
 
     def get_average_reply_time(
         self, user_id: str, since: datetime | None, until: datetime | None
-    ) -> Call[ReplyTime]: ...
+    ) -> Call[models.ReplyTime]: ...
 
     def load_comments_with_range(
         self, room_id: str, first_comment_id: int, last_comment_id: int
-    ) -> Call[list[Comment]]: ...
+    ) -> Call[list[models.Comment]]: ...
 
     def list_webhook_logs(
         self, page: int, limit: int, kind: str
-    ) -> Call[Page[WebhookLog]]: ...
+    ) -> Call[Page[models.WebhookLog]]: ...
 
 
 CODECS: Mapping[Dialect, Codec] = {Dialect.V2: v2, Dialect.V2_1: v21}

@@ -222,9 +222,33 @@ def base_converter() -> cattrs.Converter:
 MARKER_KEY = "aioqiscus_unique_temp_id"
 
 
+def check_comment_object(data: Any) -> None:
+    """Refuse a comment that is not a JSON object, naming what it is."""
+    if type(data) is not dict:
+        msg = f"expected a comment object, got {describe(data)}"
+        raise TypeError(msg)
+
+
+def no_author(key: str) -> TypeError:
+    """The error for a comment that lacks its author's wire key *key*.
+
+    :attr:`Comment.sender` is never ``None``: every comment both dialects
+    document names its author (system events too), so one without is
+    malformed.
+    """
+    return TypeError(f"comment without its author ({key!r})")
+
+
+def author_id(value: Any, key: str) -> str:
+    """A comment author's identifier, from the wire key *key*."""
+    if value is None or value == "":
+        raise no_author(key)
+    return identifier(value)
+
+
 def build_comment(  # noqa: C901 - one flat function: a call per field group costs
     data: Any,
-    sender: User | None,
+    sender: User,
     room_name: str | None = None,
     room_kind: RoomType | None = None,
     room_id: str | None = None,
@@ -241,9 +265,7 @@ def build_comment(  # noqa: C901 - one flat function: a call per field group cos
     as is. A missing ``message`` is a KeyError, mapped to
     ResponseShapeError by :func:`structure`.
     """
-    if type(data) is not dict:
-        msg = f"expected a comment object, got {describe(data)}"
-        raise TypeError(msg)
+    check_comment_object(data)
     get = data.get
     kind = get("type") or "text"
     if type(kind) is not str:
@@ -255,7 +277,10 @@ def build_comment(  # noqa: C901 - one flat function: a call per field group cos
     marker = extras.get(MARKER_KEY) if extras else None
     if marker is not None:
         extras = {k: v for k, v in extras.items() if k != MARKER_KEY}
-    temp_id = get("unique_temp_id") or get("unique_id") or marker
+    # Our own marker first, then the top-level unique_temp_id, then a
+    # server's unique_id: load_comments_with_range answers a unique_id of its
+    # own making, which must not hide the marker the send looks for.
+    temp_id = marker or get("unique_temp_id") or get("unique_id")
     if temp_id is not None and type(temp_id) is not str:
         temp_id = optional_str(temp_id)
     comment_id = get("id")

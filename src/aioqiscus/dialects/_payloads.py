@@ -14,29 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .. import payloads
 from .._wire import Dialect
-from ..payloads import (
-    AccountLinking,
-    Button,
-    Buttons,
-    Card,
-    Carousel,
-    CarouselCard,
-    ContactPerson,
-    Custom,
-    FileAttachment,
-    Location,
-    Payload,
-    RawPayload,
-    Reply,
-    SystemEvent,
-    SystemEventType,
-)
 
 # ---------------------------------------------------------------- to the wire
 
 
-def _button(button: Button) -> dict[str, Any]:
+def _button(button: payloads.Button) -> dict[str, Any]:
     if button.type == "link":
         action: dict[str, Any] = {"url": button.url}
     else:
@@ -51,7 +35,7 @@ def _button(button: Button) -> dict[str, Any]:
     return data
 
 
-def _action(button: Button) -> dict[str, Any]:
+def _action(button: payloads.Button) -> dict[str, Any]:
     data = _button(button)
     del data["label"]
     return data
@@ -62,7 +46,7 @@ def drop_none(**fields: Any) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
-def _card(payload: Card, dialect: Dialect) -> dict[str, Any]:
+def _card(payload: payloads.Card, dialect: Dialect) -> dict[str, Any]:
     image_key = "image_url" if dialect is Dialect.V2 else "image"
     return drop_none(
         text=payload.text,
@@ -74,7 +58,7 @@ def _card(payload: Card, dialect: Dialect) -> dict[str, Any]:
     )
 
 
-def _carousel(payload: Carousel, _: Dialect) -> dict[str, Any]:
+def _carousel(payload: payloads.Carousel, _: Dialect) -> dict[str, Any]:
     return {
         "cards": [
             drop_none(
@@ -91,39 +75,45 @@ def _carousel(payload: Carousel, _: Dialect) -> dict[str, Any]:
     }
 
 
+def _contact_person(payload: payloads.ContactPerson, _: Dialect) -> dict[str, Any]:
+    return {"name": payload.name, "value": payload.value, "type": payload.kind}
+
+
 _WRITERS: dict[type[Any], Callable[[Any, Dialect], dict[str, Any]]] = {
-    Buttons: lambda p, _: {
+    payloads.Buttons: lambda p, _: {
         "text": p.text,
         "buttons": [_button(b) for b in p.buttons],
     },
-    Card: _card,
-    Carousel: _carousel,
-    AccountLinking: lambda p, _: drop_none(
+    payloads.Card: _card,
+    payloads.Carousel: _carousel,
+    payloads.AccountLinking: lambda p, _: drop_none(
         text=p.text, url=p.url, redirect_url=p.redirect_url, params=dict(p.params)
     ),
-    Custom: lambda p, _: {"type": p.subtype, "content": p.content},
-    Location: lambda p, _: drop_none(
+    payloads.Custom: lambda p, _: {"type": p.subtype, "content": p.content},
+    payloads.Location: lambda p, _: drop_none(
         name=p.name,
         address=p.address,
         latitude=p.latitude,
         longitude=p.longitude,
         map_url=p.map_url,
     ),
-    ContactPerson: lambda p, _: {"name": p.name, "value": p.value, "type": p.kind},
-    Reply: lambda p, _: drop_none(
+    payloads.ContactPerson: _contact_person,
+    payloads.Reply: lambda p, _: drop_none(
         text=p.text,
         replied_comment_id=p.replied_comment_id,
         replied_comment_message=p.replied_comment_message,
         replied_comment_sender_email=p.replied_comment_sender,
     ),
-    FileAttachment: lambda p, _: {
+    payloads.FileAttachment: lambda p, _: {
         "url": p.url,
         "caption": p.caption,
         "file_name": p.file_name,
         "size": p.size,
         "pages": p.pages,
     },
-    RawPayload: lambda p, _: p.data if isinstance(p.data, dict) else {"data": p.data},
+    payloads.RawPayload: lambda p, _: (
+        p.data if isinstance(p.data, dict) else {"data": p.data}
+    ),
 }
 
 
@@ -138,17 +128,17 @@ def to_wire(payload: Any, dialect: Dialect) -> dict[str, Any]:
 
 def summary(payload: Any) -> str:
     """The comment text a payload implies, used when *message* is empty."""
-    if isinstance(payload, Buttons | AccountLinking | Reply):
+    if isinstance(payload, payloads.Buttons | payloads.AccountLinking | payloads.Reply):
         return payload.text
-    if isinstance(payload, Card):
+    if isinstance(payload, payloads.Card):
         return payload.text or payload.title
-    if isinstance(payload, Location):
+    if isinstance(payload, payloads.Location):
         return " ".join(
             p for p in (payload.name, payload.address, payload.map_url) if p
         )
-    if isinstance(payload, ContactPerson):
+    if isinstance(payload, payloads.ContactPerson):
         return f"{payload.name} - {payload.value}"
-    if isinstance(payload, FileAttachment):
+    if isinstance(payload, payloads.FileAttachment):
         return f"[file] {payload.url} [/file]"
     return ""
 
@@ -176,11 +166,11 @@ def _url(data: Mapping[str, Any], *keys: str) -> str | None:
     return None
 
 
-def _parse_button(data: Any) -> Button:
+def _parse_button(data: Any) -> payloads.Button:
     action = data.get("payload") or {}
     if data.get("type") == "link":
-        return Button(_str(data, "label"), "link", _str(action, "url"))
-    return Button(
+        return payloads.Button(_str(data, "label"), "link", _str(action, "url"))
+    return payloads.Button(
         _str(data, "label"),
         "postback",
         _str(action, "url"),
@@ -190,13 +180,13 @@ def _parse_button(data: Any) -> Button:
     )
 
 
-def _parse_action(data: Any) -> Button | None:
+def _parse_action(data: Any) -> payloads.Button | None:
     if not data:
         return None
     return _parse_button({**data, "label": data.get("postback_text") or "open"})
 
 
-def _buttons(data: Mapping[str, Any]) -> tuple[Button, ...]:
+def _buttons(data: Mapping[str, Any]) -> tuple[payloads.Button, ...]:
     raw = data.get("buttons") or []
     if not isinstance(raw, list):
         msg = "buttons must be a list"
@@ -204,8 +194,8 @@ def _buttons(data: Mapping[str, Any]) -> tuple[Button, ...]:
     return tuple(_parse_button(b) for b in raw)
 
 
-def _read_card(data: Mapping[str, Any]) -> Card:
-    return Card(
+def _read_card(data: Mapping[str, Any]) -> payloads.Card:
+    return payloads.Card(
         title=_str(data, "title"),
         text=_str(data, "text"),
         description=_str(data, "description"),
@@ -215,10 +205,10 @@ def _read_card(data: Mapping[str, Any]) -> Card:
     )
 
 
-def _read_carousel(data: Mapping[str, Any]) -> Carousel:
-    return Carousel(
+def _read_carousel(data: Mapping[str, Any]) -> payloads.Carousel:
+    return payloads.Carousel(
         cards=tuple(
-            CarouselCard(
+            payloads.CarouselCard(
                 title=_str(card, "title"),
                 description=_str(card, "description"),
                 image_url=_url(card, "image", "image_url"),
@@ -243,10 +233,10 @@ def _subject(data: Mapping[str, Any]) -> str | None:
 
 
 def _event(
-    kind: SystemEventType, data: Mapping[str, Any], payload: Any = None
-) -> SystemEvent:
+    kind: payloads.SystemEventType, data: Mapping[str, Any], payload: Any = None
+) -> payloads.SystemEvent:
     """A system event with who, whom and where, as the payload says."""
-    return SystemEvent(
+    return payloads.SystemEvent(
         kind,
         subject_id=_subject(data),
         subject_name=_str(data, "subject_username") or None,
@@ -258,55 +248,57 @@ def _event(
     )
 
 
-_KNOWN_EVENTS = frozenset(e.value for e in SystemEventType) - {"custom"}
+_KNOWN_EVENTS = frozenset(e.value for e in payloads.SystemEventType) - {"custom"}
 
 
-def _system_event(data: Mapping[str, Any]) -> SystemEvent:
+def _system_event(data: Mapping[str, Any]) -> payloads.SystemEvent:
     kind = data.get("type")
     if kind in _KNOWN_EVENTS:
-        return _event(SystemEventType(kind), data)
+        return _event(payloads.SystemEventType(kind), data)
     if kind != "custom":
         # v2 echoes a custom event's own payload (qiscus-rest-v2.md: "the
         # response payload string will be the same as you have inputted").
-        return SystemEvent(SystemEventType.CUSTOM, _subject(data), payload=data)
+        return payloads.SystemEvent(
+            payloads.SystemEventType.CUSTOM, _subject(data), payload=data
+        )
     # v2.1 nests it under payload, beside who, whom and where (the Go SDK's
     # PostSystemEventMessageResponse); a custom event may have none (null).
     inner = data.get("payload")
     if inner is not None and not isinstance(inner, dict):
         inner = {"value": inner}
-    return _event(SystemEventType.CUSTOM, data, inner)
+    return _event(payloads.SystemEventType.CUSTOM, data, inner)
 
 
 _PARSERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
-    "buttons": lambda d: Buttons(_str(d, "text"), _buttons(d)),
+    "buttons": lambda d: payloads.Buttons(_str(d, "text"), _buttons(d)),
     "card": _read_card,
     "carousel": _read_carousel,
-    "account_linking": lambda d: AccountLinking(
+    "account_linking": lambda d: payloads.AccountLinking(
         _str(d, "text"),
         _str(d, "url"),
         _url(d, "redirect_url"),
         dict(d.get("params") or {}),
     ),
-    "custom": lambda d: Custom(_str(d, "type"), d.get("content")),
-    "location": lambda d: Location(
+    "custom": lambda d: payloads.Custom(_str(d, "type"), d.get("content")),
+    "location": lambda d: payloads.Location(
         _str(d, "name"),
         _str(d, "address"),
         d["latitude"],
         d["longitude"],
         _url(d, "map_url"),
     ),
-    "contact_person": lambda d: ContactPerson(
+    "contact_person": lambda d: payloads.ContactPerson(
         _str(d, "name"),
         _str(d, "value"),
         _str(d, "type", "phone") or "phone",  # type: ignore[arg-type]
     ),
-    "reply": lambda d: Reply(
+    "reply": lambda d: payloads.Reply(
         _str(d, "text"),
         d["replied_comment_id"],
         d.get("replied_comment_message"),
         d.get("replied_comment_sender_email"),
     ),
-    "file_attachment": lambda d: FileAttachment(
+    "file_attachment": lambda d: payloads.FileAttachment(
         _str(d, "url"),
         _str(d, "caption"),
         _str(d, "file_name"),
@@ -317,7 +309,7 @@ _PARSERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
 }
 
 
-def from_wire(comment_type: str, data: Any) -> Payload | None:
+def from_wire(comment_type: str, data: Any) -> payloads.Payload | None:
     """The typed payload of a comment of *comment_type*.
 
     ``text`` comments and empty payloads give ``None``. Unknown types, and
@@ -325,12 +317,12 @@ def from_wire(comment_type: str, data: Any) -> Payload | None:
     :class:`RawPayload` holding the JSON as sent: never an exception.
     """
     if data is None or data == {} or comment_type == "text":
-        return None if not data else RawPayload(comment_type, data)
+        return None if not data else payloads.RawPayload(comment_type, data)
     parse = _PARSERS.get(comment_type)
     if parse is None or not isinstance(data, dict):
-        return RawPayload(comment_type, data)
+        return payloads.RawPayload(comment_type, data)
     try:
-        result: Payload = parse(data)
+        result: payloads.Payload = parse(data)
     except (ValueError, TypeError, KeyError, AttributeError):
-        return RawPayload(comment_type, data)
+        return payloads.RawPayload(comment_type, data)
     return result

@@ -156,7 +156,7 @@ def _converter() -> cattrs.Converter:
 def _flat_sender(key: tuple[Any, Any, Any, Any]) -> User:
     email, name, avatar, internal_id = key
     return User(
-        id=c.identifier(email),
+        id=c.author_id(email, "email"),
         name=c.strict_str(name),
         avatar_url=c.optional_str(avatar),
         internal_id=c.optional_int(internal_id),
@@ -164,23 +164,22 @@ def _flat_sender(key: tuple[Any, Any, Any, Any]) -> User:
 
 
 def _read_comment(data: Any, room_id: str | None, senders: c.Senders | None) -> Comment:
-    """A v2 comment: flat, its sender in its own fields, its room named."""
-    if type(data) is not dict:
-        return c.build_comment(data, None)  # refuses it, with the reason
-    # v2 comments are flat: the sender is email/username/user_avatar_url
-    # (or user_avatar.avatar.url) and the numeric user_id.
-    sender = None
-    email = data.get("email")
-    if email:
-        avatar = data.get("user_avatar_url")
-        if avatar is None:
-            nested = (data.get("user_avatar") or {}).get("avatar") or {}
-            avatar = nested.get("url") if isinstance(nested, dict) else None
-        key = (email, data.get("username"), avatar, data.get("user_id"))
-        if senders is None:
-            sender = _flat_sender(key)
-        else:
-            sender = senders.user(key, key, _flat_sender)
+    """A v2 comment: flat, its author in its own fields, its room named.
+
+    The author is email/username/user_avatar_url (or user_avatar.avatar.url)
+    and the numeric user_id. Every documented comment names its author,
+    system events included (system@qiscus.com): one without is malformed.
+    """
+    c.check_comment_object(data)
+    avatar = data.get("user_avatar_url")
+    if avatar is None:
+        nested = (data.get("user_avatar") or {}).get("avatar") or {}
+        avatar = nested.get("url") if isinstance(nested, dict) else None
+    key = (data.get("email"), data.get("username"), avatar, data.get("user_id"))
+    if senders is None:
+        sender = _flat_sender(key)
+    else:
+        sender = senders.user(key, key, _flat_sender)
     # Listings and search also name the room (room_name, chat_type).
     name, kind = data.get("room_name"), data.get("chat_type")
     return c.build_comment(
@@ -322,44 +321,37 @@ def update_room(
     return Call(op, _spec(op, json=body), _one_room)
 
 
-def add_participants(room_id: str, user_ids: Sequence[str]) -> Call[ParticipantChange]:
-    """``POST add_room_participants`` with ``emails``.
+def _change(
+    op: Operation, room_id: str, user_ids: Sequence[str], *, present: bool
+) -> Call[ParticipantChange]:
+    """Add or remove participants by ``emails``; v2 answers the whole room.
 
-    v2 answers the room with its updated participants; we return the users
-    that were asked for and are now in the room, like v2.1's
-    ``participants_added``, with the room answered as ``room``.
+    The change lists the users asked for that are now *present* in the room
+    (or no longer, when not *present*), like v2.1's ``participants_added``
+    and ``participants_removed``, with the room answered as ``room``.
     """
     wanted = list(user_ids)
     body = {"room_id": room_id, "emails": wanted}
 
     def parse(results: Any) -> ParticipantChange:
         room = _one_room(results)
-        present = {u.id for u in room.participants}
-        return ParticipantChange([User(id=u) for u in wanted if u in present], room)
+        inside = {u.id for u in room.participants}
+        changed = [User(id=u) for u in wanted if (u in inside) is present]
+        return ParticipantChange(changed, room)
 
-    op = Operation.ADD_PARTICIPANTS
     return Call(op, _spec(op, json=body), parse)
+
+
+def add_participants(room_id: str, user_ids: Sequence[str]) -> Call[ParticipantChange]:
+    """``POST add_room_participants`` with ``emails``; v2 answers the room."""
+    return _change(Operation.ADD_PARTICIPANTS, room_id, user_ids, present=True)
 
 
 def remove_participants(
     room_id: str, user_ids: Sequence[str]
 ) -> Call[ParticipantChange]:
-    """``POST remove_room_participants`` with ``emails``.
-
-    v2 answers the remaining participants; we return the users asked for that
-    are no longer in the room, like v2.1's ``participants_removed``, with the
-    room answered as ``room``.
-    """
-    wanted = list(user_ids)
-    body = {"room_id": room_id, "emails": wanted}
-
-    def parse(results: Any) -> ParticipantChange:
-        room = _one_room(results)
-        present = {u.id for u in room.participants}
-        return ParticipantChange([User(id=u) for u in wanted if u not in present], room)
-
-    op = Operation.REMOVE_PARTICIPANTS
-    return Call(op, _spec(op, json=body), parse)
+    """``POST remove_room_participants`` with ``emails``; v2 answers the room."""
+    return _change(Operation.REMOVE_PARTICIPANTS, room_id, user_ids, present=False)
 
 
 def list_participants(
@@ -434,6 +426,8 @@ def post_comment(
     extras: Mapping[str, Any] | None,
     marker: str,
     disable_link_preview: bool,
+    *,
+    marker_in_extras: bool = True,  # noqa: ARG001 - v2 documents unique_temp_id
 ) -> Call[Comment]:
     """``POST post_comment`` with ``sender_email`` and ``unique_temp_id``."""
     text, wire_payload = c.comment_body(message, payload, DIALECT)

@@ -17,18 +17,11 @@ from typing import Any
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
+from .. import models
 from .._envelope import field, items
 from .._wire import Call, Dialect, Operation, Page, Query, Route
 from ..errors import InvalidArgumentError, ResponseShapeError
-from ..models import (
-    Comment,
-    ParticipantChange,
-    ReplyTime,
-    Room,
-    RoomType,
-    User,
-    WebhookLog,
-)
+from ..models import Comment, Room, User
 from . import _backups
 from . import _common as c
 from ._payloads import drop_none
@@ -128,7 +121,7 @@ def _converter() -> cattrs.Converter:
     )
     conv.register_structure_hook(Room, room_fn)
     log_fn = make_dict_structure_fn(
-        WebhookLog,
+        models.WebhookLog,
         conv,
         id=override(struct_hook=c.strict_int),
         succeeded=override(rename="is_success"),
@@ -136,7 +129,7 @@ def _converter() -> cattrs.Converter:
         request_body=override(struct_hook=_body_text),
         response_body=override(struct_hook=_body_text),
     )
-    conv.register_structure_hook(WebhookLog, log_fn)
+    conv.register_structure_hook(models.WebhookLog, log_fn)
 
     return conv
 
@@ -150,20 +143,25 @@ def _sender(data: Any) -> User:
 
 
 def _read_comment(data: Any, room_id: str | None, senders: c.Senders | None) -> Comment:
-    """A v2.1 comment: its sender is the nested ``user`` object."""
-    found = data.get("user") if type(data) is dict else None
-    sender = None
-    if found is not None:
-        if senders is None or type(found) is not dict:
-            sender = _sender(found)
-        else:
-            sender = senders.user(found.get("user_id"), found, _sender)
+    """A v2.1 comment: its author is the nested ``user`` object.
+
+    Every documented comment nests its author (v2.1/comment.md): one
+    without is malformed.
+    """
+    c.check_comment_object(data)
+    found = data.get("user")
+    if found is None:
+        raise c.no_author("user")
+    if senders is None or type(found) is not dict:
+        sender = _sender(found)
+    else:
+        sender = senders.user(found.get("user_id"), found, _sender)
     return c.build_comment(data, sender, room_id=room_id)
 
 
 _shapes = c.Shapes(_conv, ROUTES, _read_comment)
 _spec = _shapes.spec
-_log = _conv.get_structure_hook(WebhookLog)
+_log = _conv.get_structure_hook(models.WebhookLog)
 #: A v2.1 user object (``get_user_list`` answers another shape, also read).
 parse_user = _shapes.user
 #: A v2.1 room object.
@@ -186,9 +184,16 @@ def _users(results: Any, key: str) -> list[User]:
     return [parse_user(u) for u in items(field(results, key), key)]
 
 
-def _change(key: str) -> Callable[[Any], ParticipantChange]:
-    """The parser of a participant change: v2.1 answers the users alone."""
-    return lambda results: ParticipantChange(_users(results, key))
+def _change(
+    op: Operation, room_id: str, user_ids: Sequence[str], key: str
+) -> Call[models.ParticipantChange]:
+    """Add or remove participants; v2.1 answers the users alone, as *key*."""
+    body = {"room_id": room_id, "user_ids": list(user_ids)}
+    return Call(
+        op,
+        _spec(op, json=body),
+        lambda results: models.ParticipantChange(_users(results, key)),
+    )
 
 
 def _room_fields(
@@ -282,20 +287,20 @@ def update_room(
     return Call(op, _spec(op, json=body), _one_room)
 
 
-def add_participants(room_id: str, user_ids: Sequence[str]) -> Call[ParticipantChange]:
+def add_participants(
+    room_id: str, user_ids: Sequence[str]
+) -> Call[models.ParticipantChange]:
     """``POST add_room_participants``; answers ``participants_added``."""
-    body = {"room_id": room_id, "user_ids": list(user_ids)}
     op = Operation.ADD_PARTICIPANTS
-    return Call(op, _spec(op, json=body), _change("participants_added"))
+    return _change(op, room_id, user_ids, "participants_added")
 
 
 def remove_participants(
     room_id: str, user_ids: Sequence[str]
-) -> Call[ParticipantChange]:
+) -> Call[models.ParticipantChange]:
     """``POST remove_room_participants``; answers ``participants_removed``."""
-    body = {"room_id": room_id, "user_ids": list(user_ids)}
     op = Operation.REMOVE_PARTICIPANTS
-    return Call(op, _spec(op, json=body), _change("participants_removed"))
+    return _change(op, room_id, user_ids, "participants_removed")
 
 
 def list_participants(
@@ -319,7 +324,7 @@ def list_user_rooms(
     user_id: str,
     page: int,
     limit: int,
-    room_type: RoomType | None,
+    room_type: models.RoomType | None,
     show_participants: bool,
     show_empty: bool = False,
 ) -> Call[Page[Room]]:
@@ -360,16 +365,24 @@ def post_comment(
     extras: Mapping[str, Any] | None,
     marker: str,
     disable_link_preview: bool,
+    *,
+    marker_in_extras: bool = True,
 ) -> Call[Comment]:
-    """``POST post_comment`` with ``user_id``; the marker rides in ``extras``."""
+    """``POST post_comment`` with ``user_id``; the marker rides in ``extras``.
+
+    v2.1 documents no ``unique_temp_id``: the marker goes top-level and,
+    unless *marker_in_extras* is false, under ``extras[MARKER_KEY]`` too.
+    """
     text, wire_payload = c.comment_body(message, payload, DIALECT)
+    if marker_in_extras:
+        extras = {**(extras or {}), c.MARKER_KEY: marker}
     body = drop_none(
         user_id=sender,
         room_id=room_id,
         message=text,
         type=comment_type,
         payload=wire_payload,
-        extras={**(extras or {}), c.MARKER_KEY: marker},
+        extras=dict(extras) if extras is not None else None,
         unique_temp_id=marker,
         disable_link_preview=disable_link_preview or None,
     )
@@ -536,14 +549,14 @@ def reactivate_users(user_ids: Sequence[str]) -> Call[str]:
 
 def get_average_reply_time(
     user_id: str, since: datetime | None, until: datetime | None
-) -> Call[ReplyTime]:
+) -> Call[models.ReplyTime]:
     """``GET get_average_reply_time_user``: durations in seconds, and the period."""
     query = (("user_id", user_id), *c.window_query(since, until))
 
-    def parse(results: Any) -> ReplyTime:
+    def parse(results: Any) -> models.ReplyTime:
         data = field(results, "data")
         duration = data["duration"]
-        return ReplyTime(
+        return models.ReplyTime(
             user_id=c.identifier(data.get("user_id") or user_id),
             average=c.seconds(duration["average"]),
             longest=c.seconds(duration["longest"]),
@@ -577,13 +590,15 @@ def load_comments_with_range(
     return Call(op, _spec(op, query=query), parse)
 
 
-def list_webhook_logs(page: int, limit: int, kind: str) -> Call[Page[WebhookLog]]:
+def list_webhook_logs(
+    page: int, limit: int, kind: str
+) -> Call[Page[models.WebhookLog]]:
     """``GET webhook_logs`` with ``page``, ``limit`` and ``type``."""
     query = (("page", str(page)), ("limit", str(limit)), ("type", kind))
 
-    def read(results: Any) -> list[WebhookLog]:
+    def read(results: Any) -> list[models.WebhookLog]:
         found = items(field(results, "webhook_logs"), "webhook_logs")
-        return [_log(d, WebhookLog) for d in found]
+        return [_log(d, models.WebhookLog) for d in found]
 
     op = Operation.LIST_WEBHOOK_LOGS
     return _shapes.page_call(op, query, read, page, limit, "total")

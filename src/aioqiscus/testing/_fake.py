@@ -19,6 +19,7 @@ of its own:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -50,6 +51,9 @@ from ._store import BackupRecord, CommentRecord, RoomRecord, Store, UserRecord
 
 __all__ = ["ConnectionDropped", "FakeQiscus", "JournalEntry", "WebhookDelivery"]
 
+#: A request as dispatched: dialect, method, endpoint, query, body, headers, origin.
+_Request = tuple[str, str, str, list[tuple[str, str]], bytes, dict[str, str], str]
+
 DIALECTS = ("v2", "v2.1")
 #: Every route each dialect serves: its own table and the backups.
 _ROUTES: dict[str, Routes] = {
@@ -60,6 +64,22 @@ _ROUTES: dict[str, Routes] = {
 _ENDPOINTS = {d: frozenset(e for _, e in t) for d, t in _ROUTES.items()}
 #: Handler failures that mean malformed input the checks did not foresee.
 _MALFORMED_INPUT = (ValueError, TypeError, KeyError, AttributeError, IndexError)
+#: What a lagging fault that drops the connection starts to answer.
+_UNFINISHED = b'{"status": 200, "results": {"comment": {"id": 0, "message": ""}}}'
+
+
+def _masked(value: Any) -> Any:
+    """A journal body with every password-like value replaced by ``***``."""
+    if isinstance(value, dict):
+        return {
+            k: "***"
+            if isinstance(k, str) and ("password" in k.lower() or "secret" in k.lower())
+            else _masked(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
 
 
 @attrs.frozen
@@ -85,7 +105,8 @@ class JournalEntry:
         dialect: ``v2``, ``v2.1`` or ``None`` for other paths.
         endpoint: The endpoint name (``create_room``), or ``""``.
         query: Query pairs in order.
-        body: The decoded body (JSON value or form dict), or ``None``.
+        body: The decoded body (JSON value or form dict), or ``None``, with
+            password values masked.
         headers: Request headers, with credential values masked.
         status: The status answered (``0`` if the connection was dropped).
         fault: The injected fault, if any.
@@ -137,6 +158,11 @@ class FakeQiscus:
         self._webhook: tuple[str, str, httpx.AsyncBaseTransport | None] | None = None
         self._outbox: list[dict[str, Any]] = []
         self._rng = random.Random(seed)  # noqa: S311 - deterministic faults
+        # Requests a lagging fault processes later, and the store generation
+        # they belong to (reset() starts a new one; late work of an old one
+        # is dropped).
+        self._late: set[asyncio.Task[None]] = set()
+        self._generation = 0
 
     def __repr__(self) -> str:
         return f"FakeQiscus(app_id={self.app_id!r}, dialects={sorted(self.dialects)})"
@@ -152,6 +178,20 @@ class FakeQiscus:
     @export_steps.setter
     def export_steps(self, steps: list[tuple[str, int]]) -> None:
         self.store.export_steps = steps
+
+    @property
+    def import_steps(self) -> list[tuple[str, int]]:
+        """What a new valid import answers, then each listing reveals.
+
+        ``[("started", 0), ("finished", 100)]`` unless set; the last repeats.
+        An import whose rows break the documented rules answers ``failed``
+        at once, with the problems in its ``errors``.
+        """
+        return self.store.import_steps
+
+    @import_steps.setter
+    def import_steps(self, steps: list[tuple[str, int]]) -> None:
+        self.store.import_steps = steps
 
     @property
     def backups(self) -> dict[str, BackupRecord]:
@@ -176,6 +216,7 @@ class FakeQiscus:
         self.store = Store()
         self.journal.clear()
         self.faults.clear()
+        self._generation += 1
         self._rng = random.Random(self.seed)  # noqa: S311
 
     def add_user(
@@ -363,6 +404,11 @@ class FakeQiscus:
         """
         self._webhook = (url, token, transport)
 
+    @property
+    def pending(self) -> int:
+        """How many requests lagging faults have yet to process."""
+        return len(self._late)
+
     def requests(self, endpoint: str | None = None) -> list[JournalEntry]:
         """Journal entries, optionally only those for *endpoint*."""
         return [e for e in self.journal if endpoint is None or e.endpoint == endpoint]
@@ -396,27 +442,36 @@ class FakeQiscus:
             "dialect": dialect,
             "endpoint": endpoint,
             "query": tuple(query),
-            "body": http.decode_for_journal(body, headers),
+            "body": _masked(http.decode_for_journal(body, headers)),
             "headers": http.mask(headers),
         }
         fault = None
-        if dialect is None or dialect not in self.dialects:
+        if path.startswith(_routes_backups.DOWNLOAD_PREFIX):
+            entry["endpoint"] = _routes_backups.DOWNLOAD
+            fault = pick(self.faults, _routes_backups.DOWNLOAD, "", self._rng)
+            answer = await self._fault_answer(fault, None) if fault else None
+            status, content, ctype = answer or _routes_backups.download(
+                self.store, path
+            )
+        elif dialect is None or dialect not in self.dialects:
             status, content, ctype = 404, http.HTML_404, "text/html"
         else:
+            if item is not None:
+                query = [*query, (":id", item)]
             fault = pick(self.faults, endpoint, dialect, self._rng)
-            answer = await _fault_answer(fault) if fault is not None else None
+            origin = http.origin(scope, headers)
+            request = (dialect, method, endpoint, query, body, headers, origin)
+            answer = await self._fault_answer(fault, request) if fault else None
             if answer is None:
-                if item is not None:
-                    query = [*query, (":id", item)]
-                status, reply = self._dispatch(
-                    dialect, method, endpoint, query, body, headers
-                )
+                status, reply = self._dispatch(*request)
                 answer = status, http.dump(reply), http.JSON
             status, content, ctype = answer
         self.journal.append(JournalEntry(**entry, status=status, fault=fault))
         if self._outbox:
             await self._flush_webhooks()
-        drop = fault is not None and fault.kind == "drop"
+        drop = fault is not None and (
+            fault.kind == "drop" or (fault.kind == "lagging" and not fault.status_code)
+        )
         await http.respond(
             send,
             status,
@@ -428,6 +483,46 @@ class FakeQiscus:
         if drop:
             raise ConnectionDropped(path)
 
+    async def _fault_answer(
+        self, fault: Fault, request: _Request | None
+    ) -> tuple[int, bytes, str] | None:
+        """The answer of a fault that skips processing; ``None`` to process.
+
+        A delay fault waits here, then lets the request be processed; a
+        processed status fault processes it, then answers its status; a
+        lagging fault answers now and processes it later. A download
+        (*request* ``None``) has nothing to process.
+        """
+        if fault.kind == "lagging":
+            if request is not None:
+                self._process_later(fault.seconds, request)
+            if not fault.status_code:
+                return 200, _UNFINISHED, http.JSON
+            return _status_answer(fault.status_code)
+        if fault.kind == "status":
+            if fault.processed and request is not None:
+                self._dispatch(*request)
+            return _status_answer(fault.status_code)
+        if fault.kind == "malformed":
+            return 200, *http.malformed(fault.body)
+        if fault.kind == "delay":
+            await anyio.sleep(fault.seconds)
+        return None
+
+    def _process_later(self, seconds: float, request: _Request) -> None:
+        generation = self._generation
+
+        async def later() -> None:
+            await asyncio.sleep(seconds)
+            if generation == self._generation:
+                self._dispatch(*request)
+                if self._outbox:
+                    await self._flush_webhooks()
+
+        task = asyncio.get_running_loop().create_task(later())
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
+
     def _dispatch(
         self,
         dialect: str,
@@ -436,11 +531,14 @@ class FakeQiscus:
         query: list[tuple[str, str]],
         body: bytes,
         headers: dict[str, str],
+        origin: str,
     ) -> Reply:
         try:
             self._authenticate(headers)
             handler = _handler(dialect, method, endpoint)
-            request = http.Request(query, http.decode_body(body, headers), self.app_id)
+            request = http.Request(
+                query, http.decode_body(body, headers), self.app_id, origin=origin
+            )
             reply = handler(self.store, request)
         except Reject as reject:
             return reject.status, shapes.error(
@@ -512,19 +610,8 @@ class FakeQiscus:
                 )
 
 
-async def _fault_answer(fault: Fault) -> tuple[int, bytes, str] | None:
-    """The answer of a fault that skips processing; ``None`` to process.
-
-    A delay fault waits here, then lets the request be processed.
-    """
-    if fault.kind == "status":
-        reply = shapes.error(fault.status_code, http.reason(fault.status_code))
-        return fault.status_code, http.dump(reply), http.JSON
-    if fault.kind == "malformed":
-        return 200, *http.malformed(fault.body)
-    if fault.kind == "delay":
-        await anyio.sleep(fault.seconds)
-    return None
+def _status_answer(code: int) -> tuple[int, bytes, str]:
+    return code, http.dump(shapes.error(code, http.reason(code))), http.JSON
 
 
 def _handler(dialect: str, method: str, endpoint: str) -> Handler:

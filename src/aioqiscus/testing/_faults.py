@@ -1,4 +1,12 @@
-"""Fault injection rules for the fake server (seeded, deterministic)."""
+"""Fault injection rules for the fake server (seeded, deterministic).
+
+Besides refusals and malformed answers, the faults model what makes a send's
+fate unknown: a connection dropped after the request was processed
+(:meth:`Fault.drop`), a gateway answering an error after its upstream stored
+the request (``Fault.status(504, processed=True)``), and a gateway answering
+(or dropping) at once while its upstream stores the request a moment later
+(:meth:`Fault.lagging`).
+"""
 
 from __future__ import annotations
 
@@ -17,12 +25,16 @@ class Fault:
     """What goes wrong. Build one with the class methods.
 
     Attributes:
-        kind: ``status``, ``delay``, ``malformed`` or ``drop``.
-        status_code: The status a ``status`` fault answers.
+        kind: ``status``, ``delay``, ``malformed``, ``drop`` or ``lagging``.
+        status_code: The status a ``status`` or ``lagging`` fault answers
+            (``0``: a ``lagging`` fault drops the connection instead).
         retry_after: The ``Retry-After`` header value, if any.
-        seconds: How long a ``delay`` fault waits before processing.
+        seconds: How long a ``delay`` fault waits before processing, or a
+            ``lagging`` fault after answering.
         body: Which malformed body: ``html``, ``truncated``, ``wrong_types``,
             ``empty`` or ``not_envelope``.
+        processed: Whether a ``status`` fault processes the request before
+            answering its status.
     """
 
     kind: str
@@ -30,12 +42,24 @@ class Fault:
     retry_after: str | None = None
     seconds: float = 0.0
     body: str = "html"
+    processed: bool = False
 
     @classmethod
-    def status(cls, code: int, *, retry_after: float | str | None = None) -> Fault:
-        """Answer *code* without processing the request (500/502/503/504/429...)."""
+    def status(
+        cls,
+        code: int,
+        *,
+        retry_after: float | str | None = None,
+        processed: bool = False,
+    ) -> Fault:
+        """Answer *code* (500/502/503/504/429...) without processing the request.
+
+        With *processed*, the request is processed first (a comment is
+        stored) and *code* answered anyway: a gateway that gave up on an
+        upstream that succeeded.
+        """
         after = None if retry_after is None else str(retry_after)
-        return cls("status", status_code=code, retry_after=after)
+        return cls("status", status_code=code, retry_after=after, processed=processed)
 
     @classmethod
     def rate_limited(cls, retry_after: float | str = 0) -> Fault:
@@ -66,6 +90,20 @@ class Fault:
         :meth:`FakeQiscus.transport` in-process it sees ``httpx.ReadError``.
         """
         return cls("drop")
+
+    @classmethod
+    def lagging(cls, seconds: float, *, status: int | None = 504) -> Fault:
+        """Answer *status* at once (``None``: drop the connection), process later.
+
+        The request is processed *seconds* after the answer: a gateway that
+        timed out (504) or lost the connection while its upstream, still
+        working, stores the comment a moment later. The late processing runs
+        as an asyncio task of the server's event loop.
+        """
+        if seconds < 0:
+            msg = "seconds must be >= 0"
+            raise ValueError(msg)
+        return cls("lagging", status_code=status or 0, seconds=seconds)
 
 
 @attrs.define

@@ -87,16 +87,26 @@ class Request:
     item id from the path (``exports/abc``) is the parameter ``:id``.
 
     Attributes:
-        app_id: The app the request was sent to (backup download URLs).
+        app_id: The app the request was sent to.
+        origin: The scheme and host the request was sent to
+            (``http://127.0.0.1:8080``), where backup downloads are served.
         posted: Comments the handler posted that the app announces by webhook.
     """
 
-    __slots__ = ("_body", "_query", "app_id", "posted")
+    __slots__ = ("_body", "_query", "app_id", "origin", "posted")
 
-    def __init__(self, query: list[tuple[str, str]], body: Any, app_id: str) -> None:
+    def __init__(
+        self,
+        query: list[tuple[str, str]],
+        body: Any,
+        app_id: str,
+        *,
+        origin: str = "http://127.0.0.1",
+    ) -> None:
         self._query = query
         self._body: dict[str, Any] = body if isinstance(body, dict) else {}
         self.app_id = app_id
+        self.origin = origin
         self.posted: list[CommentRecord] = []
 
     def _lookup(self, name: str) -> Any:
@@ -202,6 +212,16 @@ def query_pairs(scope: Scope) -> list[tuple[str, str]]:
     """The query string's pairs, in order, blanks kept."""
     raw: bytes = scope.get("query_string", b"")
     return parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+
+
+def origin(scope: Scope, headers: dict[str, str]) -> str:
+    """Where the request was sent: scheme and ``Host`` (or the bound address)."""
+    host = headers.get("host")
+    if not host:
+        server = scope.get("server") or ("127.0.0.1", None)
+        name = f"[{server[0]}]" if ":" in server[0] else server[0]
+        host = name if server[1] is None else f"{name}:{server[1]}"
+    return f"{scope.get('scheme', 'http')}://{host}"
 
 
 def header_map(scope: Scope) -> dict[str, str]:

@@ -2,35 +2,55 @@
 
 Strictly private. Both dialects serve the same ``exports`` and ``imports``
 endpoints (qiscus-rest-v2.md, Data Backup and Import; the same in v2.1).
-An export reveals the store's ``export_steps`` one poll at a time; an import
-is a multipart JSON file applied all-or-nothing. :data:`ROUTES` at the
-bottom maps (method, endpoint) to its handler.
+An export reveals the store's ``export_steps`` one poll at a time. An import
+is a multipart JSON file applied all-or-nothing: answered ``failed`` with its
+problems at once, or else reveals the store's ``import_steps`` one listing at
+a time (no endpoint reads one import). Each handler registers its (method,
+endpoint) in :data:`ROUTES` where it is defined.
+
+An export takes a snapshot of the rows created between its start and end
+dates, as a JSON array in the import format (the documents say to "export
+first" to see what is there, so the two formats meet), and serves it,
+unauthenticated like the CDN links of the documents, from
+``/download/<unique id>/<file name>`` on the host the export was requested
+from, once finished: :func:`download`.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from . import _rules as rules
 from . import _shapes as shapes
-from ._http import Reply, Request, invalid, json_or_400
-from ._store import BackupRecord, Store, now
+from ._http import HTML_404, JSON, Reply, Request, invalid, json_or_400
+from ._store import BackupRecord, CommentRecord, RoomRecord, Store, UserRecord, now
+
+#: (method, endpoint) -> handler, filled by ``@ROUTES.on`` below.
+ROUTES = rules.Table()
 
 #: The documented import file limit (4 MB).
 IMPORT_LIMIT = 4 * 1024 * 1024
 _RESOURCES = ("users", "rooms", "comments")
+#: The path finished exports are downloaded from, and its journal endpoint.
+DOWNLOAD_PREFIX = "/download/"
+DOWNLOAD = "download"
 
 
-def _base(req: Request) -> str:
-    """Where finished exports are downloaded from."""
-    return f"https://{req.app_id}.fake.qiscus.invalid/backups"
+def _base(req: Request, record: BackupRecord) -> str:
+    """Where *record* is downloaded from once finished: the server asked.
+
+    The unique id in the path keeps exports with equal file names apart.
+    """
+    return f"{req.origin}{DOWNLOAD_PREFIX}{record.unique_id}"
 
 
 def _history(req: Request, record: BackupRecord) -> Reply:
-    return 200, shapes.envelope({"backup_history": shapes.backup(record, _base(req))})
+    return 200, shapes.envelope(
+        {"backup_history": shapes.backup(record, _base(req, record))}
+    )
 
 
 def _resource(req: Request) -> str:
@@ -40,18 +60,22 @@ def _resource(req: Request) -> str:
     return resource
 
 
-def _list(store: Store, req: Request, kind: str) -> Reply:
+def _page(store: Store, req: Request, kind: str) -> list[BackupRecord]:
+    """The jobs of *kind* on the requested page: newest first, 20 a page."""
     found = [b for b in store.backups.values() if b.kind == kind][::-1]
-    chunk = rules.page(found, req.number("page", 1), 20)
-    base = _base(req)
+    return rules.page(found, req.number("page", 1), 20)
+
+
+def _list(req: Request, chunk: list[BackupRecord]) -> Reply:
     return 200, shapes.envelope(
-        {"backup_histories": [shapes.backup(b, base) for b in chunk]}
+        {"backup_histories": [shapes.backup(b, _base(req, b)) for b in chunk]}
     )
 
 
 # ---------------------------------------------------------------- exports
 
 
+@ROUTES.on("POST", "exports")
 def create_export(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Create or Request Backup (between two dates)."""
     resource = _resource(req)
@@ -64,7 +88,8 @@ def create_export(store: Store, req: Request) -> Reply:
     if dates[0] > dates[1]:
         raise invalid("start_date must not be after end_date")
     created = now()
-    rows = _rows(store, resource)
+    rows = _EXPORTERS[resource](store, dates[0], dates[1])
+    content = json.dumps(rows, ensure_ascii=False).encode()
     record = BackupRecord(
         str(uuid.uuid4()),
         resource,
@@ -73,18 +98,21 @@ def create_export(store: Store, req: Request) -> Reply:
         list(store.export_steps),
         created_at=created,
         total_rows=len(rows),
-        size=len(json.dumps(rows)),
+        size=len(content),
         error="export failed on the server",
+        content=content,
     )
     store.backups[record.unique_id] = record
-    return 200, shapes.envelope(shapes.backup(record, _base(req)))
+    return 200, shapes.envelope(shapes.backup(record, _base(req, record)))
 
 
+@ROUTES.on("GET", "exports")
 def list_exports(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Get List of Backup: newest first, 20 a page."""
-    return _list(store, req, "export")
+    return _list(req, _page(store, req, "export"))
 
 
+@ROUTES.on("GET", "exports/:id")
 def get_export(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Get Backup By Id: each poll reveals the next step."""
     record = store.backup_or_404(req.required(":id"), "export")
@@ -93,6 +121,7 @@ def get_export(store: Store, req: Request) -> Reply:
     return reply
 
 
+@ROUTES.on("DELETE", "exports/:id")
 def delete_export(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Delete Backup By Id: answers it as it was."""
     record = store.backup_or_404(req.required(":id"), "export")
@@ -100,17 +129,111 @@ def delete_export(store: Store, req: Request) -> Reply:
     return _history(req, record)
 
 
-def _rows(store: Store, resource: str) -> list[Any]:
-    if resource == "users":
-        return [u.identifier for u in store.users.values()]
-    if resource == "rooms":
-        return [r.id for r in store.rooms.values()]
-    return [c.id for r in store.rooms.values() for c in r.comments]
+def download(store: Store, path: str) -> tuple[int, bytes, str]:
+    """A finished export's file, by its URL path; a plain 404 otherwise."""
+    unique_id, _, _ = path.removeprefix(DOWNLOAD_PREFIX).partition("/")
+    record = store.backups.get(unique_id)
+    if (
+        record is None
+        or record.kind != "export"
+        or record.state[0] != "finished"
+        or path != f"{DOWNLOAD_PREFIX}{unique_id}/{record.filename}"
+    ):
+        return 404, HTML_404, "text/html"
+    return 200, record.content, JSON
+
+
+def _day(stamp: str) -> date | None:
+    try:
+        return datetime.fromisoformat(stamp).astimezone(UTC).date()
+    except ValueError:
+        return None
+
+
+def _within(stamp: str, start: date, end: date) -> bool:
+    """Whether the server time *stamp* falls on a day from *start* to *end*."""
+    day = _day(stamp)
+    return day is not None and start <= day <= end
+
+
+def _export_users(store: Store, start: date, end: date) -> list[dict[str, Any]]:
+    """Users created in the range (the document's ``CreateAt`` spelling)."""
+    found: list[UserRecord] = [
+        u for u in store.users.values() if _within(u.created_at, start, end)
+    ]
+    return [
+        {
+            "Email": u.identifier,
+            "Name": u.name,
+            "AvatarUrl": u.avatar_url,
+            "CreateAt": u.created_at,
+        }
+        for u in found
+    ]
+
+
+def _room_unique_id(store: Store, room: RoomRecord) -> str:
+    """The import ``UniqueId`` a room came with, else its id."""
+    for unique_id, room_id in store.imported_rooms.items():
+        if room_id == room.id:
+            return unique_id
+    return str(room.id)
+
+
+def _export_rooms(store: Store, start: date, end: date) -> list[dict[str, Any]]:
+    """Rooms created in the range."""
+    found = [r for r in store.rooms.values() if _within(r.created_at, start, end)]
+    return [
+        {
+            "Name": r.name,
+            "Type": r.type,
+            "Options": r.options,
+            "CreatorEmail": r.creator,
+            "CreatedAt": r.created_at,
+            "AvatarUrl": r.avatar_url,
+            "UniqueId": _room_unique_id(store, r),
+            "ParticipantEmails": list(r.participants),
+        }
+        for r in found
+    ]
+
+
+def _export_comments(store: Store, start: date, end: date) -> list[dict[str, Any]]:
+    """Comments posted in the range, oldest first."""
+    rows = []
+    for room in store.rooms.values():
+        room_unique_id = _room_unique_id(store, room)
+        found: list[CommentRecord] = [
+            c for c in room.comments if _within(c.timestamp, start, end)
+        ]
+        rows += [
+            {
+                "Message": c.message,
+                "DisableLinkPreview": c.disable_link_preview,
+                "Type": c.type,
+                "UniqueId": c.unique_temp_id or str(c.id),
+                "CreatorEmail": c.sender,
+                "RoomUniqueId": room_unique_id,
+                "CreatedAt": c.timestamp,
+                "Payload": c.payload,
+                "ParentCommentUniqueId": "",
+            }
+            for c in found
+        ]
+    return rows
+
+
+_EXPORTERS = {
+    "users": _export_users,
+    "rooms": _export_rooms,
+    "comments": _export_comments,
+}
 
 
 # ---------------------------------------------------------------- data imports
 
 
+@ROUTES.on("POST", "imports")
 def create_import(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Make an Import: a JSON array in a multipart ``file``."""
     resource = _resource(req)
@@ -129,7 +252,7 @@ def create_import(store: Store, req: Request) -> Reply:
         resource,
         filename or f"{resource}.json",
         "import",
-        [("failed", 100)] if errors else [("finished", 100)],
+        [("failed", 100)] if errors else list(store.import_steps),
         total_rows=0 if errors else len(rows),
         size=len(content),
         import_errors={"Message": "; ".join(errors), "Data": errors} if errors else {},
@@ -138,9 +261,18 @@ def create_import(store: Store, req: Request) -> Reply:
     return _history(req, record)
 
 
+@ROUTES.on("GET", "imports")
 def list_imports(store: Store, req: Request) -> Reply:
-    """qiscus-rest-v2.md, Get Imported List: newest first, 20 a page."""
-    return _list(store, req, "import")
+    """qiscus-rest-v2.md, Get Imported List: newest first, 20 a page.
+
+    Listing is the only way to read an import, so each listing advances the
+    imports it shows to their next step.
+    """
+    chunk = _page(store, req, "import")
+    reply = _list(req, chunk)
+    for record in chunk:
+        record.polls += 1
+    return reply
 
 
 def _import_users(store: Store, rows: list[dict[str, Any]]) -> list[str]:
@@ -214,13 +346,3 @@ def _apply_import(store: Store, resource: str, rows: list[Any]) -> list[str]:
     if not all(isinstance(r, dict) for r in rows):
         return ["every row must be an object"]
     return _IMPORTERS[resource](store, rows)
-
-
-ROUTES: rules.Routes = {
-    ("POST", "exports"): create_export,
-    ("GET", "exports"): list_exports,
-    ("GET", "exports/:id"): get_export,
-    ("DELETE", "exports/:id"): delete_export,
-    ("POST", "imports"): create_import,
-    ("GET", "imports"): list_imports,
-}

@@ -2,8 +2,8 @@
 
 Strictly private. v2 names users by email, answers integer room ids and flat
 shapes (qiscus-rest-v2.md). Each handler reads v2's parameter names, applies
-the shared rules of ``_rules`` and answers a shape from ``_shapes``;
-:data:`ROUTES` at the bottom maps (method, endpoint) to its handler.
+the shared rules of ``_rules`` and answers a shape from ``_shapes``; each
+registers its (method, endpoint) in :data:`ROUTES` where it is defined.
 """
 
 from __future__ import annotations
@@ -15,13 +15,18 @@ from . import _shapes as shapes
 from ._http import Reply, Request, invalid
 from ._store import CommentRecord, RoomRecord, Store
 
+#: (method, endpoint) -> handler, filled by ``@ROUTES.on`` below.
+ROUTES = rules.Table()
 
+
+@ROUTES.on("GET", "user_profile")
 def user_profile(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Get User Profile: the token included."""
     user = store.user_or_404(req.required("user_email"))
     return 200, shapes.envelope({"user": shapes.user_v2(user, token=True)})
 
 
+@ROUTES.on("POST", "login_or_register")
 def login_or_register(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Login or Register."""
     user = store.upsert_user(
@@ -33,12 +38,14 @@ def login_or_register(store: Store, req: Request) -> Reply:
     return 200, shapes.envelope({"user": shapes.user_v2(user, token=True)})
 
 
+@ROUTES.on("POST", "reset_user_token")
 def reset_user_token(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Reset User Authentication Token."""
     user = rules.reset_token(store, req, "user_email")
     return 200, shapes.envelope({"user": shapes.reset_token_v2(user)})
 
 
+@ROUTES.on("POST", "create_room")
 def create_room(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Create room."""
     options = req.json_text("options") or ""
@@ -51,6 +58,7 @@ def _bundled(store: Store, room: RoomRecord) -> list[dict[str, Any]]:
     return [shapes.comment_v2(store, room, c) for c in rules.recent(room)]
 
 
+@ROUTES.on("GET", "get_or_create_room_with_target")
 def get_or_create_room_with_target(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Get or create room with target (a GET)."""
     emails = req.strings("emails", required=True)
@@ -62,6 +70,7 @@ def get_or_create_room_with_target(store: Store, req: Request) -> Reply:
     )
 
 
+@ROUTES.on("POST", "get_rooms_info")
 def get_rooms_info(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Get rooms info: only rooms the user is in."""
     user = store.user_or_404(req.required("user_email")).identifier
@@ -76,6 +85,7 @@ def get_rooms_info(store: Store, req: Request) -> Reply:
     return 200, shapes.envelope({"rooms_info": found})
 
 
+@ROUTES.on("POST", "update_room")
 def update_room(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Update Room: as a participant (``user_email``)."""
     user = req.required("user_email")
@@ -97,6 +107,7 @@ def update_room(store: Store, req: Request) -> Reply:
     )
 
 
+@ROUTES.on("POST", "add_room_participants")
 def add_room_participants(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Add room participants."""
     room = store.group_or_404(req.text("room_id"))
@@ -104,6 +115,7 @@ def add_room_participants(store: Store, req: Request) -> Reply:
     return 200, shapes.envelope(shapes.room_compact_v2(room))
 
 
+@ROUTES.on("POST", "remove_room_participants")
 def remove_room_participants(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Remove room participants."""
     room = store.group_or_404(req.text("room_id"))
@@ -111,6 +123,7 @@ def remove_room_participants(store: Store, req: Request) -> Reply:
     return 200, shapes.envelope(shapes.room_compact_v2(room))
 
 
+@ROUTES.on("GET", "get_user_rooms")
 def get_user_rooms(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Get User Room List."""
     user, meta, chunk = rules.user_rooms_page(
@@ -126,11 +139,13 @@ def _comment(store: Store, comment: CommentRecord) -> Reply:
     return 200, shapes.envelope({"comment": shapes.comment_v2(store, room, comment)})
 
 
+@ROUTES.on("POST", "post_comment")
 def post_comment(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Post comment."""
     return _comment(store, rules.post_comment(store, req, "sender_email"))
 
 
+@ROUTES.on("POST", "post_system_event_message")
 def post_system_event_message(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Post System Event Message (a custom payload echoed)."""
     comment = rules.system_event(
@@ -139,6 +154,9 @@ def post_system_event_message(store: Store, req: Request) -> Reply:
     return _comment(store, comment)
 
 
+# GET in qiscus-rest-v2.md, POST in qiscus-rest-v2-early.md: serve both.
+@ROUTES.on("GET", "load_comments")
+@ROUTES.on("POST", "load_comments")
 def load_comments(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Load comments: newest first."""
     room, chunk = rules.history(store, req)
@@ -147,6 +165,7 @@ def load_comments(store: Store, req: Request) -> Reply:
     )
 
 
+@ROUTES.on("POST", "search_messages")
 def search_messages(store: Store, req: Request) -> Reply:
     """qiscus-rest-v2.md, Search Messages: the user's rooms, newest first."""
     user = store.user_or_404(req.required("user_email")).identifier
@@ -164,23 +183,3 @@ def search_messages(store: Store, req: Request) -> Reply:
     return 200, shapes.envelope(
         {"comments": [shapes.comment_v2(store, r, c) for r, c in found[:100]]}
     )
-
-
-ROUTES: rules.Routes = {
-    ("GET", "user_profile"): user_profile,
-    ("POST", "login_or_register"): login_or_register,
-    ("POST", "reset_user_token"): reset_user_token,
-    ("POST", "create_room"): create_room,
-    ("GET", "get_or_create_room_with_target"): get_or_create_room_with_target,
-    ("POST", "get_rooms_info"): get_rooms_info,
-    ("POST", "update_room"): update_room,
-    ("POST", "add_room_participants"): add_room_participants,
-    ("POST", "remove_room_participants"): remove_room_participants,
-    ("GET", "get_user_rooms"): get_user_rooms,
-    ("POST", "post_comment"): post_comment,
-    ("POST", "post_system_event_message"): post_system_event_message,
-    # GET in qiscus-rest-v2.md, POST in qiscus-rest-v2-early.md: serve both.
-    ("GET", "load_comments"): load_comments,
-    ("POST", "load_comments"): load_comments,
-    ("POST", "search_messages"): search_messages,
-}

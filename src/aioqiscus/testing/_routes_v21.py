@@ -5,8 +5,8 @@ Strictly private. v2.1 names users by user_id, answers string room ids,
 (v2.1/*.md; v2.1/more-endpoints.md for the endpoints only the official Go
 SDK calls). Each handler reads v2.1's parameter
 names, applies the shared rules of ``_rules`` and answers a shape from
-``_shapes``; :data:`ROUTES` at the bottom maps (method, endpoint) to its
-handler.
+``_shapes``; each registers its (method, endpoint) in :data:`ROUTES` where
+it is defined.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from . import _rules as rules
 from . import _shapes as shapes
 from ._http import Reply, Request, invalid, json_or_400, loads
 from ._store import CommentRecord, RoomRecord, Store
+
+#: (method, endpoint) -> handler, filled by ``@ROUTES.on`` below.
+ROUTES = rules.Table()
 
 
 def _options(req: Request) -> str:
@@ -36,12 +39,14 @@ def _comment(store: Store, comment: CommentRecord) -> Reply:
 # ---------------------------------------------------------------- users
 
 
+@ROUTES.on("GET", "user_profile")
 def user_profile(store: Store, req: Request) -> Reply:
     """v2.1/users.md, Get User Profile."""
     user = store.user_or_404(req.required("user_id"))
     return 200, shapes.envelope({"user": shapes.user_v21(user)})
 
 
+@ROUTES.on("POST", "login_or_register")
 def login_or_register(store: Store, req: Request) -> Reply:
     """v2.1/users.md, Login or Register: ``extras`` as a JSON string."""
     extras = req.json_text("extras")
@@ -55,18 +60,21 @@ def login_or_register(store: Store, req: Request) -> Reply:
     return 200, shapes.envelope({"user": shapes.user_v21(user)})
 
 
+@ROUTES.on("POST", "reset_user_token")
 def reset_user_token(store: Store, req: Request) -> Reply:
     """v2.1/authentication.md, reset_user_token: the token alone."""
     user = rules.reset_token(store, req, "user_id")
     return 200, shapes.envelope({"token": user.token})
 
 
+@ROUTES.on("GET", "get_user_token")
 def get_user_token(store: Store, req: Request) -> Reply:
     """v2.1/authentication.md, get_user_token."""
     user = store.user_or_404(req.required("user_id"))
     return 200, shapes.envelope({"token": user.token})
 
 
+@ROUTES.on("GET", "get_unread_users")
 def get_unread_users(store: Store, req: Request) -> Reply:
     """v2.1/users.md, Get Unread Users: within ``start_time``..``end_time``."""
     found = rules.unread_users(store, rules.period(req))
@@ -74,6 +82,7 @@ def get_unread_users(store: Store, req: Request) -> Reply:
     return 200, shapes.envelope({"user_ids": chunk})
 
 
+@ROUTES.on("GET", "get_user_unread_count")
 def get_user_unread_count(store: Store, req: Request) -> Reply:
     """v2.1/users.md, Get User Unread Count: per user, in all their rooms."""
     users = store.users_or_404(req.strings("user_ids", required=True))
@@ -88,18 +97,21 @@ def get_user_unread_count(store: Store, req: Request) -> Reply:
     return 200, shapes.envelope({"user_unread_count": counts})
 
 
+@ROUTES.on("DELETE", "deactivate_users")
 def deactivate_users(store: Store, req: Request) -> Reply:
     """v2.1/more-endpoints.md, deactivate_users: a DELETE with a JSON body."""
     store.set_active(req.strings("user_ids", required=True), active=False)
     return 200, shapes.envelope({"message": "success"})
 
 
+@ROUTES.on("POST", "reactivate_users")
 def reactivate_users(store: Store, req: Request) -> Reply:
     """v2.1/more-endpoints.md, reactivate_users."""
     store.set_active(req.strings("user_ids", required=True), active=True)
     return 200, shapes.envelope({"message": "success"})
 
 
+@ROUTES.on("GET", "get_average_reply_time_user")
 def get_average_reply_time_user(store: Store, req: Request) -> Reply:
     """v2.1/more-endpoints.md: whole seconds, the period echoed as sent."""
     user = store.user_or_404(req.required("user_id")).identifier
@@ -118,6 +130,7 @@ def get_average_reply_time_user(store: Store, req: Request) -> Reply:
     )
 
 
+@ROUTES.on("GET", "webhook_logs")
 def webhook_logs(store: Store, req: Request) -> Reply:
     """v2.1/more-endpoints.md: newest first, ``type`` all, mobile or rest."""
     kind = req.text("type") or "all"
@@ -130,6 +143,7 @@ def webhook_logs(store: Store, req: Request) -> Reply:
     )
 
 
+@ROUTES.on("GET", "get_user_list")
 def get_user_list(store: Store, req: Request) -> Reply:
     """v2.1/users.md, Get All Users: oldest first unless ``created_at desc``."""
     number = req.number("page", 1)
@@ -150,18 +164,23 @@ def get_user_list(store: Store, req: Request) -> Reply:
 # ---------------------------------------------------------------- rooms
 
 
+@ROUTES.on("POST", "create_room")
 def create_room(store: Store, req: Request) -> Reply:
     """v2.1/room.md, Create room."""
     room = rules.create_group(store, req, "room_name", "room_avatar_url", _options(req))
     return _room(store, room)
 
 
+@ROUTES.on("POST", "get_or_create_room_with_target")
 def get_or_create_room_with_target(store: Store, req: Request) -> Reply:
     """v2.1/room.md, Get or create room with target (a POST)."""
     user_ids = req.strings("user_ids", required=True)
     return _room(store, rules.room_with_target(store, user_ids, _options(req)))
 
 
+# The room document says GET, the Go SDK POST: serve both.
+@ROUTES.on("GET", "get_or_create_channel")
+@ROUTES.on("POST", "get_or_create_channel")
 def get_or_create_channel(store: Store, req: Request) -> Reply:
     """v2.1/room.md, Get or Create Channel: joins and updates an existing one."""
     unique_id = req.required("unique_id")
@@ -189,6 +208,7 @@ def get_or_create_channel(store: Store, req: Request) -> Reply:
     return _room(store, room, changed=joined or updated)
 
 
+@ROUTES.on("GET", "get_rooms_info")
 def get_rooms_info(store: Store, req: Request) -> Reply:
     """v2.1/room.md, Get rooms info: by room ids and/or channel ids."""
     ids = req.strings("room_ids")
@@ -205,6 +225,7 @@ def get_rooms_info(store: Store, req: Request) -> Reply:
     )
 
 
+@ROUTES.on("POST", "update_room")
 def update_room(store: Store, req: Request) -> Reply:
     """v2.1/room.md, Update Room: the channel id too."""
     room = store.group_or_404(req.text("room_id"))
@@ -221,6 +242,7 @@ def update_room(store: Store, req: Request) -> Reply:
     return _room(store, room, changed=changed)
 
 
+@ROUTES.on("POST", "add_room_participants")
 def add_room_participants(store: Store, req: Request) -> Reply:
     """v2.1/room.md, Add room participants: the users named."""
     room = store.group_or_404(req.text("room_id"))
@@ -230,6 +252,7 @@ def add_room_participants(store: Store, req: Request) -> Reply:
     return 200, shapes.envelope({"participants_added": users})
 
 
+@ROUTES.on("POST", "remove_room_participants")
 def remove_room_participants(store: Store, req: Request) -> Reply:
     """v2.1/room.md, Remove room participants: those that were in it."""
     room = store.group_or_404(req.text("room_id"))
@@ -240,6 +263,7 @@ def remove_room_participants(store: Store, req: Request) -> Reply:
     return 200, shapes.envelope({"participants_removed": users})
 
 
+@ROUTES.on("GET", "get_room_participants")
 def get_room_participants(store: Store, req: Request) -> Reply:
     """v2.1/room.md, Get Room Participant."""
     room = store.room_or_404(req.text("room_id"))
@@ -251,6 +275,7 @@ def get_room_participants(store: Store, req: Request) -> Reply:
     )
 
 
+@ROUTES.on("GET", "get_user_rooms")
 def get_user_rooms(store: Store, req: Request) -> Reply:
     """v2.1/room.md, Get User Room List."""
     _, meta, chunk = rules.user_rooms_page(store, req, "user_id", limit_param=True)
@@ -259,6 +284,7 @@ def get_user_rooms(store: Store, req: Request) -> Reply:
     return 200, shapes.envelope({"meta": meta, "rooms": found})
 
 
+@ROUTES.on("GET", "get_unread_count")
 def get_unread_count(store: Store, req: Request) -> Reply:
     """v2.1/room.md, Get Unread Count in Rooms."""
     user = store.user_or_404(req.required("user_id")).identifier
@@ -270,11 +296,13 @@ def get_unread_count(store: Store, req: Request) -> Reply:
 # ---------------------------------------------------------------- comments
 
 
+@ROUTES.on("POST", "post_comment")
 def post_comment(store: Store, req: Request) -> Reply:
     """v2.1/comment.md, Post comment."""
     return _comment(store, rules.post_comment(store, req, "user_id"))
 
 
+@ROUTES.on("POST", "post_system_event_message")
 def post_system_event_message(store: Store, req: Request) -> Reply:
     """v2.1/comment.md, Post System Event Message (a custom payload nested)."""
     comment = rules.system_event(
@@ -283,6 +311,7 @@ def post_system_event_message(store: Store, req: Request) -> Reply:
     return _comment(store, comment)
 
 
+@ROUTES.on("GET", "load_comments")
 def load_comments(store: Store, req: Request) -> Reply:
     """v2.1/comment.md, Load comments: newest first."""
     _, chunk = rules.history(store, req)
@@ -291,40 +320,10 @@ def load_comments(store: Store, req: Request) -> Reply:
     )
 
 
+@ROUTES.on("GET", "load_comments_with_range")
 def load_comments_with_range(store: Store, req: Request) -> Reply:
     """v2.1/more-endpoints.md: the comments between two ids, with ``unique_id``."""
     _, found = rules.comments_range(store, req)
     return 200, shapes.envelope(
         {"comments": [shapes.comment_v21(store, c, unique_id=True) for c in found]}
     )
-
-
-ROUTES: rules.Routes = {
-    ("GET", "user_profile"): user_profile,
-    ("POST", "login_or_register"): login_or_register,
-    ("POST", "reset_user_token"): reset_user_token,
-    ("GET", "get_user_token"): get_user_token,
-    ("GET", "get_user_list"): get_user_list,
-    ("GET", "get_unread_users"): get_unread_users,
-    ("GET", "get_user_unread_count"): get_user_unread_count,
-    ("DELETE", "deactivate_users"): deactivate_users,
-    ("POST", "reactivate_users"): reactivate_users,
-    ("GET", "get_average_reply_time_user"): get_average_reply_time_user,
-    ("GET", "webhook_logs"): webhook_logs,
-    ("POST", "create_room"): create_room,
-    ("POST", "get_or_create_room_with_target"): get_or_create_room_with_target,
-    # The room document says GET, the Go SDK POST: serve both.
-    ("GET", "get_or_create_channel"): get_or_create_channel,
-    ("POST", "get_or_create_channel"): get_or_create_channel,
-    ("GET", "get_rooms_info"): get_rooms_info,
-    ("POST", "update_room"): update_room,
-    ("POST", "add_room_participants"): add_room_participants,
-    ("POST", "remove_room_participants"): remove_room_participants,
-    ("GET", "get_room_participants"): get_room_participants,
-    ("GET", "get_user_rooms"): get_user_rooms,
-    ("GET", "get_unread_count"): get_unread_count,
-    ("POST", "post_comment"): post_comment,
-    ("POST", "post_system_event_message"): post_system_event_message,
-    ("GET", "load_comments"): load_comments,
-    ("GET", "load_comments_with_range"): load_comments_with_range,
-}

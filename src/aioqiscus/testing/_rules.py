@@ -6,7 +6,8 @@ between is the same server and lives here once: creating a group, the single
 room of two users, participant changes, room updates, a user's rooms, paging,
 comment types, payloads and derived texts, system events, token resets,
 periods (``start_time``/``end_time``), unread users and reply times. Also
-the :data:`Handler` and :data:`Routes` types of the route tables.
+the :data:`Handler` and :data:`Routes` types of the route tables, and
+:class:`Table`, the table a routes module fills as it defines its handlers.
 """
 
 from __future__ import annotations
@@ -24,6 +25,24 @@ from ._store import CommentRecord, RoomRecord, Store, UserRecord
 Handler = Callable[[Store, Request], Reply]
 #: A route table: (method, endpoint) -> handler; ``exports/:id`` for items.
 Routes = dict[tuple[str, str], Handler]
+
+
+class Table(Routes):
+    """A route table whose handlers register themselves where they are defined.
+
+    ``@ROUTES.on("GET", "user_profile")`` above a handler maps that route to
+    it; stack several for a handler that serves more than one.
+    """
+
+    def on(self, method: str, endpoint: str) -> Callable[[Handler], Handler]:
+        """Map (*method*, *endpoint*) to the decorated handler."""
+
+        def register(handler: Handler) -> Handler:
+            self[method, endpoint] = handler
+            return handler
+
+        return register
+
 
 T = TypeVar("T")
 

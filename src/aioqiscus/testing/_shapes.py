@@ -334,7 +334,14 @@ def backup(record: BackupRecord, base: str) -> dict[str, Any]:
 
 
 def webhook(store: Store, room: RoomRecord, comment: CommentRecord) -> dict[str, Any]:
-    """qiscus-rest-v2.md and v2.1/webhook.md, On post message (from the REST API)."""
+    """qiscus-rest-v2.md and v2.1/webhook.md, On post message (from the REST API).
+
+    The documents show ``message`` with ``type``, ``text`` and ``payload``;
+    real deliveries (Qiscus's Omnichannel webhook page) also carry the
+    comment's ``id``, ``unique_temp_id``, ``timestamp`` and
+    ``unix_timestamp``, which a receiver needs to tell a redelivery from the
+    same text sent again.
+    """
     sender = store.users[comment.sender]
     return {
         "type": "post_comment_rest",
@@ -363,6 +370,10 @@ def webhook(store: Store, room: RoomRecord, comment: CommentRecord) -> dict[str,
                 "type": comment.type,
                 "text": comment.message,
                 "payload": comment.payload or {},
+                "id": comment.id,
+                "unique_temp_id": comment.unique_temp_id,
+                "timestamp": comment.timestamp,
+                "unix_timestamp": _unix(comment.timestamp),
             },
         },
     }

@@ -21,6 +21,9 @@ from ._http import Reject, invalid
 GO_ZERO_TIME = "0001-01-01T00:00:00Z"
 #: What each poll of a new export reveals by default; the last step repeats.
 DEFAULT_EXPORT_STEPS = (("started", 0), ("started", 50), ("finished", 100))
+#: An import answers ``started`` (the documents' Make an Import example), and
+#: is ``finished`` at the next listing.
+DEFAULT_IMPORT_STEPS = (("started", 0), ("finished", 100))
 
 
 def now() -> str:
@@ -73,6 +76,7 @@ class RoomRecord:
     avatar_url: str = ""
     options: str = ""
     channel_id: str = ""
+    created_at: str = attrs.Factory(now)
     comments: list[CommentRecord] = attrs.Factory(list)
     last_read: dict[str, int] = attrs.Factory(dict)
 
@@ -120,7 +124,10 @@ class WebhookLogRecord:
 
 @attrs.define
 class BackupRecord:
-    """An export or import job; ``steps`` is what each poll reveals next."""
+    """An export or import job; ``steps`` is what each poll reveals next.
+
+    An export's ``content`` is the file it serves once finished.
+    """
 
     unique_id: str
     resource: str
@@ -132,6 +139,7 @@ class BackupRecord:
     size: int = 0
     error: str = ""
     import_errors: dict[str, Any] = attrs.Factory(dict)
+    content: bytes = b""
     polls: int = 0
 
     @property
@@ -150,6 +158,8 @@ class Store:
         backups: Export and import jobs by unique id.
         imported_rooms: Room ids by the ``UniqueId`` of a rooms import row.
         export_steps: What each poll of a new export reveals, in order.
+        import_steps: What a new valid import answers, then each listing of
+            imports reveals, in order (an invalid one answers ``failed``).
         webhook_logs: Every webhook delivery attempted, oldest first.
     """
 
@@ -160,6 +170,9 @@ class Store:
     imported_rooms: dict[str, int] = attrs.Factory(dict)
     export_steps: list[tuple[str, int]] = attrs.Factory(
         lambda: list(DEFAULT_EXPORT_STEPS)
+    )
+    import_steps: list[tuple[str, int]] = attrs.Factory(
+        lambda: list(DEFAULT_IMPORT_STEPS)
     )
     _user_ids: itertools.count[int] = attrs.Factory(lambda: itertools.count(1))
     _room_ids: itertools.count[int] = attrs.Factory(lambda: itertools.count(1001))

@@ -1,0 +1,118 @@
+"""Item 6: negotiation learns from lasting evidence only, and forgets.
+
+One bare 404 on a borrowed route is not proof a dialect is gone; a server
+whose negotiated dialect starts 404ing is probed again; a JSON 404 that is
+not a Qiscus envelope proves nothing about v2.1.
+"""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+import aioqiscus._negotiate
+from aioqiscus import Dialect, NotFoundError, QiscusClient, UnsupportedOperationError
+
+from ..conftest import ALICE, BOB
+from ._servers import answer
+
+PROBE_USER = dict(aioqiscus._negotiate.PROBE.query)["user_id"]
+
+
+def auto_client(fake, url) -> QiscusClient:
+    return QiscusClient(fake.app_id, fake.secret_key, base_url=url)
+
+
+def probes(fake) -> int:
+    """How many dialect probes the fake received."""
+    return len([e for e in fake.journal if ("user_id", PROBE_USER) in e.query])
+
+
+@pytest.fixture(autouse=True)
+def _both_dialects_after(served):
+    """The tests switch the shared fake's dialects; give it back with both."""
+    yield
+    served[0].reset(dialects=("v2", "v2.1"))
+
+
+def with_comment(fake):
+    fake.reset(dialects=("v2", "v2.1"))
+    fake.add_user(ALICE)
+    fake.add_user(BOB)
+    room = fake.store.create_room("R", "group", ALICE, [BOB])
+    fake.add_comment(room.id, ALICE, "need support")
+
+
+async def test_one_bare_404_is_not_proof(served):
+    """A transient bare 404 on search_messages (a v2 route under auto) is not remembered."""
+    fake, url = served
+    with_comment(fake)
+    async with auto_client(fake, url) as client:
+        with anyio.fail_after(10):
+            await client.negotiate()
+            fake.dialects = frozenset({"v2.1"})  # v2 answers a bare 404, once
+            with pytest.raises(NotFoundError):
+                await client.search_messages("support", user_id=ALICE)
+            fake.dialects = frozenset({"v2", "v2.1"})
+            found = await client.search_messages("support", user_id=ALICE)
+    assert [c.message for c in found] == ["need support"]
+
+
+async def test_lasting_evidence_then_forgotten(served, monkeypatch):
+    """Bare 404s that keep coming refuse the dialect; the lesson expires."""
+    monkeypatch.setattr(aioqiscus._negotiate, "EVIDENCE_SECONDS", 0.2)
+    monkeypatch.setattr(aioqiscus._negotiate, "FORGET_AFTER", 0.5)
+    fake, url = served
+    with_comment(fake)
+    async with auto_client(fake, url) as client:
+        with anyio.fail_after(10):
+            await client.negotiate()
+            fake.dialects = frozenset({"v2.1"})
+            with pytest.raises(NotFoundError):
+                await client.search_messages("support", user_id=ALICE)
+            await anyio.sleep(0.25)
+            with pytest.raises(UnsupportedOperationError, match="does not serve v2"):
+                await client.search_messages("support", user_id=ALICE)
+            before = len(fake.journal)
+            with pytest.raises(UnsupportedOperationError):
+                await client.search_messages("support", user_id=ALICE)
+            assert len(fake.journal) == before  # refused without a request
+            fake.dialects = frozenset({"v2", "v2.1"})
+            await anyio.sleep(0.55)
+            found = await client.search_messages("support", user_id=ALICE)
+    assert len(found) == 1
+
+
+async def test_dialect_that_starts_404ing_is_renegotiated(served):
+    """A server that stops serving v2.1 after negotiation is probed again; the call succeeds on v2."""
+    fake, url = served
+    with_comment(fake)
+    async with auto_client(fake, url) as client:
+        with anyio.fail_after(10):
+            assert await client.negotiate() is Dialect.V2_1
+            # A Qiscus 404 (no such user) is the caller's: no new probe.
+            with pytest.raises(NotFoundError):
+                await client.get_user("nobody@example.com")
+            assert probes(fake) == 1
+            fake.dialects = frozenset({"v2"})
+            user = await client.get_user(ALICE)
+            assert client.dialect is Dialect.V2
+            again = await client.get_user(BOB)
+    assert (user.id, again.id) == (ALICE, BOB)
+    assert probes(fake) == 2
+
+
+async def test_json_404_is_not_a_qiscus_envelope(gateway):
+    """A v2-only server whose v2.1 paths answer JSON {"error": "Not Found"} negotiates v2."""
+
+    async def json_404(scope, body, send):
+        if "/api/v2.1/" not in scope["path"]:
+            return False
+        await answer(send, 404, b'{"error": "Not Found"}', b"application/json")
+        return True
+
+    fake, url = gateway(json_404, dialects=("v2",))
+    async with auto_client(fake, url) as client:
+        with anyio.fail_after(10):
+            assert await client.negotiate() is Dialect.V2
+            assert (await client.get_user(ALICE)).id == ALICE
