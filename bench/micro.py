@@ -39,6 +39,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "tests" / "samples"
 RESULTS = Path(__file__).parent / "results"
@@ -181,54 +183,61 @@ def mixed_page(dialect: str) -> bytes:
     return json.dumps({"status": 200, "results": {"comments": comments}}).encode()
 
 
-def _floor_types(dialect: str) -> Any:
-    """msgspec structs of the page: the cheapest typed decoding there is."""
-    import msgspec
+class V21User(msgspec.Struct):
+    user_id: str
+    username: str = ""
+    avatar_url: str | None = None
+    active: bool | None = None
+    extras: dict[str, Any] = {}
 
-    if dialect == "v2.1":
 
-        class User(msgspec.Struct):
-            user_id: str
-            username: str = ""
-            avatar_url: str | None = None
-            active: bool | None = None
-            extras: dict[str, Any] = {}
+class V21Comment(msgspec.Struct):
+    message: str
+    type: str = "text"
+    id: int | None = None
+    payload: dict[str, Any] | None = None
+    timestamp: datetime | None = None
+    extras: dict[str, Any] = {}
+    user: V21User | None = None
 
-        class Comment(msgspec.Struct):
-            message: str
-            type: str = "text"
-            id: int | None = None
-            payload: dict[str, Any] | None = None
-            timestamp: datetime | None = None
-            extras: dict[str, Any] = {}
-            user: User | None = None
 
-    else:
+class V2Comment(msgspec.Struct):
+    message: str
+    email: str
+    id: int | None = None
+    type: str = "text"
+    payload: dict[str, Any] | None = None
+    timestamp: datetime | None = None
+    username: str = ""
+    user_avatar_url: str | None = None
+    room_id: int | None = None
+    room_name: str | None = None
+    unique_temp_id: str | None = None
+    comment_before_id: int | None = None
+    disable_link_preview: bool = False
+    extras: dict[str, Any] = {}
 
-        class Comment(msgspec.Struct):  # type: ignore[no-redef]
-            message: str
-            email: str
-            id: int | None = None
-            type: str = "text"
-            payload: dict[str, Any] | None = None
-            timestamp: datetime | None = None
-            username: str = ""
-            user_avatar_url: str | None = None
-            room_id: int | None = None
-            room_name: str | None = None
-            unique_temp_id: str | None = None
-            comment_before_id: int | None = None
-            disable_link_preview: bool = False
-            extras: dict[str, Any] = {}
 
-    class Results(msgspec.Struct):
-        comments: list[Comment]
+class V21Results(msgspec.Struct):
+    comments: list[V21Comment]
 
-    class Envelope(msgspec.Struct):
-        status: int
-        results: Results
 
-    return Envelope
+class V2Results(msgspec.Struct):
+    comments: list[V2Comment]
+
+
+class V21Envelope(msgspec.Struct):
+    status: int
+    results: V21Results
+
+
+class V2Envelope(msgspec.Struct):
+    status: int
+    results: V2Results
+
+
+#: msgspec structs of each page: the cheapest typed decoding there is.
+FLOORS = {"v2": V2Envelope, "v2.1": V21Envelope}
 
 
 def _best(fn: Callable[[], object], number: int = 100) -> float:
@@ -255,7 +264,6 @@ def _race(fns: dict[str, Callable[[], object]], rounds: int = 400) -> dict[str, 
 
 
 def parse_cost() -> tuple[list[str], dict[str, float], str]:
-    import msgspec
     import orjson
 
     from aioqiscus import _json
@@ -271,7 +279,7 @@ def parse_cost() -> tuple[list[str], dict[str, float], str]:
         raw = RawResponse(200, {}, body)
         call = module.list_comments("234", 1, 100)
         assert len(structure(call.parse, decipher(raw), "page").items) == 100
-        floor = msgspec.json.Decoder(_floor_types(dialect))
+        floor = msgspec.json.Decoder(FLOORS[dialect])
 
         def ours() -> object:
             return structure(call.parse, decipher(raw), "comments")
