@@ -7,8 +7,11 @@ import re
 from datetime import UTC, datetime
 
 import anyio
+import cattrs
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aioqiscus import (
     AccountLinking,
@@ -318,6 +321,51 @@ class TestPages:
             v2.list_comments("1", 1, 20).parse(
                 {"comments": [one, {**one, "user_id": True}]}
             )
+
+
+AUTHOR_VALUES = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-5, max_value=5)
+    | st.floats(allow_nan=False)
+    | st.sampled_from(["", "a", "https://x.io/a.png", '{"k": 1}', "[1]"])
+    | st.dictionaries(st.sampled_from(["k", "type"]), st.integers() | st.none())
+    | st.lists(st.integers(), max_size=2)
+)
+
+
+class TestAuthor:
+    """A v2.1 comment's author, read by hand, reads as the converter reads it."""
+
+    @settings(max_examples=500, deadline=None)
+    @given(
+        st.dictionaries(
+            st.sampled_from(["user_id", "username", "avatar_url", "active", "extras"]),
+            AUTHOR_VALUES,
+        )
+    )
+    def test_same_as_the_converter(self, data):
+        """Same user, or a failure, for any author of the usual keys."""
+
+        def outcome(read):
+            try:
+                return read(data)
+            except (TypeError, ValueError, KeyError, cattrs.BaseValidationError):
+                return "refused"
+
+        assert outcome(v21._sender) == outcome(lambda d: v21._user(d, User))
+
+    @pytest.mark.parametrize(
+        "name",
+        ["v21/load_comments", "v21/gosdk/load_comments", "v21/gosdk/post_comment"],
+    )
+    def test_documented_authors(self, name):
+        """Every documented author reads alike both ways."""
+        data = sample(name)["results"]
+        found = data.get("comments") or [data["comment"]]
+        for comment in found:
+            author = comment["user"]
+            assert v21._sender(author) == v21._user(author, User)
 
 
 def body(route):

@@ -603,11 +603,23 @@ class AiohttpBackend:
                 timeout=self._timeout,
                 auto_decompress=False,
             ) as response:
-                body = _Body(response.headers, self.max_response_bytes, (method, url))
+                # aiohttp's headers are a case-insensitive mapping already.
+                received = response.headers
+                length = received.get("Content-Length")
+                if (
+                    length is not None
+                    and length.isdigit()
+                    and int(length) <= self.max_response_bytes
+                    and "Content-Encoding" not in received
+                ):
+                    # Plain bytes of a declared size within the limit (the
+                    # common answer): aiohttp reads exactly that many, so
+                    # one read() is bounded, and cheaper than a stream.
+                    return RawResponse(response.status, received, await response.read())
+                body = _Body(received, self.max_response_bytes, (method, url))
                 async for chunk in response.content.iter_chunked(65536):
                     body.feed(chunk)
-                # aiohttp's headers are a case-insensitive mapping already.
-                return RawResponse(response.status, response.headers, body.result())
+                return RawResponse(response.status, received, body.result())
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             cause = _without_frames(exc)
             raise _failure(exc, method, url, never_sent=True) from cause
