@@ -43,13 +43,20 @@ def typing(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """The performance benchmark (not part of the test step); prints tables."""
+    """The performance benchmark (not part of the test step); prints tables.
+
+    ``nox -s bench`` runs the micro-benchmarks, then the network benchmark
+    (``-- --rounds 9`` for more rounds), and prints the targets table.
+    """
     install(
         session,
         "-e",
-        ".[testing,aiohttp]",
+        ".[testing,aiohttp,fast]",
         "uvicorn[standard]",
         "httptools",
+        "uvloop",
+        # Floors beside msgspec in the parse benchmark.
+        "orjson",
         "qiscusapi==0.0.8",
     )
     session.run("python", "bench/micro.py")

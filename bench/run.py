@@ -1,40 +1,67 @@
 """The benchmark: aioqiscus against raw httpx, raw aiohttp and qiscusapi.
 
-    python bench/run.py [--calls 2000] [--rounds 3] [--quick]
+    python bench/run.py [--calls 2000] [--rounds 5] [--name network]
 
-It starts ``bench/server.py`` under uvicorn + httptools on loopback (one
-server process per latency: 0 ms and 20 ms), then runs every variant in its
-own process, in a random order per round, at 1, 8, 32 and 128 requests in
-flight. It reports medians over the rounds: req/s, client CPU per request
-(getrusage), p50 and p99 latency, and the ratios the targets are stated in.
-The table is printed and written to ``bench/results/``.
+It starts ``bench/server.py`` under uvicorn + httptools + uvloop on loopback
+(one server process per latency: 0 ms and 20 ms), then runs every variant
+(``bench/variants.py``) in its own process at 1, 8, 32 and 128 requests in
+flight. Runs are interleaved: each round visits every (latency, in flight)
+cell in a random order and every variant of a cell in a random order, so
+variants compared with each other ran side by side under the same machine
+load. It reports medians over the rounds (req/s, client CPU per request from
+getrusage, p50 and p99 latency) and paired ratios: the ratio of two variants
+within each round, then the median of those ratios. The table, and the
+targets checked against it and against ``bench/micro.py``'s last results,
+are printed and written to ``bench/results/NAME.md``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+DEFAULT = "aioqiscus-default"
 VARIANTS = [
-    "aioqiscus-httpx",
+    DEFAULT,
     "aioqiscus-aiohttp",
+    "aioqiscus-aiohttp-uvloop",
     "raw-httpx",
     "raw-aiohttp",
+    "raw-aiohttp-uvloop",
     "qiscusapi-sequential",
     "qiscusapi-threads",
 ]
 CONCURRENCY = [1, 8, 32, 128]
 LATENCIES = [0, 20]
+#: With latency, a run is at most this many round trips per worker (about
+#: 3 s), so that 1 in flight at 20 ms does not take a minute.
+TRIPS_PER_WORKER = 150
+
+#: (numerator, denominator) pairs whose paired ratios the tables show.
+PAIRS = [
+    (DEFAULT, "raw-httpx"),
+    ("aioqiscus-aiohttp", "raw-aiohttp"),
+    ("aioqiscus-aiohttp-uvloop", "raw-aiohttp-uvloop"),
+    ("aioqiscus-aiohttp", DEFAULT),
+    (DEFAULT, "qiscusapi-threads"),
+]
+
+Cell = tuple[int, int]  # (latency ms, in flight)
+Rows = dict[Cell, dict[str, list[dict | None]]]
 
 
 def free_port() -> int:
@@ -68,8 +95,6 @@ def start_server(latency: float) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def run_variant(name: str, url: str, calls: int, concurrency: int) -> dict:
-    if name == "qiscusapi-sequential":
-        concurrency = 1
     out = subprocess.run(
         [
             sys.executable,
@@ -90,97 +115,202 @@ def run_variant(name: str, url: str, calls: int, concurrency: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def median(rows: list[dict], key: str) -> float:
-    return statistics.median(r[key] for r in rows)
+def applies(name: str, concurrency: int) -> bool:
+    """qiscusapi-sequential ignores concurrency: run it at 1 in flight only."""
+    return name != "qiscusapi-sequential" or concurrency == 1
 
 
-def table(results: dict, calls: int, rounds: int) -> str:
+def median(rows: list[dict | None], key: str) -> float | None:
+    found = [r[key] for r in rows if r]
+    return statistics.median(found) if found else None
+
+
+def paired(rows: Rows, cell: Cell, a: str, b: str, key: str) -> float | None:
+    """The median over rounds of a/b, each ratio taken within one round."""
+    by = rows.get(cell, {})
+    ratios = [
+        x[key] / y[key]
+        for x, y in zip(by.get(a, []), by.get(b, []), strict=False)
+        if x and y
+    ]
+    return statistics.median(ratios) if ratios else None
+
+
+def fmt(value: float | None, spec: str = ".2f", suffix: str = "x") -> str:
+    return "-" if value is None else f"{value:{spec}}{suffix}"
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.2f}/{five:.2f}"
+
+
+def table(rows: Rows, args: argparse.Namespace, loads: tuple[str, str]) -> str:
     lines = [
         (
-            f"Benchmark: {calls} v2 `post_comment` calls per run, median of {rounds} "
-            f"rounds; Python {platform.python_version()}, {platform.machine()}, "
-            f"{datetime.now(UTC):%Y-%m-%d}."
+            f"Benchmark: v2.1 `post_comment`, up to {args.calls} calls per run "
+            f"(at most {TRIPS_PER_WORKER} round trips per worker with latency), "
+            f"{args.rounds} interleaved rounds; Python {platform.python_version()}, "
+            f"{platform.machine()}, {os.cpu_count()} cores, load average (1/5 min) "
+            f"{loads[0]} before, {loads[1]} after; {datetime.now(UTC):%Y-%m-%d}."
         ),
         "",
         "| latency | in flight | variant | req/s | CPU µs/req | p50 ms | p99 ms |",
         "|---:|---:|---|---:|---:|---:|---:|",
     ]
-    for (latency, concurrency), by_variant in sorted(results.items()):
+    for cell, by_variant in sorted(rows.items()):
         for name in VARIANTS:
-            rows = by_variant.get(name)
-            if not rows:
+            found = by_variant.get(name)
+            if not found or not any(found):
                 continue
             lines.append(
-                f"| {latency} ms | {concurrency} | {name} | {median(rows, 'req_s'):,.0f} | "
-                f"{median(rows, 'cpu_us'):,.0f} | {median(rows, 'p50_ms'):.2f} | "
-                f"{median(rows, 'p99_ms'):.2f} |"
+                f"| {cell[0]} ms | {cell[1]} | {name} | "
+                f"{fmt(median(found, 'req_s'), ',.0f', '')} | "
+                f"{fmt(median(found, 'cpu_us'), ',.0f', '')} | "
+                f"{fmt(median(found, 'p50_ms'), '.2f', '')} | "
+                f"{fmt(median(found, 'p99_ms'), '.2f', '')} |"
             )
     lines += [
         "",
-        "Ratios (medians):",
+        "Paired ratios (per round, then the median): req/s, and CPU per request.",
         "",
-        (
-            "| latency | in flight | aioqiscus-httpx / raw-httpx req/s | CPU/req | "
-            "aioqiscus-aiohttp / raw-aiohttp req/s | aioqiscus-aiohttp / raw-httpx req/s | "
-            "aioqiscus-httpx / qiscusapi-threads req/s | aioqiscus-aiohttp / qiscusapi-threads req/s |"
-        ),
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| latency | in flight | " + " | ".join(f"{a} / {b}" for a, b in PAIRS) + " |",
+        "|---:|---:|" + "---:|" * len(PAIRS),
     ]
-    for (latency, concurrency), v in sorted(results.items()):
-
-        def r(a: str, b: str, key: str = "req_s") -> str:
-            if not v.get(a) or not v.get(b):
-                return "-"
-            return f"{median(v[a], key) / median(v[b], key):.2f}x"
-
-        lines.append(
-            f"| {latency} ms | {concurrency} | {r('aioqiscus-httpx', 'raw-httpx')} | "
-            f"{r('aioqiscus-httpx', 'raw-httpx', 'cpu_us')} | "
-            f"{r('aioqiscus-aiohttp', 'raw-aiohttp')} | "
-            f"{r('aioqiscus-aiohttp', 'raw-httpx')} | "
-            f"{r('aioqiscus-httpx', 'qiscusapi-threads')} | "
-            f"{r('aioqiscus-aiohttp', 'qiscusapi-threads')} |"
-        )
+    for cell in sorted(rows):
+        cells = [
+            f"{fmt(paired(rows, cell, a, b, 'req_s'))} "
+            f"(CPU {fmt(paired(rows, cell, a, b, 'cpu_us'))})"
+            for a, b in PAIRS
+        ]
+        lines.append(f"| {cell[0]} ms | {cell[1]} | " + " | ".join(cells) + " |")
+    lines += ["", *targets(rows)]
     return "\n".join(lines) + "\n"
+
+
+def targets(rows: Rows) -> list[str]:
+    """The targets of the performance work, each with its measure and verdict."""
+    checks: list[tuple[str, float | None, str, Callable[[float], bool]]] = []
+
+    def ratio(cell: Cell, a: str, b: str, key: str = "req_s") -> float | None:
+        return paired(rows, cell, a, b, key)
+
+    checks.append(
+        (
+            "default / raw httpx req/s, 0 ms, 128 in flight",
+            ratio((0, 128), DEFAULT, "raw-httpx"),
+            ">= 1.5x",
+            lambda v: v >= 1.5,
+        )
+    )
+    checks.extend(
+        (
+            f"default / raw httpx req/s, {cell[0]} ms, {cell[1]} in flight",
+            ratio(cell, DEFAULT, "raw-httpx"),
+            ">= 0.95x",
+            lambda v: v >= 0.95,
+        )
+        for cell in [(0, 1), (0, 8), (20, 1), (20, 8), (20, 32), (20, 128)]
+    )
+    for suffix in ("", "-uvloop"):
+        checks.append(
+            (
+                f"aiohttp backend / raw aiohttp{suffix} req/s, 0 ms, 32 in flight",
+                ratio((0, 32), "aioqiscus-aiohttp" + suffix, "raw-aiohttp" + suffix),
+                ">= 0.9x",
+                lambda v: v >= 0.9,
+            )
+        )
+        checks.append(
+            (
+                f"aiohttp backend / raw aiohttp{suffix} CPU per request, 0 ms, 32",
+                ratio(
+                    (0, 32),
+                    "aioqiscus-aiohttp" + suffix,
+                    "raw-aiohttp" + suffix,
+                    "cpu_us",
+                ),
+                "<= 1.15x",
+                lambda v: v <= 1.15,
+            )
+        )
+    lines = ["| target | measured | wanted | met |", "|---|---:|---:|---|"]
+    for what, value, wanted, ok in checks:
+        verdict = "-" if value is None else ("yes" if ok(value) else "**no**")
+        lines.append(f"| {what} | {fmt(value)} | {wanted} | {verdict} |")
+    lines += micro_targets()
+    return lines
+
+
+def micro_targets() -> list[str]:
+    """The parse and construction targets, from bench/micro.py's last run."""
+    path = RESULTS / "micro.json"
+    if not path.exists():
+        return ["| parse and construction | run bench/micro.py | | - |"]
+    micro = json.loads(path.read_text())
+    lines = []
+    for dialect, ratio in micro["parse_ratio"].items():
+        verdict = "yes" if ratio <= 2 else "**no**"
+        lines.append(
+            f"| decode + parse / json.loads per comment, {dialect} "
+            f"(micro.py, {micro['date']}, {micro['json']}) | {ratio:.2f}x | "
+            f"<= 2x | {verdict} |"
+        )
+    ms = micro["construction_ms"]
+    verdict = "yes" if ms <= 2 else "**no**"
+    lines.append(
+        f"| default client construction (micro.py, {micro['date']}) | "
+        f"{ms:.2f} ms | <= 2 ms | {verdict} |"
+    )
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--concurrency", default=",".join(map(str, CONCURRENCY)))
     parser.add_argument("--latencies", default=",".join(map(str, LATENCIES)))
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--name", default="latest", help="results/NAME.md")
+    parser.add_argument("--name", default="network", help="results/NAME.md")
     args = parser.parse_args()
     chosen = args.variants.split(",")
     levels = [int(c) for c in args.concurrency.split(",")]
+    latencies = [int(x) for x in args.latencies.split(",")]
     rng = random.Random(args.seed)
-    results: dict = {}
-    for latency in [int(x) for x in args.latencies.split(",")]:
-        proc, url = start_server(latency)
-        try:
-            for round_ in range(args.rounds):
-                for concurrency in levels:
-                    order = chosen[:]
-                    rng.shuffle(order)
-                    for name in order:
-                        row = run_variant(name, url, args.calls, concurrency)
-                        results.setdefault((latency, concurrency), {}).setdefault(
-                            name, []
-                        ).append(row)
-                        sys.stderr.write(
-                            f"round {round_ + 1} {latency} ms x{concurrency} {name}: "
-                            f"{row['req_s']:,.0f} req/s {row['cpu_us']:,.0f} µs\n"
-                        )
-        finally:
+    rows: Rows = {}
+    # Stopped with SIGTERM, still stop the servers (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    servers = {latency: start_server(latency) for latency in latencies}
+    before = load()
+    try:
+        for round_ in range(args.rounds):
+            cells = [(lat, c) for lat in latencies for c in levels]
+            rng.shuffle(cells)
+            for latency, concurrency in cells:
+                calls = args.calls
+                if latency:
+                    calls = min(calls, TRIPS_PER_WORKER * concurrency)
+                order = [n for n in chosen if applies(n, concurrency)]
+                rng.shuffle(order)
+                for name in order:
+                    url = servers[latency][1]
+                    row = run_variant(name, url, calls, concurrency)
+                    by = rows.setdefault((latency, concurrency), {})
+                    by.setdefault(name, [None] * args.rounds)[round_] = row
+                    sys.stderr.write(
+                        f"round {round_ + 1} {latency} ms x{concurrency} {name}: "
+                        f"{row['req_s']:,.0f} req/s {row['cpu_us']:,.0f} µs "
+                        f"(load {load()})\n"
+                    )
+    finally:
+        for proc, _ in servers.values():
             proc.terminate()
             proc.wait(timeout=10)
-    text = table(results, args.calls, args.rounds)
-    out = HERE / "results"
-    out.mkdir(exist_ok=True)
-    (out / f"{args.name}.md").write_text(text)
+    text = table(rows, args, (before, load()))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{args.name}.md").write_text(text)
     sys.stdout.write(text)
 
 

@@ -1,9 +1,11 @@
-"""A minimal Qiscus v2 ``post_comment`` endpoint for benchmarks.
+"""A minimal Qiscus ``post_comment`` endpoint for benchmarks, both dialects.
 
-It reads the whole request and answers the documented v2 comment shape
-(``qiscus-rest-v2.md``, Post comment; about 700 bytes), optionally after a
-fixed latency, so the client is what gets measured. Run under uvicorn with
-httptools on loopback by ``bench/run.py``.
+It reads the whole request and answers the comment shape of the dialect the
+path names: v2 as ``qiscus-rest-v2.md`` documents it (Post comment, about
+700 bytes), v2.1 as servers send it (``tests/samples/v21/gosdk/post_comment.json``:
+``id``, ``extras`` and a nested ``user`` with ``active`` and ``extras``),
+optionally after a fixed latency, so the client is what gets measured. Run
+under uvicorn with httptools and uvloop on loopback by ``bench/run.py``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import argparse
 import asyncio
 import json
 
-COMMENT = {
+TEXT = "Hello from the benchmark: a text comment of ordinary length."
+V2_COMMENT = {
     "results": {
         "comment": {
             "comment_before_id": 124973,
@@ -20,7 +23,7 @@ COMMENT = {
             "email": "bot@example.com",
             "extras": {},
             "id": 124974,
-            "message": "Hello from the benchmark: a text comment of ordinary length.",
+            "message": TEXT,
             "payload": {},
             "room_id": 234,
             "room_name": "benchmark room",
@@ -39,11 +42,45 @@ COMMENT = {
     },
     "status": 200,
 }
-BODY = json.dumps(COMMENT).encode()
-HEADERS = [
-    (b"content-type", b"application/json"),
-    (b"content-length", str(len(BODY)).encode()),
-]
+V21_COMMENT = {
+    "results": {
+        "comment": {
+            "extras": {"aioqiscus_unique_temp_id": "aioqiscus-0f8c2b5e9d1a4c7b"},
+            "id": 124974,
+            "message": TEXT,
+            "payload": {},
+            "timestamp": "2021-09-01T10:00:00Z",
+            "type": "text",
+            "user": {
+                "active": True,
+                "avatar_url": "https://cdn.example.com/avatars/bot.png",
+                "extras": {},
+                "user_id": "bot@example.com",
+                "username": "Benchmark Bot",
+            },
+        }
+    },
+    "status": 200,
+}
+BODIES = {
+    "v2": json.dumps(V2_COMMENT).encode(),
+    "v2.1": json.dumps(V21_COMMENT).encode(),
+}
+#: Kept for bench/micro.py, which answers a stub backend with it.
+BODY = BODIES["v2"]
+
+
+def _headers(body: bytes) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+
+
+ANSWERS = {
+    f"/api/{dialect}/rest/post_comment": (_headers(body), body)
+    for dialect, body in BODIES.items()
+}
 
 
 def make_app(latency: float):
@@ -62,8 +99,9 @@ def make_app(latency: float):
             more = message.get("more_body", False)
         if latency:
             await asyncio.sleep(latency)
-        await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
-        await send({"type": "http.response.body", "body": BODY})
+        headers, body = ANSWERS.get(scope["path"], ANSWERS["/api/v2/rest/post_comment"])
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
     return app
 
@@ -80,7 +118,7 @@ def main() -> None:
         host="127.0.0.1",
         port=args.port,
         http="httptools",
-        loop="asyncio",
+        loop="uvloop",
         log_level="warning",
         access_log=False,
         backlog=4096,

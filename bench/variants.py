@@ -2,9 +2,10 @@
 
     python bench/variants.py NAME --url http://127.0.0.1:PORT --calls N --concurrency C
 
-Every variant sends the same v2 ``post_comment`` request (the JSON body
-aioqiscus sends) and decodes the JSON answer; the aioqiscus variants also
-normalise it into a ``Comment``.
+Every variant sends the same v2.1 ``post_comment`` request (the JSON body
+and headers aioqiscus sends) and decodes the JSON answer; the aioqiscus
+variants also normalise it into a ``Comment``. ``qiscusapi`` speaks only v2
+and sends its own form. ``*-uvloop`` variants run on uvloop's event loop.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import json
 import resource
 import sys
 import time
-from collections.abc import Awaitable, Callable
-from typing import Self
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Self
 
 APP, SECRET, SENDER, ROOM = "bench", "bench-secret", "bot@example.com", "234"
+DIALECT = "v2.1"
+TARGET = f"/api/{DIALECT}/rest/post_comment"
 HEADERS = {
     "QISCUS-SDK-APP-ID": APP,
     "QISCUS-SDK-SECRET": SECRET,
@@ -29,15 +32,18 @@ HEADERS = {
 
 
 def body(i: int) -> bytes:
+    """The body aioqiscus sends for post_text (its marker in two places)."""
+    marker = f"aioqiscus-{i:032x}"
     return json.dumps(
         {
-            "sender_email": SENDER,
+            "user_id": SENDER,
             "room_id": ROOM,
             "message": f"benchmark message {i}",
             "type": "text",
-            "unique_temp_id": f"aioqiscus-{i:032x}",
-            "disable_link_preview": False,
-        }
+            "extras": {"aioqiscus_unique_temp_id": marker},
+            "unique_temp_id": marker,
+        },
+        separators=(",", ":"),
     ).encode()
 
 
@@ -80,14 +86,16 @@ async def drive(
 
 
 async def aioqiscus_variant(
-    url: str, calls: int, concurrency: int, backend: str
+    url: str, calls: int, concurrency: int, **options: Any
 ) -> Result:
     import aioqiscus
-    from aioqiscus.backends import AiohttpBackend
 
-    chosen = AiohttpBackend() if backend == "aiohttp" else None
+    if options.get("backend") == "aiohttp":
+        from aioqiscus.backends import AiohttpBackend
+
+        options["backend"] = AiohttpBackend()
     async with aioqiscus.QiscusClient(
-        APP, SECRET, base_url=url, api_version="v2", backend=chosen
+        APP, SECRET, base_url=url, api_version=DIALECT, **options
     ) as client:
         await client.post_text(ROOM, SENDER, "warm-up")
 
@@ -101,11 +109,10 @@ async def httpx_variant(url: str, calls: int, concurrency: int) -> Result:
     import httpx
 
     async with httpx.AsyncClient(base_url=url, follow_redirects=False) as client:
-        target = "/api/v2/rest/post_comment"
-        await client.post(target, content=body(-1), headers=HEADERS)
+        await client.post(TARGET, content=body(-1), headers=HEADERS)
 
         async def one(i: int) -> None:
-            response = await client.post(target, content=body(i), headers=HEADERS)
+            response = await client.post(TARGET, content=body(i), headers=HEADERS)
             json.loads(response.content)["results"]["comment"]
 
         return await drive(one, calls, concurrency)
@@ -114,7 +121,7 @@ async def httpx_variant(url: str, calls: int, concurrency: int) -> Result:
 async def aiohttp_variant(url: str, calls: int, concurrency: int) -> Result:
     import aiohttp
 
-    target = url + "/api/v2/rest/post_comment"
+    target = url + TARGET
     async with aiohttp.ClientSession() as session:
 
         async def one(i: int) -> None:
@@ -148,26 +155,49 @@ def qiscusapi_variant(url: str, calls: int, concurrency: int, threads: bool) -> 
     return latencies, measure
 
 
-VARIANTS = {
-    "aioqiscus-httpx": lambda u, n, c: asyncio.run(aioqiscus_variant(u, n, c, "httpx")),
+def on_uvloop(coro: Coroutine[Any, Any, Result]) -> Result:
+    import uvloop
+
+    return uvloop.run(coro)
+
+
+Variant = Callable[[str, int, int], Result]
+VARIANTS: dict[str, Variant] = {
+    # What a user gets with no options at all.
+    "aioqiscus-default": lambda u, n, c: asyncio.run(aioqiscus_variant(u, n, c)),
     "aioqiscus-aiohttp": lambda u, n, c: asyncio.run(
-        aioqiscus_variant(u, n, c, "aiohttp")
+        aioqiscus_variant(u, n, c, backend="aiohttp")
+    ),
+    "aioqiscus-aiohttp-uvloop": lambda u, n, c: on_uvloop(
+        aioqiscus_variant(u, n, c, backend="aiohttp")
     ),
     "raw-httpx": lambda u, n, c: asyncio.run(httpx_variant(u, n, c)),
     "raw-aiohttp": lambda u, n, c: asyncio.run(aiohttp_variant(u, n, c)),
+    "raw-aiohttp-uvloop": lambda u, n, c: on_uvloop(aiohttp_variant(u, n, c)),
     "qiscusapi-sequential": lambda u, n, c: qiscusapi_variant(u, n, c, threads=False),
     "qiscusapi-threads": lambda u, n, c: qiscusapi_variant(u, n, c, threads=True),
 }
 
 
+def variant(name: str) -> Variant:
+    """A named variant, or ``aioqiscus-httpx-L<n>``: the default client with
+    ``max_in_flight=n`` (to find where httpx's pool stops scaling)."""
+    if name.startswith("aioqiscus-httpx-L") and name[17:].isdigit():
+        limit = int(name[17:])
+        return lambda u, n, c: asyncio.run(
+            aioqiscus_variant(u, n, c, max_in_flight=limit)
+        )
+    return VARIANTS[name]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("name", choices=sorted(VARIANTS))
+    parser.add_argument("name")
     parser.add_argument("--url", required=True)
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
-    latencies, measure = VARIANTS[args.name](args.url, args.calls, args.concurrency)
+    latencies, measure = variant(args.name)(args.url, args.calls, args.concurrency)
     elapsed, cpu = measure.wall, measure.cpu
     latencies.sort()
     sys.stdout.write(

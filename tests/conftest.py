@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 import respx
 
 import aioqiscus
-from aioqiscus import Dialect, QiscusClient
+from aioqiscus import Dialect, QiscusClient, _json
 from aioqiscus.backends import AiohttpBackend
 from aioqiscus.testing import FakeQiscus, serve
 
@@ -32,6 +33,27 @@ def _no_backoff():
     aioqiscus.set_testing(True)
     yield
     aioqiscus.set_testing(False)
+
+
+@pytest.fixture(
+    name="json_backend",
+    params=[
+        "json",
+        pytest.param(
+            "msgspec",
+            marks=pytest.mark.skipif(
+                importlib.util.find_spec("msgspec") is None,
+                reason="needs aioqiscus[fast]",
+            ),
+        ),
+    ],
+)
+def _json_backend(request):
+    """Run a test on each JSON path: the standard library, then msgspec."""
+    before = _json.BACKEND
+    _json.use(request.param)
+    yield request.param
+    _json.use(before)
 
 
 @pytest.fixture(name="mock")

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import ssl
+
 import aiohttp
 import anyio
+import httpx
 import pytest
 
 from aioqiscus import (
     AmbiguousSendError,
+    InvalidArgumentError,
     QiscusClient,
     RequestTimeoutError,
     ResponseShapeError,
     RetryPolicy,
     TransportError,
 )
-from aioqiscus.backends import AiohttpBackend
+from aioqiscus.backends import (
+    POOL_SIZE,
+    AiohttpBackend,
+    HttpxBackend,
+    shared_ssl_context,
+)
 from aioqiscus.testing import FakeQiscus, Fault, serve
 
-from .conftest import ALICE, BOB
+from .conftest import ALICE, BOB, sample
 
 
 async def test_shared_session_not_closed(served):
@@ -144,3 +153,156 @@ async def test_cancellation_releases_connections(served):
         assert sum(len(v) for v in connector._acquired_per_host.values()) == 0
         fake.faults.clear()
         assert (await client.get_user(ALICE)).id == ALICE
+
+
+class TestByName:
+    async def test_aiohttp_by_name(self, served):
+        """backend="aiohttp" is the aiohttp backend, with the client's timeouts."""
+        fake, url = served
+        fake.reset()
+        fake.add_user(ALICE)
+        async with QiscusClient(
+            fake.app_id,
+            fake.secret_key,
+            base_url=url,
+            backend="aiohttp",
+            timeout=httpx.Timeout(7.0, connect=2.0),
+        ) as client:
+            backend = client._transport.backend
+            assert isinstance(backend, AiohttpBackend)
+            assert backend._timeout.total == 7.0
+            assert backend._timeout.sock_connect == 2.0
+            assert (await client.get_user(ALICE)).id == ALICE
+
+    def test_httpx_by_name(self):
+        """backend="httpx" is the default backend."""
+        client = QiscusClient("my-app", "s3cr3t-key", backend="httpx", timeout=3.0)
+        assert isinstance(client._transport.backend, HttpxBackend)
+        assert client._transport.backend.timeout == httpx.Timeout(3.0)
+
+    @pytest.mark.parametrize("name", ["requests", "", "AIOHTTP"])
+    def test_unknown_name(self, name):
+        """Another name is refused before anything is built."""
+        with pytest.raises(InvalidArgumentError, match="'httpx', 'aiohttp'"):
+            QiscusClient("my-app", "s3cr3t-key", backend=name)
+
+    def test_not_with_an_http_client(self):
+        """A backend name and an httpx client together are refused."""
+        with pytest.raises(InvalidArgumentError, match="not both"):
+            QiscusClient(
+                "my-app",
+                "s3cr3t-key",
+                backend="aiohttp",
+                http_client=httpx.AsyncClient(),
+            )
+
+
+def test_one_ssl_context_per_process():
+    """Clients we create share one SSL context, built once."""
+    first = QiscusClient("my-app", "s3cr3t-key")._transport.backend.client
+    second = QiscusClient("my-app", "other-key")._transport.backend.client
+    context = shared_ssl_context()
+    for client in (first, second):
+        assert client._transport._pool._ssl_context is context
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname is True
+
+
+class TestPools:
+    """The httpx backend spreads overlapping requests over pools of 8."""
+
+    async def test_sequential_calls_use_one_connection(self, served):
+        """Calls one after another share one pool and one connection."""
+        fake, url = served
+        fake.reset()
+        fake.add_user(ALICE)
+        async with QiscusClient(
+            fake.app_id, fake.secret_key, base_url=url, api_version="v2.1"
+        ) as client:
+            for _ in range(20):
+                await client.get_user(ALICE)
+            backend = client._transport.backend
+            assert len(backend.pools) == 1
+            assert len(backend.client._transport._pool.connections) == 1
+
+    async def test_overlapping_calls_fill_pools_of_eight(self, served):
+        """40 calls in flight open 5 pools of 8 connections, and all complete."""
+        fake, url = served
+        fake.reset()
+        fake.add_user(ALICE)
+        fake.inject(Fault.delay(0.2))
+        async with QiscusClient(
+            fake.app_id, fake.secret_key, base_url=url, api_version="v2.1"
+        ) as client:
+            found = []
+
+            async def one():
+                found.append(await client.get_user(ALICE))
+
+            with anyio.fail_after(20):
+                async with anyio.create_task_group() as tg:
+                    for _ in range(40):
+                        tg.start_soon(one)
+            backend = client._transport.backend
+            sizes = [len(p._transport._pool.connections) for p in backend.pools]
+        assert len(found) == 40
+        assert sizes == [POOL_SIZE] * 5
+        assert all(p.is_closed for p in backend.pools)
+
+    async def test_max_connections_in_all(self, served):
+        """Pools never hold more connections than max_connections together."""
+        fake, url = served
+        fake.reset()
+        fake.add_user(ALICE)
+        fake.inject(Fault.delay(0.1))
+        backend = HttpxBackend(max_connections=12)
+        async with QiscusClient(
+            fake.app_id,
+            fake.secret_key,
+            base_url=url,
+            api_version="v2.1",
+            backend=backend,
+            max_in_flight=30,
+        ) as client:
+            with anyio.fail_after(20):
+                async with anyio.create_task_group() as tg:
+                    for _ in range(30):
+                        tg.start_soon(client.get_user, ALICE)
+            limits = [p._transport._pool._max_connections for p in backend.pools]
+        assert limits == [8, 4]
+
+    async def test_injected_client_is_the_only_pool(self, served):
+        """A client passed in is used alone, however many calls overlap."""
+        fake, url = served
+        fake.reset()
+        fake.add_user(ALICE)
+        async with httpx.AsyncClient() as http:
+            async with QiscusClient(
+                fake.app_id,
+                fake.secret_key,
+                base_url=url,
+                api_version="v2.1",
+                http_client=http,
+            ) as client:
+                with anyio.fail_after(20):
+                    async with anyio.create_task_group() as tg:
+                        for _ in range(30):
+                            tg.start_soon(client.get_user, ALICE)
+                assert client._transport.backend.pools == [http]
+            assert not http.is_closed
+
+    async def test_respx_answers_in_new_pools(self, mock):
+        """Users' respx routes answer calls in pools opened after the first."""
+        route = mock.get("/api/v2.1/rest/user_profile").respond(
+            json=sample("v21/user_profile")
+        )
+        async with QiscusClient("my-app", "s3cr3t-key", api_version="v2.1") as client:
+            backend = client._transport.backend
+            for _ in range(3):  # as if 24 calls were in flight
+                backend._busy[backend._pick()] += POOL_SIZE
+            with anyio.fail_after(10):
+                async with anyio.create_task_group() as tg:
+                    for _ in range(5):
+                        tg.start_soon(client.get_user, "user@email.com")
+            assert len(backend.pools) == 4
+        assert route.call_count == 5

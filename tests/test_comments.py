@@ -7,8 +7,11 @@ import re
 from datetime import UTC, datetime
 
 import anyio
+import cattrs
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aioqiscus import (
     AccountLinking,
@@ -235,6 +238,134 @@ class TestSender:
             ResponseShapeError, match=f"without its author \\('{key}'\\)"
         ):
             dialect.parse_comment({"message": "hi", **author}, "1")
+
+
+class TestPages:
+    """A page is read with each distinct sender structured once."""
+
+    @pytest.mark.parametrize(
+        ("codec", "name"),
+        [
+            (v2, "v2/load_comments"),
+            (v2, "v2/load_comments_early"),
+            (v2, "v2/search_messages"),
+            (v21, "v21/load_comments"),
+            (v21, "v21/gosdk/load_comments"),
+            (v21, "v21/load_comments_with_range"),
+        ],
+    )
+    def test_page_reads_as_comment_by_comment(self, codec, name):
+        """Every documented listing reads to the models its comments read to alone."""
+        found = results(name)["comments"]
+        page = list(codec.list_comments("457", 1, 20).parse({"comments": found}).items)
+        assert page == [codec.parse_comment(d, "457") for d in found]
+        assert repr(page) == repr([codec.parse_comment(d, "457") for d in found])
+
+    def v21_page(self, *users):
+        return {
+            "comments": [
+                {"id": i, "message": f"m{i}", "type": "text", "user": user}
+                for i, user in enumerate(users)
+            ]
+        }
+
+    def test_one_user_per_sender(self):
+        """Comments by one sender share one User; another sender gets its own."""
+        alice = {"user_id": "a", "username": "Alice", "extras": {"k": [1]}}
+        bob = {"user_id": "b", "username": "Bob"}
+        page = v21.list_comments("1", 1, 20).parse(
+            self.v21_page(alice, bob, dict(alice))
+        )
+        first, second, third = (c.sender for c in page.items)
+        assert first is third
+        assert first == User(id="a", name="Alice", extras={"k": [1]})
+        assert second == User(id="b", name="Bob")
+
+    def test_changed_sender_is_read_again(self):
+        """The same id with other details (a renamed user) reads as sent."""
+        page = v21.list_comments("1", 1, 20).parse(
+            self.v21_page(
+                {"user_id": "a", "username": "Alice"},
+                {"user_id": "a", "username": "Alice B."},
+            )
+        )
+        assert [c.sender.name for c in page.items] == ["Alice", "Alice B."]
+
+    @pytest.mark.parametrize(
+        "second",
+        [
+            {"user_id": "a", "username": "A", "active": 1},
+            {"username": "A", "user_id": "a", "active": True},
+        ],
+    )
+    def test_equal_is_not_the_same_document(self, second):
+        """``true == 1`` in Python: a sender equal but typed otherwise is read
+        again (and refused), and another key order is read again."""
+        first = {"user_id": "a", "username": "A", "active": True}
+        call = v21.list_comments("1", 1, 20)
+        if second["active"] is True:
+            page = call.parse(self.v21_page(first, second))
+            assert page.items[0].sender is not page.items[1].sender
+            assert page.items[0].sender == page.items[1].sender
+        else:
+            with pytest.raises(ResponseShapeError):
+                call.parse(self.v21_page(first, second))
+
+    def test_v2_flat_senders(self):
+        """v2 senders, flat in each comment, are shared too, and typed strictly."""
+        one = {"email": "a@x.com", "username": "A", "user_id": 1, "message": "m"}
+        page = v2.list_comments("1", 1, 20).parse({"comments": [one, dict(one)]})
+        assert page.items[0].sender is page.items[1].sender
+        assert page.items[0].sender.internal_id == 1
+        with pytest.raises(ResponseShapeError):
+            v2.list_comments("1", 1, 20).parse(
+                {"comments": [one, {**one, "user_id": True}]}
+            )
+
+
+AUTHOR_VALUES = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-5, max_value=5)
+    | st.floats(allow_nan=False)
+    | st.sampled_from(["", "a", "https://x.io/a.png", '{"k": 1}', "[1]"])
+    | st.dictionaries(st.sampled_from(["k", "type"]), st.integers() | st.none())
+    | st.lists(st.integers(), max_size=2)
+)
+
+
+class TestAuthor:
+    """A v2.1 comment's author, read by hand, reads as the converter reads it."""
+
+    @settings(max_examples=500, deadline=None)
+    @given(
+        st.dictionaries(
+            st.sampled_from(["user_id", "username", "avatar_url", "active", "extras"]),
+            AUTHOR_VALUES,
+        )
+    )
+    def test_same_as_the_converter(self, data):
+        """Same user, or a failure, for any author of the usual keys."""
+
+        def outcome(read):
+            try:
+                return read(data)
+            except (TypeError, ValueError, KeyError, cattrs.BaseValidationError):
+                return "refused"
+
+        assert outcome(v21._sender) == outcome(lambda d: v21._user(d, User))
+
+    @pytest.mark.parametrize(
+        "name",
+        ["v21/load_comments", "v21/gosdk/load_comments", "v21/gosdk/post_comment"],
+    )
+    def test_documented_authors(self, name):
+        """Every documented author reads alike both ways."""
+        data = sample(name)["results"]
+        found = data.get("comments") or [data["comment"]]
+        for comment in found:
+            author = comment["user"]
+            assert v21._sender(author) == v21._user(author, User)
 
 
 def body(route):

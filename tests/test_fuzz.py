@@ -8,6 +8,7 @@ import json
 from datetime import date
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,9 @@ from aioqiscus._wire import RawResponse
 from aioqiscus.dialects import v2, v21
 
 from .conftest import SAMPLES, sample
+
+# Every fuzz test runs on both JSON paths (the standard library and msgspec).
+pytestmark = pytest.mark.usefixtures("json_backend")
 
 # One call per parser, with the sample its parser was written against.
 PARSERS: list[tuple[str, Any]] = [
@@ -142,7 +146,11 @@ def run(call: Any, body: bytes, status: int = 200) -> None:
 
 
 FUZZ = settings(
-    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=400,
+    deadline=None,
+    # json_backend only selects a module-level function: nothing to reset
+    # between examples.
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aioqiscus import (
     AccountLinking,
@@ -23,6 +27,7 @@ from aioqiscus import (
     SystemEventType,
 )
 from aioqiscus.dialects._payloads import from_wire, summary, to_wire
+from aioqiscus.payloads import _is_http_url
 
 from .conftest import sample
 
@@ -74,6 +79,37 @@ class TestValidation:
         buttons = Buttons("silahkan pencet", [POSTBACK, LINK])
         assert buttons.buttons == (POSTBACK, LINK)
         assert POSTBACK.method == "get"
+
+
+#: The check URLs had before it was written in string methods.
+HTTP_URL = re.compile(r"https?://[^/?#\s]+(?:[/?#]\S*)?", re.IGNORECASE)
+URLISH = st.text(alphabet="hHtTpPsS:/?#.aZ09 \t\n\u00a0\u2028\u3000é", max_size=16)
+
+
+class TestUrlCheck:
+    @settings(max_examples=2000, deadline=None)
+    @given(st.sampled_from(["", "http://", "https://", "HTTPS://", "hTtP://"]), URLISH)
+    def test_same_as_the_regex(self, scheme, rest):
+        """URLs are accepted exactly where the former regex accepted them."""
+        value = scheme + rest
+        assert _is_http_url(value) == (HTTP_URL.fullmatch(value) is not None)
+
+    @pytest.mark.parametrize(
+        ("value", "ok"),
+        [
+            ("https://example.com", True),
+            ("HTTP://example.com/a b", False),
+            ("https://", False),
+            ("https:///path", False),
+            ("https://host?q=1#f", True),
+            ("https://host\u00a0x", False),
+            ("ftp://host", False),
+            ("http\u017f://host", False),  # the regex took U+017F for an "s"
+        ],
+    )
+    def test_examples(self, value, ok):
+        """http(s), a host, no whitespace anywhere."""
+        assert _is_http_url(value) is ok
 
 
 class TestFromWireSamples:

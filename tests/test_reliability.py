@@ -185,8 +185,12 @@ class TestConcurrency:
 
 
 def pool_in_use(client: QiscusClient) -> int:
-    pool = client._transport.backend.client._transport._pool
-    return sum(1 for c in pool.connections if not c.is_idle()) + len(pool._requests)
+    """Connections busy and requests held, over all the backend's pools."""
+    pools = [p._transport._pool for p in client._transport.backend.pools]
+    return sum(
+        sum(1 for c in pool.connections if not c.is_idle()) + len(pool._requests)
+        for pool in pools
+    )
 
 
 class TestCancellation:

@@ -5,8 +5,8 @@ Every answer is ``{"status": N, "results": {...}}`` or, for errors,
 (``qiscus-rest-v2.md``, ``v2.1/*.md``). This module holds what reading that
 takes and nothing dialect-specific:
 
-- :func:`loads` and :func:`decode_json`: JSON decoding whose every failure
-  is typed;
+- :func:`loads` and :func:`decode_json`: JSON decoding (msgspec with
+  ``aioqiscus[fast]``) whose every failure is typed;
 - :func:`is_envelope`: a Qiscus envelope, as opposed to a proxy's HTML page
   or another service's JSON error;
 - :func:`error_from`: the :class:`~aioqiscus.errors.APIError` subclass for a
@@ -26,12 +26,12 @@ the key never gets it, or a prefix of it, into an error.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import cattrs
 
+from . import _json
 from ._redaction import clip, scrub
 from ._retry import retry_after_seconds
 from ._wire import RawResponse
@@ -50,20 +50,13 @@ T = TypeVar("T")
 
 
 def loads(data: str | bytes) -> Any:
-    """``json.loads`` whose every failure is a ValueError.
+    """Decode JSON (:mod:`aioqiscus._json`); every failure is a ValueError.
 
     Deeply nested input makes the decoder raise RecursionError, which must
     not escape as if it were a bug of ours.
     """
     try:
-        if isinstance(data, bytes):
-            # Network JSON is UTF-8 (RFC 8259); decoding first skips the
-            # encoding sniffing json.loads does for bytes.
-            try:
-                data = data.decode("utf-8")
-            except UnicodeDecodeError:
-                return json.loads(data)
-        return json.loads(data)
+        return _json.loads(data)
     except RecursionError as exc:
         msg = "JSON nested too deeply"
         raise ValueError(msg) from exc
@@ -185,8 +178,12 @@ def decipher(raw: RawResponse, redact: Callable[[str], str] = scrub) -> Any:
 # ---------------------------------------------------------------- structuring
 
 
-def structure(fn: Callable[[Any], T], data: Any, what: str) -> T:
-    """Run a structuring function, mapping any failure to ResponseShapeError."""
+def structure(fn: Callable[[Any], T], data: Any, what: object) -> T:
+    """Run a structuring function, mapping any failure to ResponseShapeError.
+
+    *what* names the value in the error's message (a string, or an
+    operation: formatted only on failure).
+    """
     try:
         return fn(data)
     except ResponseShapeError:

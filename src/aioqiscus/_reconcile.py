@@ -106,6 +106,20 @@ def _base36(number: int) -> str:
             return "".join(reversed(digits))
 
 
+#: The last millisecond a marker was minted in, and its base 36 text: at a
+#: thousand sends a second, most sends reuse it (a tuple: one atomic swap).
+_minted = (0, "0")
+
+
+def _now36() -> str:
+    """The current time in milliseconds, in base 36 (cached per millisecond)."""
+    global _minted  # noqa: PLW0603 - a one-entry cache
+    millis = int(time.time() * 1000)
+    if millis != _minted[0]:
+        _minted = (millis, _base36(millis))
+    return _minted[1]
+
+
 def marker_time(marker: str) -> datetime | None:
     """When one of our markers was minted (aware UTC); ``None`` for others."""
     found = _MARKER.fullmatch(marker)
@@ -152,8 +166,7 @@ class Reconciler:
         base 36) tells a later look-up how far back to read. Cheaper than a
         uuid4 per send (no system call on the hot path).
         """
-        millis = _base36(int(time.time() * 1000))
-        return f"aioqiscus-{self._prefix}-{millis}-{next(self._count)}"
+        return f"aioqiscus-{self._prefix}-{_now36()}-{next(self._count)}"
 
     async def find(
         self, fetch: Fetch, marker: str, since: datetime | None, window: int

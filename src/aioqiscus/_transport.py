@@ -12,16 +12,16 @@ masks the secret, so a traceback's frame locals never show it.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import weakref
 
 import anyio
 
-from . import _redaction
+from . import _json, _redaction
 from ._envelope import error_from
 from ._lifecycle import Lifecycle
+from ._limiter import Limiter
 from ._observe import Observer
 from ._retry import REFUSED_STATUSES, RETRY_STATUSES, RetryPolicy, retry_after_seconds
 from ._wire import Dialect, Operation, RawResponse, RequestSpec
@@ -36,9 +36,6 @@ from .errors import (
 logger = logging.getLogger("aioqiscus")
 
 DEFAULT_BASE_URL = "https://api.qiscus.com"
-# One encoder for every request body (json.dumps with options builds a new
-# encoder per call).
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _JSON = "application/json"
 
 
@@ -105,12 +102,8 @@ class Transport:
         self.retry = retry
         # Callers beyond the pool wait here, unbounded in time, instead of
         # timing out in the pool (10,000 gathered calls must all complete).
-        # fast_acquire skips anyio's scheduling checkpoint when a slot is
-        # free: the uncontended path costs no extra event-loop round trip.
         self.max_in_flight = max_in_flight
-        self.limiter = anyio.Semaphore(
-            max_in_flight, max_value=max_in_flight, fast_acquire=True
-        )
+        self.limiter = Limiter(max_in_flight)
 
     def with_retry(self, retry: RetryPolicy) -> Transport:
         """A view sharing the backend, limiter and credentials, other retries."""
@@ -225,7 +218,7 @@ class Transport:
     async def _exchange(self, spec: RequestSpec, attempt: int) -> RawResponse:
         """One HTTP exchange through the backend, within the in-flight limit."""
         if spec.json is not None:
-            content: bytes | None = _encode(spec.json).encode()
+            content: bytes | None = _json.dumps(spec.json)
             headers = self._json_headers
         else:
             content, headers = None, self._headers

@@ -24,6 +24,11 @@ Query = tuple[tuple[str, str], ...]
 class Dialect(enum.Enum):
     """The two REST dialects a Qiscus server may speak."""
 
+    # Members are singletons compared by identity: hashing them by identity
+    # too spares a Python-level hash (Enum hashes its name) on every dict
+    # lookup of the per-request path.
+    __hash__ = object.__hash__
+
     V2 = "v2"
     V2_1 = "v2.1"
 
@@ -43,6 +48,8 @@ class Operation(enum.Enum):
     it (:attr:`method_name`), which is how reports and errors name it; the
     value is the operation's internal key.
     """
+
+    __hash__ = object.__hash__  # as Dialect's: looked up on every request
 
     CREATE_ROOM = "create_room"
     GET_OR_CREATE_ROOM_WITH_TARGET = "get_or_create_room_with_target"

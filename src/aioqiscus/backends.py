@@ -18,10 +18,12 @@ can hold a call or fill memory.
 
 from __future__ import annotations
 
+import functools
 import math
+import ssl
 import zlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import anyio
 import httpx
@@ -30,6 +32,7 @@ from ._redaction import clip
 from ._wire import Query, RawResponse
 from .errors import (
     ClientClosedError,
+    InvalidArgumentError,
     RequestTimeoutError,
     ResponseTooLargeError,
     TransportError,
@@ -38,7 +41,15 @@ from .errors import (
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["AiohttpBackend", "Backend", "HttpxBackend"]
+__all__ = [
+    "POOL_SIZE",
+    "AiohttpBackend",
+    "Backend",
+    "BackendName",
+    "HttpxBackend",
+    "create",
+    "shared_ssl_context",
+]
 
 #: Connections per client unless told otherwise (httpx's own default).
 DEFAULT_MAX_CONNECTIONS = 100
@@ -49,6 +60,23 @@ DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 #: The encodings we ask for, and can decode within the size limit.
 ACCEPT_ENCODING = "gzip, deflate"
+#: Connections per httpx pool the default backend creates: httpx's pool
+#: rescans its connections and queued requests on every request, and its
+#: CPU per request stays flat up to about 8 in flight, then climbs (1.7 ms
+#: at 8, 2.8 ms at 16, 4.3 ms at 128 in ``bench/sweep.py``).
+POOL_SIZE = 8
+
+
+@functools.cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """The SSL context of every httpx client aioqiscus creates.
+
+    httpx builds one per client by default, reading the whole CA bundle
+    (25 to 50 ms); one per process, built on first use, makes a client cheap
+    to construct. It is httpx's own default (certifi, or ``SSL_CERT_FILE``
+    / ``SSL_CERT_DIR`` as set when it is first built).
+    """
+    return httpx.create_ssl_context()
 
 
 class Backend(Protocol):
@@ -310,17 +338,26 @@ async def _reclaim(client: httpx.AsyncClient, response: httpx.Response | None) -
 class HttpxBackend:
     """Send requests with httpx.
 
+    Without a client of yours, requests go through pools of at most
+    :data:`POOL_SIZE` connections: the first pool with a free connection
+    takes the request, and another pool is opened when all are busy, up to
+    *max_connections* in all. httpx's single pool costs more CPU per request
+    the more requests it holds (2.5x at 128 in flight); pools of 8 keep it
+    at its cost for 8 without limiting how many requests are in flight, so
+    a slow or distant server still gets as many as it can serve. Sequential
+    calls use one pool and one connection.
+
     Args:
-        client: An ``httpx.AsyncClient`` to use; never closed by us. Without
-            one, a client is created with *timeout* and a pool of
-            *max_connections*, and closed by :meth:`aclose`.
-        timeout: Timeouts of the client we create. Each attempt, from
+        client: An ``httpx.AsyncClient`` to use; never closed by us, and used
+            as it is (one pool). Without one, pools are created with
+            *timeout* and closed by :meth:`aclose`.
+        timeout: Timeouts of the clients we create. Each attempt, from
             connecting to the last byte of the body, must also finish within
             the longest of its connect, read and write timeouts (httpx's own
             timeouts apply to each network operation, so a server sending a
             byte a second would otherwise hold a call for as long as it
             likes).
-        max_connections: Pool size of the client we create; with an
+        max_connections: Connections of the pools we create, in all; with an
             injected client, how many requests to allow in flight (match it
             to that client's pool).
         max_response_bytes: The largest response body accepted, decoded;
@@ -343,17 +380,50 @@ class HttpxBackend:
         self._owns = client is None
         self.timeout = httpx.Timeout(timeout) if client is None else client.timeout
         self.deadline = _deadline(self.timeout)
-        self.client = client or httpx.AsyncClient(
-            timeout=timeout,
-            follow_redirects=False,
-            # httpx's own keep-alive default (20): a larger idle pool makes
-            # httpcore rescan more connections per request, which halved
-            # throughput at 32 in flight with 20 ms of server latency.
-            limits=httpx.Limits(
-                max_connections=max_connections,
-                max_keepalive_connections=min(20, max_connections),
-            ),
+        #: The pools, how many connections each may open, how many requests
+        #: each holds now.
+        self.pools: list[httpx.AsyncClient] = []
+        self._sizes: list[int] = []
+        self._busy: list[int] = []
+        if client is None:
+            self._new_pool()
+        else:
+            self.pools.append(client)
+            self._sizes.append(max_connections)
+            self._busy.append(0)
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The first pool: the only one unless requests overlapped."""
+        return self.pools[0]
+
+    def _new_pool(self) -> int:
+        size = min(POOL_SIZE, self.max_connections - sum(self._sizes))
+        self.pools.append(
+            httpx.AsyncClient(
+                timeout=self.timeout,
+                follow_redirects=False,
+                verify=shared_ssl_context(),
+                limits=httpx.Limits(
+                    max_connections=size, max_keepalive_connections=size
+                ),
+            )
         )
+        self._sizes.append(size)
+        self._busy.append(0)
+        return len(self.pools) - 1
+
+    def _pick(self) -> int:
+        """The pool for the next request: the first with a free connection."""
+        busy = self._busy
+        for index, size in enumerate(self._sizes):
+            if busy[index] < size:
+                return index
+        if self._owns and sum(self._sizes) < self.max_connections:
+            return self._new_pool()
+        # More in flight than connections (max_in_flight above the pool):
+        # they wait in the least busy pool.
+        return busy.index(min(busy))
 
     @property
     def read_timeout(self) -> float | None:
@@ -372,7 +442,26 @@ class HttpxBackend:
         form: Mapping[str, str] | None,
     ) -> RawResponse:
         """Send one request with httpx; redirects are never followed."""
-        client = self.client
+        index = self._pick()
+        self._busy[index] += 1
+        try:
+            return await self._send(
+                self.pools[index], method, url, query, headers, content, files, form
+            )
+        finally:
+            self._busy[index] -= 1
+
+    async def _send(
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        url: str,
+        query: Query,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        files: Mapping[str, tuple[str, bytes, str]] | None,
+        form: Mapping[str, str] | None,
+    ) -> RawResponse:
         deadline = self.deadline
         response: httpx.Response | None = None
         # The deadline and the size count live in this one frame: no extra
@@ -432,9 +521,10 @@ class HttpxBackend:
         return raw
 
     async def aclose(self) -> None:
-        """Close the client if we created it."""
+        """Close the pools if we created them."""
         if self._owns:
-            await self.client.aclose()
+            for pool in self.pools:
+                await pool.aclose()
 
 
 class AiohttpBackend:
@@ -457,8 +547,8 @@ class AiohttpBackend:
         self,
         session: aiohttp.ClientSession | None = None,
         *,
-        timeout: float = 15.0,
-        connect_timeout: float = 5.0,
+        timeout: float | None = 15.0,
+        connect_timeout: float | None = 5.0,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
@@ -513,11 +603,23 @@ class AiohttpBackend:
                 timeout=self._timeout,
                 auto_decompress=False,
             ) as response:
-                body = _Body(response.headers, self.max_response_bytes, (method, url))
+                # aiohttp's headers are a case-insensitive mapping already.
+                received = response.headers
+                length = received.get("Content-Length")
+                if (
+                    length is not None
+                    and length.isdigit()
+                    and int(length) <= self.max_response_bytes
+                    and "Content-Encoding" not in received
+                ):
+                    # Plain bytes of a declared size within the limit (the
+                    # common answer): aiohttp reads exactly that many, so
+                    # one read() is bounded, and cheaper than a stream.
+                    return RawResponse(response.status, received, await response.read())
+                body = _Body(received, self.max_response_bytes, (method, url))
                 async for chunk in response.content.iter_chunked(65536):
                     body.feed(chunk)
-                # aiohttp's headers are a case-insensitive mapping already.
-                return RawResponse(response.status, response.headers, body.result())
+                return RawResponse(response.status, received, body.result())
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             cause = _without_frames(exc)
             raise _failure(exc, method, url, never_sent=True) from cause
@@ -549,3 +651,37 @@ class AiohttpBackend:
         """Close the session if we created it."""
         if self._owns and self._session is not None:
             await self._session.close()
+
+
+#: The backends :class:`~aioqiscus.QiscusClient` creates by name.
+BackendName = Literal["httpx", "aiohttp"]
+
+
+def create(
+    name: str,
+    timeout: float | httpx.Timeout | None,
+    *,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+) -> Backend:
+    """The backend called *name*, with the client's *timeout*.
+
+    ``"aiohttp"`` (``pip install 'aioqiscus[aiohttp]'``) is the faster one:
+    it spends a fifth of httpx's CPU per request. Its ``total`` timeout,
+    which bounds a whole attempt, is the longest of *timeout*'s parts.
+
+    Raises:
+        InvalidArgumentError: *name* is not a backend.
+    """
+    if name == "httpx":
+        return HttpxBackend(timeout=timeout, max_response_bytes=max_response_bytes)
+    if name == "aiohttp":
+        limits = httpx.Timeout(timeout)
+        parts = [limits.connect, limits.read, limits.write, limits.pool]
+        longest = max((t for t in parts if t is not None), default=None)
+        return AiohttpBackend(
+            timeout=longest,
+            connect_timeout=limits.connect or longest,
+            max_response_bytes=max_response_bytes,
+        )
+    msg = f"backend must be 'httpx', 'aiohttp' or a Backend, not {name!r}"
+    raise InvalidArgumentError(msg)

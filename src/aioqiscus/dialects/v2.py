@@ -150,36 +150,48 @@ def _converter() -> cattrs.Converter:
 
     conv.register_structure_hook(Room, room)
 
-    def comment(data: Any, _: Any) -> Comment:
-        c.check_comment_object(data)
-        # v2 comments are flat: the sender is email/username/user_avatar_url
-        # (or user_avatar.avatar.url) and the numeric user_id. Every
-        # documented comment names its author, system events included
-        # (system@qiscus.com): one without is malformed.
-        avatar = data.get("user_avatar_url")
-        if avatar is None:
-            nested = (data.get("user_avatar") or {}).get("avatar") or {}
-            avatar = nested.get("url") if isinstance(nested, dict) else None
-        sender = User(
-            id=c.author_id(data.get("email"), "email"),
-            name=c.strict_str(data.get("username")),
-            avatar_url=c.optional_str(avatar),
-            internal_id=c.optional_int(data.get("user_id")),
-        )
-        # Listings and search also name the room (room_name, chat_type).
-        name, kind = data.get("room_name"), data.get("chat_type")
-        return c.build_comment(
-            data,
-            sender,
-            None if name is None else c.optional_str(name),
-            None if kind is None else c.room_type(kind),
-        )
-
-    conv.register_structure_hook(Comment, comment)
     return conv
 
 
-_shapes = c.Shapes(_converter(), ROUTES)
+def _flat_sender(key: tuple[Any, Any, Any, Any]) -> User:
+    email, name, avatar, internal_id = key
+    return User(
+        id=c.author_id(email, "email"),
+        name=c.strict_str(name),
+        avatar_url=c.optional_str(avatar),
+        internal_id=c.optional_int(internal_id),
+    )
+
+
+def _read_comment(data: Any, room_id: str | None, senders: c.Senders | None) -> Comment:
+    """A v2 comment: flat, its author in its own fields, its room named.
+
+    The author is email/username/user_avatar_url (or user_avatar.avatar.url)
+    and the numeric user_id. Every documented comment names its author,
+    system events included (system@qiscus.com): one without is malformed.
+    """
+    c.check_comment_object(data)
+    avatar = data.get("user_avatar_url")
+    if avatar is None:
+        nested = (data.get("user_avatar") or {}).get("avatar") or {}
+        avatar = nested.get("url") if isinstance(nested, dict) else None
+    key = (data.get("email"), data.get("username"), avatar, data.get("user_id"))
+    if senders is None:
+        sender = _flat_sender(key)
+    else:
+        sender = senders.user(key, key, _flat_sender)
+    # Listings and search also name the room (room_name, chat_type).
+    name, kind = data.get("room_name"), data.get("chat_type")
+    return c.build_comment(
+        data,
+        sender,
+        None if name is None else c.optional_str(name),
+        None if kind is None else c.room_type(kind),
+        room_id,
+    )
+
+
+_shapes = c.Shapes(_converter(), ROUTES, _read_comment)
 _spec = _shapes.spec
 #: A v2 user object, or a bare email.
 parse_user = _shapes.user
@@ -400,8 +412,9 @@ def get_unread_counts(user_id: str, room_ids: Sequence[str]) -> Call[dict[str, i
 
 
 def _comments(results: Any, room_id: str | None) -> list[Comment]:
-    found = items(field(results, "comments"), "comments")
-    return [parse_comment(d, room_id) for d in found]
+    return list(
+        _shapes.comments(items(field(results, "comments"), "comments"), room_id)
+    )
 
 
 def post_comment(

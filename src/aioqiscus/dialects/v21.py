@@ -10,7 +10,7 @@ does not serve; the parsers are this dialect's converter through
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -131,21 +131,56 @@ def _converter() -> cattrs.Converter:
     )
     conv.register_structure_hook(models.WebhookLog, log_fn)
 
-    def comment(data: Any, _: Any) -> Comment:
-        c.check_comment_object(data)
-        # Every documented comment nests its author (v2.1/comment.md): one
-        # without is malformed.
-        sender = data.get("user")
-        if sender is None:
-            raise c.no_author("user")
-        return c.build_comment(data, user(sender, User))
-
-    conv.register_structure_hook(Comment, comment)
     return conv
 
 
 _conv = _converter()
-_shapes = c.Shapes(_conv, ROUTES)
+_user: Callable[[Any, Any], User] = _conv.get_structure_hook(User)
+
+
+#: The keys of a comment's author that :func:`_sender` reads by hand: all a
+#: comment's ``user`` holds (v2.1/comment.md; the Go SDK adds ``active`` and
+#: ``extras``). Any other key sends the object through the converter.
+_AUTHOR_KEYS = frozenset({"user_id", "username", "avatar_url", "active", "extras"})
+
+
+def _sender(data: Any) -> User:
+    """A comment's author: by hand in the usual shape, else the converter.
+
+    Every comment carries one (the hot path); the generated function checks
+    all eleven fields of :class:`User` where an author has five. Each field
+    goes through the converter's own hook, so both read alike.
+    """
+    if type(data) is dict and "user_id" in data and data.keys() <= _AUTHOR_KEYS:
+        get = data.get
+        return User(
+            c.identifier(data["user_id"]),
+            c.strict_str(get("username")),
+            c.optional_str(get("avatar_url")),
+            c.json_object(get("extras")),
+            active=c.optional_bool(get("active")),
+        )
+    return _user(data, User)
+
+
+def _read_comment(data: Any, room_id: str | None, senders: c.Senders | None) -> Comment:
+    """A v2.1 comment: its author is the nested ``user`` object.
+
+    Every documented comment nests its author (v2.1/comment.md): one
+    without is malformed.
+    """
+    c.check_comment_object(data)
+    found = data.get("user")
+    if found is None:
+        raise c.no_author("user")
+    if senders is None or type(found) is not dict:
+        sender = _sender(found)
+    else:
+        sender = senders.user(found.get("user_id"), found, _sender)
+    return c.build_comment(data, sender, room_id=room_id)
+
+
+_shapes = c.Shapes(_conv, ROUTES, _read_comment)
 _spec = _shapes.spec
 _log = _conv.get_structure_hook(models.WebhookLog)
 #: A v2.1 user object (``get_user_list`` answers another shape, also read).
@@ -570,7 +605,7 @@ def load_comments_with_range(
 
     def parse(results: Any) -> list[Comment]:
         found = items(field(results, "comments"), "comments")
-        return [parse_comment(d, room_id) for d in found]
+        return list(_shapes.comments(found, room_id))
 
     op = Operation.LOAD_COMMENTS_WITH_RANGE
     return Call(op, _spec(op, query=query), parse)

@@ -1,0 +1,106 @@
+"""The in-flight limiter: a bound, first come first served, cancellation-safe."""
+
+from __future__ import annotations
+
+import asyncio
+
+import anyio
+import pytest
+
+from aioqiscus._limiter import Limiter
+
+
+async def hold(limiter: Limiter, order: list[int], n: int, release: anyio.Event):
+    async with limiter:
+        order.append(n)
+        await release.wait()
+
+
+class TestLimiter:
+    async def test_bound_and_order(self):
+        """At most capacity holders; waiters get slots in arrival order."""
+        limiter = Limiter(2)
+        order: list[int] = []
+        releases = [anyio.Event() for _ in range(5)]
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                for n in range(5):
+                    tg.start_soon(hold, limiter, order, n, releases[n])
+                    await anyio.sleep(0.005)
+                await anyio.sleep(0.01)
+                assert order == [0, 1]
+                assert limiter.value == 0
+                releases[1].set()
+                await anyio.sleep(0.01)
+                assert order == [0, 1, 2]
+                for release in releases:
+                    release.set()
+        assert order == [0, 1, 2, 3, 4]
+        assert limiter.value == 2
+
+    async def test_no_queue_jumping(self):
+        """A newcomer waits behind earlier waiters even when a slot frees up."""
+        limiter = Limiter(1)
+        order: list[int] = []
+        first, second, third = anyio.Event(), anyio.Event(), anyio.Event()
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(hold, limiter, order, 0, first)
+                await anyio.sleep(0.01)
+                tg.start_soon(hold, limiter, order, 1, second)
+                await anyio.sleep(0.01)
+                first.set()
+                # The slot is handed to 1 before it runs: 2 must not take it.
+                tg.start_soon(hold, limiter, order, 2, third)
+                await anyio.sleep(0.01)
+                assert order == [0, 1]
+                second.set()
+                third.set()
+        assert order == [0, 1, 2]
+
+    async def test_cancelled_waiter_leaves_the_queue(self):
+        """A waiter cancelled before its turn takes no slot and loses none."""
+        limiter = Limiter(1)
+        order: list[int] = []
+        release = anyio.Event()
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(hold, limiter, order, 0, release)
+                await anyio.sleep(0.01)
+                with anyio.move_on_after(0.01):
+                    async with limiter:
+                        pytest.fail("entered while the slot was held")
+                release.set()
+        assert limiter.value == 1
+        assert order == [0]
+
+    async def test_cancelled_as_the_slot_arrives(self):
+        """A waiter cancelled after being handed the slot passes it on.
+
+        A native ``Task.cancel()`` lands even when the waiter's event is
+        already set (anyio's scopes wait for the next checkpoint instead).
+        """
+        limiter = Limiter(1)
+        order: list[int] = []
+        release = anyio.Event()
+        with anyio.fail_after(5):
+            await limiter.__aenter__()
+
+            async def doomed():
+                async with limiter:
+                    order.append(1)
+
+            task = asyncio.create_task(doomed())
+            async with anyio.create_task_group() as tg:
+                await anyio.sleep(0.01)
+                tg.start_soon(hold, limiter, order, 2, release)
+                await anyio.sleep(0.01)
+                # Hand the slot to the first waiter, and cancel it before it runs.
+                await limiter.__aexit__(None, None, None)
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+                await anyio.sleep(0.01)
+                assert order == [2]
+                release.set()
+        assert limiter.value == 1
