@@ -311,6 +311,91 @@ def parse_cost() -> tuple[list[str], dict[str, float], str]:
     return lines, ratios, picked
 
 
+def parse_bounds() -> str:
+    """What a page's parse is made of: per kind, our own floors, a profile.
+
+    Written to ``results/parse.md``: where the 2x target is missed, this
+    shows what bounds it.
+    """
+    import cProfile
+    import io
+    import pstats
+
+    from aioqiscus._envelope import decipher, structure
+    from aioqiscus._wire import RawResponse
+    from aioqiscus.dialects import v21
+    from aioqiscus.models import Comment, User
+
+    out = [
+        "# What bounds parsing a page",
+        "",
+        "v2.1, 100 comments of one kind, with msgspec; per comment, beside",
+        "`json.loads` of the same page.",
+        "",
+        "| kind | json.loads | aioqiscus | ratio |",
+        "|---|---:|---:|---:|",
+    ]
+    mix = dict(MIX)
+    for kind in mix:
+        MIX.clear()
+        MIX[kind] = 100
+        body = mixed_page("v2.1")
+        raw = RawResponse(200, {}, body)
+        call = v21.list_comments("234", 1, 100)
+        best = _race(
+            {
+                "json": lambda: json.loads(body),
+                "ours": lambda: structure(call.parse, decipher(raw), "page"),
+            },
+            150,
+        )
+        out.append(
+            f"| {kind} | {best['json'] * 1e4:.2f} µs | {best['ours'] * 1e4:.2f} µs "
+            f"| {best['ours'] / best['json']:.2f}x |"
+        )
+    MIX.clear()
+    MIX.update(mix)
+    sender = User("a", "A", "https://x.io/a.png", {}, active=True)
+    floors = _race(
+        {
+            "Comment(...) alone (13 fields)": lambda: [
+                Comment(1, "2", sender, "m", "text", None, None, None, {}, None)
+                for _ in range(100)
+            ],
+            "User(...) alone": lambda: [
+                User("a", "A", "https://x.io/a.png", {}, active=True)
+                for _ in range(100)
+            ],
+        },
+        300,
+    )
+    out += ["", "| our own floor, per comment | cost |", "|---|---:|"]
+    out += [f"| {k} | {v * 1e4:.2f} µs |" for k, v in floors.items()]
+    body = mixed_page("v2.1")
+    raw = RawResponse(200, {}, body)
+    call = v21.list_comments("234", 1, 100)
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(200):
+        structure(call.parse, decipher(raw), "page")
+    profile.disable()
+    text = io.StringIO()
+    stats = pstats.Stats(profile, stream=text)
+    stats.sort_stats("tottime").print_stats(15)
+    lines = text.getvalue().splitlines()
+    start = next(i for i, line in enumerate(lines) if "ncalls" in line)
+    out += [
+        "",
+        "The mixed page under cProfile (200 pages; the profiler inflates",
+        "Python calls, so read shares, not times):",
+        "",
+        "```",
+        *(line.replace(str(ROOT) + "/", "")[:140] for line in lines[start:]),
+        "```",
+    ]
+    return "\n".join(out) + "\n"
+
+
 # ---------------------------------------------------------------- clients
 
 
@@ -508,6 +593,7 @@ def main() -> None:
         "construction_ms": each_ms,
     }
     (RESULTS / "micro.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (RESULTS / "parse.md").write_text(parse_bounds())
     sys.stdout.write(text)
 
 

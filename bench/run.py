@@ -6,9 +6,10 @@ It starts ``bench/server.py`` under uvicorn + httptools + uvloop on loopback
 (one server process per latency: 0 ms and 20 ms), then runs every variant
 (``bench/variants.py``) in its own process at 1, 8, 32 and 128 requests in
 flight. Runs are interleaved: each round visits every (latency, in flight)
-cell in a random order and every variant of a cell in a random order, so
-variants compared with each other ran side by side under the same machine
-load. It reports medians over the rounds (req/s, client CPU per request from
+cell in a random order and the variants of a cell in a random order, the
+two of each compared pair back to back (which runs first alternates by
+round), so variants compared with each other ran side by side under the
+same machine load. It reports medians over the rounds (req/s, client CPU per request from
 getrusage, p50 and p99 latency) and paired ratios: the ratio of two variants
 within each round, then the median of those ratios. The table, and the
 targets checked against it and against ``bench/micro.py``'s last results,
@@ -113,6 +114,35 @@ def run_variant(name: str, url: str, calls: int, concurrency: int) -> dict:
         timeout=1800,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+#: Variants whose ratio is a target run back to back, so that the load of
+#: a shared machine, which drifts by the minute, is the same for both.
+TWINS = [
+    (DEFAULT, "raw-httpx"),
+    ("aioqiscus-aiohttp", "raw-aiohttp"),
+    ("aioqiscus-aiohttp-uvloop", "raw-aiohttp-uvloop"),
+]
+
+
+def schedule(
+    chosen: list[str], concurrency: int, round_: int, rng: random.Random
+) -> list[str]:
+    """One cell's run order: twins adjacent, groups shuffled.
+
+    Within twins the order alternates from round to round (ABBA across
+    rounds), so neither always runs first.
+    """
+    names = [n for n in chosen if applies(n, concurrency)]
+    groups: list[list[str]] = []
+    for twin in TWINS:
+        present = [n for n in twin if n in names]
+        if present:
+            groups.append(present if round_ % 2 == 0 else present[::-1])
+    paired = {n for group in groups for n in group}
+    groups += [[n] for n in names if n not in paired]
+    rng.shuffle(groups)
+    return [n for group in groups for n in group]
 
 
 def applies(name: str, concurrency: int) -> bool:
@@ -292,9 +322,7 @@ def main() -> None:
                 calls = args.calls
                 if latency:
                     calls = min(calls, TRIPS_PER_WORKER * concurrency)
-                order = [n for n in chosen if applies(n, concurrency)]
-                rng.shuffle(order)
-                for name in order:
+                for name in schedule(chosen, concurrency, round_, rng):
                     url = servers[latency][1]
                     row = run_variant(name, url, calls, concurrency)
                     by = rows.setdefault((latency, concurrency), {})

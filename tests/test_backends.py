@@ -306,3 +306,12 @@ class TestPools:
                         tg.start_soon(client.get_user, "user@email.com")
             assert len(backend.pools) == 4
         assert route.call_count == 5
+
+
+def test_parsed_urls_are_bounded():
+    """Endpoint URLs are parsed once, and the backend keeps a bounded number."""
+    backend = HttpxBackend()
+    urls = [f"https://api.qiscus.com/api/v2.1/rest/e{i}" for i in range(200)]
+    assert [backend._url(u) for u in urls] == [httpx.URL(u) for u in urls]
+    assert backend._url(urls[0]) is backend._url(urls[0])
+    assert len(backend._urls) == 128

@@ -65,6 +65,8 @@ ACCEPT_ENCODING = "gzip, deflate"
 #: CPU per request stays flat up to about 8 in flight, then climbs (1.7 ms
 #: at 8, 2.8 ms at 16, 4.3 ms at 128 in ``bench/sweep.py``).
 POOL_SIZE = 8
+#: Parsed URLs an httpx backend keeps (one per endpoint it calls).
+_PARSED_URLS = 128
 
 
 @functools.cache
@@ -385,6 +387,7 @@ class HttpxBackend:
         self.pools: list[httpx.AsyncClient] = []
         self._sizes: list[int] = []
         self._busy: list[int] = []
+        self._urls: dict[str, httpx.URL] = {}
         if client is None:
             self._new_pool()
         else:
@@ -396,6 +399,19 @@ class HttpxBackend:
     def client(self) -> httpx.AsyncClient:
         """The first pool: the only one unless requests overlapped."""
         return self.pools[0]
+
+    def _url(self, url: str) -> httpx.URL:
+        """*url* parsed once: a client calls a few dozen endpoints at most.
+
+        httpx parses a string URL on every request (its host through
+        ``ipaddress`` too); a parsed one it takes as is.
+        """
+        parsed = self._urls.get(url)
+        if parsed is None:
+            parsed = httpx.URL(url)
+            if len(self._urls) < _PARSED_URLS:
+                self._urls[url] = parsed
+        return parsed
 
     def _new_pool(self) -> int:
         size = min(POOL_SIZE, self.max_connections - sum(self._sizes))
@@ -472,7 +488,7 @@ class HttpxBackend:
             try:
                 request = client.build_request(
                     method,
-                    url,
+                    self._url(url),
                     params=query or None,
                     content=content,
                     data=form,
