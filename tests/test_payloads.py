@@ -83,7 +83,11 @@ class TestValidation:
 
 #: The check URLs had before it was written in string methods.
 HTTP_URL = re.compile(r"https?://[^/?#\s]+(?:[/?#]\S*)?", re.IGNORECASE)
-URLISH = st.text(alphabet="hHtTpPsS:/?#.aZ09 \t\n\u00a0\u2028\u3000é", max_size=16)
+#: Whitespace of every kind, and unprintable characters that are not whitespace.
+URLISH = st.text(
+    alphabet="hHtTpPsS:/?#.aZ09 \t\n\x00\x1c\x85\u00a0\u200b\u2028\u3000é",
+    max_size=16,
+)
 
 
 class TestUrlCheck:

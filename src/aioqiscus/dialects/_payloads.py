@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import payloads
 from .._wire import Dialect
+from ._assemble import assembler
 
 # ---------------------------------------------------------------- to the wire
 
@@ -166,11 +167,16 @@ def _url(data: Mapping[str, Any], *keys: str) -> str | None:
     return None
 
 
+_new_button = assembler(payloads.Button)
+
+
 def _parse_button(data: Any) -> payloads.Button:
     action = data.get("payload") or {}
     if data.get("type") == "link":
-        return payloads.Button(_str(data, "label"), "link", _str(action, "url"))
-    return payloads.Button(
+        return _new_button(
+            _str(data, "label"), "link", _str(action, "url"), "get", None, ""
+        )
+    return _new_button(
         _str(data, "label"),
         "postback",
         _str(action, "url"),
@@ -191,7 +197,7 @@ def _buttons(data: Mapping[str, Any]) -> tuple[payloads.Button, ...]:
     if not isinstance(raw, list):
         msg = "buttons must be a list"
         raise TypeError(msg)
-    return tuple(_parse_button(b) for b in raw)
+    return tuple([_parse_button(b) for b in raw])
 
 
 def _read_card(data: Mapping[str, Any]) -> payloads.Card:
