@@ -210,6 +210,18 @@ class TestRedaction:
         del client
 
 
+def run_script(script: str) -> object:
+    """What *script* prints as JSON, run in a fresh interpreter."""
+    done = subprocess.run(  # noqa: S603 - our own script, fixed arguments
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
 @pytest.fixture(name="otel")
 def _otel():
     """An SDK tracer provider and meter provider with in-memory exporters."""
@@ -381,14 +393,44 @@ class TestOpenTelemetry:
             }))
             """
         )
-        done = subprocess.run(  # noqa: S603 - our own script, fixed arguments
-            [sys.executable, "-c", script],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        assert json.loads(done.stdout) == {
+        assert run_script(script) == {
             "before": True,
             "spans": [["GET", "v2"]],
         }
+
+
+def test_without_opentelemetry_each_client_does_not_import_again():
+    """Without ``aioqiscus[otel]`` the failed import is tried once per process.
+
+    A failed import leaves nothing in ``sys.modules``: tried at every
+    client, it found, compiled and ran ``aioqiscus._otel`` each time.
+    """
+    script = textwrap.dedent(
+        """
+        import importlib.abc, json, sys
+        sys.modules["opentelemetry"] = None  # as if not installed
+
+        searched = []
+
+        class Watch(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name == "aioqiscus._otel":
+                    searched.append(name)
+                return None
+
+        sys.meta_path.insert(0, Watch())
+        from aioqiscus import InvalidArgumentError, QiscusClient
+
+        for i in range(5):
+            QiscusClient("app", f"secret-{i:04d}")
+        try:
+            QiscusClient("app", "secret-last", tracer_provider=object())
+        except InvalidArgumentError as error:
+            refused = str(error)
+        print(json.dumps({"searched": len(searched), "refused": refused}))
+        """
+    )
+    assert run_script(script) == {
+        "searched": 1,
+        "refused": "OpenTelemetry providers need pip install 'aioqiscus[otel]'",
+    }

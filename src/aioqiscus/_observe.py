@@ -15,6 +15,7 @@ Strictly private: :class:`~aioqiscus._transport.Transport` owns the observer.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import re
@@ -73,19 +74,37 @@ def _hooks(event_hooks: Mapping[str, Any] | None) -> dict[str, tuple[Any, ...]]:
     return found
 
 
-def _telemetry(
-    tracer_provider: object | None, meter_provider: object | None
-) -> Telemetry | None:
+#: What loads telemetry: providers (or ``None`` for the global ones), version.
+_Load = Callable[[object | None, object | None, str], "Telemetry | None"]
+
+
+@functools.cache
+def _otel_loader() -> _Load | None:
+    """``aioqiscus._otel.load``, or ``None`` without OpenTelemetry: tried once.
+
+    A failed import leaves nothing in ``sys.modules``, so trying at every
+    client would find, compile and run the module again each time (2 ms a
+    client without ``aioqiscus[otel]``).
+    """
     try:
         from . import _otel  # noqa: PLC0415 - the optional aioqiscus[otel]
     except ImportError:
+        return None
+    return _otel.load
+
+
+def _telemetry(
+    tracer_provider: object | None, meter_provider: object | None
+) -> Telemetry | None:
+    load = _otel_loader()
+    if load is None:
         if tracer_provider is not None or meter_provider is not None:
             msg = "OpenTelemetry providers need pip install 'aioqiscus[otel]'"
-            raise InvalidArgumentError(msg) from None
+            raise InvalidArgumentError(msg)
         return None
     from . import __version__  # noqa: PLC0415 - the package is loaded by now
 
-    return _otel.load(tracer_provider, meter_provider, __version__)
+    return load(tracer_provider, meter_provider, __version__)
 
 
 def observer(
