@@ -174,6 +174,16 @@ class TestByName:
             assert backend._timeout.sock_connect == 2.0
             assert (await client.get_user(ALICE)).id == ALICE
 
+    def test_same_deadline_as_httpx(self):
+        """Both backends bound an attempt by connect, read and write, not pool."""
+        timeout = httpx.Timeout(5.0, pool=60.0)
+        by_name = QiscusClient(
+            "my-app", "s3cr3t-key", backend="aiohttp", timeout=timeout
+        )
+        default = QiscusClient("my-app", "s3cr3t-key", timeout=timeout)
+        assert default._transport.backend.deadline == 5.0
+        assert by_name._transport.backend._timeout.total == 5.0
+
     def test_httpx_by_name(self):
         """backend="httpx" is the default backend."""
         client = QiscusClient("my-app", "s3cr3t-key", backend="httpx", timeout=3.0)

@@ -41,7 +41,10 @@ class Lifecycle:
             ClientClosedError: ``aclose`` was called.
         """
         if self.closed:
-            msg = f"{method} {path}: the client was closed by aclose()"
+            msg = (
+                f"{method} {path}: the client was closed by aclose(); "
+                "create a new QiscusClient"
+            )
             raise ClientClosedError(msg)
         if self.loop is None:
             self.loop = anyio.lowlevel.current_token()

@@ -213,7 +213,8 @@ class _Body:
     def _too_large(self, detail: str) -> ResponseTooLargeError:
         msg = (
             f"the response to {self._where()} {detail}, over max_response_bytes "
-            f"({self._limit} bytes)"
+            f"({self._limit} bytes); if such answers are expected, pass a larger "
+            "max_response_bytes to QiscusClient"
         )
         return ResponseTooLargeError(msg, limit=self._limit)
 
@@ -459,82 +460,67 @@ class HttpxBackend:
     ) -> RawResponse:
         """Send one request with httpx; redirects are never followed."""
         index = self._pick()
+        client = self.pools[index]
         self._busy[index] += 1
+        deadline = self.deadline
+        ends = math.inf if deadline is None else anyio.current_time() + deadline
+        response: httpx.Response | None = None
+        # The pool's count, the deadline and the size count live in this one
+        # frame: no extra coroutine per call.
         try:
-            return await self._send(
-                self.pools[index], method, url, query, headers, content, files, form
-            )
+            with anyio.CancelScope(deadline=ends) as scope:
+                try:
+                    request = client.build_request(
+                        method,
+                        self._url(url),
+                        params=query or None,
+                        content=content,
+                        data=form,
+                        files=files,
+                        headers=headers,
+                    )
+                    response = await client.send(
+                        request, follow_redirects=False, stream=True
+                    )
+                    try:
+                        # A transport answering from memory (httpx.MockTransport)
+                        # hands over a body already read and decoded.
+                        done = response.is_stream_consumed
+                        body = _Body(
+                            response.headers,
+                            self.max_response_bytes,
+                            (method, url),
+                            decoded=done,
+                        )
+                        if done:
+                            body.feed(response.content)
+                        else:
+                            async for chunk in response.aiter_raw():
+                                body.feed(chunk)
+                        raw = RawResponse(
+                            response.status_code, response.headers, body.result()
+                        )
+                    except BaseException:
+                        # Return the connection even while being cancelled.
+                        with anyio.CancelScope(shield=True):
+                            await response.aclose()
+                        raise
+                except httpx.HTTPError as exc:
+                    never_sent = isinstance(exc, self._NEVER_SENT)
+                    raise _failure(exc, method, url, never_sent=never_sent) from exc
+                except RuntimeError as exc:
+                    if client.is_closed:
+                        raise _closed(method, url) from exc
+                    raise
+                except BaseException:
+                    # Cancelled (by the caller or by our deadline): see _reclaim.
+                    await _reclaim(client, response)
+                    raise
+            if scope.cancelled_caught:
+                raise _overdue(method, url, deadline or 0.0)
+            return raw
         finally:
             self._busy[index] -= 1
-
-    async def _send(
-        self,
-        client: httpx.AsyncClient,
-        method: str,
-        url: str,
-        query: Query,
-        headers: Mapping[str, str],
-        content: bytes | None,
-        files: Mapping[str, tuple[str, bytes, str]] | None,
-        form: Mapping[str, str] | None,
-    ) -> RawResponse:
-        deadline = self.deadline
-        response: httpx.Response | None = None
-        # The deadline and the size count live in this one frame: no extra
-        # coroutine per call.
-        with anyio.CancelScope(
-            deadline=math.inf if deadline is None else anyio.current_time() + deadline
-        ) as scope:
-            try:
-                request = client.build_request(
-                    method,
-                    self._url(url),
-                    params=query or None,
-                    content=content,
-                    data=form,
-                    files=files,
-                    headers=headers,
-                )
-                response = await client.send(
-                    request, follow_redirects=False, stream=True
-                )
-                try:
-                    # A transport answering from memory (httpx.MockTransport)
-                    # hands over a body already read and decoded.
-                    done = response.is_stream_consumed
-                    body = _Body(
-                        response.headers,
-                        self.max_response_bytes,
-                        (method, url),
-                        decoded=done,
-                    )
-                    if done:
-                        body.feed(response.content)
-                    else:
-                        async for chunk in response.aiter_raw():
-                            body.feed(chunk)
-                    raw = RawResponse(
-                        response.status_code, response.headers, body.result()
-                    )
-                except BaseException:
-                    # Return the connection even while being cancelled.
-                    with anyio.CancelScope(shield=True):
-                        await response.aclose()
-                    raise
-            except httpx.HTTPError as exc:
-                never_sent = isinstance(exc, self._NEVER_SENT)
-                raise _failure(exc, method, url, never_sent=never_sent) from exc
-            except RuntimeError as exc:
-                if client.is_closed:
-                    raise _closed(method, url) from exc
-                raise
-            except BaseException:
-                # Cancelled (by the caller or by our deadline): see _reclaim.
-                await _reclaim(client, response)
-                raise
-        if scope.cancelled_caught:
-            raise _overdue(method, url, deadline or 0.0)
-        return raw
 
     async def aclose(self) -> None:
         """Close the pools if we created them."""
@@ -683,7 +669,8 @@ def create(
 
     ``"aiohttp"`` (``pip install 'aioqiscus[aiohttp]'``) is the faster one:
     it spends a fifth of httpx's CPU per request. Its ``total`` timeout,
-    which bounds a whole attempt, is the longest of *timeout*'s parts.
+    which bounds a whole attempt, is the httpx backend's deadline: the
+    longest of *timeout*'s connect, read and write parts.
 
     Raises:
         InvalidArgumentError: *name* is not a backend.
@@ -692,8 +679,7 @@ def create(
         return HttpxBackend(timeout=timeout, max_response_bytes=max_response_bytes)
     if name == "aiohttp":
         limits = httpx.Timeout(timeout)
-        parts = [limits.connect, limits.read, limits.write, limits.pool]
-        longest = max((t for t in parts if t is not None), default=None)
+        longest = _deadline(limits)
         return AiohttpBackend(
             timeout=longest,
             connect_timeout=limits.connect or longest,
