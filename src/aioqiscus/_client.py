@@ -39,7 +39,6 @@ from ._negotiate import NegotiationReport, Negotiator
 from ._observe import observer
 from ._paging import Listing
 from ._reconcile import RECONCILE_WINDOW, AmbiguousPolicy, Reconciler, default_delay
-from ._redaction import scrub
 from ._retry import RetryPolicy
 from ._send_options import SendOptions
 from ._transport import DEFAULT_BASE_URL, Transport
@@ -329,7 +328,7 @@ class QiscusClient(UserOperations, BackupOperations):
         call = build(codec)
         raw = await self._transport.send(call.request, call.operation, codec.DIALECT)
         try:
-            results = decipher(raw, scrub)
+            results = decipher(raw)
         except NotFoundError as exc:
             # A bare 404 may mean the server stopped serving the dialect; if
             # a new probe finds another one, the call is made again, once

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 import cattrs
 
 from . import _json
-from ._redaction import clip, scrub
+from ._redaction import clip
 from ._retry import retry_after_seconds
 from ._wire import RawResponse
 from .errors import (
@@ -117,12 +117,13 @@ def _error_class(status: int) -> type[APIError]:
     return BadRequestError
 
 
-def error_from(raw: RawResponse, redact: Callable[[str], str] = scrub) -> APIError:
+def error_from(raw: RawResponse) -> APIError:
     """Build the :class:`APIError` subclass for an error response.
 
     Reads the Qiscus envelope ``{"status": N, "error": {"message": ...,
     "detailed_messages": [...]}}`` where present; an HTML or plain-text body
-    still yields the right class for its status.
+    still yields the right class for its status. The error scrubs its own
+    strings of registered secrets; the body is masked before it is cut.
     """
     text = raw.body.decode("utf-8", "replace")
     message = ""
@@ -146,28 +147,28 @@ def error_from(raw: RawResponse, redact: Callable[[str], str] = scrub) -> APIErr
     cls = _error_class(status)
     kwargs: dict[str, Any] = {
         "from_envelope": is_envelope(data),
-        "detailed_messages": [redact(d) for d in details],
-        "body": redact(scrub_body(text)),
+        "detailed_messages": details,
+        "body": scrub_body(text),
         "request_id": raw.headers.get("x-request-id"),
     }
     if cls is RateLimitError:
         kwargs["retry_after"] = retry_after_seconds(raw.headers)
-    return cls(status, redact(message), **kwargs)
+    return cls(status, message, **kwargs)
 
 
-def decipher(raw: RawResponse, redact: Callable[[str], str] = scrub) -> Any:
+def decipher(raw: RawResponse) -> Any:
     """Return the envelope's ``results`` or raise the mapped error.
 
     Pure: the client calls it on every response the transport returns
     (gidgethub's ``decipher_response``).
     """
     if raw.status_code >= 400:  # noqa: PLR2004
-        raise error_from(raw, redact)
+        raise error_from(raw)
     if raw.status_code >= 300:  # noqa: PLR2004
         # Redirects are never followed: they could carry credentials away.
         where = raw.headers.get("location", "an unknown location")
         msg = f"the server redirected ({raw.status_code}) to {where}; not followed"
-        raise ResponseShapeError(redact(msg))
+        raise ResponseShapeError(msg)
     data = decode_json(raw)
     if not isinstance(data, dict) or "results" not in data:
         msg = f"expected a Qiscus envelope with 'results', got {describe(data)}"

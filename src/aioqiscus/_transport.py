@@ -112,11 +112,6 @@ class Transport:
         view.retry = retry
         return view
 
-    @staticmethod
-    def redact(text: str) -> str:
-        """Mask every registered secret key in *text*."""
-        return _redaction.scrub(text)
-
     async def aclose(self) -> None:
         """Close the backend's resources (never injected ones); idempotent."""
         if not self.lifecycle.closed:
@@ -188,9 +183,9 @@ class Transport:
             and retry_after is not None
             and retry_after > policy.max_retry_after
         ):
-            raise error_from(raw, self.redact)
+            raise error_from(raw)
         if not spec.idempotent and raw.status_code not in REFUSED_STATUSES:
-            error = error_from(raw, self.redact)
+            error = error_from(raw)
             raise self._ambiguous(spec, error) from error
         return retry_after
 
