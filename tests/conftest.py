@@ -159,3 +159,22 @@ async def serving(app: Any) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+@pytest.fixture(scope="session", name="redis_server")
+def _redis_server():
+    """A real redis-server on a free loopback port for the session: its URL."""
+    from ._redis import run_redis
+
+    with run_redis() as url:
+        yield url
+
+
+@pytest.fixture(name="redis_url")
+def _redis_url(redis_server):
+    """The session's Redis, emptied (FLUSHALL) before each test: its URL."""
+    import redis
+
+    with redis.Redis.from_url(redis_server) as conn:
+        conn.flushall()
+    return redis_server
