@@ -70,13 +70,10 @@ async def test_no_send_lost_or_duplicated(served, version):
                     return
             pytest.fail(f"send {i} could not be settled")
 
-    # The fake stores before it drops or fails, so a short grace will do.
+    # The fake stores before it drops or fails, so testing mode's look-up
+    # without a grace wait will do.
     async with QiscusClient(
-        fake.app_id,
-        fake.secret_key,
-        base_url=url,
-        api_version=version,
-        reconcile_delay=0.1,
+        fake.app_id, fake.secret_key, base_url=url, api_version=version
     ) as client:
         async with anyio.create_task_group() as tg:
             for i in range(SENDS):

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
+import anyio
 import pytest
 
+import aioqiscus
 from aioqiscus import Dialect, QiscusClient, RoomType
-from aioqiscus.testing import FakeQiscus
+from aioqiscus.testing import FakeQiscus, Fault
 
 pytest_plugins = ["pytester"]
 
@@ -243,3 +246,69 @@ def test_off_again():
             "no:asyncio",
         )
         result.assert_outcomes(passed=2)
+
+
+async def dropping_room(fake: FakeQiscus, client: QiscusClient):
+    """A room whose next post_comment is stored, then its connection dropped."""
+    fake.add_user("a@example.com")
+    fake.add_user("b@example.com")
+    room = await client.create_room("R", ["b@example.com"], "a@example.com")
+    fake.inject(Fault.drop(), endpoints="post_comment", times=1)
+    return room
+
+
+class TestFastFaults:
+    """Ambiguous sends under the fixtures settle without the grace wait."""
+
+    async def test_dropped_send_settles_at_once(self, qiscus_fake, qiscus_client):
+        """A dropped send is looked up at once, not after the 5 s default grace."""
+        room = await dropping_room(qiscus_fake, qiscus_client)
+        started = time.monotonic()
+        with anyio.fail_after(10):
+            comment = await qiscus_client.post_text(room.id, "a@example.com", "hi")
+        assert time.monotonic() - started < 1.0
+        assert comment.message == "hi"
+        assert [c.message for c in qiscus_fake.room(room.id).comments] == ["hi"]
+
+    @pytest.mark.qiscus(reconcile_delay=0.3)
+    async def test_marker_asks_for_a_grace(self, qiscus_fake, qiscus_client):
+        """The marker's reconcile_delay is waited before the look-up."""
+        room = await dropping_room(qiscus_fake, qiscus_client)
+        started = time.monotonic()
+        with anyio.fail_after(10):
+            await qiscus_client.post_text(room.id, "a@example.com", "hi")
+        assert 0.3 <= time.monotonic() - started < 3.0
+
+    async def test_a_client_of_its_own_keeps_its_delay(self, qiscus_fake):
+        """A reconcile_delay given to the client is honoured in testing mode."""
+        client = QiscusClient(
+            qiscus_fake.app_id,
+            qiscus_fake.secret_key,
+            base_url="http://127.0.0.1",
+            http_client=qiscus_fake.http_client(),
+            reconcile_delay=0.3,
+        )
+        async with client:
+            room = await dropping_room(qiscus_fake, client)
+            started = time.monotonic()
+            with anyio.fail_after(10):
+                await client.post_text(room.id, "a@example.com", "hi")
+        assert time.monotonic() - started >= 0.3
+
+    def test_outside_testing_mode_the_default_grace_holds(self):
+        """Testing mode replaces a default grace only; set_testing(False) restores it."""
+        from aioqiscus._reconcile import Reconciler
+
+        reconciler = Reconciler(5.0, fixed=False)
+        aioqiscus.set_testing(True, reconcile_delay=0.25)
+        try:
+            assert reconciler.grace() == 0.25
+            assert Reconciler(5.0).grace() == 5.0
+        finally:
+            aioqiscus.set_testing(True)
+        assert reconciler.grace() == 0.0
+        aioqiscus.set_testing(False)
+        try:
+            assert reconciler.grace() == 5.0
+        finally:
+            aioqiscus.set_testing(True)

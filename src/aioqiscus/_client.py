@@ -132,7 +132,8 @@ class QiscusClient(UserOperations, BackupOperations):
         reconcile_delay: After a send whose fate is unknown (a timeout, a
             dropped connection, 500/502/504), how long to wait before
             looking for it, so a server or a gateway's upstream still
-            working on it can store it; defaults to the read timeout.
+            working on it can store it; defaults to the read timeout (and
+            to none in testing mode: :func:`~aioqiscus.set_testing`).
         ambiguous_sends: What ``post_comment`` does when a send may or may
             not have landed: ``"reconcile"`` (look for it, resend once if
             absent) or ``"raise"`` (:class:`AmbiguousSendError` at once).
@@ -211,8 +212,10 @@ class QiscusClient(UserOperations, BackupOperations):
         self.app_id = app_id
         self.ambiguous_sends: AmbiguousPolicy = ambiguous_sends
         self.marker_in_extras = bool(marker_in_extras)
-        self._reconciler = Reconciler(
-            default_delay(backend) if reconcile_delay is None else reconcile_delay
+        self._reconciler = (
+            Reconciler(default_delay(backend), fixed=False)
+            if reconcile_delay is None
+            else Reconciler(reconcile_delay)
         )
         self._transport = Transport(
             app_id=app_id,
@@ -256,12 +259,17 @@ class QiscusClient(UserOperations, BackupOperations):
 
     @property
     def reconcile_delay(self) -> float:
-        """Seconds to wait after an ambiguous send before looking for it."""
+        """Seconds to wait after an ambiguous send before looking for it.
+
+        The delay as configured; in testing mode a default one is replaced
+        (:func:`~aioqiscus.set_testing`), a delay set here is kept.
+        """
         return self._reconciler.delay
 
     @reconcile_delay.setter
     def reconcile_delay(self, value: float) -> None:
         self._reconciler.delay = value
+        self._reconciler.fixed = True
 
     async def __aenter__(self) -> Self:
         if self._transport.lifecycle.closed:

@@ -6,9 +6,9 @@ carries a client-minted marker (v2 ``unique_temp_id``; v2.1 also an
 ``extras`` key unless the client is told otherwise) that holds its mint
 time, and :class:`Reconciler` settles an ambiguous send in three steps:
 
-1. **Grace.** Wait :attr:`Reconciler.delay` (by default the read timeout)
-   after *every* ambiguous outcome, so a server or a gateway's upstream
-   still working on the send can store it before we look.
+1. **Grace.** Wait :attr:`Reconciler.delay` (by default the read timeout;
+   none in testing mode) after *every* ambiguous outcome, so a server or a
+   gateway's upstream still working on the send can store it before we look.
 2. **Look-up bounded by time, not by count.** Walk the room's history
    (``load_comments``, newest first, :data:`LOOKUP_PAGE` a page) until the
    marker is found, the history ends, or a page reaches comments stamped
@@ -48,6 +48,7 @@ from typing import Literal
 import anyio
 import attrs
 
+from ._retry import testing_grace
 from ._wire import Page
 from .errors import AmbiguousSendError, QiscusError, ResponseShapeError
 from .models import Comment
@@ -151,13 +152,24 @@ class Reconciler:
     Attributes:
         delay: After an ambiguous outcome, seconds to wait before looking
             for the send, so a server still working on it can store it.
+        fixed: Whether *delay* was chosen (else it is a default, which
+            testing mode replaces: see :func:`~aioqiscus.set_testing`).
     """
 
     delay: float
+    fixed: bool = True
     _prefix: str = attrs.field(factory=_prefix)
     _count: Iterator[int] = attrs.field(factory=_counter)
     #: Recent ambiguous sends: marker -> (start, when its grace ends).
     _recent: OrderedDict[str, tuple[datetime, float]] = attrs.field(factory=OrderedDict)
+
+    def grace(self) -> float:
+        """The wait before a look-up: *delay*, or testing mode's for a default."""
+        if not self.fixed:
+            testing = testing_grace()
+            if testing is not None:
+                return testing
+        return self.delay
 
     def marker(self) -> str:
         """A unique send marker holding its mint time.
@@ -188,7 +200,7 @@ class Reconciler:
 
     def _remember(self, marker: str, sent_at: datetime) -> None:
         recent = self._recent
-        recent[marker] = (sent_at, time.monotonic() + self.delay)
+        recent[marker] = (sent_at, time.monotonic() + self.grace())
         recent.move_to_end(marker)
         while len(recent) > REMEMBERED_SENDS:
             recent.popitem(last=False)
@@ -283,7 +295,7 @@ class Reconciler:
             # After every ambiguous outcome, not only timeouts: a gateway
             # that answered 504 or dropped the connection may have an
             # upstream that stores the comment a moment later.
-            await anyio.sleep(self.delay)
+            await anyio.sleep(self.grace())
             found = await self._look_up(fetch, room_id, marker, sent_at, failure)
             if found is not None:
                 return found

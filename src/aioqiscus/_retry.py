@@ -21,20 +21,38 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 REFUSED_STATUSES = frozenset({408, 429, 503})
 
 _testing = False
+#: In testing mode, the grace wait of clients given no ``reconcile_delay``.
+_testing_grace = 0.0
 
 
-def set_testing(enabled: bool) -> None:
+def set_testing(enabled: bool, *, reconcile_delay: float = 0.0) -> None:
     """Turn backoff sleeps off (``True``) for fast tests, or back on.
 
     Retries still happen, so tests prove retry behaviour without waiting.
+    In testing mode, a send whose fate is unknown is looked up after
+    *reconcile_delay* seconds (at once by default) instead of the read
+    timeout, on every client created without a ``reconcile_delay`` of its
+    own; a client given one keeps it.
+
+    Raises:
+        ValueError: *reconcile_delay* is negative.
     """
-    global _testing  # noqa: PLW0603 - a process-wide switch, like stamina's
+    global _testing, _testing_grace  # noqa: PLW0603 - a process-wide switch, like stamina's
+    if reconcile_delay < 0:
+        msg = f"reconcile_delay must be >= 0, got {reconcile_delay!r}"
+        raise ValueError(msg)
     _testing = enabled
+    _testing_grace = float(reconcile_delay)
 
 
 def is_testing() -> bool:
     """Whether :func:`set_testing` turned sleeps off."""
     return _testing
+
+
+def testing_grace() -> float | None:
+    """The grace wait :func:`set_testing` set, or ``None`` when not testing."""
+    return _testing_grace if _testing else None
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:

@@ -71,7 +71,7 @@ class TestLookUpBoundedByTime:
         fake, url = gateway(busy_room)
         holder["fake"] = fake
         room_id = room_of(fake)
-        async with client_for(fake, url, version, reconcile_delay=0.05) as client:
+        async with client_for(fake, url, version) as client:
             with anyio.fail_after(10):
                 comment = await client.post_text(room_id, ALICE, "the one")
         assert comment.message == "the one"
@@ -126,7 +126,7 @@ class TestSettleStep:
         fake, url, room_id = fresh(served)
         fake.inject(Fault.drop(), endpoints="post_comment", times=1)
         kwargs = {"unique_temp_id": "mine-1"} if mine else {}
-        async with client_for(fake, url, version, reconcile_delay=0.1) as client:
+        async with client_for(fake, url, version) as client:
             with anyio.fail_after(10):
                 with pytest.raises(AmbiguousSendError) as info:
                     await client.post_text(
@@ -191,7 +191,7 @@ class TestServerUniqueId:
         holder["fake"] = fake
         room_id = room_of(fake)
         fake.inject(Fault.drop(), endpoints="post_comment", times=1)
-        async with client_for(fake, url, "v2.1", reconcile_delay=0.05) as client:
+        async with client_for(fake, url, "v2.1") as client:
             with anyio.fail_after(10):
                 comment = await client.post_text(room_id, ALICE, "shadowed?")
                 [read] = [c async for c in client.iter_comments(room_id)]
@@ -252,9 +252,7 @@ class TestMarkerPlacement:
         holder["fake"] = fake
         room_id = room_of(fake)
         fake.inject(Fault.drop(), endpoints="post_comment", times=1)
-        async with client_for(
-            fake, url, "v2.1", reconcile_delay=0.05, marker_in_extras=False
-        ) as client:
+        async with client_for(fake, url, "v2.1", marker_in_extras=False) as client:
             with anyio.fail_after(10):
                 await client.post_text(room_id, ALICE, "echoed")
         assert texts(fake, room_id)["echoed"] == 1

@@ -10,13 +10,15 @@ Fixtures:
     qiscus_server: the fake served on a loopback socket; its base URL.
 
 Every test that uses one of them, directly or through a fixture of yours,
-runs with :func:`aioqiscus.set_testing` on (retries without backoff sleeps),
-and an ``async def`` such test runs with no configuration: if no async test
-runner claims it (pytest-asyncio in auto mode or with its marker, anyio's or
+runs with :func:`aioqiscus.set_testing` on (retries without backoff sleeps,
+sends whose fate is unknown looked up without the grace wait), and an
+``async def`` such test runs with no configuration: if no async test runner
+claims it (pytest-asyncio in auto mode or with its marker, anyio's or
 trio's marker), the plugin runs it on a fresh asyncio event loop itself.
 
 Configure with the ``qiscus`` marker, e.g.
-``@pytest.mark.qiscus(dialects={"v2"}, api_version="v2")``, or parametrise
+``@pytest.mark.qiscus(dialects={"v2"}, api_version="v2")`` (and
+``reconcile_delay=0.5`` for a test about the grace wait), or parametrise
 ``qiscus_client`` indirectly with an ``api_version`` value.
 """
 
@@ -31,7 +33,7 @@ import anyio
 import pytest
 
 from .._client import QiscusClient
-from .._retry import is_testing, set_testing
+from .._retry import is_testing, set_testing, testing_grace
 from ._fake import DIALECTS, FakeQiscus
 from ._server import serve
 
@@ -45,8 +47,8 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the ``qiscus`` marker."""
     config.addinivalue_line(
         "markers",
-        "qiscus(dialects=None, api_version='auto', app_id=None, secret_key=None): "
-        "configure the aioqiscus fake server fixtures",
+        "qiscus(dialects=None, api_version='auto', app_id=None, secret_key=None, "
+        "reconcile_delay=0): configure the aioqiscus fake server fixtures",
     )
 
 
@@ -90,18 +92,21 @@ def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture
-def _qiscus_no_backoff() -> Iterator[None]:
-    """Retries without backoff sleeps for the test; the old setting after it.
+def _qiscus_no_backoff(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Testing mode for the test; the old setting after it.
 
-    The switch is process-wide (like stamina's), so it also covers clients a
-    test builds itself on ``qiscus_server``.
+    Retries without backoff sleeps, and ambiguous sends looked up after the
+    marker's ``reconcile_delay`` (at once by default). The switch is
+    process-wide (like stamina's), so it also covers clients a test builds
+    itself on ``qiscus_server``.
     """
-    before = is_testing()
-    set_testing(True)
+    before = (is_testing(), testing_grace() or 0.0)
+    grace = _settings(request).get("reconcile_delay", 0.0)
+    set_testing(True, reconcile_delay=grace)
     try:
         yield
     finally:
-        set_testing(before)
+        set_testing(before[0], reconcile_delay=before[1])
 
 
 @pytest.fixture
