@@ -33,6 +33,7 @@ import httpx
 
 from . import backends
 from ._client_backups import BackupOperations
+from ._client_request import RequestOperations
 from ._client_users import UserOperations
 from ._envelope import decipher, structure
 from ._negotiate import NegotiationReport, Negotiator
@@ -105,7 +106,7 @@ def _at(build: Callable[[Codec, int], Call[T]], page: int, codec: Codec) -> Call
 # ---------------------------------------------------------------- the client
 
 
-class QiscusClient(UserOperations, BackupOperations):
+class QiscusClient(UserOperations, BackupOperations, RequestOperations):
     """An async client for one Qiscus app, speaking v2 or v2.1 as the server does.
 
     Args:

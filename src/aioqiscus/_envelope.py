@@ -12,7 +12,7 @@ takes and nothing dialect-specific:
 - :func:`error_from`: the :class:`~aioqiscus.errors.APIError` subclass for a
   status, with the envelope's messages;
 - :func:`decipher`: ``results`` or the mapped error (gidgethub's
-  ``sansio.decipher_response``);
+  ``sansio.decipher_response``), and :func:`read_body`, the whole body;
 - :func:`structure`, :func:`field`, :func:`items`: running a dialect's parser
   on ``results`` so that any failure is a
   :class:`~aioqiscus.errors.ResponseShapeError`.
@@ -156,12 +156,8 @@ def error_from(raw: RawResponse) -> APIError:
     return cls(status, message, **kwargs)
 
 
-def decipher(raw: RawResponse) -> Any:
-    """Return the envelope's ``results`` or raise the mapped error.
-
-    Pure: the client calls it on every response the transport returns
-    (gidgethub's ``decipher_response``).
-    """
+def read_body(raw: RawResponse) -> Any:
+    """Return the decoded JSON body of a success, or raise the mapped error."""
     if raw.status_code >= 400:  # noqa: PLR2004
         raise error_from(raw)
     if raw.status_code >= 300:  # noqa: PLR2004
@@ -169,7 +165,16 @@ def decipher(raw: RawResponse) -> Any:
         where = raw.headers.get("location", "an unknown location")
         msg = f"the server redirected ({raw.status_code}) to {where}; not followed"
         raise ResponseShapeError(msg)
-    data = decode_json(raw)
+    return decode_json(raw)
+
+
+def decipher(raw: RawResponse) -> Any:
+    """Return the envelope's ``results`` or raise the mapped error.
+
+    Pure: the client calls it on every response the transport returns
+    (gidgethub's ``decipher_response``).
+    """
+    data = read_body(raw)
     if not isinstance(data, dict) or "results" not in data:
         msg = f"expected a Qiscus envelope with 'results', got {describe(data)}"
         raise ResponseShapeError(msg)
