@@ -42,6 +42,7 @@ from ._paging import Listing
 from ._reconcile import RECONCILE_WINDOW, AmbiguousPolicy, Reconciler, default_delay
 from ._retry import RetryPolicy
 from ._send_options import SendOptions
+from ._timeouts import check_timeout
 from ._transport import DEFAULT_BASE_URL, Transport
 from ._validate import (
     VERSIONS,
@@ -240,20 +241,36 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
         *,
         retry: RetryPolicy | None = None,
         max_retries: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
     ) -> Self:
-        """A view of this client with other retry options, for some calls.
+        """A view of this client with other retry or timeout options, for some calls.
 
         It shares the connection pool, the in-flight limit and the
         negotiated dialect: ``await client.with_options(max_retries=0).get_user(u)``.
         Closing a view closes nothing.
+
+        Args:
+            retry: Another retry policy.
+            max_retries: The retry policy's ``max_retries`` changed.
+            timeout: Seconds, or an ``httpx.Timeout``, for every attempt of
+                the view's calls (a probe it makes, the look-up after an
+                ambiguous send included): connect, read and write as given,
+                and the whole attempt within the longest of them. Shorter or
+                longer than the client's, on the built-in backends.
+
+        Raises:
+            InvalidArgumentError: *timeout* is not positive.
         """
         policy = retry or self._transport.retry
         if max_retries is not None:
             policy = attrs.evolve(policy, max_retries=max_retries)
+        transport = self._transport.with_retry(policy)
+        if timeout is not None:
+            transport = transport.with_timeout(check_timeout(timeout))
         # The copy shares the negotiator and the reconciler; only the
         # transport (a view of the same pool) and the closing rule differ.
         view = copy.copy(self)
-        view.__dict__.update(_transport=self._transport.with_retry(policy), _view=True)
+        view.__dict__.update(_transport=transport, _view=True)
         return view
 
     _view = False
@@ -332,7 +349,7 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
         # The path reads send -> decipher -> parse: the transport returns the
         # raw response, the envelope is read here, the dialect parses results.
         negotiator = self._negotiator
-        dialect = negotiator.dialect or await negotiator.resolve()
+        dialect = negotiator.dialect or await negotiator.resolve(self._transport)
         codec = negotiator.codec_for(operation, dialect)
         call = build(codec)
         raw = await self._transport.send(call.request, call.operation, codec.DIALECT)

@@ -193,7 +193,9 @@ class RequestOperations:
         body = check_body(json)
         pinned = check_dialect(dialect)
         negotiator = self._negotiator
-        served = pinned or negotiator.dialect or await negotiator.resolve()
+        served = (
+            pinned or negotiator.dialect or await negotiator.resolve(self._transport)
+        )
         spec = RequestSpec(
             verb,
             f"{served.prefix}/{endpoint}",

@@ -171,12 +171,16 @@ class Negotiator:
         """The negotiated or pinned dialect, or None before negotiation."""
         return self._dialect
 
-    async def resolve(self) -> Dialect:
-        """The server's dialect, probing once if needed."""
+    async def resolve(self, transport: Transport | None = None) -> Dialect:
+        """The server's dialect, probing once if needed.
+
+        A probe goes through *transport* (the calling view's, with its
+        timeout), else the client's own.
+        """
         while self._dialect is None:
             attempt = self._inflight
             if attempt is None:
-                await self._lead()
+                await self._lead(transport or self._transport)
             else:
                 await attempt.done.wait()
                 error = attempt.error
@@ -197,10 +201,10 @@ class Negotiator:
                 # A cancelled leader leaves no result and no error: go again.
         return self._dialect
 
-    async def _lead(self) -> None:
+    async def _lead(self, transport: Transport) -> None:
         attempt = self._inflight = _Attempt()
         try:
-            raw = await self._transport.send(PROBE, "negotiate", Dialect.V2_1)
+            raw = await transport.send(PROBE, "negotiate", Dialect.V2_1)
             dialect = classify_probe(raw)
         except (AuthenticationError, *LIFECYCLE_ERRORS) as exc:
             # Not a probe's answer: the caller's own problem, said as it is.

@@ -17,6 +17,7 @@ import time
 import weakref
 
 import anyio
+import httpx
 
 from . import _json, _redaction
 from ._envelope import error_from
@@ -24,6 +25,7 @@ from ._lifecycle import Lifecycle
 from ._limiter import Limiter
 from ._observe import Observer
 from ._retry import REFUSED_STATUSES, RETRY_STATUSES, RetryPolicy, retry_after_seconds
+from ._timeouts import TimedBackend
 from ._wire import Dialect, Operation, RawResponse, RequestSpec
 from .backends import ACCEPT_ENCODING, Backend
 from .errors import (
@@ -110,6 +112,12 @@ class Transport:
         view = object.__new__(Transport)
         view.__dict__.update(self.__dict__)
         view.retry = retry
+        return view
+
+    def with_timeout(self, timeout: httpx.Timeout) -> Transport:
+        """A view like :meth:`with_retry` whose every attempt has *timeout*."""
+        view = self.with_retry(self.retry)
+        view.backend = TimedBackend(self.backend, timeout)
         return view
 
     async def aclose(self) -> None:

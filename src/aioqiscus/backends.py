@@ -87,6 +87,9 @@ class Backend(Protocol):
     A backend may also have a ``read_timeout`` attribute (seconds or
     ``None``): the client waits that long after an ambiguous send before
     looking for it.
+    Its ``send`` may also take a ``timeout`` keyword (an ``httpx.Timeout``
+    for that request): ``client.with_options(timeout=...)`` then passes it;
+    otherwise that option only bounds each attempt from outside.
     """
 
     #: How many requests the backend can have in flight without queueing.
@@ -457,12 +460,17 @@ class HttpxBackend:
         content: bytes | None,
         files: Mapping[str, tuple[str, bytes, str]] | None,
         form: Mapping[str, str] | None,
+        # Not a deadline: the library's own timeouts for one request.
+        timeout: httpx.Timeout | None = None,  # noqa: ASYNC109
     ) -> RawResponse:
-        """Send one request with httpx; redirects are never followed."""
+        """Send one request with httpx; redirects are never followed.
+
+        *timeout* replaces the client's timeouts for this request.
+        """
         index = self._pick()
         client = self.pools[index]
         self._busy[index] += 1
-        deadline = self.deadline
+        deadline = self.deadline if timeout is None else _deadline(timeout)
         ends = math.inf if deadline is None else anyio.current_time() + deadline
         response: httpx.Response | None = None
         # The pool's count, the deadline and the size count live in this one
@@ -478,6 +486,9 @@ class HttpxBackend:
                         data=form,
                         files=files,
                         headers=headers,
+                        timeout=httpx.USE_CLIENT_DEFAULT
+                        if timeout is None
+                        else timeout,
                     )
                     response = await client.send(
                         request, follow_redirects=False, stream=True
@@ -588,9 +599,16 @@ class AiohttpBackend:
         content: bytes | None,
         files: Mapping[str, tuple[str, bytes, str]] | None,
         form: Mapping[str, str] | None,
+        # Not a deadline: the library's own timeouts for one request.
+        timeout: httpx.Timeout | None = None,  # noqa: ASYNC109
     ) -> RawResponse:
-        """Send one request with aiohttp; redirects are never followed."""
+        """Send one request with aiohttp; redirects are never followed.
+
+        *timeout* replaces the session's for this request: its longest part
+        is the total, its connect part the connect timeout.
+        """
         aiohttp = self._aiohttp
+        limits = self._timeout if timeout is None else self._limits(timeout)
         data: Any = content if files is None else self._form_data(form, files)
         session = self._get_session()
         try:
@@ -602,7 +620,7 @@ class AiohttpBackend:
                 data=data,
                 headers=headers,
                 allow_redirects=False,
-                timeout=self._timeout,
+                timeout=limits,
                 auto_decompress=False,
             ) as response:
                 # aiohttp's headers are a case-insensitive mapping already.
@@ -627,7 +645,7 @@ class AiohttpBackend:
             raise _failure(exc, method, url, never_sent=True) from cause
         except (aiohttp.ClientError, TimeoutError) as exc:
             cause = _without_frames(exc)
-            total = self._timeout.total
+            total = limits.total
             # A bare TimeoutError is the total timeout: the attempt's deadline.
             if not isinstance(exc, aiohttp.ClientError) and total is not None:
                 raise _overdue(method, url, total) from cause
@@ -636,6 +654,12 @@ class AiohttpBackend:
             if session.closed:
                 raise _closed(method, url) from _without_frames(exc)
             raise
+
+    def _limits(self, timeout: httpx.Timeout) -> aiohttp.ClientTimeout:
+        total = _deadline(timeout)
+        return self._aiohttp.ClientTimeout(
+            total=total, sock_connect=timeout.connect or total
+        )
 
     def _form_data(
         self,
