@@ -18,7 +18,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from .. import models
-from .._envelope import field, items
+from .._envelope import field
 from .._wire import Call, Dialect, Operation, Page, Query, Route
 from ..errors import InvalidArgumentError, ResponseShapeError
 from ..models import Comment, Room, User
@@ -116,6 +116,7 @@ def _converter() -> cattrs.Converter:
         options=override(rename="room_options", struct_hook=c.room_options),
         channel_id=override(rename="room_channel_id"),
         last_comment_at=override(rename="last_comment_timestamp"),
+        unread_count=override(struct_hook=c.optional_count),
         comments=override(omit=True),
         changed=override(omit=True),
     )
@@ -197,12 +198,12 @@ _one_room = _shapes.room_answer
 
 def _rooms(results: Any) -> list[Room]:
     # The v2.1 document says ``rooms``; servers sharing v2 code say ``rooms_info``.
-    found = items(field(results, "rooms", "rooms_info"), "rooms")
+    found = c.listed(results, "rooms", "rooms_info")
     return [parse_room(r) for r in found]
 
 
 def _users(results: Any, key: str) -> list[User]:
-    return [parse_user(u) for u in items(field(results, key), key)]
+    return [parse_user(u) for u in c.listed(results, key)]
 
 
 def _change(
@@ -533,7 +534,7 @@ def list_unread_users(
     query = (("page", str(page)), ("limit", str(limit)), *c.window_query(since, until))
 
     def read(results: Any) -> list[str]:
-        return [c.identifier(u) for u in items(field(results, "user_ids"), "user_ids")]
+        return [c.identifier(u) for u in c.listed(results, "user_ids")]
 
     op = Operation.LIST_UNREAD_USERS
     return _shapes.page_call(op, query, read, page, limit, "total")
@@ -604,7 +605,7 @@ def load_comments_with_range(
     )
 
     def parse(results: Any) -> list[Comment]:
-        found = items(field(results, "comments"), "comments")
+        found = c.listed(results, "comments")
         return list(_shapes.comments(found, room_id))
 
     op = Operation.LOAD_COMMENTS_WITH_RANGE
@@ -618,7 +619,7 @@ def list_webhook_logs(
     query = (("page", str(page)), ("limit", str(limit)), ("type", kind))
 
     def read(results: Any) -> list[models.WebhookLog]:
-        found = items(field(results, "webhook_logs"), "webhook_logs")
+        found = c.listed(results, "webhook_logs")
         return [_log(d, models.WebhookLog) for d in found]
 
     op = Operation.LIST_WEBHOOK_LOGS
