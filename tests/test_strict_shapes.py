@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
-from aioqiscus import ResponseShapeError
+from aioqiscus import RawPayload, ResponseShapeError
+from aioqiscus._paging import Listing
+from aioqiscus._wire import Operation, Page
 from aioqiscus.dialects import v2, v21
 
 from .conftest import sample
@@ -166,3 +168,97 @@ class TestLists:
         data = results("v21/load_comments")
         data["comments"] = []
         assert v21.list_comments("1", 1, 20).parse(data).items == ()
+
+
+class TestNothingLost:
+    @pytest.mark.parametrize(
+        ("name", "parse"),
+        [
+            ("v21/get_user_rooms", _v21_user_rooms),
+            ("v2/get_user_rooms", _v2_user_rooms),
+        ],
+    )
+    def test_current_page_kept(self, name, parse):
+        """get_user_rooms' meta.current_page reaches the page."""
+        data = results(name)
+        data["meta"]["current_page"] = 3
+        assert parse(data).current_page == 3
+
+    async def test_listing_current_page(self):
+        """A Listing says the page number the latest page said it was."""
+        pages = {
+            1: Page(("a",), has_more=True, current_page=1),
+            2: Page(("b",), has_more=False, current_page=2),
+        }
+
+        async def fetch(number: int) -> Page[str]:
+            return pages[number]
+
+        listing = Listing(Operation.LIST_USER_ROOMS, fetch, str)
+        assert listing.current_page is None
+        assert await anext(listing) == "a"
+        assert listing.current_page == 1
+        assert [x async for x in listing] == ["b"]
+        assert listing.current_page == 2
+
+    def test_user_list_keeps_name_and_username(self):
+        """get_user_list's name and username are both kept when they differ."""
+        data = results("v21/get_user_list")
+        data["users"][0]["name"] = "Athaullah, A."
+        users = v21.list_users(1, 2, None).parse(data).items
+        assert (users[0].name, users[0].listed_name) == (
+            "A. Athaullah",
+            "Athaullah, A.",
+        )
+        assert users[0].extras == {}
+        assert (users[1].name, users[1].listed_name) == ("iPhone test User",) * 2
+
+    def test_user_name_alone(self):
+        """A user with only name (no username) still has it as User.name."""
+        data = results("v21/get_user_list")
+        del data["users"][0]["username"]
+        user = v21.list_users(1, 2, None).parse(data).items[0]
+        assert (user.name, user.listed_name) == ("A. Athaullah", "A. Athaullah")
+
+    def test_v21_user_without_name(self):
+        """A v2.1 user object without name has listed_name None."""
+        user = v21.get_user("u").parse(results("v21/user_profile"))
+        assert user.listed_name is None
+
+    def test_carousel_default_action_type_kept(self):
+        """The documented postback default action keeps its type and target."""
+        comment = v21.parse_comment(results("v21/post_comment_carousel")["comment"])
+        action = comment.payload.cards[0].default_action
+        assert (action.type, action.url, action.postback_text) == (
+            "postback",
+            "http://url.com/baju?id=123&track_from_chat_room=123",
+            "Load more",
+        )
+
+    def test_carousel_link_default_action(self):
+        """A link default action reads as a link."""
+        data = results("v21/post_comment_carousel")["comment"]
+        data["payload"]["cards"][0]["default_action"] = {
+            "type": "link",
+            "payload": {"url": "http://url.com/x"},
+        }
+        action = v21.parse_comment(data).payload.cards[0].default_action
+        assert (action.type, action.url) == ("link", "http://url.com/x")
+
+    @pytest.mark.parametrize("kind", ["web_url", None, 3])
+    def test_unknown_default_action_type_kept_raw(self, kind):
+        """An action type we do not model is kept as sent, not coerced to postback."""
+        data = results("v21/post_comment_carousel")["comment"]
+        action = data["payload"]["cards"][0]["default_action"]
+        action["type"] = kind
+        payload = v21.parse_comment(data).payload
+        assert isinstance(payload, RawPayload)
+        assert payload.data["cards"][0]["default_action"]["type"] == kind
+
+    def test_unknown_button_type_kept_raw(self):
+        """A button type we do not model degrades the payload to RawPayload."""
+        data = results("v21/post_comment_carousel")["comment"]
+        data["payload"]["cards"][0]["buttons"][1]["type"] = "call"
+        payload = v21.parse_comment(data).payload
+        assert isinstance(payload, RawPayload)
+        assert payload.data == data["payload"]

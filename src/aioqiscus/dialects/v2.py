@@ -99,6 +99,8 @@ def _converter() -> cattrs.Converter:
         id=override(rename="email", struct_hook=c.identifier),
         name=override(rename="username"),
         internal_id=override(rename="id"),
+        # v2 documents no user name beside username: any goes to extras.
+        listed_name=override(omit=True),
     )
 
     def user(data: Any, _: Any) -> User:

@@ -87,6 +87,7 @@ def _converter() -> cattrs.Converter:
         id=override(rename="user_id", struct_hook=c.identifier),
         name=override(rename="username"),
         internal_id=override(omit=True),
+        listed_name=override(rename="name"),
     )
     # get_user_list answers another user shape: email/id/name (v2.1/users.md).
     listed_fn = make_dict_structure_fn(
@@ -95,11 +96,14 @@ def _converter() -> cattrs.Converter:
         id=override(rename="email", struct_hook=c.identifier),
         internal_id=override(rename="id"),
         name=override(rename="username"),
+        listed_name=override(rename="name"),
     )
 
     def user(data: Any, _: Any) -> User:
         if isinstance(data, dict) and "username" not in data and "name" in data:
-            # get_user_list also says name; it alone must do (Go GetUsersResponse).
+            # get_user_list says name beside username (v2.1/users.md, the Go
+            # SDK's GetUsersResponse): name alone must do for User.name, and
+            # is kept as listed_name either way.
             data = {**data, "username": data["name"]}
         if isinstance(data, dict) and "user_id" not in data and "email" in data:
             return listed_fn(data, User)
