@@ -262,3 +262,31 @@ class TestNothingLost:
         payload = v21.parse_comment(data).payload
         assert isinstance(payload, RawPayload)
         assert payload.data == data["payload"]
+
+
+class TestWebhookLogBody:
+    @pytest.mark.parametrize(
+        ("sent", "kept"),
+        [
+            ('{"type":"post_comment_rest"}', '{"type":"post_comment_rest"}'),
+            ({"type": "post_comment_rest"}, '{"type":"post_comment_rest"}'),
+            # The Go SDK types request_body as a time.Time.
+            ("2021-09-01T10:00:01Z", "2021-09-01T10:00:01Z"),
+            ("2021-09-01T17:00:01.5+07:00", "2021-09-01T17:00:01.5+07:00"),
+            ("0001-01-01T00:00:00Z", ""),
+            (None, ""),
+        ],
+    )
+    def test_request_body_shapes(self, sent, kept):
+        """Both shapes read: the delivered JSON as text, or the Go SDK's timestamp."""
+        data = results("v21/webhook_logs")
+        data["webhook_logs"][0]["request_body"] = sent
+        log = v21.list_webhook_logs(1, 20, "all").parse(data).items[0]
+        assert log.request_body == kept
+
+    def test_request_body_wrong_type(self):
+        """A number is neither shape: a shape error."""
+        data = results("v21/webhook_logs")
+        data["webhook_logs"][0]["request_body"] = 5
+        with pytest.raises(ResponseShapeError, match="request_body"):
+            v21.list_webhook_logs(1, 20, "all").parse(data)

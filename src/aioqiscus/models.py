@@ -240,7 +240,11 @@ class WebhookLog:
         endpoint: The URL it was delivered to.
         succeeded: Whether the receiver accepted it.
         response_code: The receiver's HTTP status (0 if none came).
-        request_body: The delivered JSON, as text.
+        request_body: The delivered JSON, as text, as
+            ``v2.1/more-endpoints.md`` reads it (and the fake sends it). The
+            Go SDK types it as a timestamp: from a server that sends one,
+            this is the timestamp's text. ``""`` for ``null`` and Go's zero
+            time.
         response_body: What the receiver answered, as text.
         error_message: Why the delivery failed; ``""`` if it did not.
     """

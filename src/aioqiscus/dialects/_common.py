@@ -142,7 +142,8 @@ def strict_bool(value: Any, _: Any = None) -> bool:
     return bool(optional_bool(value))
 
 
-_ZERO_TIME_PREFIX = "0001-01-01"
+#: How Go's zero time (its encoding of "no time") starts.
+GO_ZERO_TIME_PREFIX = "0001-01-01"
 
 
 def timestamp(value: Any, _: Any = None) -> datetime | None:
@@ -158,7 +159,7 @@ def timestamp(value: Any, _: Any = None) -> datetime | None:
     if not isinstance(value, str):
         msg = f"expected an ISO 8601 timestamp, got {type(value).__name__}"
         raise TypeError(msg)
-    if value.startswith(_ZERO_TIME_PREFIX):
+    if value.startswith(GO_ZERO_TIME_PREFIX):
         return None
     parsed = datetime.fromisoformat(value)
     zone = parsed.tzinfo

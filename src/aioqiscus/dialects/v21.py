@@ -18,7 +18,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from .. import models
-from .._envelope import field
+from .._envelope import field, structure
 from .._wire import Call, Dialect, Operation, Page, Query, Route
 from ..errors import InvalidArgumentError, ResponseShapeError
 from ..models import Comment, Room, User
@@ -68,15 +68,31 @@ ROUTES: Mapping[Operation, Route] = {
 
 
 def _body_text(value: Any, _: Any = None) -> str:
-    """A webhook log's ``request_body``: the delivered JSON, as text.
+    """A webhook log's ``response_body``: the receiver's answer, as text.
 
-    ``v2.1/more-endpoints.md`` reads it as a string; the Go SDK types it as
-    a timestamp (a string too). Should a server send the JSON itself, it is
-    kept as compact JSON text.
+    Should a server send JSON itself, it is kept as compact JSON text.
     """
     if value is None or isinstance(value, str):
         return value or ""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _request_body(value: Any, _: Any = None) -> str:
+    """A webhook log's ``request_body``, in either shape, as text.
+
+    ``v2.1/more-endpoints.md`` reads it as a string holding the delivered
+    JSON, which the fake sends; the Go SDK types it as a timestamp, so a
+    server built like it sends an RFC 3339 string. Both are kept as the text
+    sent, but Go's zero time (its encoding of "none") reads as ``""``, like
+    ``null``. A JSON object (the delivery itself) is kept as compact JSON
+    text; any other type is refused.
+    """
+    if isinstance(value, str) and value.startswith(c.GO_ZERO_TIME_PREFIX):
+        return ""
+    if value is None or isinstance(value, str | dict):
+        return _body_text(value)
+    msg = f"expected the delivered JSON as text, or a timestamp, got {value!r:.40}"
+    raise TypeError(msg)
 
 
 def _converter() -> cattrs.Converter:
@@ -131,7 +147,7 @@ def _converter() -> cattrs.Converter:
         id=override(struct_hook=c.strict_int),
         succeeded=override(rename="is_success"),
         response_code=override(struct_hook=lambda v, _: c.optional_int(v) or 0),
-        request_body=override(struct_hook=_body_text),
+        request_body=override(struct_hook=_request_body),
         response_body=override(struct_hook=_body_text),
     )
     conv.register_structure_hook(models.WebhookLog, log_fn)
@@ -624,7 +640,10 @@ def list_webhook_logs(
 
     def read(results: Any) -> list[models.WebhookLog]:
         found = c.listed(results, "webhook_logs")
-        return [_log(d, models.WebhookLog) for d in found]
+        return [
+            structure(lambda d: _log(d, models.WebhookLog), log, "webhook log")
+            for log in found
+        ]
 
     op = Operation.LIST_WEBHOOK_LOGS
     return _shapes.page_call(op, query, read, page, limit, "total")
