@@ -19,7 +19,7 @@ from cattrs.gen import make_dict_structure_fn, override
 
 from .. import models
 from .._envelope import field, structure
-from .._wire import Call, Dialect, Operation, Page, Query, Route
+from .._wire import Call, Dialect, Operation, Page, Query, RequestSpec, Route
 from ..errors import InvalidArgumentError, ResponseShapeError
 from ..models import Comment, Room, User
 from . import _backups
@@ -32,13 +32,14 @@ _P = DIALECT.prefix
 BACKUPS = _backups.Backups(_P)
 
 #: Verb and path per operation. ``get_or_create_channel`` is GET in the room
-#: document but POST in the official Go SDK, which is what servers answer.
+#: document (its route here) but POST in the official Go SDK: the builder
+#: takes either verb, and the client learns which one a server takes.
 ROUTES: Mapping[Operation, Route] = {
     Operation.CREATE_ROOM: Route("POST", f"{_P}/create_room"),
     Operation.GET_OR_CREATE_ROOM_WITH_TARGET: Route(
         "POST", f"{_P}/get_or_create_room_with_target"
     ),
-    Operation.GET_OR_CREATE_CHANNEL: Route("POST", f"{_P}/get_or_create_channel"),
+    Operation.GET_OR_CREATE_CHANNEL: Route("GET", f"{_P}/get_or_create_channel"),
     Operation.GET_ROOMS_INFO: Route("GET", f"{_P}/get_rooms_info"),
     Operation.UPDATE_ROOM: Route("POST", f"{_P}/update_room"),
     Operation.ADD_PARTICIPANTS: Route("POST", f"{_P}/add_room_participants"),
@@ -281,14 +282,29 @@ def get_or_create_channel(
     name: str | None,
     avatar_url: str | None,
     options: Mapping[str, Any] | None,
+    *,
+    method: str = "GET",
 ) -> Call[Room]:
-    """``POST get_or_create_channel`` with ``unique_id`` and ``participants``."""
-    body = {
-        "unique_id": unique_id,
-        **_room_fields(name, participants, avatar_url, options),
-    }
+    """``get_or_create_channel`` with ``unique_id`` and ``participants``.
+
+    ``GET`` (the default) as ``v2.1/room.md`` documents it, with
+    ``participants[]`` and the other room fields in the query; ``POST``
+    with the JSON body the official Go SDK sends. Either is idempotent:
+    the channel is found by its ``unique_id``.
+    """
+    fields = _room_fields(name, participants, avatar_url, options)
     op = Operation.GET_OR_CREATE_CHANNEL
-    return Call(op, _spec(op, json=body), _one_room)
+    path = ROUTES[op].path
+    if method == "POST":
+        spec = RequestSpec("POST", path, json={"unique_id": unique_id, **fields})
+    else:
+        query: Query = (
+            ("unique_id", unique_id),
+            *c.array_query("participants", participants),
+            *((k, str(v)) for k, v in fields.items() if k != "participants"),
+        )
+        spec = RequestSpec("GET", path, query)
+    return Call(op, spec, _one_room)
 
 
 def get_rooms_info(
