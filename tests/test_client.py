@@ -93,17 +93,17 @@ class TestRequestsV21:
         assert body(route) == {"user_ids": ["a", "b"], "room_options": '{"k":1}'}
 
     async def test_channel(self, mock, v21):
-        """POST get_or_create_channel with unique_id and participants."""
-        route = mock.post("/api/v2.1/rest/get_or_create_channel").respond(
+        """GET get_or_create_channel (v2.1/room.md) with unique_id and participants[]."""
+        route = mock.get("/api/v2.1/rest/get_or_create_channel").respond(
             json=sample("v21/get_or_create_channel")
         )
         room = await v21.get_or_create_channel("test123", ["a"], name="test123")
         assert room.channel_id == "test123"
-        assert body(route) == {
-            "unique_id": "test123",
-            "participants": ["a"],
-            "room_name": "test123",
-        }
+        assert query(route) == [
+            ("unique_id", "test123"),
+            ("participants[]", "a"),
+            ("room_name", "test123"),
+        ]
 
     async def test_rooms_info_is_get_with_arrays(self, mock, v21):
         """GET get_rooms_info with room_ids[] and room_channel_ids[]."""

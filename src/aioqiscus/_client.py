@@ -80,6 +80,7 @@ from .backends import (
 from .dialects import Codec
 from .errors import (
     AmbiguousSendError,
+    APIError,
     ClientClosedError,
     NotFoundError,
 )
@@ -229,6 +230,9 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
             observer=watcher,
         )
         self._negotiator = Negotiator(self._transport, VERSIONS[api_version])
+        #: The verb each operation with two was answered to, once known:
+        #: shared with this client's views (copies share the dict).
+        self._verbs: dict[Operation, str] = {}
 
     def __repr__(self) -> str:
         return (
@@ -332,10 +336,22 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
     def negotiation_report(self) -> NegotiationReport:
         """Per operation, the dialect, verb and path in use.
 
+        ``get_or_create_channel`` shows the documented ``GET`` until the
+        server has taken the Go SDK's ``POST`` instead.
+
         Raises:
             NegotiationError: Not negotiated yet.
         """
-        return self._negotiator.report()
+        report = self._negotiator.report()
+        if not self._verbs:
+            return report
+        routes = tuple(
+            attrs.evolve(r, method=self._verbs[r.operation])
+            if r.dialect is Dialect.V2_1 and r.operation in self._verbs
+            else r
+            for r in report.routes
+        )
+        return attrs.evolve(report, routes=routes)
 
     async def _call(
         self,
@@ -432,6 +448,11 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
     ) -> Room:
         """Get the channel with *unique_id*, creating it if needed (v2.1).
 
+        The first call sends the ``GET`` of ``v2.1/room.md``; a server that
+        refuses that verb (405, or a 404 without a Qiscus envelope) is asked
+        again with the official Go SDK's ``POST``, and the verb it took is
+        kept for the client's life (see :meth:`negotiation_report`).
+
         Raises:
             UnsupportedOperationError: The server speaks only v2.
         """
@@ -440,10 +461,30 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
         title = check_optional_text(name, "name")
         avatar = check_optional_text(avatar_url, "avatar_url")
         opts = check_options(options)
-        return await self._call(
-            Operation.GET_OR_CREATE_CHANNEL,
-            lambda c: c.get_or_create_channel(uid, members, title, avatar, opts),
-        )
+        op = Operation.GET_OR_CREATE_CHANNEL
+
+        def build(method: str) -> Callable[[Codec], Call[Room]]:
+            return lambda c: c.get_or_create_channel(
+                uid, members, title, avatar, opts, method=method
+            )
+
+        learned = self._verbs.get(op)
+        if learned is not None:
+            return await self._call(op, build(learned))
+        try:
+            # No probe on a refused verb: the route exists under the other.
+            room = await self._call(op, build("GET"), renegotiate=False)
+        except APIError as exc:
+            wrong_verb = exc.status_code == 405 or (  # noqa: PLR2004
+                isinstance(exc, NotFoundError) and not exc.from_envelope
+            )
+            if not wrong_verb:
+                raise
+            room = await self._call(op, build("POST"))
+            self._verbs[op] = "POST"
+        else:
+            self._verbs[op] = "GET"
+        return room
 
     async def get_rooms_info(
         self,

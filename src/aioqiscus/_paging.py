@@ -3,7 +3,8 @@
 It fetches one page at a time as it is iterated, stops at the page that says
 it is the last, refuses a server that repeats a page instead of advancing,
 and keeps the totals the pages state (``meta.total_room``,
-``meta.total_data``, ``meta.total_page``) where the caller can read them.
+``meta.total_data``, ``meta.total_page``) and the page number they say
+(``meta.current_page``) where the caller can read them.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class Listing(AsyncIterator[T]):
             does not say (``get_room_participants``, ``get_unread_users``).
         total_pages: How many pages it spans, where the server says
             (``get_user_list``'s ``meta.total_page``).
+        current_page: The page number the latest page says it is, where
+            the server says (``get_user_rooms``' ``meta.current_page``).
         pages: How many pages were fetched so far.
     """
 
@@ -46,6 +49,7 @@ class Listing(AsyncIterator[T]):
     ) -> None:
         self.total: int | None = None
         self.total_pages: int | None = None
+        self.current_page: int | None = None
         self.pages = 0
         self._items = self._iterate(operation, fetch, key)
 
@@ -83,6 +87,7 @@ class Listing(AsyncIterator[T]):
                 self.total = page.total
             if page.total_pages is not None:
                 self.total_pages = page.total_pages
+            self.current_page = page.current_page
             keys = [key(item) for item in page.items]
             if keys and keys == previous:
                 msg = (

@@ -174,9 +174,12 @@ class Page(Generic[T]):
             (``meta.total_room``, ``meta.total_data``).
         total_pages: How many pages it spans, where the page says
             (``meta.total_page``).
+        current_page: The page number the server says it answered
+            (``meta.current_page`` of ``get_user_rooms``), where it says.
     """
 
     items: tuple[T, ...]
     has_more: bool
     total: int | None = None
     total_pages: int | None = None
+    current_page: int | None = None

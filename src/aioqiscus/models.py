@@ -64,8 +64,9 @@ class User:
     Attributes:
         id: The identifier used in API calls: the email in v2, the user_id in
             v2.1 (the same value on one server).
-        name: The display name (``username``); ``""`` when the server sent
-            only the identifier (v2 participant lists).
+        name: The display name (``username``; ``name`` where the answer has
+            no ``username``); ``""`` when the server sent only the
+            identifier (v2 participant lists).
         avatar_url: The avatar, or ``None`` when unset.
         extras: Application-defined metadata (v2.1). v2 users have no extras
             of their own: there it holds any other key the server sends
@@ -83,6 +84,9 @@ class User:
             user has read, where the answer says (v2 read receipts).
         last_comment_received_id: As a room participant: the newest comment
             delivered to this user, where the answer says.
+        listed_name: The ``name`` v2.1 ``get_user_list`` answers beside
+            ``username`` (the documents show both equal; kept in case they
+            differ); ``None`` where the answer has no ``name``.
     """
 
     id: str
@@ -96,6 +100,7 @@ class User:
     updated_at: datetime | None = None
     last_comment_read_id: int | None = None
     last_comment_received_id: int | None = None
+    listed_name: str | None = None
 
 
 @attrs.frozen
@@ -235,7 +240,11 @@ class WebhookLog:
         endpoint: The URL it was delivered to.
         succeeded: Whether the receiver accepted it.
         response_code: The receiver's HTTP status (0 if none came).
-        request_body: The delivered JSON, as text.
+        request_body: The delivered JSON, as text, as
+            ``v2.1/more-endpoints.md`` reads it (and the fake sends it). The
+            Go SDK types it as a timestamp: from a server that sends one,
+            this is the timestamp's text. ``""`` for ``null`` and Go's zero
+            time.
         response_body: What the receiver answered, as text.
         error_message: Why the delivery failed; ``""`` if it did not.
     """

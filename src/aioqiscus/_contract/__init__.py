@@ -109,7 +109,9 @@ async def run(args: argparse.Namespace, out: TextIO) -> int:
     settings = _settings(args)
     out.write(
         f"aioqiscus contract: app {settings.app_id!r} at {settings.base_url} "
-        f"(disposable names start with {settings.prefix})\n\n"
+        f"(disposable names start with {settings.prefix})\n"
+        "each comment the tour posts fires the app's webhook (a bot there "
+        "receives it)\n\n"
     )
     report = await tour(settings)
     _print_report(report, out)

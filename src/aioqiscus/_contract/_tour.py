@@ -7,8 +7,11 @@ adding an entry. A step whose client methods do not exist is reported
 "not implemented by this client", so an entry may land before its method.
 
 The tour touches only what it creates: users, rooms and a channel named with
-the run's prefix. It reads app-wide lists (users, exports) without changing
-them, and never deletes anything it did not create.
+the run's prefix (on v2.1 it deactivates one of its users, then reactivates
+her). It reads app-wide lists (users, exports) without changing them, and
+deletes nothing. Each comment it posts fires the app's webhook: the
+README, docs/testing.md and ``--help`` warn of it, with the count
+(``tests/test_contract_docs.py`` keeps that count true).
 
 Strictly private to :mod:`aioqiscus._contract`.
 """

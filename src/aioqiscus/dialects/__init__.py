@@ -72,6 +72,8 @@ class Codec(Protocol):
         name: str | None,
         avatar_url: str | None,
         options: Mapping[str, Any] | None,
+        *,
+        method: str = "GET",
     ) -> Call[models.Room]: ...
 
     def get_rooms_info(

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from cattrs.gen import make_dict_structure_fn, override
 
-from .._envelope import field, items, structure
+from .._envelope import structure
 from .._wire import Call, Operation, RequestSpec, Route
 from ..models import Backup
 from . import _common as c
@@ -55,7 +55,7 @@ def _one(results: Any) -> Backup:
 
 
 def _many(results: Any) -> list[Backup]:
-    found = items(field(results, "backup_histories"), "backup_histories")
+    found = c.listed(results, "backup_histories")
     return [parse_backup(b) for b in found]
 
 

@@ -27,9 +27,9 @@ from typing import Any, NoReturn, TypeVar
 import attrs
 import cattrs
 
-from .._envelope import describe, field, items, loads, structure
+from .._envelope import describe, field, loads, structure
 from .._wire import Call, Dialect, Operation, Page, Query, RequestSpec, Route
-from ..errors import UnsupportedOperationError
+from ..errors import ResponseShapeError, UnsupportedOperationError
 from ..models import RAW_OPTIONS_KEY, Comment, Room, RoomType, User
 from ._assemble import assembler
 from ._payloads import from_wire, summary, to_wire
@@ -88,6 +88,30 @@ def optional_int(value: Any, _: Any = None) -> int | None:
     raise TypeError(msg)
 
 
+def optional_count(value: Any, _: Any = None) -> int | None:
+    """A count (a JSON integer, 0 or more); ``null`` reads as ``None``.
+
+    Unlike ids (:func:`optional_int`), a count is never read from a string:
+    every document shows counts as numbers, so ``"10"``, ``-1``, ``1.5`` or
+    ``true`` is a malformed answer, not a count.
+    """
+    if value is None:
+        return None
+    if type(value) is int and value >= 0:
+        return value
+    msg = f"expected a count (an integer, 0 or more), got {value!r:.40}"
+    raise TypeError(msg)
+
+
+def strict_count(value: Any, _: Any = None) -> int:
+    """A count that must be there (``null`` is refused, never read as 0)."""
+    found = optional_count(value)
+    if found is None:
+        msg = "expected a count (an integer, 0 or more), got null"
+        raise TypeError(msg)
+    return found
+
+
 def strict_int(value: Any, _: Any = None) -> int:
     """An integer that must be there (``null`` is refused)."""
     found = optional_int(value)
@@ -118,7 +142,8 @@ def strict_bool(value: Any, _: Any = None) -> bool:
     return bool(optional_bool(value))
 
 
-_ZERO_TIME_PREFIX = "0001-01-01"
+#: How Go's zero time (its encoding of "no time") starts.
+GO_ZERO_TIME_PREFIX = "0001-01-01"
 
 
 def timestamp(value: Any, _: Any = None) -> datetime | None:
@@ -134,7 +159,7 @@ def timestamp(value: Any, _: Any = None) -> datetime | None:
     if not isinstance(value, str):
         msg = f"expected an ISO 8601 timestamp, got {type(value).__name__}"
         raise TypeError(msg)
-    if value.startswith(_ZERO_TIME_PREFIX):
+    if value.startswith(GO_ZERO_TIME_PREFIX):
         return None
     parsed = datetime.fromisoformat(value)
     zone = parsed.tzinfo
@@ -442,10 +467,10 @@ class Shapes:
         """
         room = self.room(field(results, "room"))
         changed = optional_bool(results.get("changed"))
-        bundled = results.get("comments")
+        bundled = listed(results, "comments") if "comments" in results else []
         if changed is None and not bundled:
             return room
-        comments = self.comments(items(bundled or [], "comments"), room.id)
+        comments = self.comments(bundled, room.id)
         return attrs.evolve(room, comments=comments, changed=changed)
 
     def comment_call(
@@ -470,7 +495,8 @@ class Shapes:
         """A paged listing: *read* takes the items from ``results``.
 
         ``meta.total_page``, else ``meta[total_key]``, else a full page, says
-        whether more follow; both totals, where sent, go to the page.
+        whether more follow; both totals and ``meta.current_page``, where
+        sent, go to the page.
         """
 
         def parse(results: Any) -> Page[T]:
@@ -480,8 +506,8 @@ class Shapes:
             if pages is not None:
                 more = page < pages and bool(found)
             else:
-                more = has_more(meta, page, limit, len(found), total_key)
-            return Page(found, more, total, pages)
+                more = has_more(total, page, limit, len(found))
+            return Page(found, more, total, pages, meta_count(meta, "current_page"))
 
         return Call(op, self.spec(op, query=query), parse)
 
@@ -490,9 +516,7 @@ class Shapes:
         query = (("room_id", room_id), ("page", str(page)), ("limit", str(limit)))
 
         def parse(results: Any) -> Page[Comment]:
-            found = self.comments(
-                items(field(results, "comments"), "comments"), room_id
-            )
+            found = self.comments(listed(results, "comments"), room_id)
             return Page(found, has_more=len(found) >= limit)
 
         op = Operation.LIST_COMMENTS
@@ -553,32 +577,67 @@ def window_query(since: datetime | None, until: datetime | None) -> Query:
     return query
 
 
+def listed(results: Any, *keys: str) -> list[Any]:
+    """``results[key]``, the first of *keys* present, which must be a list.
+
+    Every list the documents show is a JSON array, empty when there is
+    nothing: ``null`` is refused like any other non-list, because reading
+    it as an empty page would hide a broken answer behind "no comments".
+    """
+    value = field(results, *keys)
+    if type(value) is not list:
+        name = next(k for k in keys if k in results)
+        got = "null" if value is None else describe(value)
+        msg = f"expected {name} to be a list, got {got}"
+        raise ResponseShapeError(msg)
+    return value
+
+
 def counts(results: Any, key: str, id_key: str) -> dict[str, int]:
-    """``results[key]``, a list of ``{id_key, unread_count}``, as a mapping."""
-    found = items(field(results, key), key)
+    """``results[key]``, a list of ``{id_key, unread_count}``, as a mapping.
+
+    Each ``unread_count`` is a count the documents always show: ``null``
+    or a wrong type is refused, never read as 0.
+    """
+    found = listed(results, key)
 
     def one(entry: Any) -> tuple[str, int]:
-        return identifier(entry[id_key]), optional_int(entry["unread_count"]) or 0
+        try:
+            unread = strict_count(entry["unread_count"])
+        except TypeError as exc:
+            msg = f"unread_count of {entry.get(id_key)!r:.40}: {exc}"
+            raise ResponseShapeError(msg) from exc
+        return identifier(entry[id_key]), unread
 
     return dict(structure(lambda f: [one(e) for e in f], found, key))
 
 
-def _count(meta: Any, key: str) -> int | None:
-    value = meta.get(key) if isinstance(meta, dict) else None
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return None
+def meta_count(meta: Any, key: str) -> int | None:
+    """``meta[key]``, a count, or ``None`` where the page does not say.
+
+    A missing ``meta``, a missing key and ``null`` mean "not said"; a
+    ``meta`` that is not an object, or a value that is not a count
+    (``"39"``, ``-1``, ``true``), is a malformed answer.
+    """
+    if meta is None:
+        return None
+    if type(meta) is not dict:
+        msg = f"expected 'meta' to be an object, got {describe(meta)}"
+        raise ResponseShapeError(msg)
+    try:
+        return optional_count(meta.get(key))
+    except TypeError as exc:
+        msg = f"meta.{key}: {exc}"
+        raise ResponseShapeError(msg) from exc
 
 
 def totals(meta: Any, total_key: str) -> tuple[int | None, int | None]:
     """(items, pages) a page's ``meta`` counts, ``None`` where it does not."""
-    return _count(meta, total_key), _count(meta, "total_page")
+    return meta_count(meta, total_key), meta_count(meta, "total_page")
 
 
-def has_more(meta: Any, page: int, limit: int, count: int, total_key: str) -> bool:
-    """Whether a page is followed by another, from ``meta`` or the page size."""
-    if isinstance(meta, dict):
-        total = meta.get(total_key)
-        if isinstance(total, int) and not isinstance(total, bool):
-            return page * limit < total and count > 0
+def has_more(total: int | None, page: int, limit: int, count: int) -> bool:
+    """Whether a page is followed by another, from the *total* or the page size."""
+    if total is not None:
+        return page * limit < total and count > 0
     return count >= limit

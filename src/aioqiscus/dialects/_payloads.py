@@ -172,10 +172,16 @@ _new_button = assembler(payloads.Button)
 
 def _parse_button(data: Any) -> payloads.Button:
     action = data.get("payload") or {}
-    if data.get("type") == "link":
+    kind = data.get("type")
+    if kind == "link":
         return _new_button(
             _str(data, "label"), "link", _str(action, "url"), "get", None, ""
         )
+    if kind != "postback":
+        # Every document names the type; one we do not model is not read as
+        # a postback: the payload is kept as sent (RawPayload).
+        msg = f"unknown button type {kind!r:.40}"
+        raise TypeError(msg)
     return _new_button(
         _str(data, "label"),
         "postback",

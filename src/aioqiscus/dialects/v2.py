@@ -15,7 +15,6 @@ from typing import Any
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
-from .._envelope import field, items
 from .._wire import Call, Dialect, Operation, Page, Query, Route
 from ..errors import InvalidArgumentError, ResponseShapeError
 from ..models import Comment, ParticipantChange, Room, RoomType, User
@@ -100,6 +99,8 @@ def _converter() -> cattrs.Converter:
         id=override(rename="email", struct_hook=c.identifier),
         name=override(rename="username"),
         internal_id=override(rename="id"),
+        # v2 documents no user name beside username: any goes to extras.
+        listed_name=override(omit=True),
     )
 
     def user(data: Any, _: Any) -> User:
@@ -126,6 +127,7 @@ def _converter() -> cattrs.Converter:
         options=override(struct_hook=c.room_options),
         channel_id=override(omit=True),
         last_comment_at=override(rename="last_comment_timestamp"),
+        unread_count=override(struct_hook=c.optional_count),
         comments=override(omit=True),
         changed=override(omit=True),
     )
@@ -139,6 +141,7 @@ def _converter() -> cattrs.Converter:
         channel_id=override(omit=True),
         creator=override(omit=True),
         last_comment_at=override(rename="last_comment_timestamp"),
+        unread_count=override(struct_hook=c.optional_count),
         comments=override(omit=True),
         changed=override(omit=True),
     )
@@ -229,7 +232,7 @@ def _one_room(results: Any) -> Room:
 
 
 def _rooms(results: Any) -> list[Room]:
-    found = items(field(results, "rooms_info", "rooms"), "rooms_info")
+    found = c.listed(results, "rooms_info", "rooms")
     return [parse_room(r) for r in found]
 
 
@@ -405,16 +408,21 @@ def get_unread_counts(user_id: str, room_ids: Sequence[str]) -> Call[dict[str, i
     body = _rooms_info_body(room_ids, user_id, show_participants=False)
 
     def parse(results: Any) -> dict[str, int]:
-        return {r.id: r.unread_count or 0 for r in _rooms(results)}
+        found = {r.id: r.unread_count for r in _rooms(results)}
+        unknown = [room for room, count in found.items() if count is None]
+        if unknown:
+            # qiscus-rest-v2.md shows every room's unread_count as a number:
+            # a null one is not "none unread".
+            msg = f"rooms {unknown!r:.80} answered no unread_count"
+            raise ResponseShapeError(msg)
+        return {room: count or 0 for room, count in found.items()}
 
     op = Operation.GET_UNREAD_COUNTS
     return Call(op, _spec(op, json=body), parse)
 
 
 def _comments(results: Any, room_id: str | None) -> list[Comment]:
-    return list(
-        _shapes.comments(items(field(results, "comments"), "comments"), room_id)
-    )
+    return list(_shapes.comments(c.listed(results, "comments"), room_id))
 
 
 def post_comment(

@@ -18,8 +18,8 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from .. import models
-from .._envelope import field, items
-from .._wire import Call, Dialect, Operation, Page, Query, Route
+from .._envelope import field, structure
+from .._wire import Call, Dialect, Operation, Page, Query, RequestSpec, Route
 from ..errors import InvalidArgumentError, ResponseShapeError
 from ..models import Comment, Room, User
 from . import _backups
@@ -32,13 +32,14 @@ _P = DIALECT.prefix
 BACKUPS = _backups.Backups(_P)
 
 #: Verb and path per operation. ``get_or_create_channel`` is GET in the room
-#: document but POST in the official Go SDK, which is what servers answer.
+#: document (its route here) but POST in the official Go SDK: the builder
+#: takes either verb, and the client learns which one a server takes.
 ROUTES: Mapping[Operation, Route] = {
     Operation.CREATE_ROOM: Route("POST", f"{_P}/create_room"),
     Operation.GET_OR_CREATE_ROOM_WITH_TARGET: Route(
         "POST", f"{_P}/get_or_create_room_with_target"
     ),
-    Operation.GET_OR_CREATE_CHANNEL: Route("POST", f"{_P}/get_or_create_channel"),
+    Operation.GET_OR_CREATE_CHANNEL: Route("GET", f"{_P}/get_or_create_channel"),
     Operation.GET_ROOMS_INFO: Route("GET", f"{_P}/get_rooms_info"),
     Operation.UPDATE_ROOM: Route("POST", f"{_P}/update_room"),
     Operation.ADD_PARTICIPANTS: Route("POST", f"{_P}/add_room_participants"),
@@ -68,15 +69,31 @@ ROUTES: Mapping[Operation, Route] = {
 
 
 def _body_text(value: Any, _: Any = None) -> str:
-    """A webhook log's ``request_body``: the delivered JSON, as text.
+    """A webhook log's ``response_body``: the receiver's answer, as text.
 
-    ``v2.1/more-endpoints.md`` reads it as a string; the Go SDK types it as
-    a timestamp (a string too). Should a server send the JSON itself, it is
-    kept as compact JSON text.
+    Should a server send JSON itself, it is kept as compact JSON text.
     """
     if value is None or isinstance(value, str):
         return value or ""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _request_body(value: Any, _: Any = None) -> str:
+    """A webhook log's ``request_body``, in either shape, as text.
+
+    ``v2.1/more-endpoints.md`` reads it as a string holding the delivered
+    JSON, which the fake sends; the Go SDK types it as a timestamp, so a
+    server built like it sends an RFC 3339 string. Both are kept as the text
+    sent, but Go's zero time (its encoding of "none") reads as ``""``, like
+    ``null``. A JSON object (the delivery itself) is kept as compact JSON
+    text; any other type is refused.
+    """
+    if isinstance(value, str) and value.startswith(c.GO_ZERO_TIME_PREFIX):
+        return ""
+    if value is None or isinstance(value, str | dict):
+        return _body_text(value)
+    msg = f"expected the delivered JSON as text, or a timestamp, got {value!r:.40}"
+    raise TypeError(msg)
 
 
 def _converter() -> cattrs.Converter:
@@ -87,6 +104,7 @@ def _converter() -> cattrs.Converter:
         id=override(rename="user_id", struct_hook=c.identifier),
         name=override(rename="username"),
         internal_id=override(omit=True),
+        listed_name=override(rename="name"),
     )
     # get_user_list answers another user shape: email/id/name (v2.1/users.md).
     listed_fn = make_dict_structure_fn(
@@ -95,11 +113,14 @@ def _converter() -> cattrs.Converter:
         id=override(rename="email", struct_hook=c.identifier),
         internal_id=override(rename="id"),
         name=override(rename="username"),
+        listed_name=override(rename="name"),
     )
 
     def user(data: Any, _: Any) -> User:
         if isinstance(data, dict) and "username" not in data and "name" in data:
-            # get_user_list also says name; it alone must do (Go GetUsersResponse).
+            # get_user_list says name beside username (v2.1/users.md, the Go
+            # SDK's GetUsersResponse): name alone must do for User.name, and
+            # is kept as listed_name either way.
             data = {**data, "username": data["name"]}
         if isinstance(data, dict) and "user_id" not in data and "email" in data:
             return listed_fn(data, User)
@@ -116,6 +137,7 @@ def _converter() -> cattrs.Converter:
         options=override(rename="room_options", struct_hook=c.room_options),
         channel_id=override(rename="room_channel_id"),
         last_comment_at=override(rename="last_comment_timestamp"),
+        unread_count=override(struct_hook=c.optional_count),
         comments=override(omit=True),
         changed=override(omit=True),
     )
@@ -126,7 +148,7 @@ def _converter() -> cattrs.Converter:
         id=override(struct_hook=c.strict_int),
         succeeded=override(rename="is_success"),
         response_code=override(struct_hook=lambda v, _: c.optional_int(v) or 0),
-        request_body=override(struct_hook=_body_text),
+        request_body=override(struct_hook=_request_body),
         response_body=override(struct_hook=_body_text),
     )
     conv.register_structure_hook(models.WebhookLog, log_fn)
@@ -197,12 +219,12 @@ _one_room = _shapes.room_answer
 
 def _rooms(results: Any) -> list[Room]:
     # The v2.1 document says ``rooms``; servers sharing v2 code say ``rooms_info``.
-    found = items(field(results, "rooms", "rooms_info"), "rooms")
+    found = c.listed(results, "rooms", "rooms_info")
     return [parse_room(r) for r in found]
 
 
 def _users(results: Any, key: str) -> list[User]:
-    return [parse_user(u) for u in items(field(results, key), key)]
+    return [parse_user(u) for u in c.listed(results, key)]
 
 
 def _change(
@@ -260,14 +282,29 @@ def get_or_create_channel(
     name: str | None,
     avatar_url: str | None,
     options: Mapping[str, Any] | None,
+    *,
+    method: str = "GET",
 ) -> Call[Room]:
-    """``POST get_or_create_channel`` with ``unique_id`` and ``participants``."""
-    body = {
-        "unique_id": unique_id,
-        **_room_fields(name, participants, avatar_url, options),
-    }
+    """``get_or_create_channel`` with ``unique_id`` and ``participants``.
+
+    ``GET`` (the default) as ``v2.1/room.md`` documents it, with
+    ``participants[]`` and the other room fields in the query; ``POST``
+    with the JSON body the official Go SDK sends. Either is idempotent:
+    the channel is found by its ``unique_id``.
+    """
+    fields = _room_fields(name, participants, avatar_url, options)
     op = Operation.GET_OR_CREATE_CHANNEL
-    return Call(op, _spec(op, json=body), _one_room)
+    path = ROUTES[op].path
+    if method == "POST":
+        spec = RequestSpec("POST", path, json={"unique_id": unique_id, **fields})
+    else:
+        query: Query = (
+            ("unique_id", unique_id),
+            *c.array_query("participants", participants),
+            *((k, str(v)) for k, v in fields.items() if k != "participants"),
+        )
+        spec = RequestSpec("GET", path, query)
+    return Call(op, spec, _one_room)
 
 
 def get_rooms_info(
@@ -533,7 +570,7 @@ def list_unread_users(
     query = (("page", str(page)), ("limit", str(limit)), *c.window_query(since, until))
 
     def read(results: Any) -> list[str]:
-        return [c.identifier(u) for u in items(field(results, "user_ids"), "user_ids")]
+        return [c.identifier(u) for u in c.listed(results, "user_ids")]
 
     op = Operation.LIST_UNREAD_USERS
     return _shapes.page_call(op, query, read, page, limit, "total")
@@ -604,7 +641,7 @@ def load_comments_with_range(
     )
 
     def parse(results: Any) -> list[Comment]:
-        found = items(field(results, "comments"), "comments")
+        found = c.listed(results, "comments")
         return list(_shapes.comments(found, room_id))
 
     op = Operation.LOAD_COMMENTS_WITH_RANGE
@@ -618,8 +655,11 @@ def list_webhook_logs(
     query = (("page", str(page)), ("limit", str(limit)), ("type", kind))
 
     def read(results: Any) -> list[models.WebhookLog]:
-        found = items(field(results, "webhook_logs"), "webhook_logs")
-        return [_log(d, models.WebhookLog) for d in found]
+        found = c.listed(results, "webhook_logs")
+        return [
+            structure(lambda d: _log(d, models.WebhookLog), log, "webhook log")
+            for log in found
+        ]
 
     op = Operation.LIST_WEBHOOK_LOGS
     return _shapes.page_call(op, query, read, page, limit, "total")

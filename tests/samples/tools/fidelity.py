@@ -112,7 +112,7 @@ USER_V21 = {
     **_USER,
     "user_id": "id",
     "email": "id",  # get_user_list names users by email (v2.1/users.md)
-    "name": "name",
+    "name": "listed_name",
 }
 ROOM_V2 = {
     "room_id": "id",
@@ -348,7 +348,11 @@ def _user_rooms(
     dialect: Dialect, key: str, limit: int, *, show_participants: bool
 ) -> Example:
     args = ("u", 1, limit, None, show_participants, False)
-    table = {key: "items", "meta.current_page": Echo(1), "meta.total_room": "total"}
+    table = {
+        key: "items",
+        "meta.current_page": "current_page",
+        "meta.total_room": "total",
+    }
     return Example(dialect, "list_user_rooms", args, table)
 
 
