@@ -22,6 +22,7 @@ from . import _json, _redaction
 from ._envelope import error_from
 from ._lifecycle import Lifecycle
 from ._limiter import Limiter
+from ._loops import PerLoop
 from ._observe import Observer
 from ._retry import REFUSED_STATUSES, RETRY_STATUSES, RetryPolicy, retry_after_seconds
 from ._wire import Dialect, Operation, RawResponse, RequestSpec
@@ -102,8 +103,15 @@ class Transport:
         self.retry = retry
         # Callers beyond the pool wait here, unbounded in time, instead of
         # timing out in the pool (10,000 gathered calls must all complete).
+        # (Per event loop: each loop a client runs on has its own
+        # connections, see _loops.)
         self.max_in_flight = max_in_flight
-        self.limiter = Limiter(max_in_flight)
+        self.loops = PerLoop(backend, max_in_flight)
+
+    @property
+    def limiter(self) -> Limiter:
+        """The running event loop's in-flight limiter."""
+        return self.loops.here().limiter
 
     def with_retry(self, retry: RetryPolicy) -> Transport:
         """A view sharing the backend, limiter and credentials, other retries."""
@@ -117,7 +125,7 @@ class Transport:
         if not self.lifecycle.closed:
             self.lifecycle.closed = True
             try:
-                await self.backend.aclose()
+                await self.loops.aclose()
             finally:
                 self._release()
 
@@ -219,24 +227,17 @@ class Transport:
             content, headers = None, self._headers
         debug = logger.isEnabledFor(logging.DEBUG)
         started = time.perf_counter() if debug else 0.0
-        try:
-            async with self.limiter:
-                raw = await self.backend.send(
-                    spec.method,
-                    self.base_url + spec.path,
-                    query=spec.query,
-                    headers=headers,
-                    content=content,
-                    files=spec.files,
-                    form=spec.form,
-                )
-        except RuntimeError as exc:
-            # The backends name a closed client themselves; a bare
-            # RuntimeError may be a pool reused from another event loop.
-            error = None if isinstance(exc, QiscusError) else self.lifecycle.foreign()
-            if error is None:
-                raise
-            raise error from exc
+        here = self.loops.here()
+        async with here.limiter:
+            raw = await here.backend.send(
+                spec.method,
+                self.base_url + spec.path,
+                query=spec.query,
+                headers=headers,
+                content=content,
+                files=spec.files,
+                form=spec.form,
+            )
         if debug:
             logger.debug(
                 "%s %s -> %d (attempt %d, %.1f ms)",
