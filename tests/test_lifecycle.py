@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import gc
-import warnings
 
 import anyio
 import pytest
 
-from aioqiscus import ClientClosedError, EventLoopError, QiscusClient, QiscusError
-from aioqiscus.backends import AiohttpBackend
+from aioqiscus import ClientClosedError, EventLoopError, QiscusError
 from aioqiscus.testing import FakeQiscus
 
 from .conftest import ALICE
@@ -56,55 +53,27 @@ class TestClosed:
             assert (await client.get_user(ALICE)).id == ALICE
 
 
-def _two_loops(client: QiscusClient) -> BaseException | None:
-    """Call through *client* in one asyncio.run, then in a second one."""
-
-    async def get() -> None:
-        with anyio.fail_after(10):
-            await client.get_user(ALICE)
-
-    asyncio.run(get())
-    try:
-        asyncio.run(get())
-    except BaseException as exc:  # noqa: BLE001 - the outcome is the result
-        return exc
-    finally:
-        asyncio.run(client.aclose())
-        # The first loop died with a pooled connection open: nothing can
-        # close its socket now. Collect it here, where the warning is the
-        # scenario's own, not in whichever test runs next.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            gc.collect()
-    return None
-
-
 class TestAnotherEventLoop:
-    @pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
-    def test_pool_reused_from_another_loop(self, served, backend):
-        """A pooled connection reused from a second loop raises EventLoopError
-        (httpx and aiohttp raise a bare RuntimeError)."""
-        fake, url = served
-        fake.reset()
-        fake.add_user(ALICE)
-        client = QiscusClient(
-            fake.app_id,
-            fake.secret_key,
-            base_url=url,
-            api_version="v2.1",
-            backend=AiohttpBackend() if backend == "aiohttp" else None,
-        )
-        error = _two_loops(client)
-        assert isinstance(error, EventLoopError)
-        assert isinstance(error, QiscusError)
-        assert "another event loop" in str(error)
-        assert isinstance(error.__cause__, RuntimeError)
-
-    def test_no_error_where_another_loop_works(self):
-        """In process, where nothing is bound to the first loop, a second
-        loop's calls succeed: the error is raised only where the pool fails."""
+    def test_an_injected_client_belongs_to_its_loop(self):
+        """An injected http_client is refused on any loop but its first,
+        every time, with an EventLoopError that says whose it is."""
         fake = FakeQiscus()
         fake.add_user(ALICE)
         client = in_process(fake, "v2.1")
-        assert _two_loops(client) is None
-        assert len(fake.requests("user_profile")) == 2
+
+        async def get() -> None:
+            with anyio.fail_after(10):
+                await client.get_user(ALICE)
+
+        asyncio.run(get())
+        errors = []
+        for _ in range(3):
+            with pytest.raises(EventLoopError) as info:
+                asyncio.run(get())
+            errors.append(info.value)
+        assert all(isinstance(e, QiscusError) for e in errors)
+        assert str(errors[0]).startswith(
+            "the http_client (httpx.AsyncClient) passed to QiscusClient belongs "
+            "to the event loop it first ran on"
+        )
+        assert len(fake.requests("user_profile")) == 1

@@ -27,6 +27,7 @@ import attrs
 
 from ._envelope import decode_json, error_from, is_envelope
 from ._lifecycle import LIFECYCLE_ERRORS
+from ._loops import running_loop
 from ._transport import Transport
 from ._wire import Dialect, Operation, RawResponse, RequestSpec
 from .dialects import CODECS, Codec
@@ -148,8 +149,9 @@ class Negotiator:
 
     Pinned dialects skip the probe. In ``auto`` mode the first call probes;
     concurrent first callers wait for that single probe and share its
-    outcome. A failed or cancelled probe is not cached: the next call
-    probes again.
+    outcome (per event loop: callers on loops running at the same time
+    each probe once). A failed or cancelled probe is not cached: the next
+    call probes again.
 
     Strictly private; the client owns one.
     """
@@ -158,7 +160,9 @@ class Negotiator:
         self._transport = transport
         self._pinned = pinned
         self._dialect = pinned
-        self._inflight: _Attempt | None = None
+        #: The probe in flight on each event loop: an anyio event belongs to
+        #: one loop, so callers on another loop probe on their own.
+        self._inflight: dict[object, _Attempt] = {}
         #: Dialects taken as unserved, with when it was learned.
         self._unserved: dict[Dialect, float] = {}
         #: When the current run of bare 404s on a borrowed dialect began.
@@ -178,9 +182,10 @@ class Negotiator:
         timeout), else the client's own.
         """
         while self._dialect is None:
-            attempt = self._inflight
+            loop = running_loop()
+            attempt = self._inflight.get(loop)
             if attempt is None:
-                await self._lead(transport or self._transport)
+                await self._lead(loop, transport or self._transport)
             else:
                 await attempt.done.wait()
                 error = attempt.error
@@ -201,8 +206,8 @@ class Negotiator:
                 # A cancelled leader leaves no result and no error: go again.
         return self._dialect
 
-    async def _lead(self, transport: Transport) -> None:
-        attempt = self._inflight = _Attempt()
+    async def _lead(self, loop: object, transport: Transport) -> None:
+        attempt = self._inflight[loop] = _Attempt()
         try:
             raw = await transport.send(PROBE, "negotiate", Dialect.V2_1)
             dialect = classify_probe(raw)
@@ -220,7 +225,7 @@ class Negotiator:
             self._dialect = dialect
             logger.info("negotiated Qiscus API dialect %s", dialect)
         finally:
-            self._inflight = None
+            del self._inflight[loop]
             attempt.done.set()
 
     def codec_for(self, operation: Operation, dialect: Dialect) -> Codec:

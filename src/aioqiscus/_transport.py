@@ -23,6 +23,7 @@ from . import _json, _redaction
 from ._envelope import error_from
 from ._lifecycle import Lifecycle
 from ._limiter import Limiter
+from ._loops import PerLoop
 from ._observe import Observer
 from ._retry import REFUSED_STATUSES, RETRY_STATUSES, RetryPolicy, retry_after_seconds
 from ._timeouts import TimedBackend
@@ -104,8 +105,19 @@ class Transport:
         self.retry = retry
         # Callers beyond the pool wait here, unbounded in time, instead of
         # timing out in the pool (10,000 gathered calls must all complete).
+        # (Per event loop: each loop a client runs on has its own
+        # connections, see _loops.)
         self.max_in_flight = max_in_flight
-        self.limiter = Limiter(max_in_flight)
+        self.loops = PerLoop(backend, max_in_flight)
+        #: A view's per-attempt timeout (``with_options(timeout=...)``), and
+        #: each loop's backend wrapped with it; ``None`` on the client's own.
+        self.timeout: httpx.Timeout | None = None
+        self._timed: dict[int, TimedBackend] = {}
+
+    @property
+    def limiter(self) -> Limiter:
+        """The running event loop's in-flight limiter."""
+        return self.loops.here().limiter
 
     def with_retry(self, retry: RetryPolicy) -> Transport:
         """A view sharing the backend, limiter and credentials, other retries."""
@@ -118,14 +130,23 @@ class Transport:
         """A view like :meth:`with_retry` whose every attempt has *timeout*."""
         view = self.with_retry(self.retry)
         view.backend = TimedBackend(self.backend, timeout)
+        view.timeout = timeout
+        view._timed = {}  # noqa: SLF001 - a view of our own class
         return view
+
+    def _timed_backend(self, backend: Backend, timeout: httpx.Timeout) -> Backend:
+        """*backend* (one event loop's) with this view's *timeout*."""
+        timed = self._timed.get(id(backend))
+        if timed is None or timed.inner is not backend:
+            timed = self._timed[id(backend)] = TimedBackend(backend, timeout)
+        return timed
 
     async def aclose(self) -> None:
         """Close the backend's resources (never injected ones); idempotent."""
         if not self.lifecycle.closed:
             self.lifecycle.closed = True
             try:
-                await self.backend.aclose()
+                await self.loops.aclose()
             finally:
                 self._release()
 
@@ -227,24 +248,23 @@ class Transport:
             content, headers = None, self._headers
         debug = logger.isEnabledFor(logging.DEBUG)
         started = time.perf_counter() if debug else 0.0
-        try:
-            async with self.limiter:
-                raw = await self.backend.send(
-                    spec.method,
-                    self.base_url + spec.path,
-                    query=spec.query,
-                    headers=headers,
-                    content=content,
-                    files=spec.files,
-                    form=spec.form,
-                )
-        except RuntimeError as exc:
-            # The backends name a closed client themselves; a bare
-            # RuntimeError may be a pool reused from another event loop.
-            error = None if isinstance(exc, QiscusError) else self.lifecycle.foreign()
-            if error is None:
-                raise
-            raise error from exc
+        here = self.loops.here()
+        timeout = self.timeout
+        backend = (
+            here.backend
+            if timeout is None
+            else self._timed_backend(here.backend, timeout)
+        )
+        async with here.limiter:
+            raw = await backend.send(
+                spec.method,
+                self.base_url + spec.path,
+                query=spec.query,
+                headers=headers,
+                content=content,
+                files=spec.files,
+                form=spec.form,
+            )
         if debug:
             logger.debug(
                 "%s %s -> %d (attempt %d, %.1f ms)",

@@ -86,7 +86,10 @@ class Backend(Protocol):
 
     A backend may also have a ``read_timeout`` attribute (seconds or
     ``None``): the client waits that long after an ambiguous send before
-    looking for it.
+    looking for it; and a ``clone()`` method returning a backend with the
+    same settings and no connections (or ``None`` when its connections are
+    not its own), which the client calls for each further event loop it
+    runs on. Without one, a backend is used on the first loop only.
     Its ``send`` may also take a ``timeout`` keyword (an ``httpx.Timeout``
     for that request): ``client.with_options(timeout=...)`` then passes it;
     otherwise that option only bounds each attempt from outside.
@@ -399,6 +402,19 @@ class HttpxBackend:
             self._sizes.append(max_connections)
             self._busy.append(0)
 
+    def clone(self) -> HttpxBackend | None:
+        """The same settings, no connections: for another event loop.
+
+        ``None`` with an injected client: its pool belongs to one loop.
+        """
+        if not self._owns:
+            return None
+        return HttpxBackend(
+            timeout=self.timeout,
+            max_connections=self.max_connections,
+            max_response_bytes=self.max_response_bytes,
+        )
+
     @property
     def client(self) -> httpx.AsyncClient:
         """The first pool: the only one unless requests overlapped."""
@@ -574,6 +590,20 @@ class AiohttpBackend:
         self._session = session
         self._timeout = aiohttp.ClientTimeout(
             total=timeout, sock_connect=connect_timeout
+        )
+
+    def clone(self) -> AiohttpBackend | None:
+        """The same settings, no session: for another event loop.
+
+        ``None`` with a shared session: it belongs to one loop.
+        """
+        if not self._owns:
+            return None
+        return AiohttpBackend(
+            timeout=self._timeout.total,
+            connect_timeout=self._timeout.sock_connect,
+            max_connections=self.max_connections,
+            max_response_bytes=self.max_response_bytes,
         )
 
     @property

@@ -20,7 +20,7 @@ Every exception derives from :class:`QiscusError`::
      +-- BackupFailedError (an export or import reported failure)
      +-- BackupTimeoutError (also a TimeoutError; waiting took too long)
      +-- ClientClosedError (also a RuntimeError; the client was used after aclose)
-     +-- EventLoopError (also a RuntimeError; used from another event loop)
+     +-- EventLoopError (also a RuntimeError; used from a loop it cannot serve)
 
 httpx and cattrs exceptions never escape: they are mapped here and chained as
 ``__cause__``. Every error is a value: it survives ``pickle`` and
@@ -292,10 +292,14 @@ class ClientClosedError(QiscusError, RuntimeError):
 
 
 class EventLoopError(QiscusError, RuntimeError):
-    """The client was used from an event loop other than the one it first ran on.
+    """The client was used from an event loop its connections cannot serve.
 
-    A client's connection pool belongs to the event loop that opened it:
-    raised where reusing it from another loop failed (httpx and aiohttp say
-    "Event loop is closed"). Create one client per event loop (per
-    ``asyncio.run``), inside it.
+    A client opens connections per event loop, so one client serves
+    successive ``asyncio.run`` calls, trio after asyncio, and loops running
+    at once in several threads. An ``http_client``, aiohttp session or
+    backend object you pass in is yours and belongs to the loop it first
+    ran on: a call from any other loop raises this, every time, before any
+    request. A :class:`~aioqiscus.SyncQiscusClient` called from inside a
+    running event loop raises it too (a blocking call there would stall
+    the loop).
     """

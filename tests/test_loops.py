@@ -1,0 +1,146 @@
+"""One client, any event loop: connections are opened per loop."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import threading
+import time
+import warnings
+
+import anyio
+import pytest
+
+from aioqiscus import ClientClosedError, QiscusClient
+from aioqiscus.backends import HttpxBackend
+
+from .conftest import ALICE
+
+
+@pytest.fixture(name="alice")
+def _alice(served):
+    """The session's loopback fake, reset, with ALICE: (fake, url)."""
+    fake, url = served
+    fake.reset()
+    fake.add_user(ALICE)
+    return fake, url
+
+
+def _client(fake, url, backend="httpx", api_version="auto") -> QiscusClient:
+    return QiscusClient(
+        fake.app_id,
+        fake.secret_key,
+        base_url=url,
+        api_version=api_version,
+        backend=backend,
+    )
+
+
+async def _get(client: QiscusClient) -> str:
+    with anyio.fail_after(10):
+        return (await client.get_user(ALICE)).id
+
+
+class TestSuccessiveLoops:
+    @pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
+    def test_six_asyncio_runs_all_succeed(self, alice, backend):
+        """Six asyncio.run calls on one module-level client all succeed, and
+        each loop's connections are closed when it ends (no warning)."""
+        fake, url = alice
+        client = _client(fake, url, backend)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            results = [asyncio.run(_get(client)) for _ in range(6)]
+            asyncio.run(client.aclose())
+            gc.collect()
+        assert results == [ALICE] * 6
+        assert [str(w.message) for w in caught] == []
+        # Negotiated once, on the first loop; kept by the others.
+        assert len(fake.requests("user_profile")) == 7
+
+    def test_a_loop_closes_its_connections_when_it_ends(self, alice):
+        """When asyncio.run returns, the pool it opened is closed."""
+        fake, url = alice
+        client = _client(fake, url, api_version="v2.1")
+        backend = client._transport.backend
+        assert isinstance(backend, HttpxBackend)
+        asyncio.run(_get(client))
+        assert backend.client.is_closed
+        assert asyncio.run(_get(client)) == ALICE
+        asyncio.run(client.aclose())
+
+    def test_trio_after_asyncio(self, alice):
+        """The same client works on trio after asyncio, and on asyncio again."""
+        fake, url = alice
+        client = _client(fake, url)
+        assert asyncio.run(_get(client)) == ALICE
+        assert anyio.run(_get, client, backend="trio") == ALICE
+        assert asyncio.run(_get(client)) == ALICE
+        anyio.run(client.aclose, backend="trio")
+
+    def test_closed_on_one_loop_refuses_on_the_next(self, alice):
+        """aclose() on one loop closes the client for every loop."""
+        fake, url = alice
+        client = _client(fake, url)
+        asyncio.run(_get(client))
+        asyncio.run(client.aclose())
+        with pytest.raises(ClientClosedError):
+            asyncio.run(_get(client))
+
+
+class TestLoopsAtTheSameTime:
+    @pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
+    def test_two_threads_share_one_client(self, alice, backend):
+        """Two threads, each running its own loop, use one client at once:
+        every call succeeds (negotiation included)."""
+        fake, url = alice
+        client = _client(fake, url, backend)
+        both = threading.Barrier(2, timeout=10)
+        results: dict[int, list[str]] = {}
+
+        async def many(n: int) -> None:
+            with anyio.fail_after(20):
+                both.wait()  # start together, so the first calls overlap
+                async with anyio.create_task_group() as tg:
+                    for _ in range(20):
+                        tg.start_soon(lambda: _append(n))
+
+        async def _append(n: int) -> None:
+            results.setdefault(n, []).append(await _get(client))
+
+        threads = [
+            threading.Thread(target=asyncio.run, args=(many(n),)) for n in range(2)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        asyncio.run(client.aclose())
+        assert results == {0: [ALICE] * 20, 1: [ALICE] * 20}
+
+    def test_closing_from_one_loop_closes_a_running_loops_connections(self, alice):
+        """aclose() from the main thread stops the pool of a loop still
+        running in another thread, on that loop."""
+        fake, url = alice
+        client = _client(fake, url, api_version="v2.1")
+        ready, done = threading.Event(), threading.Event()
+        backends = []
+
+        async def other() -> None:
+            await _get(client)
+            backends.append(client._transport.loops.here().backend)
+            ready.set()
+            # Keep this loop running until the main thread has closed.
+            await anyio.to_thread.run_sync(done.wait, 10)
+
+        thread = threading.Thread(target=asyncio.run, args=(other(),))
+        thread.start()
+        assert ready.wait(10)
+        asyncio.run(client.aclose())
+        for _ in range(1000):  # up to 10 s
+            if backends[0].client.is_closed:
+                break
+            time.sleep(0.01)
+        done.set()
+        thread.join(10)
+        assert backends[0].client.is_closed
