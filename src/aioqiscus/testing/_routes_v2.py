@@ -66,7 +66,10 @@ def get_or_create_room_with_target(store: Store, req: Request) -> Reply:
     if not room.name:
         room.name = " ".join(emails)
     return 200, shapes.envelope(
-        {"comments": _bundled(store, room), "room": shapes.room_full_v2(store, room)}
+        {
+            "comments": _bundled(store, room),
+            "room": shapes.room_full_v2(store, room, unset_options=None),
+        }
     )
 
 
@@ -102,7 +105,7 @@ def update_room(store: Store, req: Request) -> Reply:
         {
             "changed": changed,
             "comments": _bundled(store, room),
-            "room": shapes.room_full_v2(store, room),
+            "room": shapes.room_full_v2(store, room, unset_options=""),
         }
     )
 

@@ -125,7 +125,7 @@ def reply_times(store: Store, user: str, within: Callable[[str], bool]) -> list[
             continue
         waiting: datetime | None = None
         for comment in room.comments:
-            if comment.sender == SYSTEM_ID or not within(comment.timestamp):
+            if comment.type == "system_event" or not within(comment.timestamp):
                 continue
             at = datetime.fromisoformat(comment.timestamp)
             if comment.sender != user:
@@ -418,10 +418,14 @@ def _people(
 def system_event(
     store: Store, req: Request, subject_key: str, object_key: str, *, nested: bool
 ) -> CommentRecord:
-    """Post a system event; *nested* puts a custom payload under ``payload``.
+    """Post a system event; *nested* (v2.1) puts a custom payload under ``payload``.
 
     A custom event needs no payload (the Go SDK sends ``null``), nor a
-    subject; every event keeps the ``extras`` sent.
+    subject; every event keeps the ``extras`` sent. v2 events are posted by
+    ``system@qiscus.com`` (qiscus-rest-v2.md); v2.1 ones by a real user, as
+    v2.1/comment.md's example shows: the subject, or the room's creator
+    when there is none (the document does not say which user; neither is
+    made up).
     """
     room = store.room_or_404(req.text("room_id"))
     kind = req.required("system_event_type")
@@ -447,7 +451,10 @@ def system_event(
             if nested
             else payload
         )
-        return store.add_comment(room, SYSTEM_ID, message, payload=data, **fields)
+        author = SYSTEM_ID
+        if nested:
+            author = subject.identifier if subject is not None else room.creator
+        return store.add_comment(room, author, message, payload=data, **fields)
     if subject is None:
         raise invalid(f"{subject_key} is required")
     if kind in ("add_member", "remove_member") and not objects:
@@ -460,4 +467,5 @@ def system_event(
     object_names = ", ".join(o.name for o in objects)
     text = _EVENT_TEXT[kind].format(s=subject.name, o=object_names, room=room.name)
     data = {**_people(subject, objects, room), "type": kind}
-    return store.add_comment(room, SYSTEM_ID, text, payload=data, **fields)
+    author = subject.identifier if nested else SYSTEM_ID
+    return store.add_comment(room, author, text, payload=data, **fields)

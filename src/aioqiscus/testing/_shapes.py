@@ -105,8 +105,14 @@ def room_compact_v2(room: RoomRecord) -> dict[str, Any]:
     }
 
 
-def room_full_v2(store: Store, room: RoomRecord) -> dict[str, Any]:
-    """qiscus-rest-v2.md, Update Room / Get or create room with target."""
+def room_full_v2(
+    store: Store, room: RoomRecord, *, unset_options: str | None
+) -> dict[str, Any]:
+    """qiscus-rest-v2.md, Update Room / Get or create room with target.
+
+    Unset options read *unset_options*: the Update Room example shows
+    ``""``, the room-with-target one ``null``.
+    """
     last = room.last_comment
     return {
         "avatar_url": room.avatar_url,
@@ -115,7 +121,7 @@ def room_full_v2(store: Store, room: RoomRecord) -> dict[str, Any]:
         "last_comment_id": last.id if last else 0,
         "last_comment_message": last.message if last else "",
         "last_topic_id": room.id,
-        "options": room.options or None,
+        "options": room.options or unset_options,
         "participants": [
             {
                 "avatar_url": store.users[p].avatar_url,
@@ -186,7 +192,8 @@ def comment_v2(
         "email": comment.sender,
         "id": comment.id,
         "message": comment.message,
-        "payload": comment.payload,
+        # qiscus-rest-v2.md's comments answer a text comment's payload as {}.
+        "payload": {} if comment.payload is None else comment.payload,
         "room_id": room.id,
         "room_name": room.name,
         "chat_type": room.type,
