@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import multiprocessing
-import time
 from typing import Any
 
 import anyio
@@ -20,7 +18,6 @@ import pytest
 import redis.asyncio
 
 from aioqiscus import (
-    QiscusClient,
     RateLimitedError,
     RateLimitStoreError,
     RedisTokenBucket,
@@ -28,6 +25,7 @@ from aioqiscus import (
 )
 from aioqiscus.testing import FakeQiscus, Fault
 
+from ._ratelimit_worker import run
 from ._redis import run_redis
 from .helpers import in_process
 
@@ -71,6 +69,7 @@ class TestShared:
         """Waiters of both holders go one interval apart, in the order they asked."""
         one, two = await shared(rate=20)
         times: list[float] = []
+        started = anyio.current_time()
 
         async def take(bucket: Any) -> None:
             await bucket.acquire()
@@ -80,9 +79,11 @@ class TestShared:
             async with anyio.create_task_group() as tg:
                 for i in range(6):
                     tg.start_soon(take, (one, two)[i % 2])
-        gaps = [b - a for a, b in itertools.pairwise(times)]
-        assert min(gaps) >= 0.04
-        assert times[-1] - times[0] == pytest.approx(0.25, abs=0.06)
+        # The i-th goes no sooner than i intervals after the start (a late
+        # wake may shorten the gap after it, never move a slot earlier).
+        early = [i for i, t in enumerate(times) if t - started < i * 0.05 - 0.005]
+        assert early == []
+        assert times[-1] - started < 0.6
 
     async def test_pause_moves_a_sleeping_waiter(self, shared):
         """A pause written through one holder holds a waiter asleep on the other."""
@@ -130,7 +131,7 @@ class TestRedisTokenMath:
                 await bucket.acquire()
             with pytest.raises(RateLimitedError) as caught:
                 await bucket.acquire()
-            assert caught.value.wait == pytest.approx(0.1, abs=0.02)
+            assert 0.05 < caught.value.wait <= 0.1
             await anyio.sleep(0.1)
             await bucket.acquire()
 
@@ -140,7 +141,7 @@ class TestRedisTokenMath:
             await bucket.pause(0.3)
             with pytest.raises(RateLimitedError) as caught:
                 await bucket.acquire()
-            assert caught.value.wait == pytest.approx(0.3, abs=0.02)
+            assert 0.25 < caught.value.wait <= 0.3
             await anyio.sleep(0.3)
             await bucket.acquire()
             with pytest.raises(RateLimitedError):
@@ -183,7 +184,7 @@ class TestClients:
         with serve(fake) as url:
             workers = [
                 context.Process(
-                    target=_worker, args=(url, redis_url, barrier, rate, seconds)
+                    target=run, args=(url, redis_url, barrier, rate, seconds)
                 )
                 for _ in range(3)
             ]
@@ -205,35 +206,6 @@ class TestClients:
         observed = (len(sent) - 1) / (sent[-1] - sent[0])
         assert rate * 0.9 <= observed <= rate * 1.1, observed
         assert len(sent) >= rate * seconds * 0.9
-
-
-def _worker(url: str, redis_url: str, barrier: Any, rate: float, seconds: float):
-    """One process: three tasks calling as fast as the shared bucket allows."""
-
-    async def work() -> None:
-        async with (
-            bucket_at(redis_url, rate=rate, burst=1, max_wait=5) as bucket,
-            QiscusClient(
-                "fake-app",
-                "fake-secret",
-                base_url=url,
-                api_version="v2.1",
-                rate_limit=bucket,
-            ) as client,
-        ):
-            await anyio.to_thread.run_sync(barrier.wait, 60)
-            end = time.monotonic() + seconds
-
-            async def loop() -> None:
-                while time.monotonic() < end:
-                    await client.get_user(ALICE)
-
-            with anyio.fail_after(seconds + 8):
-                async with anyio.create_task_group() as tg:
-                    for _ in range(3):
-                        tg.start_soon(loop)
-
-    asyncio.run(work())
 
 
 class TestRedisFailing:
