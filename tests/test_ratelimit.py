@@ -13,6 +13,7 @@ import pytest
 from aioqiscus import (
     APIError,
     InvalidArgumentError,
+    NegotiationError,
     QiscusError,
     RateLimitedError,
     RateLimitError,
@@ -235,6 +236,16 @@ class TestClient:
                 await client.get_user(ALICE)
         assert caught.value.wait == pytest.approx(0.5, abs=0.05)
         assert len(fake.journal) == 1
+
+    async def test_refused_probe_is_a_negotiation_error(self, fake):
+        """A probe refused a token raises NegotiationError caused by it; none sent."""
+        bucket = TokenBucket(rate=1, burst=1, max_wait=0)
+        await bucket.acquire()
+        async with in_process(fake, rate_limit=bucket) as client:
+            with pytest.raises(NegotiationError) as caught:
+                await client.get_user(ALICE)
+        assert isinstance(caught.value.__cause__, RateLimitedError)
+        assert fake.journal == []
 
 
 def test_import_does_not_load_redis():
