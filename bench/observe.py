@@ -20,8 +20,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 
 
-async def per_call(**options: Any) -> float:
-    """Seconds per post_text with *options* given to the client."""
+def stub_client(**options: Any) -> Any:
+    """A v2 client on a stub backend answering the documented comment at once."""
     from server import BODY
 
     import aioqiscus
@@ -36,9 +36,14 @@ async def per_call(**options: Any) -> float:
         async def aclose(self) -> None:
             return None
 
-    async with aioqiscus.QiscusClient(
+    return aioqiscus.QiscusClient(
         "bench", "secret", api_version="v2", backend=Stub(), **options
-    ) as client:
+    )
+
+
+async def per_call(**options: Any) -> float:
+    """Seconds per post_text with *options* given to the client."""
+    async with stub_client(**options) as client:
         best = float("inf")
         for _ in range(5):
             started = time.perf_counter()

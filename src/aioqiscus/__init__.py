@@ -10,6 +10,7 @@ from . import backends, bot, errors, events, migration, models, payloads, webhoo
 from ._client import QiscusClient
 from ._negotiate import NegotiationReport, OperationRoute
 from ._paging import Listing
+from ._ratelimit import RedisTokenBucket, TokenBucket
 from ._retry import RetryPolicy, set_testing
 from ._send_options import SendOptions
 from ._wire import Dialect, Operation
@@ -26,7 +27,9 @@ from .errors import (
     NegotiationError,
     NotFoundError,
     QiscusError,
+    RateLimitedError,
     RateLimitError,
+    RateLimitStoreError,
     RequestTimeoutError,
     ResponseShapeError,
     ResponseTooLargeError,
@@ -102,7 +105,10 @@ __all__ = [
     "QiscusClient",
     "QiscusError",
     "RateLimitError",
+    "RateLimitStoreError",
+    "RateLimitedError",
     "RawPayload",
+    "RedisTokenBucket",
     "Reply",
     "ReplyTime",
     "RequestEvent",
@@ -118,6 +124,7 @@ __all__ = [
     "ServerError",
     "SystemEvent",
     "SystemEventType",
+    "TokenBucket",
     "TransportError",
     "UnsupportedOperationError",
     "User",

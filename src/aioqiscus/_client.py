@@ -39,6 +39,7 @@ from ._envelope import decipher, structure
 from ._negotiate import NegotiationReport, Negotiator
 from ._observe import observer
 from ._paging import Listing
+from ._ratelimit import RateLimit, check_rate_limit
 from ._reconcile import RECONCILE_WINDOW, AmbiguousPolicy, Reconciler, default_delay
 from ._retry import RetryPolicy
 from ._send_options import SendOptions
@@ -160,6 +161,12 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
         meter_provider: An OpenTelemetry ``MeterProvider`` for the
             ``http.client.request.duration`` histogram (else the global one),
             recorded when spans are.
+        rate_limit: A :class:`~aioqiscus.TokenBucket` (this process) or
+            :class:`~aioqiscus.RedisTokenBucket` (every process sharing its
+            key): each HTTP attempt, retries included, takes a token before
+            it takes a connection, waiting up to the bucket's ``max_wait``,
+            else :class:`~aioqiscus.RateLimitedError` and nothing is sent.
+            A 429 with ``Retry-After`` pauses every client sharing it.
 
     Use it as an async context manager, or call :meth:`aclose`.
     """
@@ -183,8 +190,10 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
         event_hooks: EventHooks | None = None,
         tracer_provider: object | None = None,
         meter_provider: object | None = None,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         check_settings(app_id, secret_key, api_version, ambiguous_sends)
+        rate_limit = check_rate_limit(rate_limit)
         check_one_of(http_client=http_client, backend=backend)
         url = check_base_url(base_url or DEFAULT_BASE_URL)
         watcher = observer(
@@ -228,6 +237,7 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
             retry=retry or RetryPolicy(max_retries=0),
             max_in_flight=limit,
             observer=watcher,
+            rate_limit=rate_limit,
         )
         self._negotiator = Negotiator(self._transport, VERSIONS[api_version])
         #: The verb each operation with two was answered to, once known:
@@ -249,9 +259,10 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
     ) -> Self:
         """A view of this client with other retry or timeout options, for some calls.
 
-        It shares the connection pool, the in-flight limit and the
-        negotiated dialect: ``await client.with_options(max_retries=0).get_user(u)``.
-        Closing a view closes nothing.
+        It shares the connection pool, the in-flight limit, the rate limit
+        and the negotiated dialect:
+        ``await client.with_options(max_retries=0).get_user(u)``. Closing a
+        view closes nothing.
 
         Args:
             retry: Another retry policy.

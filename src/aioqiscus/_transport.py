@@ -1,4 +1,4 @@
-"""The transport: credentials, retries, the in-flight limit, tracing.
+"""The transport: credentials, the rate limit, retries, the in-flight limit, tracing.
 
 :class:`Transport` sends a :class:`~aioqiscus._wire.RequestSpec` through a
 :mod:`~aioqiscus.backends` backend (HTTP itself is the backend's job) and
@@ -25,6 +25,7 @@ from ._lifecycle import Lifecycle
 from ._limiter import Limiter
 from ._loops import PerLoop
 from ._observe import Observer
+from ._ratelimit import RateLimit
 from ._retry import REFUSED_STATUSES, RETRY_STATUSES, RetryPolicy, retry_after_seconds
 from ._timeouts import TimedBackend
 from ._wire import Dialect, Operation, RawResponse, RequestSpec
@@ -62,8 +63,9 @@ class Credentials(dict[str, str]):
 class Transport:
     """Send :class:`RequestSpec` values through a backend.
 
-    Adds the credential headers, bounds the requests in flight, applies the
-    retry policy and maps failures to :mod:`aioqiscus.errors`.
+    Adds the credential headers, takes a token of the rate limit (if any)
+    for each attempt, bounds the requests in flight, applies the retry
+    policy and maps failures to :mod:`aioqiscus.errors`.
 
     Strictly private; :class:`~aioqiscus.QiscusClient` owns one.
     """
@@ -78,6 +80,7 @@ class Transport:
         retry: RetryPolicy,
         max_in_flight: int,
         observer: Observer | None = None,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         _redaction.register(secret_key)
         # The key stays masked while the client lives: released by aclose(),
@@ -113,6 +116,9 @@ class Transport:
         #: each loop's backend wrapped with it; ``None`` on the client's own.
         self.timeout: httpx.Timeout | None = None
         self._timed: dict[int, TimedBackend] = {}
+        # Shared with every view and, through it, with other clients and
+        # processes; None costs one check per attempt.
+        self.rate_limit = rate_limit
 
     @property
     def limiter(self) -> Limiter:
@@ -165,12 +171,16 @@ class Transport:
         enums: only an observer spends time turning them into text).
         """
         self.lifecycle.admit(spec.method, spec.path)
-        policy, observer = self.retry, self.observer
+        policy, observer, rate_limit = self.retry, self.observer, self.rate_limit
         started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
             outcome: RawResponse | TransportError
+            if rate_limit is not None:
+                # Before the in-flight slot and the connection: a caller
+                # waiting for its token holds neither.
+                await rate_limit.acquire()
             try:
                 # Unobserved, the attempt is the exchange itself: no wrapper.
                 raw = await (
@@ -184,16 +194,18 @@ class Transport:
                 if not spec.idempotent and not exc.never_sent:
                     raise self._ambiguous(spec, exc) from exc
                 # An oversized answer would be as large again: never retried.
-                if isinstance(exc, ResponseTooLargeError):
-                    raise
-                delay = self._next_delay(policy, attempt, started, None)
+                delay = (
+                    None
+                    if isinstance(exc, ResponseTooLargeError)
+                    else self._next_delay(policy, attempt, started, None)
+                )
                 if delay is None:
                     raise
                 outcome = exc
             else:
                 if raw.status_code not in RETRY_STATUSES:
                     return raw
-                retry_after = self._check_retryable(spec, raw, policy)
+                retry_after = await self._check_retryable(spec, raw, policy)
                 delay = self._next_delay(policy, attempt, started, retry_after)
                 if delay is None:
                     return raw
@@ -202,17 +214,21 @@ class Transport:
                 observer.retry(spec, attempt, delay, operation, dialect, outcome)
             await anyio.sleep(delay)
 
-    def _check_retryable(
+    async def _check_retryable(
         self, spec: RequestSpec, raw: RawResponse, policy: RetryPolicy
     ) -> float | None:
-        """Raise if a retryable status must not be retried; else Retry-After."""
+        """Raise if a retryable status must not be retried; else Retry-After.
+
+        A 429's ``Retry-After`` first pauses every sharer of the rate limit,
+        capped by the policy's ``max_retry_after`` (a server asking for an
+        hour would otherwise hold every client for an hour).
+        """
         retry_after = retry_after_seconds(raw.headers)
-        if (
-            raw.status_code == 429  # noqa: PLR2004
-            and retry_after is not None
-            and retry_after > policy.max_retry_after
-        ):
-            raise error_from(raw)
+        if raw.status_code == 429 and retry_after is not None:  # noqa: PLR2004
+            if retry_after and self.rate_limit is not None:
+                await self.rate_limit.pause(min(retry_after, policy.max_retry_after))
+            if retry_after > policy.max_retry_after:
+                raise error_from(raw)
         if not spec.idempotent and raw.status_code not in REFUSED_STATUSES:
             error = error_from(raw)
             raise self._ambiguous(spec, error) from error

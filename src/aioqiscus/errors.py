@@ -17,6 +17,8 @@ Every exception derives from :class:`QiscusError`::
      +-- UnsupportedOperationError (the dialect in use cannot serve the call)
      +-- NegotiationError (the dialect could not be determined)
      +-- AmbiguousSendError (a send may or may not have landed)
+     +-- RateLimitedError (our own rate limit had no token in time; nothing sent)
+     +-- RateLimitStoreError (the shared rate limit's store failed; nothing sent)
      +-- BackupFailedError (an export or import reported failure)
      +-- BackupTimeoutError (also a TimeoutError; waiting took too long)
      +-- ClientClosedError (also a RuntimeError; the client was used after aclose)
@@ -55,6 +57,8 @@ __all__ = [
     "NotFoundError",
     "QiscusError",
     "RateLimitError",
+    "RateLimitStoreError",
+    "RateLimitedError",
     "RequestTimeoutError",
     "ResponseShapeError",
     "ResponseTooLargeError",
@@ -174,7 +178,10 @@ class NotFoundError(APIError):
 
 
 class RateLimitError(APIError):
-    """429: too many requests.
+    """429: the server said too many requests.
+
+    Not to be confused with :class:`RateLimitedError`, raised by the
+    client's own rate limit before anything is sent.
 
     Attributes:
         retry_after: Seconds the server asked us to wait, if it said.
@@ -261,6 +268,37 @@ class AmbiguousSendError(QiscusError):
         super().__init__(message)
         self.marker = marker
         self.sent_at = sent_at
+
+
+class RateLimitedError(QiscusError):
+    """The client's own rate limit had no token in time; nothing was sent.
+
+    Raised by a ``QiscusClient(rate_limit=...)`` when the next token of its
+    :class:`~aioqiscus.TokenBucket` (or
+    :class:`~aioqiscus.RedisTokenBucket`) is further away than the bucket's
+    ``max_wait``; raised at once, without waiting in vain. Not to be
+    confused with :class:`RateLimitError`, the server's 429.
+
+    Attributes:
+        wait: Seconds until the token would have come (at least), or
+            ``None`` when unknown.
+        max_wait: The bucket's bound, in seconds.
+    """
+
+    def __init__(
+        self, message: str, *, wait: float | None = None, max_wait: float = 0.0
+    ) -> None:
+        super().__init__(message)
+        self.wait = wait
+        self.max_wait = max_wait
+
+
+class RateLimitStoreError(QiscusError):
+    """The store behind a shared rate limit (Redis) failed or timed out.
+
+    The request was not sent. Raised within the store's socket timeouts,
+    never after an unbounded wait.
+    """
 
 
 class BackupFailedError(QiscusError):

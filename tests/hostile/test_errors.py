@@ -44,6 +44,8 @@ def instances() -> dict[str, errors.QiscusError]:
         "RateLimitError": errors.RateLimitError(
             429, "slow down", retry_after=3.5, body="{}", request_id="r-1"
         ),
+        "RateLimitedError": errors.RateLimitedError("no token", wait=2.5, max_wait=1.0),
+        "RateLimitStoreError": errors.RateLimitStoreError("redis went away"),
     }
     for name in (
         "APIError",

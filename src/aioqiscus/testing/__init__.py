@@ -20,7 +20,7 @@ as a user's app would and deliver ``post_comment_mobile`` webhooks (see
 from __future__ import annotations
 
 from ._fake import ConnectionDropped, FakeQiscus, JournalEntry, WebhookDelivery
-from ._faults import Fault, FaultRule
+from ._faults import Fault, FaultRule, RateRule
 from ._server import serve
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "Fault",
     "FaultRule",
     "JournalEntry",
+    "RateRule",
     "WebhookDelivery",
     "serve",
 ]

@@ -25,6 +25,7 @@ import hmac
 import json
 import random
 import secrets
+import time
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -36,7 +37,7 @@ from . import _http as http
 from . import _routes_backups, _routes_v2, _routes_v21
 from . import _shapes as shapes
 from . import _taps as taps
-from ._faults import Fault, FaultRule, pick
+from ._faults import Fault, FaultRule, RateRule, pick
 from ._http import (
     ConnectionDropped,
     InProcessTransport,
@@ -109,7 +110,9 @@ class JournalEntry:
             password values masked.
         headers: Request headers, with credential values masked.
         status: The status answered (``0`` if the connection was dropped).
-        fault: The injected fault, if any.
+        fault: The injected fault, if any (a 429 of :meth:`FakeQiscus.limit_rate`
+            is a ``Fault.rate_limited``).
+        at: When the request's body had arrived (``time.monotonic()``).
     """
 
     method: str
@@ -121,6 +124,7 @@ class JournalEntry:
     headers: dict[str, str]
     status: int = 0
     fault: Fault | None = None
+    at: float = 0.0
 
 
 class FakeQiscus:
@@ -154,6 +158,7 @@ class FakeQiscus:
         self.store = Store()
         self.journal: list[JournalEntry] = []
         self.faults: list[FaultRule] = []
+        self.rate: RateRule | None = None
         self.webhook_deliveries: list[WebhookDelivery] = []
         self._webhook: tuple[str, str, httpx.AsyncBaseTransport | None] | None = None
         self._outbox: list[dict[str, Any]] = []
@@ -208,7 +213,7 @@ class FakeQiscus:
     def reset(
         self, *, dialects: Iterable[str] | None = None, seed: int | None = None
     ) -> None:
-        """Forget all users, rooms, comments, faults and the journal."""
+        """Forget all users, rooms, comments, faults, the rate and the journal."""
         if dialects is not None:
             self.dialects = _check_dialects(dialects)
         if seed is not None:
@@ -216,6 +221,7 @@ class FakeQiscus:
         self.store = Store()
         self.journal.clear()
         self.faults.clear()
+        self.rate = None
         self._generation += 1
         self._rng = random.Random(self.seed)  # noqa: S311
 
@@ -380,6 +386,36 @@ class FakeQiscus:
         self.faults.append(rule)
         return rule
 
+    def limit_rate(
+        self,
+        per_second: float | None,
+        *,
+        burst: int = 1,
+        retry_after: float | None = None,
+    ) -> RateRule | None:
+        """Enforce a request rate per app id; ``None`` lifts it.
+
+        Qiscus documents no rate limit: this plays a server (or a gateway)
+        that has one. A REST request beyond *per_second* (after a *burst*
+        at once) is answered 429 with ``Retry-After``, unprocessed, before
+        fault rules are tried; it is journaled with a
+        ``Fault.rate_limited`` fault. Requests within the rate go on to
+        the fault rules as usual.
+
+        Args:
+            per_second: Requests per second allowed per app id.
+            burst: Requests allowed at once after a quiet spell.
+            retry_after: The ``Retry-After`` answered, in seconds; by
+                default the time until a request would be allowed.
+
+        Returns:
+            The rule, or ``None`` when lifted.
+        """
+        self.rate = (
+            None if per_second is None else RateRule(per_second, burst, retry_after)
+        )
+        return self.rate
+
     def deliver_webhooks(
         self,
         url: str,
@@ -431,6 +467,7 @@ class FakeQiscus:
         if scope["type"] != "http":  # pragma: no cover - websockets are not served
             return
         body = await http.read_body(receive)
+        arrived = time.monotonic()
         method: str = scope["method"]
         path: str = scope["path"]
         query = http.query_pairs(scope)
@@ -458,7 +495,9 @@ class FakeQiscus:
         else:
             if item is not None:
                 query = [*query, (":id", item)]
-            fault = pick(self.faults, endpoint, dialect, self._rng)
+            fault = self._over_rate(headers, arrived) or pick(
+                self.faults, endpoint, dialect, self._rng
+            )
             origin = http.origin(scope, headers)
             request = (dialect, method, endpoint, query, body, headers, origin)
             answer = await self._fault_answer(fault, request) if fault else None
@@ -466,7 +505,9 @@ class FakeQiscus:
                 status, reply = self._dispatch(*request)
                 answer = status, http.dump(reply), http.JSON
             status, content, ctype = answer
-        self.journal.append(JournalEntry(**entry, status=status, fault=fault))
+        self.journal.append(
+            JournalEntry(**entry, status=status, fault=fault, at=arrived)
+        )
         if self._outbox:
             await self._flush_webhooks()
         drop = fault is not None and (
@@ -482,6 +523,13 @@ class FakeQiscus:
         )
         if drop:
             raise ConnectionDropped(path)
+
+    def _over_rate(self, headers: dict[str, str], now: float) -> Fault | None:
+        """The 429 of the enforced rate for this request, if over it."""
+        if self.rate is None:
+            return None
+        app = headers.get("qiscus-sdk-app-id") or headers.get("qiscus_sdk_app_id")
+        return self.rate.refuse(app or "", now)
 
     async def _fault_answer(
         self, fault: Fault, request: _Request | None

@@ -5,17 +5,19 @@ fate unknown: a connection dropped after the request was processed
 (:meth:`Fault.drop`), a gateway answering an error after its upstream stored
 the request (``Fault.status(504, processed=True)``), and a gateway answering
 (or dropping) at once while its upstream stores the request a moment later
-(:meth:`Fault.lagging`).
+(:meth:`Fault.lagging`). A :class:`RateRule` plays a server that enforces
+a request rate per app.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterable
 
 import attrs
 
-__all__ = ["Fault", "FaultRule"]
+__all__ = ["Fault", "FaultRule", "RateRule"]
 
 _MALFORMED = frozenset({"html", "truncated", "wrong_types", "empty", "not_envelope"})
 
@@ -147,3 +149,44 @@ def pick(
         rule.hits += 1
         return rule.fault
     return None
+
+
+@attrs.define
+class RateRule:
+    """A request rate the fake enforces per app: GCRA, without queueing.
+
+    A request within the rate is served; one beyond it is answered 429
+    with ``Retry-After`` and counts for nothing.
+
+    Attributes:
+        per_second: Requests per second allowed per app id.
+        burst: Requests allowed at once after a quiet spell.
+        retry_after: The ``Retry-After`` answered (seconds); ``None`` for
+            the time until a request would be allowed, to the millisecond.
+    """
+
+    per_second: float
+    burst: int = 1
+    retry_after: float | None = None
+    _next: dict[str, float] = attrs.field(factory=dict, init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not (math.isfinite(self.per_second) and self.per_second > 0):
+            msg = f"per_second must be finite and > 0, got {self.per_second!r}"
+            raise ValueError(msg)
+        if self.burst < 1:
+            msg = f"burst must be >= 1, got {self.burst!r}"
+            raise ValueError(msg)
+        if self.retry_after is not None and self.retry_after < 0:
+            msg = f"retry_after must be >= 0, got {self.retry_after!r}"
+            raise ValueError(msg)
+
+    def refuse(self, app: str, now: float) -> Fault | None:
+        """The 429 for a request of *app* arriving at *now*, or None to serve it."""
+        interval = 1.0 / self.per_second
+        slot = max(self._next.get(app, -math.inf), now - (self.burst - 1) * interval)
+        if slot <= now:
+            self._next[app] = slot + interval
+            return None
+        after = slot - now if self.retry_after is None else self.retry_after
+        return Fault.rate_limited(f"{after:.3f}".rstrip("0").rstrip("."))
