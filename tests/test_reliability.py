@@ -436,6 +436,9 @@ async def test_soak(served):
         api_version="v2.1",
         retry=policy,
         timeout=httpx.Timeout(0.25, connect=2.0, pool=30.0),
+        # A slow answer (0.4 s) is stored after the 0.25 s timeout: the look-up
+        # must wait past it (testing mode would otherwise look at once).
+        reconcile_delay=0.25,
     ) as client:
         with anyio.fail_after(120):
             async with anyio.create_task_group() as tg:
