@@ -17,6 +17,7 @@ from aioqiscus import (
     ResponseShapeError,
     TransportError,
 )
+from aioqiscus.testing import FakeQiscus, serve
 
 from ._servers import raw_server, read_head, response_head
 
@@ -149,14 +150,14 @@ class TestNotQiscus:
         assert "200" in str(info.value)
 
 
-async def test_pinned_dialect_not_served(served):
+async def test_pinned_dialect_not_served():
     """v2.1 pinned on a v2-only server: the 404 names v2.1 and suggests auto."""
-    fake, url = served
-    fake.reset(dialects={"v2"})
+    fake = FakeQiscus(dialects={"v2"})
     fake.add_user("alice@example.com", "Alice")
-    async with client_on(url, api_version="v2.1", retry=None) as client:
-        with anyio.fail_after(10), pytest.raises(NotFoundError) as info:
-            await client.get_user("alice@example.com")
+    with serve(fake) as url:
+        async with client_on(url, api_version="v2.1", retry=None) as client:
+            with anyio.fail_after(10), pytest.raises(NotFoundError) as info:
+                await client.get_user("alice@example.com")
     text = str(info.value)
     assert "v2.1" in text
     assert "api_version='auto'" in text
