@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 
 import pytest
 
@@ -175,3 +176,72 @@ class TestExport:
                 str(tmp_path / "x"),
             )
         assert info.value.code == 2
+
+
+@pytest.fixture(name="closed_port")
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then closed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def doctor(url: str, version: str, secret: str | None = None) -> tuple[int, str]:
+    """Run doctor on *url* pinned to *version* (the fake's secret by default)."""
+    return run(
+        "doctor",
+        "--app-id",
+        "fake-app",
+        "--secret-key",
+        secret or FakeQiscus().secret_key,
+        "--base-url",
+        url,
+        "--api-version",
+        version,
+    )
+
+
+class TestDoctorPinned:
+    """With a pinned dialect, doctor sends a real authenticated request."""
+
+    @pytest.mark.parametrize("version", ["v2", "v2.1"])
+    def test_accepted(self, version):
+        """A served dialect and a good secret: exit 0, after one real request."""
+        fake = FakeQiscus(dialects={version})
+        with serve(fake) as url:
+            status, out = doctor(url, version)
+        assert status == 0
+        assert "credentials: accepted" in out
+        assert f"dialect: {version} (pinned)\n" in out
+        [entry] = fake.requests("user_profile")
+        assert entry.dialect == version
+
+    def test_wrong_secret(self, capsys):
+        """A wrong secret fails (exit 1) with the typed error, not 'accepted'."""
+        with serve(FakeQiscus()) as url:
+            status, out = doctor(url, "v2.1", secret="wrong")
+        err = capsys.readouterr().err
+        assert status == 1
+        assert "credentials: accepted" not in out
+        assert err.startswith("aioqiscus: AuthenticationError: 401")
+        assert "wrong" not in err
+
+    def test_dialect_not_served(self, capsys):
+        """v2.1 pinned on a v2-only server fails, naming v2.1 and suggesting auto."""
+        with serve(FakeQiscus(dialects={"v2"})) as url:
+            status, out = doctor(url, "v2.1")
+        err = capsys.readouterr().err
+        assert status == 1
+        assert "credentials: accepted" not in out
+        assert "v2.1" in err
+        assert "--api-version auto" in err
+
+    @pytest.mark.parametrize("version", ["v2", "v2.1", "auto"])
+    def test_refused_connection(self, closed_port, version, capsys):
+        """Nothing listening: exit 1, naming the host and port tried."""
+        status, out = doctor(f"http://127.0.0.1:{closed_port}", version)
+        err = capsys.readouterr().err
+        assert status == 1
+        assert "credentials: accepted" not in out
+        assert f"127.0.0.1:{closed_port}" in err
+        assert len(err.strip().splitlines()) == 1

@@ -436,8 +436,8 @@ async def test_soak(served):
         api_version="v2.1",
         retry=policy,
         timeout=httpx.Timeout(0.25, connect=2.0, pool=30.0),
-        # Slow answers store 0.4 s after the request, past the 0.25 s read
-        # timeout: the grace (not skipped in testing mode when given) covers it.
+        # A slow answer (0.4 s) is stored after the 0.25 s timeout: the look-up
+        # must wait past it (testing mode would otherwise look at once).
         reconcile_delay=0.25,
     ) as client:
         with anyio.fail_after(120):

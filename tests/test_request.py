@@ -123,10 +123,11 @@ class TestThroughRespx:
         assert route.call_count == 1
 
     async def test_non_json_success(self, mock, pinned):
-        """A 200 that is not JSON is a ResponseShapeError naming the status."""
+        """A 200 that is not JSON is a ResponseShapeError naming the status and server."""
         mock.get(PROFILE).respond(200, text="<html>hi</html>")
-        with pytest.raises(ResponseShapeError, match="200"):
+        with pytest.raises(ResponseShapeError, match="200") as info:
             await pinned.request("GET", "user_profile")
+        assert f"does not look like a Qiscus server at {BASE}" in str(info.value)
 
     async def test_secret_echoed_is_masked(self, mock, pinned):
         """A server echoing the secret key in an error never gets it into the error."""

@@ -20,6 +20,9 @@ import httpx
 from . import (
     Button,
     Card,
+    Dialect,
+    NegotiationError,
+    NotFoundError,
     QiscusClient,
     QiscusError,
     __version__,
@@ -170,10 +173,42 @@ async def _doctor(args: argparse.Namespace, out: TextIO) -> int:
     )
     async with target.client as client:
         out.write(f"probing {target.label}\n")
-        await client.negotiate()
+        dialect = await client.negotiate()
+        if client.negotiation_report().pinned:
+            # A pinned client's negotiate() sends nothing: ask the server.
+            await _check_pinned(client, dialect)
         out.write("credentials: accepted\n")
         out.write(str(client.negotiation_report()) + "\n")
     return 0
+
+
+#: Who doctor asks about: any Qiscus answer, even "no such user", will do.
+_NOBODY = "aioqiscus-doctor-check"
+
+
+async def _check_pinned(client: QiscusClient, dialect: Dialect) -> None:
+    """One authenticated read on the pinned *dialect*, or the reason it fails.
+
+    A Qiscus envelope, even "user not found", proves the credentials and the
+    dialect; 401/403 raise ``AuthenticationError``; a refused connection
+    a ``TransportError``; a 404 without an envelope means the server does
+    not serve *dialect*.
+
+    Raises:
+        NegotiationError: the server does not serve *dialect*.
+    """
+    key = "user_email" if dialect is Dialect.V2 else "user_id"
+    try:
+        await client.request("GET", "user_profile", params={key: _NOBODY})
+    except NotFoundError as exc:
+        if exc.from_envelope:
+            return
+        msg = (
+            f"the server does not serve the pinned {dialect} dialect: GET "
+            f"{dialect.prefix}/user_profile answered a 404 without a Qiscus "
+            "envelope; try --api-version auto (or check --base-url)"
+        )
+        raise NegotiationError(msg) from exc
 
 
 def _fake_server(args: argparse.Namespace, out: TextIO) -> int:

@@ -35,6 +35,7 @@ from . import backends
 from ._client_backups import BackupOperations
 from ._client_request import RequestOperations
 from ._client_users import UserOperations
+from ._diagnose import bare_not_found, not_qiscus
 from ._envelope import decipher, structure
 from ._negotiate import NegotiationReport, Negotiator
 from ._observe import observer
@@ -84,6 +85,7 @@ from .errors import (
     APIError,
     ClientClosedError,
     NotFoundError,
+    ResponseShapeError,
 )
 from .events import EventHooks
 from .models import (
@@ -390,7 +392,19 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
                 operation, codec, dialect, exc
             ):
                 return await self._call(operation, build, renegotiate=False)
-            raise
+            if exc.from_envelope or codec.DIALECT is not dialect:
+                raise
+            raise bare_not_found(
+                exc,
+                base_url=self._transport.base_url,
+                request=call.request,
+                dialect=dialect,
+                pinned=negotiator.pinned,
+            ) from exc
+        except ResponseShapeError as exc:
+            if raw.status_code >= 300:  # noqa: PLR2004 - a redirect, said as such
+                raise
+            raise not_qiscus(exc, self._transport.base_url) from exc
         if codec.DIALECT is not dialect:
             negotiator.answered(codec.DIALECT)
         return structure(call.parse, results, call.operation)

@@ -17,9 +17,10 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
+from ._diagnose import not_qiscus
 from ._envelope import read_body
 from ._wire import Dialect, Query, RequestSpec
-from .errors import InvalidArgumentError
+from .errors import InvalidArgumentError, ResponseShapeError
 
 if TYPE_CHECKING:
     from ._negotiate import Negotiator
@@ -203,7 +204,13 @@ class RequestOperations:
             body,
             idempotent=METHODS[verb],
         )
-        data = read_body(await self._transport.send(spec, "request", served))
+        answer = await self._transport.send(spec, "request", served)
+        try:
+            data = read_body(answer)
+        except ResponseShapeError as exc:
+            if answer.status_code >= 300:  # noqa: PLR2004 - a redirect, said as such
+                raise
+            raise not_qiscus(exc, self._transport.base_url) from exc
         if not raw and isinstance(data, dict) and "results" in data:
             return data["results"]
         return data

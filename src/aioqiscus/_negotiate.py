@@ -25,6 +25,7 @@ import time
 import anyio
 import attrs
 
+from ._diagnose import NOT_QISCUS
 from ._envelope import decode_json, error_from, is_envelope
 from ._lifecycle import LIFECYCLE_ERRORS
 from ._loops import running_loop
@@ -34,8 +35,12 @@ from .dialects import CODECS, Codec
 from .errors import (
     AuthenticationError,
     NegotiationError,
+    NegotiationTimeoutError,
+    NegotiationTransportError,
     NotFoundError,
     QiscusError,
+    RequestTimeoutError,
+    TransportError,
     UnsupportedOperationError,
 )
 
@@ -109,8 +114,10 @@ class NegotiationReport:
         return "\n".join(lines)
 
 
-def classify_probe(raw: RawResponse) -> Dialect:
+def classify_probe(raw: RawResponse, base_url: str = "the base URL") -> Dialect:
     """Map the probe's response to a dialect, or raise (pure).
+
+    *base_url* is named in the error when the answer is not Qiscus's.
 
     Raises:
         AuthenticationError: 401/403: the credentials were refused.
@@ -129,6 +136,15 @@ def classify_probe(raw: RawResponse) -> Dialect:
     elif status in _NO_ROUTE:
         return Dialect.V2
     error = error_from(raw) if status >= 400 else None  # noqa: PLR2004
+    if not is_envelope(data) and status < 500:  # noqa: PLR2004
+        # HTML, plain text or another service's JSON, and not a gateway's
+        # 5xx: the server itself is not Qiscus (or base_url is wrong).
+        start = NOT_QISCUS.format(url=base_url)
+        msg = (
+            f"{start}: the probe {PROBE.method} {PROBE.path} got {status} "
+            f"({error_from(raw).message}); check base_url"
+        )
+        raise NegotiationError(msg) from error
     msg = (
         f"could not tell the server's dialect: the probe got {status}; check "
         "base_url, or pin api_version='v2' or 'v2.1' (the next call probes again)"
@@ -136,6 +152,26 @@ def classify_probe(raw: RawResponse) -> Dialect:
     if error is not None:
         msg += f" ({error.message})"
     raise NegotiationError(msg) from error
+
+
+def _failed(message: str, cause: BaseException) -> NegotiationError:
+    """The negotiation error for *cause*: a transport error stays one.
+
+    A probe that got no answer raises a :class:`NegotiationTransportError`
+    (a :class:`TransportError` too; a :class:`NegotiationTimeoutError` for
+    a timeout), so ``except TransportError`` catches a refused connection on
+    the first call as on any other.
+    """
+    if not isinstance(cause, TransportError):
+        return NegotiationError(message)
+    cls = (
+        NegotiationTimeoutError
+        if isinstance(cause, RequestTimeoutError)
+        else NegotiationTransportError
+    )
+    error = cls(message)
+    error.never_sent = cause.never_sent
+    return error
 
 
 @attrs.define
@@ -175,6 +211,11 @@ class Negotiator:
         """The negotiated or pinned dialect, or None before negotiation."""
         return self._dialect
 
+    @property
+    def pinned(self) -> bool:
+        """Whether the dialect was pinned (``api_version`` not ``"auto"``)."""
+        return self._pinned is not None
+
     async def resolve(self, transport: Transport | None = None) -> Dialect:
         """The server's dialect, probing once if needed.
 
@@ -201,8 +242,7 @@ class Negotiator:
                         from_envelope=error.from_envelope,
                     ) from error
                 if error is not None:
-                    msg = f"negotiation failed: {error}"
-                    raise NegotiationError(msg) from error
+                    raise _failed(f"negotiation failed: {error}", error) from error
                 # A cancelled leader leaves no result and no error: go again.
         return self._dialect
 
@@ -210,7 +250,7 @@ class Negotiator:
         attempt = self._inflight[loop] = _Attempt()
         try:
             raw = await transport.send(PROBE, "negotiate", Dialect.V2_1)
-            dialect = classify_probe(raw)
+            dialect = classify_probe(raw, transport.base_url)
         except (AuthenticationError, *LIFECYCLE_ERRORS) as exc:
             # Not a probe's answer: the caller's own problem, said as it is.
             attempt.error = exc
@@ -220,7 +260,8 @@ class Negotiator:
             if isinstance(exc, NegotiationError):
                 raise
             msg = f"could not tell the server's dialect: {exc}"
-            raise NegotiationError(msg) from exc
+            error = attempt.error = _failed(msg, exc)
+            raise error from exc
         else:
             self._dialect = dialect
             logger.info("negotiated Qiscus API dialect %s", dialect)

@@ -125,7 +125,31 @@ def check_base_url(value: object) -> str:
     if url.scheme == "http" and not _is_loopback(url.host):
         msg = "base_url must use https (plain http is allowed only for loopback)"
         raise InvalidArgumentError(msg)
+    _check_api_path(url)
     return value.rstrip("/")
+
+
+#: A dialect's prefix, or its start, in a base URL's path.
+_API_PATH = re.compile(r"/api/v2(?:\.1)?(?:/|$)")
+
+
+def _check_api_path(url: httpx.URL) -> None:
+    """Refuse a base URL that holds the API path, saying what to pass.
+
+    The client adds ``/api/v2.1/rest`` (or v2's) itself: kept, it would be
+    doubled and every call would 404. A path of another kind (a proxy's
+    mount point) is kept.
+    """
+    found = _API_PATH.search(url.path)
+    if found is None:
+        return
+    root = str(url.copy_with(path=url.path[: found.start()] or "/")).rstrip("/")
+    msg = (
+        f"base_url must not include the API path ({url.path!r}): pass "
+        f"base_url={root!r}; the client adds /api/v2.1/rest or "
+        "/api/v2/rest itself (pin one with api_version='v2.1' or 'v2')"
+    )
+    raise InvalidArgumentError(msg)
 
 
 def _is_loopback(host: str) -> bool:

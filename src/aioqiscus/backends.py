@@ -123,7 +123,17 @@ class Backend(Protocol):
 
 
 def _where(method: str, url: str) -> str:
-    return f"{method} {httpx.URL(url).path}"
+    """``GET http://host:port/path``: the verb, and where it went (no query).
+
+    The port is always named (a refused connection is as often the wrong
+    port as the wrong host); the query is left out (it holds user ids).
+    """
+    parsed = httpx.URL(url)
+    host = parsed.host
+    if ":" in host:
+        host = f"[{host}]"
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    return f"{method} {parsed.scheme}://{host}:{port}{parsed.path}"
 
 
 def _failure(

@@ -16,6 +16,8 @@ Every exception derives from :class:`QiscusError`::
      +-- ResponseShapeError (not JSON, not an envelope, missing or mistyped fields)
      +-- UnsupportedOperationError (the dialect in use cannot serve the call)
      +-- NegotiationError (the dialect could not be determined)
+     |    +-- NegotiationTransportError (also a TransportError: the probe got no answer)
+     |         +-- NegotiationTimeoutError (also a RequestTimeoutError)
      +-- AmbiguousSendError (a send may or may not have landed)
      +-- RateLimitedError (our own rate limit had no token in time; nothing sent)
      +-- RateLimitStoreError (the shared rate limit's store failed; nothing sent)
@@ -54,6 +56,8 @@ __all__ = [
     "EventLoopError",
     "InvalidArgumentError",
     "NegotiationError",
+    "NegotiationTimeoutError",
+    "NegotiationTransportError",
     "NotFoundError",
     "QiscusError",
     "RateLimitError",
@@ -243,8 +247,25 @@ class UnsupportedOperationError(QiscusError):
 class NegotiationError(QiscusError):
     """The probe could not tell which dialect the server speaks.
 
-    Failed probes are not cached: the next call probes again.
+    Failed probes are not cached: the next call probes again. When the
+    probe got no answer at all, the error is a
+    :class:`NegotiationTransportError`, which is also a
+    :class:`TransportError`.
     """
+
+
+class NegotiationTransportError(NegotiationError, TransportError):
+    """The probe failed to reach the server (refused, reset, too large).
+
+    Both kinds at once, so ``except TransportError`` sees a connection
+    failure wherever it happens, first call included, and
+    ``except NegotiationError`` still sees every failed negotiation.
+    ``never_sent`` is the failed attempt's.
+    """
+
+
+class NegotiationTimeoutError(NegotiationTransportError, RequestTimeoutError):
+    """The probe timed out: a :class:`RequestTimeoutError` too."""
 
 
 class AmbiguousSendError(QiscusError):

@@ -31,6 +31,8 @@ def instances() -> dict[str, errors.QiscusError]:
         "ResponseTooLargeError": errors.ResponseTooLargeError("big", limit=1024),
         "ResponseShapeError": errors.ResponseShapeError("not JSON"),
         "NegotiationError": errors.NegotiationError("unknown dialect"),
+        "NegotiationTransportError": errors.NegotiationTransportError("refused"),
+        "NegotiationTimeoutError": errors.NegotiationTimeoutError("slow probe"),
         "ClientClosedError": errors.ClientClosedError("closed"),
         "EventLoopError": errors.EventLoopError("another loop"),
         "UnsupportedOperationError": errors.UnsupportedOperationError(
