@@ -215,6 +215,25 @@ async def contract(
     await client.post_buttons("1", sender, "hi", [], disable_link_preview="no")  # E: arg-type
     await client.post_card("1", sender, card, on_ambiguous="retry")  # E: arg-type
     print(number)
+
+
+def blocking(client: aioqiscus.SyncQiscusClient, card: aioqiscus.Card) -> None:
+    user: aioqiscus.User = client.get_user("u")
+    rooms: aioqiscus.SyncListing[aioqiscus.Room] = client.iter_user_rooms("u")
+    total: int | None = rooms.total
+    names: list[str] = [room.name for room in rooms]
+    found: aioqiscus.Comment | None = client.find_comment("1", "m")
+    client.post_card("1", user.id, card, on_ambiguous="raise")
+    client.post_card("1", user.id, card, on_ambiguous="retry")  # E: arg-type
+    client.get_user(1)  # E: arg-type
+    wrong: str = client.get_user("u")  # E: assignment
+    with aioqiscus.SyncQiscusClient("app", "secret", api_version="v2") as other:
+        other.with_options(max_retries=0).get_user_token("u").upper()
+    print(total, names, found, wrong)
+
+
+async def not_awaitable(client: aioqiscus.SyncQiscusClient) -> None:
+    await client.get_user("u")  # E: misc
 """
 
 
