@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import sys
 import threading
+import types
 from collections.abc import AsyncIterator
 
 import anyio
@@ -173,6 +175,14 @@ class TestThreads:
         assert results == [ALICE] * 80
 
 
+def _jupyter() -> types.ModuleType:
+    """A stand-in for IPython, as imported in a Jupyter kernel."""
+    shell = type("ZMQInteractiveShell", (), {})()
+    module = types.ModuleType("IPython")
+    module.get_ipython = lambda: shell  # type: ignore[attr-defined]
+    return module
+
+
 class TestBadUse:
     def test_after_close(self, served):
         """After close(), calls, listings and `with` raise ClientClosedError;
@@ -202,6 +212,38 @@ class TestBadUse:
         with pytest.raises(EventLoopError, match="running asyncio event loop"):
             client.iter_user_rooms(ALICE)
         assert len(fake.journal) == sent
+
+    async def test_in_a_jupyter_cell(self, sync_env, monkeypatch):
+        """In a Jupyter kernel, whose cells run inside its loop and block it
+        anyway, blocking calls are allowed."""
+        _, client = sync_env
+        monkeypatch.setitem(sys.modules, "IPython", _jupyter())
+        assert client.get_user(ALICE).id == ALICE
+
+    def test_on_its_own_loop_thread(self, served, monkeypatch):
+        """Called from its own loop's thread (an event hook), where waiting
+        would deadlock, a call is refused, even in Jupyter."""
+        fake, url = served
+        monkeypatch.setitem(sys.modules, "IPython", _jupyter())
+        caught: list[BaseException] = []
+
+        def hook(event: object) -> None:
+            try:
+                client.get_user_token(ALICE)
+            except EventLoopError as exc:
+                caught.append(exc)
+
+        client = SyncQiscusClient(
+            fake.app_id,
+            fake.secret_key,
+            base_url=url,
+            timeout=5,
+            event_hooks={"request": [hook]},
+        )
+        with client:
+            client.negotiate()
+        assert len(caught) == 1
+        assert "aioqiscus.QiscusClient" in str(caught[0])
 
     def test_inside_trio(self, sync_env):
         """Refused the same way inside trio."""

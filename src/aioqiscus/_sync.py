@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import sys
 import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
@@ -128,11 +129,30 @@ def _refuse_async(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> N
             raise InvalidArgumentError(msg)
 
 
-def _refuse_in_loop(name: str) -> None:
-    """Refuse a blocking call from inside a running event loop."""
+def _in_jupyter() -> bool:
+    """Whether this runs in a Jupyter kernel, whose cells run in its loop.
+
+    A cell blocks the kernel's loop while it runs, whatever it calls; the
+    loop serves only the kernel's own messages, so a blocking call there
+    stalls nothing that was not stalled already.
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def _refuse_in_loop(name: str, own: threading.Thread) -> None:
+    """Refuse a blocking call from inside a running event loop.
+
+    Always on the client's own loop thread (an event hook, say), where it
+    would deadlock; elsewhere except in a Jupyter cell, where it would
+    stall the loop.
+    """
     try:
         library = sniffio.current_async_library()
     except sniffio.AsyncLibraryNotFoundError:
+        return
+    if threading.current_thread() is not own and _in_jupyter():
         return
     msg = (
         f"SyncQiscusClient.{name}() was called from inside a running {library} "
@@ -162,8 +182,9 @@ class SyncBase:
                 "create a new SyncQiscusClient"
             )
             raise ClientClosedError(msg)
-        _refuse_in_loop(name)
-        return self._shared.loop
+        loop = self._shared.loop
+        _refuse_in_loop(name, loop.thread)
+        return loop
 
     def _call(
         self, fn: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs
@@ -240,7 +261,7 @@ class SyncBase:
         with shared.lock:
             if shared.closed:
                 return
-            _refuse_in_loop("close")
+            _refuse_in_loop("close", shared.loop.thread)
             try:
                 shared.loop.run(self._client.aclose())
             finally:
