@@ -67,6 +67,7 @@ HARNESS: dict[str, str] = {
     "room_id": "room_id: str",
     "bot_id": "bot_id: str",
     "bot": "bot: _bot.Bot",
+    "qiscus": "def qiscus() -> _aioqiscus.SyncQiscusClient: raise NotImplementedError",
     "app": "app: _fastapi.FastAPI",
     "fake": "fake: _testing.FakeQiscus",
     "qiscus_fake": "qiscus_fake: _testing.FakeQiscus",
@@ -115,6 +116,29 @@ STUBS: dict[str, str] = {
     "my_bot.pyi": (
         "from aioqiscus import QiscusClient\n"
         "async def greet(client: QiscusClient, room_id: str) -> None: ...\n"
+    ),
+    # docs/sync.md's web views and task, with what they use of each.
+    "flask/__init__.pyi": (
+        "from collections.abc import Callable\n"
+        "from typing import TypeVar\n"
+        "_F = TypeVar('_F', bound=Callable[..., object])\n"
+        "class Flask:\n"
+        "    def __init__(self, import_name: str) -> None: ...\n"
+        "    def get(self, rule: str) -> Callable[[_F], _F]: ...\n"
+    ),
+    "django/__init__.pyi": "",
+    "django/http.pyi": (
+        "class HttpRequest: ...\n"
+        "class JsonResponse:\n"
+        "    def __init__(self, data: object) -> None: ...\n"
+    ),
+    "celery/__init__.pyi": (
+        "from collections.abc import Callable\n"
+        "from typing import TypeVar\n"
+        "_F = TypeVar('_F', bound=Callable[..., object])\n"
+        "class Celery:\n"
+        "    def __init__(self, main: str) -> None: ...\n"
+        "    def task(self, fn: _F) -> _F: ...\n"
     ),
     "redis/__init__.pyi": "",
     "redis/asyncio.pyi": (

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import re
 import sys
 import threading
 import types
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import anyio
 import pytest
@@ -273,3 +275,16 @@ class TestBadUse:
         finally:
             pending.close()
         assert len(fake.journal) == sent
+
+
+def test_the_docs_testing_snippet_runs():
+    """docs/sync.md's test, run as written, passes."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "sync.md").read_text()
+    testing = text.split("\n## Testing\n", 1)[1]
+    match = re.search(r"```python\n(.+?)\n```", testing, re.DOTALL)
+    assert match is not None
+    namespace: dict[str, object] = {}
+    exec(compile(match.group(1), "docs/sync.md", "exec"), namespace)  # noqa: S102 - our own docs
+    test = namespace["test_alice_is_there"]
+    assert callable(test)
+    test()
