@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import inspect
 import re
+import signal
 import sys
 import threading
+import time
 import types
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,6 +27,7 @@ from aioqiscus import (
     SyncQiscusClient,
 )
 from aioqiscus._syncgen import RENAMED, TARGET, generate
+from aioqiscus.testing import Fault
 
 from .conftest import ALICE, BOB
 
@@ -151,6 +154,49 @@ class TestCalls:
         rooms.close()
         assert list(rooms) == []
         assert rooms.pages == 1
+
+
+class TestInterrupted:
+    def test_ctrl_c_cancels_the_call_on_the_loop(self, sync_env):
+        """Ctrl-C while a call waits raises KeyboardInterrupt at once and
+        cancels the call on the loop; the client still works."""
+        fake, client = sync_env
+        client.negotiate()
+        fake.inject(Fault.delay(5), times=1)
+        main = threading.get_ident()
+        timer = threading.Timer(0.2, signal.pthread_kill, (main, signal.SIGINT))
+        timer.start()
+        started = time.monotonic()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                client.get_user(ALICE)
+        finally:
+            timer.cancel()
+        assert time.monotonic() - started < 3
+        for _ in range(100):  # the cancellation lands on the loop
+            if not _tasks(client):
+                break
+            time.sleep(0.01)
+        assert _tasks(client) == []
+        assert client.get_user(ALICE).id == ALICE
+
+
+def _tasks(client: SyncQiscusClient) -> list[object]:
+    """The client's calls still running on its loop (guards aside)."""
+    loop = client._shared.loop._loop
+    assert loop is not None
+
+    async def running() -> list[object]:
+        here = asyncio.current_task()
+        return [
+            t
+            for t in asyncio.all_tasks()
+            if t is not here
+            and "_guard" not in repr(t.get_coro())
+            and "serve" not in repr(t.get_coro())
+        ]
+
+    return asyncio.run_coroutine_threadsafe(running(), loop).result(5)
 
 
 class TestThreads:
