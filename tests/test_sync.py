@@ -26,7 +26,7 @@ from aioqiscus import (
     SyncListing,
     SyncQiscusClient,
 )
-from aioqiscus._syncgen import RENAMED, TARGET, generate
+from aioqiscus._syncgen import RENAMED, TARGET, generate, same_code
 from aioqiscus.testing import Fault
 
 from .conftest import ALICE, BOB
@@ -55,8 +55,17 @@ def _public(cls: type) -> dict[str, object]:
 class TestDerived:
     def test_the_committed_file_is_generated(self):
         """sync.py is what `python -m aioqiscus._syncgen` writes now."""
-        assert TARGET.read_text() == generate(), (
+        assert same_code(TARGET.read_text(), generate(formatted=False)), (
             "run `python -m aioqiscus._syncgen` to regenerate src/aioqiscus/sync.py"
+        )
+
+    def test_a_difference_is_seen(self):
+        """A method missing from, or changed in, sync.py fails the check."""
+        committed = TARGET.read_text()
+        fresh = generate(formatted=False)
+        assert not same_code(committed.replace("def get_user(", "def get_usr("), fresh)
+        assert not same_code(
+            committed.replace("page_size: int = 100", "page_size: int = 10"), fresh
         )
 
     def test_the_two_surfaces_match(self):

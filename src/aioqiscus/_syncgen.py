@@ -1,9 +1,10 @@
 """Generate ``sync.py``, the blocking face, from :class:`~aioqiscus.QiscusClient`.
 
-``python -m aioqiscus._syncgen`` rewrites ``src/aioqiscus/sync.py``;
-``tests/test_sync.py`` fails while the committed file differs from what this
-writes, so an operation added to the async client appears on the blocking
-one as soon as the file is regenerated. Each public member is copied with
+``python -m aioqiscus._syncgen`` rewrites ``src/aioqiscus/sync.py`` (with
+ruff installed: it sorts and formats the output); ``tests/test_sync.py``
+fails while the committed file's code differs from what this writes, so
+an operation added to the async client appears on the blocking one as soon
+as the file is regenerated. Each public member is copied with
 its parameters, annotations, defaults and docstring as written in the
 source, and given a body that runs it on the client's event loop thread
 (:mod:`aioqiscus._sync`):
@@ -34,7 +35,7 @@ from pathlib import Path
 
 from ._client import QiscusClient
 
-__all__ = ["RENAMED", "generate", "main"]
+__all__ = ["RENAMED", "generate", "main", "same_code"]
 
 TARGET = Path(__file__).with_name("sync.py")
 
@@ -311,8 +312,12 @@ def _format(code: str) -> str:
     return code
 
 
-def generate() -> str:
-    """The text of ``sync.py`` for the async client as it is now."""
+def generate(*, formatted: bool = True) -> str:
+    """The text of ``sync.py`` for the async client as it is now.
+
+    Unless *formatted*, ruff does not sort its imports nor format it (the
+    test compares syntax trees, and runs without ruff).
+    """
     members = _members()
     wanted: dict[str, str] = {}
     methods = []
@@ -321,7 +326,29 @@ def generate() -> str:
             wanted.setdefault(used, module)
         methods.append(_method(name, node, source))
     code = _HEADER + _imports(wanted) + _CLASS + "".join(methods)
-    return _format(code)
+    return _format(code) if formatted else code
+
+
+def same_code(first: str, second: str) -> bool:
+    """Whether two module texts are the same code, however formatted.
+
+    Layout, comments and the order of imports and of the names they bring
+    are not compared; everything else is, docstrings included.
+    """
+    return _shape(first) == _shape(second)
+
+
+def _shape(text: str) -> tuple[list[str], list[str]]:
+    imports, rest = [], []
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = sorted(f"{a.name} as {a.asname}" for a in node.names)
+            module = getattr(node, "module", None)
+            level = getattr(node, "level", 0)
+            imports.append(f"{level}{module}: {names}")
+        else:
+            rest.append(ast.dump(node))
+    return sorted(imports), rest
 
 
 def main() -> None:
