@@ -180,7 +180,7 @@ class PerLoop:
 def _spawn(loop: object, guard: Callable[..., Any], *args: object) -> None:
     """Start *guard* on *loop* (the running one), outside any task group."""
     if isinstance(loop, asyncio.AbstractEventLoop):
-        task = loop.create_task(guard(*args))
+        task = loop.create_task(guard(*args), name="aioqiscus: close at loop end")
         # The loop keeps only weak references to its tasks.
         _GUARDS.add(task)
         task.add_done_callback(_GUARDS.discard)
