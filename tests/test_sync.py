@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import multiprocessing
 import re
 import signal
 import sys
@@ -301,6 +302,34 @@ class TestBadUse:
             client.negotiate()
         assert len(caught) == 1
         assert "aioqiscus.QiscusClient" in str(caught[0])
+
+    @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded")
+    def test_in_a_forked_child(self, sync_env):
+        """In a child forked after the client was made, whose loop thread
+        stayed in the parent, a call raises instead of waiting forever."""
+        _, client = sync_env
+        client.get_user(ALICE)
+        context = multiprocessing.get_context("fork")
+        parent, child = context.Pipe()
+
+        def in_child() -> None:
+            try:
+                client.get_user(ALICE)
+            except EventLoopError as exc:
+                child.send(str(exc))
+            else:
+                child.send("no error")
+            client.close()
+
+        process = context.Process(target=in_child)
+        process.start()
+        try:
+            assert parent.poll(10)
+            message = parent.recv()
+        finally:
+            process.join(10)
+        assert "before the process forked" in message
+        assert client.get_user(ALICE).id == ALICE
 
     def test_inside_trio(self, sync_env):
         """Refused the same way inside trio."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import os
 import sys
 import threading
 import weakref
@@ -139,6 +140,8 @@ class _Shared:
 
     def __init__(self) -> None:
         self.loop = _LoopThread()
+        #: The process the loop thread runs in: a fork copies no thread.
+        self.pid = os.getpid()
         self.closed = False
         self.lock = threading.Lock()
         # Dropped without close(), by the client and all its views: the
@@ -220,6 +223,14 @@ class SyncBase:
                 "create a new SyncQiscusClient"
             )
             raise ClientClosedError(msg)
+        if os.getpid() != self._shared.pid:
+            msg = (
+                f"SyncQiscusClient.{name}(): this client was created before the "
+                "process forked, and its event loop thread stayed in the parent; "
+                "create the client in the process that uses it (on first use, "
+                "e.g. in a functools.cache getter)"
+            )
+            raise EventLoopError(msg)
         loop = self._shared.loop
         _refuse_in_loop(name, loop.thread)
         return loop
@@ -298,6 +309,9 @@ class SyncBase:
         shared = self._shared
         with shared.lock:
             if shared.closed:
+                return
+            if os.getpid() != shared.pid:
+                shared.closed = True  # the parent's to close
                 return
             _refuse_in_loop("close", shared.loop.thread)
             try:
