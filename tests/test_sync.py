@@ -78,7 +78,8 @@ class TestDerived:
             for name, member in _public(QiscusClient).items()
             if name not in {"__aenter__", "__aexit__"}
         }
-        assert set(ours) - {"__enter__", "__exit__"} == set(theirs)
+        attributes = {n for n in vars(QiscusClient("a", "s")) if not n.startswith("_")}
+        assert set(ours) - {"__enter__", "__exit__"} == set(theirs) | attributes
         for name, member in theirs.items():
             mine = ours[name]
             if isinstance(member, property):
@@ -101,6 +102,20 @@ class TestDerived:
                 if returns.startswith(old):
                     returns = new + returns.removeprefix(old)
             assert str(actual.return_annotation) == returns, name
+
+    def test_the_public_attributes_are_shared(self):
+        """The async client's public attributes are read and set through."""
+        client = SyncQiscusClient("app", "secret", api_version="v2")
+        with client:
+            names = {n for n in vars(client._client) if not n.startswith("_")}
+            assert names == {"app_id", "ambiguous_sends", "marker_in_extras"}
+            for name in names:
+                member = getattr(SyncQiscusClient, name)
+                assert isinstance(member, property), name
+                assert member.fset is not None, name
+                assert getattr(client, name) == getattr(client._client, name)
+            client.ambiguous_sends = "raise"
+            assert client._client.ambiguous_sends == "raise"
 
     def test_exported(self):
         """The blocking client and its iterators are exported from aioqiscus."""

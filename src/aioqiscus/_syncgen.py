@@ -12,8 +12,8 @@ source, and given a body that runs it on the client's event loop thread
 - a coroutine becomes a blocking method of the same return type;
 - ``iter_*`` returning ``Listing[T]`` / ``AsyncIterator[T]`` return
   ``SyncListing[T]`` / ``SyncIterator[T]`` (plain iterators);
-- ``with_options`` returns a blocking view; other plain methods and
-  properties are forwarded;
+- ``with_options`` returns a blocking view; other plain methods,
+  properties and the public attributes ``__init__`` sets are forwarded;
 - ``__aenter__``/``__aexit__``/``aclose`` are ``with`` and ``close()``
   (hand-written in :class:`~aioqiscus._sync.SyncBase`).
 
@@ -224,6 +224,65 @@ def _method(
     return text
 
 
+def _attributes(
+    init: ast.FunctionDef | ast.AsyncFunctionDef, source: str
+) -> list[tuple[str, str]]:
+    """The public attributes ``__init__`` sets, with their types.
+
+    The type is the assignment's annotation, else the annotation of the
+    parameter assigned as is, else the builtin a call converts with
+    (``bool(...)``).
+    """
+    params = {
+        a.arg: a.annotation
+        for a in [*init.args.posonlyargs, *init.args.args, *init.args.kwonlyargs]
+    }
+    found = []
+    target: ast.expr
+    annotation: ast.expr | None
+    value: ast.expr | None
+    for node in ast.walk(init):
+        if isinstance(node, ast.AnnAssign):
+            target, annotation, value = node.target, node.annotation, node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, annotation, value = node.targets[0], None, node.value
+        else:
+            continue
+        if not (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == "self"
+            and not target.attr.startswith("_")
+        ):
+            continue
+        if annotation is None and isinstance(value, ast.Name):
+            annotation = params.get(value.id)
+        if (
+            annotation is None
+            and isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Name)
+            and value.func.id in dir(builtins)
+        ):
+            annotation = value.func
+        if annotation is None:
+            msg = f"annotate `self.{target.attr} = ...` in QiscusClient.__init__"
+            raise LookupError(msg)
+        found.append((target.attr, _segment(source, annotation)))
+    return found
+
+
+def _attribute(name: str, kind: str) -> str:
+    return (
+        f"\n    @property\n"
+        f"    def {name}(self) -> {kind}:\n"
+        f'        """``QiscusClient.{name}``."""\n'
+        f"        return self._client.{name}\n"
+        f"\n    @{name}.setter\n"
+        f"    def {name}(self, value: {kind}) -> None:\n"
+        f"        self._client.{name} = value\n"
+    )
+
+
 def _names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     """Names the copied signature reads (annotations and defaults)."""
     args = node.args
@@ -325,6 +384,12 @@ def generate(*, formatted: bool = True) -> str:
         for used in _names(node) - set(_RETURNS) - {"Self"} - set(dir(builtins)):
             wanted.setdefault(used, module)
         methods.append(_method(name, node, source))
+        if name == "__init__":
+            for attribute, kind in _attributes(node, source):
+                methods.append(_attribute(attribute, kind))
+                for sub in ast.walk(ast.parse(kind, mode="eval")):
+                    if isinstance(sub, ast.Name) and sub.id not in dir(builtins):
+                        wanted.setdefault(sub.id, module)
     code = _HEADER + _imports(wanted) + _CLASS + "".join(methods)
     return _format(code) if formatted else code
 

@@ -97,6 +97,33 @@ class SyncQiscusClient(SyncBase):
             )
         )
 
+    @property
+    def app_id(self) -> str:
+        """``QiscusClient.app_id``."""
+        return self._client.app_id
+
+    @app_id.setter
+    def app_id(self, value: str) -> None:
+        self._client.app_id = value
+
+    @property
+    def ambiguous_sends(self) -> AmbiguousPolicy:
+        """``QiscusClient.ambiguous_sends``."""
+        return self._client.ambiguous_sends
+
+    @ambiguous_sends.setter
+    def ambiguous_sends(self, value: AmbiguousPolicy) -> None:
+        self._client.ambiguous_sends = value
+
+    @property
+    def marker_in_extras(self) -> bool:
+        """``QiscusClient.marker_in_extras``."""
+        return self._client.marker_in_extras
+
+    @marker_in_extras.setter
+    def marker_in_extras(self, value: bool) -> None:
+        self._client.marker_in_extras = value
+
     def with_options(
         self,
         *,
