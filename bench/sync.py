@@ -10,6 +10,9 @@ of a pair back to back, which one first alternating):
 - **overhead**: one ``get_user`` at a time (C=1), the median wall time of
   a call of ``SyncQiscusClient`` minus that of ``QiscusClient`` in
   ``asyncio.run`` (target: under 150 us);
+- **CPU**: the client process's CPU time per call at C=1 (all its
+  threads), sync less async: what the blocking client costs whatever the
+  machine's scheduling latency;
 - **hand-off**: the overhead without the network, as a check on the
   above when the machine is busy (a blocking call that does no I/O, less
   the same call made directly);
@@ -33,10 +36,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from aioqiscus import QiscusClient, SyncQiscusClient
 
 USER = "bench@example.com"
+R = TypeVar("R")
 
 
 @contextmanager
@@ -85,36 +90,40 @@ def make_sync(settings: dict[str, str], backend: str) -> SyncQiscusClient:
     )
 
 
-def async_sequential(client: QiscusClient, calls: int) -> float:
-    """The median seconds of a call, one at a time, in one asyncio.run.
+def async_sequential(client: QiscusClient, calls: int) -> tuple[float, float]:
+    """The median seconds of a call, one at a time, in one asyncio.run, and
+    the client process's CPU seconds per call.
 
     The median of each call's time, not the mean: a shared machine's
     stalls land on a few calls and would swamp a difference of microseconds.
     """
 
-    async def run() -> float:
+    async def run() -> tuple[float, float]:
         await client.get_user(USER)
         times = []
         clock = time.perf_counter
+        cpu = time.process_time()
         for _ in range(calls):
             started = clock()
             await client.get_user(USER)
             times.append(clock() - started)
-        return statistics.median(times)
+        return statistics.median(times), (time.process_time() - cpu) / calls
 
     return asyncio.run(run())
 
 
-def sync_sequential(client: SyncQiscusClient, calls: int) -> float:
-    """The median seconds of a call, one at a time, from the main thread."""
+def sync_sequential(client: SyncQiscusClient, calls: int) -> tuple[float, float]:
+    """The median seconds of a call, one at a time, from the main thread,
+    and the client process's CPU seconds per call (all its threads)."""
     client.get_user(USER)
     times = []
     clock = time.perf_counter
+    cpu = time.process_time()
     for _ in range(calls):
         started = clock()
         client.get_user(USER)
         times.append(clock() - started)
-    return statistics.median(times)
+    return statistics.median(times), (time.process_time() - cpu) / calls
 
 
 def handoff(client: QiscusClient, sclient: SyncQiscusClient, calls: int) -> float:
@@ -177,8 +186,8 @@ def sync_concurrent(client: SyncQiscusClient, workers: int, calls: int) -> float
 
 
 def paired(
-    rounds: int, first: Callable[[], float], second: Callable[[], float]
-) -> tuple[list[float], list[float]]:
+    rounds: int, first: Callable[[], R], second: Callable[[], R]
+) -> tuple[list[R], list[R]]:
     """Each side once per round, back to back, which one first alternating."""
     a, b = [], []
     for number in range(rounds):
@@ -217,18 +226,20 @@ def main() -> None:
         finally:
             sclient.close()
             asyncio.run(aclient.aclose())
-    overheads = [(s - a) * 1e6 for a, s in zip(seq_async, seq_sync, strict=True)]
+    overheads = [(s[0] - a[0]) * 1e6 for a, s in zip(seq_async, seq_sync, strict=True)]
+    cpu = [(s[1] - a[1]) * 1e6 for a, s in zip(seq_async, seq_sync, strict=True)]
     ratios = [s / a for a, s in zip(par_async, par_sync, strict=True)]
     med = statistics.median
     overhead = med(overheads)
     ratio = med(ratios)
     print(f"backend: {args.backend}; {args.rounds} rounds; loopback, fake server")
     print(
-        f"C=1   async {med(seq_async) * 1e6:7.0f} us/call   "
-        f"sync {med(seq_sync) * 1e6:7.0f} us/call   "
+        f"C=1   async {med(a for a, _ in seq_async) * 1e6:7.0f} us/call   "
+        f"sync {med(s for s, _ in seq_sync) * 1e6:7.0f} us/call   "
         f"overhead {overhead:5.0f} us (target < 150) "
         f"{'met' if overhead < 150 else 'MISSED'}"
     )
+    print(f"C=1   client CPU per call, sync less async: {med(cpu):5.0f} us")
     print(f"hand-off alone (a blocking call without I/O): {med(hand) * 1e6:5.0f} us")
     print(
         f"C={args.threads}  async {med(par_async):7.0f} req/s ({args.threads} tasks)   "
