@@ -23,6 +23,7 @@ from aioqiscus import (
     InvalidArgumentError,
     NotFoundError,
     QiscusClient,
+    QiscusError,
     SyncIterator,
     SyncListing,
     SyncQiscusClient,
@@ -187,7 +188,7 @@ class TestInterrupted:
         cancels the call on the loop; the client still works."""
         fake, client = sync_env
         client.negotiate()
-        fake.inject(Fault.delay(5), times=1)
+        fake.inject(Fault.delay(2), times=1)
         main = threading.get_ident()
         timer = threading.Timer(0.2, signal.pthread_kill, (main, signal.SIGINT))
         timer.start()
@@ -197,7 +198,7 @@ class TestInterrupted:
                 client.get_user(ALICE)
         finally:
             timer.cancel()
-        assert time.monotonic() - started < 3
+        assert time.monotonic() - started < 1.5
         for _ in range(100):  # the cancellation lands on the loop
             if not _tasks(client):
                 break
@@ -222,6 +223,34 @@ def _tasks(client: SyncQiscusClient) -> list[object]:
         ]
 
     return asyncio.run_coroutine_threadsafe(running(), loop).result(5)
+
+
+class TestClosedMeanwhile:
+    def test_a_call_running_when_another_thread_closes(self, sync_env):
+        """A call in flight when another thread closes the client ends with a
+        QiscusError within its bound, not a CancelledError or a hang."""
+        fake, client = sync_env
+        client.negotiate()
+        fake.inject(Fault.delay(2), times=1)
+        outcome: list[BaseException | str] = []
+
+        def call() -> None:
+            try:
+                client.get_user(ALICE)
+            except BaseException as exc:  # noqa: BLE001 - the outcome is the result
+                outcome.append(exc)
+            else:
+                outcome.append("returned")
+
+        thread = threading.Thread(target=call)
+        thread.start()
+        time.sleep(0.3)
+        started = time.monotonic()
+        client.close()
+        thread.join(10)
+        assert time.monotonic() - started < 5
+        assert len(outcome) == 1
+        assert isinstance(outcome[0], QiscusError), outcome
 
 
 class TestThreads:

@@ -73,20 +73,39 @@ class _LoopThread:
         """Run *coroutine* on the loop; block until it is done.
 
         Interrupted while waiting (``KeyboardInterrupt``), the call is
-        cancelled on the loop too.
+        cancelled on the loop too. A call the loop could not finish because
+        the client was closed meanwhile (from another thread) raises
+        :class:`~aioqiscus.errors.ClientClosedError`, never waits forever.
         """
         loop = self._loop
         assert loop is not None  # noqa: S101 - set before __init__ returns
         call = _Call(coroutine)
-        loop.call_soon_threadsafe(call.start, loop)
         try:
-            call.done.acquire()
+            loop.call_soon_threadsafe(call.start, loop)
+        except RuntimeError:  # the loop is closed
+            coroutine.close()
+            raise _closed_meanwhile() from None
+        try:
+            self._wait(call)
         except BaseException:
-            loop.call_soon_threadsafe(call.cancel)
+            with contextlib.suppress(RuntimeError):  # the loop is closed
+                loop.call_soon_threadsafe(call.cancel)
             raise
         task = call.task
         assert task is not None  # noqa: S101 - set before done is released
+        if task.cancelled():  # by the loop's shutdown: not by this caller
+            raise _closed_meanwhile()
         return task.result()
+
+    def _wait(self, call: _Call[Any]) -> None:
+        """Wait until *call* is done, or its loop stopped without running it.
+
+        Woken at once when the call is done; the timeout only bounds the
+        wait for a loop that is gone.
+        """
+        while not call.done.acquire(timeout=_POLL):
+            if not self.thread.is_alive():
+                raise _closed_meanwhile()
 
     def stop(self) -> None:
         """Stop the loop and wait for its thread (not from the thread itself)."""
@@ -128,6 +147,17 @@ class _Call(Generic[T]):
             self.task.cancel()
         else:
             self.coroutine.close()
+
+
+#: Seconds between checks that the loop thread still runs, while waiting.
+_POLL = 1.0
+
+
+def _closed_meanwhile() -> ClientClosedError:
+    return ClientClosedError(
+        "the SyncQiscusClient was closed by close() while this call ran; "
+        "create a new SyncQiscusClient"
+    )
 
 
 def _finish(future: asyncio.Future[None]) -> None:
