@@ -87,6 +87,23 @@ class TestSuccessiveLoops:
         with pytest.raises(ClientClosedError):
             asyncio.run(_get(client))
 
+    def test_a_loop_closed_without_cancelling_logs_nothing(self, alice, caplog):
+        """A loop run by hand and closed with its tasks pending logs no error
+        about the client's guard task; the next loop works."""
+        fake, url = alice
+        client = _client(fake, url, api_version="v2.1")
+        loop = asyncio.new_event_loop()
+        loop.run_until_complete(_get(client))
+        loop.close()
+        del loop
+        with warnings.catch_warnings():
+            # The hand-run loop's connection: no one could close it.
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
+        assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
+        assert asyncio.run(_get(client)) == ALICE
+        asyncio.run(client.aclose())
+
 
 class TestLoopsAtTheSameTime:
     @pytest.mark.parametrize("backend", ["httpx", "aiohttp"])

@@ -67,6 +67,7 @@ HARNESS: dict[str, str] = {
     "room_id": "room_id: str",
     "bot_id": "bot_id: str",
     "bot": "bot: _bot.Bot",
+    "qiscus": "def qiscus() -> _aioqiscus.SyncQiscusClient: raise NotImplementedError",
     "app": "app: _fastapi.FastAPI",
     "fake": "fake: _testing.FakeQiscus",
     "qiscus_fake": "qiscus_fake: _testing.FakeQiscus",
@@ -115,6 +116,29 @@ STUBS: dict[str, str] = {
     "my_bot.pyi": (
         "from aioqiscus import QiscusClient\n"
         "async def greet(client: QiscusClient, room_id: str) -> None: ...\n"
+    ),
+    # docs/sync.md's web views and task, with what they use of each.
+    "flask/__init__.pyi": (
+        "from collections.abc import Callable\n"
+        "from typing import TypeVar\n"
+        "_F = TypeVar('_F', bound=Callable[..., object])\n"
+        "class Flask:\n"
+        "    def __init__(self, import_name: str) -> None: ...\n"
+        "    def get(self, rule: str) -> Callable[[_F], _F]: ...\n"
+    ),
+    "django/__init__.pyi": "",
+    "django/http.pyi": (
+        "class HttpRequest: ...\n"
+        "class JsonResponse:\n"
+        "    def __init__(self, data: object) -> None: ...\n"
+    ),
+    "celery/__init__.pyi": (
+        "from collections.abc import Callable\n"
+        "from typing import TypeVar\n"
+        "_F = TypeVar('_F', bound=Callable[..., object])\n"
+        "class Celery:\n"
+        "    def __init__(self, main: str) -> None: ...\n"
+        "    def task(self, fn: _F) -> _F: ...\n"
     ),
     "redis/__init__.pyi": "",
     "redis/asyncio.pyi": (
@@ -215,6 +239,25 @@ async def contract(
     await client.post_buttons("1", sender, "hi", [], disable_link_preview="no")  # E: arg-type
     await client.post_card("1", sender, card, on_ambiguous="retry")  # E: arg-type
     print(number)
+
+
+def blocking(client: aioqiscus.SyncQiscusClient, card: aioqiscus.Card) -> None:
+    user: aioqiscus.User = client.get_user("u")
+    rooms: aioqiscus.SyncListing[aioqiscus.Room] = client.iter_user_rooms("u")
+    total: int | None = rooms.total
+    names: list[str] = [room.name for room in rooms]
+    found: aioqiscus.Comment | None = client.find_comment("1", "m")
+    client.post_card("1", user.id, card, on_ambiguous="raise")
+    client.post_card("1", user.id, card, on_ambiguous="retry")  # E: arg-type
+    client.get_user(1)  # E: arg-type
+    wrong: str = client.get_user("u")  # E: assignment
+    with aioqiscus.SyncQiscusClient("app", "secret", api_version="v2") as other:
+        other.with_options(max_retries=0).get_user_token("u").upper()
+    print(total, names, found, wrong)
+
+
+async def not_awaitable(client: aioqiscus.SyncQiscusClient) -> None:
+    await client.get_user("u")  # E: misc
 """
 
 

@@ -6,13 +6,24 @@ which one the server serves, and returns one normalised model for both.
 
 from __future__ import annotations
 
-from . import backends, bot, errors, events, migration, models, payloads, webhooks
+from . import (
+    backends,
+    bot,
+    errors,
+    events,
+    migration,
+    models,
+    payloads,
+    sync,
+    webhooks,
+)
 from ._client import QiscusClient
 from ._negotiate import NegotiationReport, OperationRoute
 from ._paging import Listing
 from ._ratelimit import RedisTokenBucket, TokenBucket
 from ._retry import RetryPolicy, set_testing
 from ._send_options import SendOptions
+from ._sync import SyncIterator, SyncListing
 from ._wire import Dialect, Operation
 from .errors import (
     AmbiguousSendError,
@@ -68,6 +79,7 @@ from .payloads import (
     SystemEvent,
     SystemEventType,
 )
+from .sync import SyncQiscusClient
 
 __version__ = "0.2.0"
 
@@ -126,6 +138,9 @@ __all__ = [
     "RoomType",
     "SendOptions",
     "ServerError",
+    "SyncIterator",
+    "SyncListing",
+    "SyncQiscusClient",
     "SystemEvent",
     "SystemEventType",
     "TokenBucket",
@@ -142,5 +157,6 @@ __all__ = [
     "models",
     "payloads",
     "set_testing",
+    "sync",
     "webhooks",
 ]

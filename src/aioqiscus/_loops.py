@@ -170,17 +170,22 @@ class PerLoop:
             if current.stop is not None:
                 current.stop()
             await current.backend.aclose()
-        if not self._first_used or all(
-            s.backend is not self.backend for s in states.values()
-        ):
-            # Never used, or its loop is gone: it holds no connection now.
+        if not self._first_used:
+            # Never used: it may hold a pool, never a connection. (Used, it
+            # is closed with its loop's state above, or was closed by its
+            # guard, or its loop was closed by hand, taking it along.)
             await self.backend.aclose()
 
 
 def _spawn(loop: object, guard: Callable[..., Any], *args: object) -> None:
     """Start *guard* on *loop* (the running one), outside any task group."""
     if isinstance(loop, asyncio.AbstractEventLoop):
-        task = loop.create_task(guard(*args))
+        task = loop.create_task(guard(*args), name="aioqiscus: close at loop end")
+        # A loop closed without cancelling its tasks (run_until_complete,
+        # then close) never runs the guard: its connections are left open as
+        # they were before guards, but asyncio would also log "Task was
+        # destroyed but it is pending!" for a task the user never made.
+        task._log_destroy_pending = False  # type: ignore[attr-defined]  # noqa: SLF001
         # The loop keeps only weak references to its tasks.
         _GUARDS.add(task)
         task.add_done_callback(_GUARDS.discard)
