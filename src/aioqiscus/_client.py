@@ -80,6 +80,7 @@ from .errors import (
     AmbiguousSendError,
     ClientClosedError,
     NotFoundError,
+    UnsupportedOperationError,
 )
 from .events import EventHooks
 from .models import (
@@ -324,7 +325,12 @@ class QiscusClient(UserOperations, BackupOperations):
         # raw response, the envelope is read here, the dialect parses results.
         negotiator = self._negotiator
         dialect = negotiator.dialect or await negotiator.resolve()
-        codec = negotiator.codec_for(operation, dialect)
+        try:
+            codec = negotiator.codec_for(operation, dialect)
+        except UnsupportedOperationError as exc:
+            # v2 negotiated from bare 404s may have been a gateway's hiccup.
+            codec = await negotiator.reroute(operation, dialect, exc)
+            dialect = codec.DIALECT
         call = build(codec)
         raw = await self._transport.send(call.request, call.operation, codec.DIALECT)
         try:
