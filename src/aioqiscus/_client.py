@@ -61,13 +61,14 @@ from ._validate import (
     check_options,
     check_page_size,
     check_pair,
+    check_recheck,
     check_response_limit,
     check_room_type,
     check_send_policy,
     check_settings,
     check_since,
 )
-from ._wire import Call, Dialect, Operation, Page
+from ._wire import Call, Dialect, Operation, Page, RawResponse
 from .backends import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
@@ -134,6 +135,10 @@ class QiscusClient(UserOperations, BackupOperations):
             dropped connection, 500/502/504), how long to wait before
             looking for it, so a server or a gateway's upstream still
             working on it can store it; defaults to the read timeout.
+        reconcile_recheck: For servers known to store later than the
+            grace: when the look-up after ``reconcile_delay`` finds
+            nothing, wait this many seconds and look once more before the
+            resend. ``None`` (the default): resend at once.
         ambiguous_sends: What ``post_comment`` does when a send may or may
             not have landed: ``"reconcile"`` (look for it, resend once if
             absent) or ``"raise"`` (:class:`AmbiguousSendError` at once).
@@ -175,6 +180,7 @@ class QiscusClient(UserOperations, BackupOperations):
         ambiguous_sends: AmbiguousPolicy = "reconcile",
         max_in_flight: int | None = None,
         reconcile_delay: float | None = None,
+        reconcile_recheck: float | None = None,
         marker_in_extras: bool = True,
         max_response_bytes: int | None = None,
         event_hooks: EventHooks | None = None,
@@ -213,7 +219,8 @@ class QiscusClient(UserOperations, BackupOperations):
         self.ambiguous_sends: AmbiguousPolicy = ambiguous_sends
         self.marker_in_extras = bool(marker_in_extras)
         self._reconciler = Reconciler(
-            default_delay(backend) if reconcile_delay is None else reconcile_delay
+            default_delay(backend) if reconcile_delay is None else reconcile_delay,
+            check_recheck(reconcile_recheck),
         )
         self._transport = Transport(
             app_id=app_id,
@@ -263,6 +270,15 @@ class QiscusClient(UserOperations, BackupOperations):
     @reconcile_delay.setter
     def reconcile_delay(self, value: float) -> None:
         self._reconciler.delay = value
+
+    @property
+    def reconcile_recheck(self) -> float | None:
+        """Seconds before a second look-up, when the first found nothing."""
+        return self._reconciler.recheck
+
+    @reconcile_recheck.setter
+    def reconcile_recheck(self, value: float | None) -> None:
+        self._reconciler.recheck = check_recheck(value)
 
     async def __aenter__(self) -> Self:
         if self._transport.lifecycle.closed:
@@ -318,6 +334,7 @@ class QiscusClient(UserOperations, BackupOperations):
         build: Callable[[Codec], Call[T]],
         *,
         renegotiate: bool = True,
+        seen: Callable[[RawResponse], None] | None = None,
     ) -> T:
         # The per-request path is benchmarked: once negotiated (or pinned),
         # no coroutine is spent on negotiation.
@@ -333,6 +350,8 @@ class QiscusClient(UserOperations, BackupOperations):
             dialect = codec.DIALECT
         call = build(codec)
         raw = await self._transport.send(call.request, call.operation, codec.DIALECT)
+        if seen is not None:
+            seen(raw)
         try:
             results = decipher(raw)
         except NotFoundError as exc:
@@ -342,7 +361,7 @@ class QiscusClient(UserOperations, BackupOperations):
             if renegotiate and await negotiator.after_not_found(
                 operation, codec, dialect, exc
             ):
-                return await self._call(operation, build, renegotiate=False)
+                return await self._call(operation, build, renegotiate=False, seen=seen)
             raise
         if codec.DIALECT is not dialect:
             negotiator.answered(codec.DIALECT)
@@ -715,10 +734,14 @@ class QiscusClient(UserOperations, BackupOperations):
         self, room: str
     ) -> Callable[[int, int], Coroutine[Any, Any, Page[Comment]]]:
         """Fetch page *number* of *limit* comments of *room*, newest first."""
+        # The answers' Date headers tell the look-up the server's clock.
+        seen = self._reconciler.clock.observe
 
         def fetch(number: int, limit: int) -> Coroutine[Any, Any, Page[Comment]]:
             return self._call(
-                Operation.LIST_COMMENTS, lambda c: c.list_comments(room, number, limit)
+                Operation.LIST_COMMENTS,
+                lambda c: c.list_comments(room, number, limit),
+                seen=seen,
             )
 
         return fetch

@@ -255,6 +255,21 @@ def check_since(value: object) -> datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+def check_recheck(value: object) -> float | None:
+    """``reconcile_recheck``: ``None`` or a number of seconds, 0 or more."""
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        msg = (
+            f"reconcile_recheck must be a number of seconds, got {type(value).__name__}"
+        )
+        raise TypeError(msg)
+    if not value >= 0:
+        msg = f"reconcile_recheck must be 0 or more seconds, got {value!r}"
+        raise InvalidArgumentError(msg)
+    return float(value)
+
+
 def check_page_size(value: object, name: str = "page_size") -> int:
     """A positive int (page sizes, page numbers, windows)."""
     if not isinstance(value, int) or isinstance(value, bool):
