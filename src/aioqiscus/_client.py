@@ -81,6 +81,7 @@ from .errors import (
     AmbiguousSendError,
     ClientClosedError,
     NotFoundError,
+    ResponseShapeError,
     UnsupportedOperationError,
 )
 from .events import EventHooks
@@ -676,7 +677,7 @@ class QiscusClient(UserOperations, BackupOperations):
             )
 
         try:
-            return await self._call(Operation.POST_COMMENT, build)
+            return await self._send_comment(build)
         except AmbiguousSendError as exc:
             first = exc
         # Settled outside the except block, so later errors chain from theirs.
@@ -686,9 +687,22 @@ class QiscusClient(UserOperations, BackupOperations):
             room_id=room,
             marker=marker,
             sent_at=datetime.fromtimestamp(started, UTC),
-            resend=lambda: self._call(Operation.POST_COMMENT, build),
+            resend=lambda: self._send_comment(build),
             fetch=self._comment_pages(room),
         )
+
+    async def _send_comment(self, build: Callable[[Codec], Call[Comment]]) -> Comment:
+        """One send of a comment; an answer that cannot be read is ambiguous.
+
+        A 200 whose body is not JSON, not the shape the dialect documents,
+        or over ``max_response_bytes`` says nothing of the comment, which
+        may well be stored: it is settled like a timeout.
+        """
+        try:
+            return await self._call(Operation.POST_COMMENT, build)
+        except ResponseShapeError as exc:
+            msg = f"post_comment was answered, but the answer could not be read ({exc})"
+            raise AmbiguousSendError(msg) from exc
 
     async def find_comment(
         self,
