@@ -67,6 +67,7 @@ from ._validate import (
     check_send_policy,
     check_settings,
     check_since,
+    check_url_value,
 )
 from ._wire import Call, Dialect, Operation, Page, RawResponse
 from .backends import (
@@ -870,7 +871,7 @@ class QiscusClient(UserOperations, BackupOperations):
                 v2 search.
         """
         user = check_id(user_id, "user_id")
-        text = check_name(query, "query")
+        text = check_url_value(check_name(query, "query"), "query")
         room = check_optional_id(room_id, "room_id")
         return await self._call(
             Operation.SEARCH_MESSAGES, lambda c: c.search_messages(user, text, room)

@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 
@@ -140,6 +141,26 @@ def _is_loopback(host: str) -> bool:
 # ---------------------------------------------------------------- values
 
 
+#: The longest id or query value, in bytes once percent-encoded: ids go
+#: into URLs, which httpx refuses over 64 KiB (and many servers over 8).
+MAX_URL_VALUE = 8192
+
+
+def check_url_value(value: str, name: str) -> str:
+    """*value*, if it fits in a URL: at most :data:`MAX_URL_VALUE` encoded."""
+    # Three characters per byte at most: the common short value costs no quote().
+    if len(value) * 3 <= MAX_URL_VALUE:
+        return value
+    size = len(quote(value, safe=""))
+    if size > MAX_URL_VALUE:
+        msg = (
+            f"{name} is {size} bytes once percent-encoded; ids and query values "
+            f"may hold at most {MAX_URL_VALUE}"
+        )
+        raise InvalidArgumentError(msg)
+    return value
+
+
 def check_id(value: object, name: str) -> str:
     """A user or room identifier: a non-empty string without edge spaces."""
     if not isinstance(value, str):
@@ -151,7 +172,7 @@ def check_id(value: object, name: str) -> str:
     if not value or value.strip() != value:
         msg = f"{name} must be a non-empty string without surrounding spaces"
         raise InvalidArgumentError(msg)
-    return value
+    return check_url_value(value, name)
 
 
 def check_user_id(value: object, name: str = "user_id") -> str:

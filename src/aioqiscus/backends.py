@@ -117,7 +117,12 @@ class Backend(Protocol):
 
 
 def _where(method: str, url: str) -> str:
-    return f"{method} {httpx.URL(url).path}"
+    try:
+        path = httpx.URL(url).path
+    except httpx.InvalidURL:
+        # A URL httpx refuses (over 64 KiB) must not hide the error itself.
+        path = url.partition("?")[0][:200]
+    return f"{method} {path}"
 
 
 def _failure(
@@ -505,6 +510,11 @@ class HttpxBackend:
                         with anyio.CancelScope(shield=True):
                             await response.aclose()
                         raise
+                except httpx.InvalidURL as exc:
+                    # Values are checked before sending (_validate); this is
+                    # the net for a URL httpx still refuses: never sent.
+                    msg = f"httpx refused the URL of {_where(method, url)}: {exc}"
+                    raise InvalidArgumentError(msg) from exc
                 except httpx.HTTPError as exc:
                     never_sent = isinstance(exc, self._NEVER_SENT)
                     raise _failure(exc, method, url, never_sent=never_sent) from exc
