@@ -132,7 +132,8 @@ class QiscusClient(UserOperations, BackupOperations):
         retry: The retry policy; ``None`` disables retries.
         max_in_flight: Requests in flight at once; further calls wait their
             turn instead of timing out in the connection pool. Defaults to
-            the backend's pool size.
+            the backend's pool size (an injected *http_client*'s
+            ``max_connections``).
         reconcile_delay: After a send whose fate is unknown (a timeout, a
             dropped connection, 500/502/504), how long to wait before
             looking for it, so a server or a gateway's upstream still

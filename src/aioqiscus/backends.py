@@ -286,6 +286,20 @@ def _deadline(timeout: httpx.Timeout) -> float | None:
     return max(parts) if parts else None
 
 
+def _pool_limit(client: httpx.AsyncClient) -> int:
+    """The connection limit of *client*'s pool, else the default.
+
+    httpx keeps ``Limits(max_connections=...)`` in its transport's httpcore
+    pool only; a custom transport, or no limit (``None``), gives the
+    default :data:`DEFAULT_MAX_CONNECTIONS`.
+    """
+    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    limit = getattr(pool, "_max_connections", None)
+    if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
+        return limit
+    return DEFAULT_MAX_CONNECTIONS
+
+
 async def _reclaim(client: httpx.AsyncClient, response: httpx.Response | None) -> None:
     """Repair httpcore's pool after a request was cancelled; strictly private.
 
@@ -366,8 +380,11 @@ class HttpxBackend:
             byte a second would otherwise hold a call for as long as it
             likes).
         max_connections: Connections of the pools we create, in all; with an
-            injected client, how many requests to allow in flight (match it
-            to that client's pool).
+            injected client, how many requests to allow in flight: by
+            default that client's pool limit where httpx shows it (else
+            :data:`DEFAULT_MAX_CONNECTIONS`), so a burst waits its turn
+            outside each attempt's deadline instead of timing out in a
+            small pool.
         max_response_bytes: The largest response body accepted, decoded;
             larger ones raise :class:`~aioqiscus.errors.ResponseTooLargeError`.
     """
@@ -380,9 +397,13 @@ class HttpxBackend:
         client: httpx.AsyncClient | None = None,
         *,
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
-        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_connections: int | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
+        if max_connections is None:
+            max_connections = (
+                DEFAULT_MAX_CONNECTIONS if client is None else _pool_limit(client)
+            )
         self.max_connections = max_connections
         self.max_response_bytes = max_response_bytes
         self._owns = client is None
