@@ -175,8 +175,11 @@ def _closed(method: str, url: str) -> ClientClosedError:
     return ClientClosedError(msg)
 
 
-class _Body:
-    """A response body, decoded and counted as it arrives (strictly private).
+class BoundedBody:
+    """A response body, decoded and counted as it arrives.
+
+    Not in ``__all__``: shared by the backends and the contract tool's
+    recorder, which must read answers the way the backends do.
 
     Raises :class:`ResponseTooLargeError` as soon as the decoded size passes
     *limit*: a declared ``Content-Length`` above it is refused before
@@ -512,7 +515,7 @@ class HttpxBackend:
                         # A transport answering from memory (httpx.MockTransport)
                         # hands over a body already read and decoded.
                         done = response.is_stream_consumed
-                        body = _Body(
+                        body = BoundedBody(
                             response.headers,
                             self.max_response_bytes,
                             (method, url),
@@ -625,7 +628,7 @@ class AiohttpBackend:
         data: Any = content if files is None else self._form_data(form, files)
         session = self._get_session()
         try:
-            # auto_decompress=False: _Body inflates, counting every byte.
+            # auto_decompress=False: BoundedBody inflates, counting every byte.
             async with session.request(
                 method,
                 url,
@@ -649,7 +652,7 @@ class AiohttpBackend:
                     # common answer): aiohttp reads exactly that many, so
                     # one read() is bounded, and cheaper than a stream.
                     return RawResponse(response.status, received, await response.read())
-                body = _Body(received, self.max_response_bytes, (method, url))
+                body = BoundedBody(received, self.max_response_bytes, (method, url))
                 async for chunk in response.content.iter_chunked(65536):
                     body.feed(chunk)
                 return RawResponse(response.status, received, body.result())
