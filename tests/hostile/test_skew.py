@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import json
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode
@@ -22,7 +23,7 @@ from aioqiscus import AmbiguousSendError, QiscusClient, ResponseShapeError
 from aioqiscus.testing import FakeQiscus, Fault
 
 from ..conftest import ALICE, BOB
-from ._servers import call, drop, endpoint
+from ._servers import call, drop, endpoint, until
 
 VERSIONS = ["v2", "v2.1"]
 #: The server's clock, seconds off the client's: behind, then ahead.
@@ -231,3 +232,56 @@ class TestSecondLookUp:
         assert texts(fake, room_id)["late"] == 1
         assert len(fake.requests("post_comment")) == 1
         assert len(fake.requests("load_comments")) >= 2
+
+
+BURST = 300
+
+
+@pytest.mark.parametrize(
+    ("version", "skew"), [("v2.1", -600.0), ("v2", 600.0)], ids=["behind", "ahead"]
+)
+async def test_burst_with_a_skewed_clock(served, version, skew):
+    """300 sends, 30% ambiguous, server clock 10 minutes off, stores within the grace: 0 lost, 0 duplicated."""
+    fake, url = served
+    fake.reset(seed=25)
+    fake.clock_skew = skew
+    fake.add_user(ALICE)
+    fake.add_user(BOB)
+    room_id = str(fake.store.create_room("Busy", "group", ALICE, [BOB]).id)
+    for i in range(150):  # a page and a half of comments before the burst
+        fake.add_comment(room_id, BOB, f"before {i}")
+    # First matching rule wins: 10% + 10% + 10% of all sends.
+    fake.inject(Fault.drop(), endpoints="post_comment", probability=0.10)
+    lag_504 = Fault.lagging(0.1, status=504)
+    fake.inject(lag_504, endpoints="post_comment", probability=0.10 / 0.90)
+    lag_drop = Fault.lagging(0.1, status=None)
+    fake.inject(lag_drop, endpoints="post_comment", probability=0.10 / 0.80)
+    unsettled = []
+
+    async def send(client: QiscusClient, i: int) -> None:
+        try:
+            await client.post_text(room_id, ALICE, f"burst {i}")
+        except AmbiguousSendError as exc:
+            unsettled.append(exc.marker)
+
+    started = time.monotonic()
+    async with client_for(fake, url, version, reconcile_delay=0.4) as client:
+        with anyio.fail_after(20):
+            async with anyio.create_task_group() as tg:
+                for i in range(BURST):
+                    tg.start_soon(send, client, i)
+            await until(lambda: not fake.pending)
+    elapsed = time.monotonic() - started
+    counts = texts(fake, room_id)
+    burst = {m: n for m, n in counts.items() if m.startswith("burst ")}
+    faulted = sum(1 for e in fake.requests("post_comment") if e.fault)
+    lost = BURST - len(burst)
+    duplicated = sum(n - 1 for n in burst.values())
+    sys.stdout.write(
+        f"\n[skewed burst {version} {skew:+.0f}s] sends={BURST} faulted={faulted} "
+        f"lookups={len(fake.requests('load_comments'))} unsettled={len(unsettled)} "
+        f"lost={lost} duplicated={duplicated} elapsed={elapsed:.1f}s\n"
+    )
+    assert unsettled == []
+    assert (lost, duplicated) == (0, 0)
+    assert faulted >= BURST * 0.2
