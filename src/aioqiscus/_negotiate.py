@@ -273,19 +273,22 @@ class Negotiator:
         Raises:
             UnsupportedOperationError: *error*, if the server still is v2.
         """
-        now = time.monotonic()
         if (
             self._pinned is not None
             or dialect is not Dialect.V2
             or operation not in CODECS[Dialect.V2_1].ROUTES
-            or now - self._renegotiated < RENEGOTIATE_INTERVAL
         ):
             raise error
-        self._renegotiated = now
         if self._dialect is dialect:
+            # Not probed again since: probe, unless it was done lately.
+            now = time.monotonic()
+            if now - self._renegotiated < RENEGOTIATE_INTERVAL:
+                raise error
+            self._renegotiated = now
             logger.info("%s needs v2.1: probing the server again", operation)
             self._dialect = None
             self._routes.clear()
+        # Else another call is probing (or has): share its outcome.
         again = await self.resolve()
         if again is dialect:
             raise error

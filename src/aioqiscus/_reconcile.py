@@ -207,8 +207,10 @@ class ServerClock:
     ``Date`` is the server's time to the second, written before the answer
     left: ``Date`` less our time on receipt is at most the true offset (by
     up to a second and the answer's travel), so a bound drawn from it errs
-    early, on the side of reading more. A comment stamped later than our
-    time plus that offset proves the stamping clock further ahead still.
+    early, on the side of reading more. Without a ``Date``, a comment
+    stamped later than our present time proves the stamping clock at least
+    that far ahead; stamps are not used when a ``Date`` is there (a
+    comment imported with a future date would end look-ups early).
 
     Strictly private: the client feeds it the look-ups' answers.
     """
@@ -236,10 +238,11 @@ class ServerClock:
         Without a ``Date``, the clocks are taken as agreeing unless *page*
         holds a comment stamped after our present time.
         """
-        offset = self.offset or 0.0
-        stamps = [c.timestamp for c in page.items if c.timestamp is not None]
-        if stamps:
-            offset = max(offset, max(stamps).timestamp() - time.time())
+        offset = self.offset
+        if offset is None:
+            stamps = [c.timestamp for c in page.items if c.timestamp is not None]
+            ahead = max(stamps).timestamp() - time.time() if stamps else 0.0
+            offset = max(ahead, 0.0)
         return ours + timedelta(seconds=offset)
 
 

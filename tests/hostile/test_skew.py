@@ -13,6 +13,7 @@ import json
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from email.utils import formatdate
 from urllib.parse import parse_qsl, urlencode
 
 import anyio
@@ -20,6 +21,9 @@ import pytest
 
 import aioqiscus._reconcile
 from aioqiscus import AmbiguousSendError, QiscusClient, ResponseShapeError
+from aioqiscus._reconcile import ServerClock
+from aioqiscus._wire import Page, RawResponse
+from aioqiscus.models import Comment, User
 from aioqiscus.testing import FakeQiscus, Fault
 
 from ..conftest import ALICE, BOB
@@ -285,3 +289,39 @@ async def test_burst_with_a_skewed_clock(served, version, skew):
     assert unsettled == []
     assert (lost, duplicated) == (0, 0)
     assert faulted >= BURST * 0.2
+
+
+class TestServerClock:
+    """The measure itself, pure: Date first, stamps only without one."""
+
+    @staticmethod
+    def page(*stamps: datetime) -> Page[Comment]:
+        someone = User(id=ALICE, name="Alice")
+        comments = tuple(
+            Comment(i, "1", someone, "m", timestamp=t) for i, t in enumerate(stamps)
+        )
+        return Page(comments, has_more=True)
+
+    def test_date_behind(self):
+        """A Date 10 minutes behind moves the send's start 10 minutes back."""
+        clock = ServerClock()
+        behind = time.time() - 600
+        clock.observe(RawResponse(200, {"date": formatdate(behind, usegmt=True)}, b""))
+        ours = datetime.now(UTC)
+        start = clock.server_time(ours, self.page(ours + timedelta(hours=1)))
+        assert timedelta(seconds=598) < ours - start < timedelta(seconds=603)
+
+    def test_unreadable_date_is_ignored(self):
+        """A Date that is not an HTTP date measures nothing."""
+        clock = ServerClock()
+        clock.observe(RawResponse(200, {"date": "yesterday-ish"}, b""))
+        assert clock.offset is None
+
+    def test_stamps_without_a_date(self):
+        """Without a Date, a stamp ahead of our clock moves the start forward; old ones do not."""
+        clock = ServerClock()
+        ours = datetime.now(UTC)
+        ahead = clock.server_time(ours, self.page(ours + timedelta(minutes=10)))
+        old = clock.server_time(ours, self.page(ours - timedelta(hours=5)))
+        assert ahead - ours > timedelta(seconds=590)
+        assert old == ours
