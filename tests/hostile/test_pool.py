@@ -16,17 +16,17 @@ from aioqiscus.testing import Fault
 
 from ..conftest import ALICE
 
-CALLS = 30
+CALLS = 16
 
 
 async def test_burst_through_a_small_injected_pool(served):
-    """30 calls of 0.2 s through an injected pool of 2 (3 s in all, 1 s a call) all complete."""
+    """16 calls of 0.1 s through an injected pool of 2 (0.8 s in all, 0.5 s a call) all complete."""
     fake, url = served
     fake.reset()
     fake.add_user(ALICE)
-    fake.inject(Fault.delay(0.2), endpoints="user_profile")
+    fake.inject(Fault.delay(0.1), endpoints="user_profile")
     limits = httpx.Limits(max_connections=2, max_keepalive_connections=2)
-    timeout = httpx.Timeout(1.0)  # each attempt's deadline: 1 s
+    timeout = httpx.Timeout(0.5)  # each attempt's deadline: 0.5 s
     users = []
     async with (
         httpx.AsyncClient(limits=limits, timeout=timeout) as http,
