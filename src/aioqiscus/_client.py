@@ -721,8 +721,9 @@ class QiscusClient(UserOperations, BackupOperations):
         absent, sending again with ``unique_temp_id=marker`` is safe. It
         runs the look-up ``post_comment`` runs itself: after what is left of
         the ``reconcile_delay`` grace of a send this client found ambiguous,
-        the room's history is read back to the send's start (less five
-        minutes for clock skew), however many comments came since. The
+        the room's history is read back to the send's start (on the
+        server's clock, as the ``Date`` of its answers shows it, less five
+        minutes), however many comments came since. The
         start is *since*, or else the time the client remembers for its
         recent ambiguous sends, or else the mint time our own markers
         carry; for any other marker only the newest *window* comments are
@@ -737,7 +738,10 @@ class QiscusClient(UserOperations, BackupOperations):
 
         Raises:
             AmbiguousSendError: The history was too long to reach the send's
-                start (100,000 comments): whether it landed is unknown.
+                start (100,000 comments, or 120 s of reading): whether it
+                landed is unknown.
+            ResponseShapeError: The server ignores ``page``, so its history
+                cannot be searched.
         """
         room = check_id(room_id, "room_id")
         marker = check_id(unique_temp_id, "unique_temp_id")
