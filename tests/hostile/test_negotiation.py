@@ -188,3 +188,30 @@ class TestBare404OnTheProbe:
                 token = await client.get_user_token(ALICE)
                 assert client.dialect is Dialect.V2_1
         assert token
+
+    async def test_v21_only_route_hiccup_never_flips(self, gateway):
+        """A negotiated v2.1-only server: a bare 404 on a call and on the new probe leaves it v2.1."""
+        left = {"route": 1, "probe": 1}
+
+        async def hiccups(scope, body, send):
+            probe = PROBE_USER.encode() in scope.get("query_string", b"")
+            kind = "probe" if probe else "route"
+            if not left[kind] or (
+                kind == "route" and "user_profile" not in scope["path"]
+            ):
+                return False
+            if probe and left["route"]:
+                return False  # the first, negotiating probe passes
+            left[kind] -= 1
+            await answer(send, 404, b"<html>Not Found</html>", b"text/html")
+            return True
+
+        fake, url = gateway(hiccups, dialects=("v2.1",))
+        async with auto_client(fake, url) as client:
+            with anyio.fail_after(10):
+                assert await client.negotiate() is Dialect.V2_1
+                with pytest.raises(NotFoundError):
+                    await client.get_user(ALICE)
+                assert client.dialect is Dialect.V2_1
+                assert (await client.get_user(BOB)).id == BOB
+        assert left == {"route": 0, "probe": 0}
