@@ -348,6 +348,15 @@ class TestTourFindsDifferences:
                 out=io.StringIO(),
             )
         assert exc.value.code == 2
+        with pytest.raises(SystemExit) as exc:
+            main(
+                [
+                    *("contract", "--app-id", "a", "--secret-key", "s"),
+                    *("--max-response-bytes", "0"),
+                ],
+                out=io.StringIO(),
+            )
+        assert exc.value.code == 2
 
     def test_a_file_that_is_not_a_cassette(self, tmp_path):
         """--compare on something else exits 1 with a reason."""

@@ -219,12 +219,12 @@ class TestNegotiationAgainstFake:
         ],
     )
     async def test_picks_dialect_with_one_probe(self, dialects, expected):
-        """The probe picks the served dialect; the journal shows one probe."""
+        """The probe picks the served dialect: one probe, three to confirm v2."""
         fake = FakeQiscus(dialects=dialects)
         async with client_for(fake) as client:
             assert await client.negotiate() is expected
             await client.negotiate()
-        assert len(fake.journal) == 1
+        assert len(fake.journal) == (3 if expected is Dialect.V2 else 1)
 
     async def test_bad_secret_is_authentication_error(self):
         """A wrong secret fails negotiation with AuthenticationError."""

@@ -14,11 +14,12 @@ from aioqiscus import (
     QiscusClient,
     UnsupportedOperationError,
 )
-from aioqiscus._negotiate import PROBE
+from aioqiscus._negotiate import PROBE, V2_PROBE
 
 from .conftest import sample
 
 PROBE_PATH = PROBE.path
+V2_PROBE_PATH = V2_PROBE.path
 NOT_FOUND_ENVELOPE = {
     "status": 404,
     "error": {"message": "user not found", "detailed_messages": ["user not found"]},
@@ -55,9 +56,30 @@ class TestOutcomes:
         ],
     )
     async def test_plain_404_means_v2(self, mock, client, response):
-        """A 404 that is not a Qiscus envelope means fall back to v2."""
-        mock.get(PROBE_PATH).mock(return_value=response)
+        """Two bare 404s on v2.1, then a v2 envelope, mean v2."""
+        probe = mock.get(PROBE_PATH).mock(return_value=response)
+        v2 = mock.get(V2_PROBE_PATH).respond(404, json=NOT_FOUND_ENVELOPE)
         assert await client.negotiate() is Dialect.V2
+        assert (probe.call_count, v2.call_count) == (2, 1)
+
+    async def test_plain_404_then_envelope_means_v21(self, mock, client):
+        """A bare 404, then an envelope on the second v2.1 probe: a hiccup, v2.1."""
+        probe = mock.get(PROBE_PATH).mock(
+            side_effect=[
+                httpx.Response(404),
+                httpx.Response(404, json=NOT_FOUND_ENVELOPE),
+            ]
+        )
+        assert await client.negotiate() is Dialect.V2_1
+        assert probe.call_count == 2
+
+    async def test_no_dialect_answers(self, mock, client):
+        """Bare 404s on v2.1 and v2 alike: NegotiationError, nothing cached."""
+        mock.get(PROBE_PATH).respond(404)
+        mock.get(V2_PROBE_PATH).respond(404, text="<html>no</html>")
+        with pytest.raises(NegotiationError, match=r"neither v2\.1 nor v2"):
+            await client.negotiate()
+        assert client.dialect is None
 
     @pytest.mark.parametrize("status", [401, 403])
     async def test_auth_error_is_not_fallback(self, mock, client, status):
@@ -190,6 +212,7 @@ class TestRouting:
     async def test_report_v2_marks_channel_unsupported(self, mock, client):
         """On a v2 server, channels are listed as unsupported."""
         mock.get(PROBE_PATH).respond(404, text="not found")
+        mock.get(V2_PROBE_PATH).respond(404, json=NOT_FOUND_ENVELOPE)
         await client.negotiate()
         report = client.negotiation_report()
         assert report.route(Operation.GET_OR_CREATE_CHANNEL).dialect is None
@@ -202,8 +225,12 @@ class TestRouting:
             client.negotiation_report()
 
     async def test_channel_on_negotiated_v2(self, mock, client):
-        """A v2-only server cannot create channels: refused before the request."""
+        """A v2-only server cannot create channels: probed again once, then refused before any request."""
         mock.get(PROBE_PATH).respond(404, text="not found")
+        mock.get(V2_PROBE_PATH).respond(404, json=NOT_FOUND_ENVELOPE)
         with pytest.raises(UnsupportedOperationError, match="does not serve"):
             await client.get_or_create_channel("c", ["a"])
-        assert len(mock.calls) == 1
+        assert len(mock.calls) == 6  # negotiated, then checked once more
+        with pytest.raises(UnsupportedOperationError, match="does not serve"):
+            await client.get_or_create_channel("c", ["a"])
+        assert len(mock.calls) == 6

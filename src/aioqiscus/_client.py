@@ -65,13 +65,15 @@ from ._validate import (
     check_options,
     check_page_size,
     check_pair,
+    check_recheck,
     check_response_limit,
     check_room_type,
     check_send_policy,
     check_settings,
     check_since,
+    check_url_value,
 )
-from ._wire import Call, Dialect, Operation, Page
+from ._wire import Call, Dialect, Operation, Page, RawResponse
 from .backends import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
@@ -86,6 +88,7 @@ from .errors import (
     ClientClosedError,
     NotFoundError,
     ResponseShapeError,
+    UnsupportedOperationError,
 )
 from .events import EventHooks
 from .models import (
@@ -134,12 +137,17 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
         retry: The retry policy; ``None`` disables retries.
         max_in_flight: Requests in flight at once; further calls wait their
             turn instead of timing out in the connection pool. Defaults to
-            the backend's pool size.
+            the backend's pool size (an injected *http_client*'s
+            ``max_connections``).
         reconcile_delay: After a send whose fate is unknown (a timeout, a
             dropped connection, 500/502/504), how long to wait before
             looking for it, so a server or a gateway's upstream still
             working on it can store it; defaults to the read timeout (and
             to none in testing mode: :func:`~aioqiscus.set_testing`).
+        reconcile_recheck: For servers known to store later than the
+            grace: when the look-up after ``reconcile_delay`` finds
+            nothing, wait this many seconds and look once more before the
+            resend. ``None`` (the default): resend at once.
         ambiguous_sends: What ``post_comment`` does when a send may or may
             not have landed: ``"reconcile"`` (look for it, resend once if
             absent) or ``"raise"`` (:class:`AmbiguousSendError` at once).
@@ -187,6 +195,7 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
         ambiguous_sends: AmbiguousPolicy = "reconcile",
         max_in_flight: int | None = None,
         reconcile_delay: float | None = None,
+        reconcile_recheck: float | None = None,
         marker_in_extras: bool = True,
         max_response_bytes: int | None = None,
         event_hooks: EventHooks | None = None,
@@ -227,9 +236,13 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
         self.ambiguous_sends: AmbiguousPolicy = ambiguous_sends
         self.marker_in_extras = bool(marker_in_extras)
         self._reconciler = (
-            Reconciler(default_delay(backend), fixed=False)
+            Reconciler(
+                default_delay(backend),
+                recheck=check_recheck(reconcile_recheck),
+                fixed=False,
+            )
             if reconcile_delay is None
-            else Reconciler(reconcile_delay)
+            else Reconciler(reconcile_delay, recheck=check_recheck(reconcile_recheck))
         )
         self._transport = Transport(
             app_id=app_id,
@@ -306,6 +319,15 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
         self._reconciler.delay = value
         self._reconciler.fixed = True
 
+    @property
+    def reconcile_recheck(self) -> float | None:
+        """Seconds before a second look-up, when the first found nothing."""
+        return self._reconciler.recheck
+
+    @reconcile_recheck.setter
+    def reconcile_recheck(self, value: float | None) -> None:
+        self._reconciler.recheck = check_recheck(value)
+
     async def __aenter__(self) -> Self:
         if self._transport.lifecycle.closed:
             msg = "the client was closed by aclose(); create a new QiscusClient"
@@ -372,6 +394,7 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
         build: Callable[[Codec], Call[T]],
         *,
         renegotiate: bool = True,
+        seen: Callable[[RawResponse], None] | None = None,
     ) -> T:
         # The per-request path is benchmarked: once negotiated (or pinned),
         # no coroutine is spent on negotiation.
@@ -379,9 +402,16 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
         # raw response, the envelope is read here, the dialect parses results.
         negotiator = self._negotiator
         dialect = negotiator.dialect or await negotiator.resolve(self._transport)
-        codec = negotiator.codec_for(operation, dialect)
+        try:
+            codec = negotiator.codec_for(operation, dialect)
+        except UnsupportedOperationError as exc:
+            # v2 negotiated from bare 404s may have been a gateway's hiccup.
+            codec = await negotiator.reroute(operation, dialect, exc)
+            dialect = codec.DIALECT
         call = build(codec)
         raw = await self._transport.send(call.request, call.operation, codec.DIALECT)
+        if seen is not None:
+            seen(raw)
         try:
             results = decipher(raw)
         except NotFoundError as exc:
@@ -391,7 +421,7 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
             if renegotiate and await negotiator.after_not_found(
                 operation, codec, dialect, exc
             ):
-                return await self._call(operation, build, renegotiate=False)
+                return await self._call(operation, build, renegotiate=False, seen=seen)
             if exc.from_envelope or codec.DIALECT is not dialect:
                 raise
             raise bare_not_found(
@@ -743,7 +773,7 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
             )
 
         try:
-            return await self._call(Operation.POST_COMMENT, build)
+            return await self._send_comment(build)
         except AmbiguousSendError as exc:
             first = exc
         # Settled outside the except block, so later errors chain from theirs.
@@ -753,9 +783,22 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
             room_id=room,
             marker=marker,
             sent_at=datetime.fromtimestamp(started, UTC),
-            resend=lambda: self._call(Operation.POST_COMMENT, build),
+            resend=lambda: self._send_comment(build),
             fetch=self._comment_pages(room),
         )
+
+    async def _send_comment(self, build: Callable[[Codec], Call[Comment]]) -> Comment:
+        """One send of a comment; an answer that cannot be read is ambiguous.
+
+        A 200 whose body is not JSON, not the shape the dialect documents,
+        or over ``max_response_bytes`` says nothing of the comment, which
+        may well be stored: it is settled like a timeout.
+        """
+        try:
+            return await self._call(Operation.POST_COMMENT, build)
+        except ResponseShapeError as exc:
+            msg = f"post_comment was answered, but the answer could not be read ({exc})"
+            raise AmbiguousSendError(msg) from exc
 
     async def find_comment(
         self,
@@ -772,8 +815,9 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
         absent, sending again with ``unique_temp_id=marker`` is safe. It
         runs the look-up ``post_comment`` runs itself: after what is left of
         the ``reconcile_delay`` grace of a send this client found ambiguous,
-        the room's history is read back to the send's start (less five
-        minutes for clock skew), however many comments came since. The
+        the room's history is read back to the send's start (on the
+        server's clock, as the ``Date`` of its answers shows it, less five
+        minutes), however many comments came since. The
         start is *since*, or else the time the client remembers for its
         recent ambiguous sends, or else the mint time our own markers
         carry; for any other marker only the newest *window* comments are
@@ -788,7 +832,10 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
 
         Raises:
             AmbiguousSendError: The history was too long to reach the send's
-                start (100,000 comments): whether it landed is unknown.
+                start (100,000 comments, or 120 s of reading): whether it
+                landed is unknown.
+            ResponseShapeError: The server ignores ``page``, so its history
+                cannot be searched.
         """
         room = check_id(room_id, "room_id")
         marker = check_id(unique_temp_id, "unique_temp_id")
@@ -801,10 +848,14 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
         self, room: str
     ) -> Callable[[int, int], Coroutine[Any, Any, Page[Comment]]]:
         """Fetch page *number* of *limit* comments of *room*, newest first."""
+        # The answers' Date headers tell the look-up the server's clock.
+        seen = self._reconciler.clock.observe
 
         def fetch(number: int, limit: int) -> Coroutine[Any, Any, Page[Comment]]:
             return self._call(
-                Operation.LIST_COMMENTS, lambda c: c.list_comments(room, number, limit)
+                Operation.LIST_COMMENTS,
+                lambda c: c.list_comments(room, number, limit),
+                seen=seen,
             )
 
         return fetch
@@ -919,7 +970,7 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
                 v2 search.
         """
         user = check_id(user_id, "user_id")
-        text = check_name(query, "query")
+        text = check_url_value(check_name(query, "query"), "query")
         room = check_optional_id(room_id, "room_id")
         return await self._call(
             Operation.SEARCH_MESSAGES, lambda c: c.search_messages(user, text, room)

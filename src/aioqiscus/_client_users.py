@@ -16,6 +16,7 @@ from ._validate import (
     check_optional_text,
     check_options,
     check_page_size,
+    check_url_value,
     check_user_id,
     check_webhook_kind,
     check_window,
@@ -129,6 +130,8 @@ class UserOperations:
         """
         size = check_page_size(page_size)
         order = check_optional_text(order_query, "order_query")
+        if order is not None:
+            check_url_value(order, "order_query")
         return self._listing(
             Operation.LIST_USERS,
             lambda c, page: c.list_users(page, size, order),

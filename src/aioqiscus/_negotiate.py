@@ -7,6 +7,12 @@ codec, learning from bare 404s), the pure :func:`classify_probe`, and the
 What a bare 404 (one without a Qiscus envelope) teaches is held with care,
 because a proxy or a deploy can answer one by accident:
 
+- on the probe itself, v2 is concluded only when the v2.1 probe got a bare
+  404 twice in a row and a v2 probe then answered with a Qiscus envelope;
+  when neither dialect answers, nothing is cached (the next call probes
+  again). A ``v2`` so concluded is probed again (at most once per
+  :data:`RENEGOTIATE_INTERVAL`) when an operation only v2.1 serves is called;
+
 - on a route borrowed from the other dialect (``search_messages`` under
   ``auto``), the dialect is taken as unserved only once bare 404s have kept
   coming for :data:`EVIDENCE_SECONDS` (two at least, no success between),
@@ -54,6 +60,13 @@ PROBE = RequestSpec(
     "GET",
     f"{Dialect.V2_1.prefix}/user_profile",
     (("user_id", "aioqiscus-dialect-probe"),),
+)
+
+#: The v2 probe that confirms v2 after bare 404s on :data:`PROBE`.
+V2_PROBE = RequestSpec(
+    "GET",
+    f"{Dialect.V2.prefix}/user_profile",
+    (("user_email", "aioqiscus-dialect-probe"),),
 )
 
 #: Statuses that, without a Qiscus envelope, mean "no such route here".
@@ -251,6 +264,8 @@ class Negotiator:
         try:
             raw = await transport.send(PROBE, "negotiate", Dialect.V2_1)
             dialect = classify_probe(raw, transport.base_url)
+            if dialect is Dialect.V2:
+                dialect = await self._confirm_v2(transport)
         except (AuthenticationError, *LIFECYCLE_ERRORS) as exc:
             # Not a probe's answer: the caller's own problem, said as it is.
             attempt.error = exc
@@ -268,6 +283,67 @@ class Negotiator:
         finally:
             del self._inflight[loop]
             attempt.done.set()
+
+    async def _confirm_v2(self, transport: Transport) -> Dialect:
+        """After a bare 404 on the probe: v2.1 again, then v2 itself.
+
+        A gateway's hiccup answers one bare 404 as readily as a v2-only
+        server does; taking it as v2 would lose every v2.1-only operation
+        on a server that serves both.
+        """
+        send = transport.send
+        raw = await send(PROBE, "negotiate", Dialect.V2_1)
+        if classify_probe(raw, transport.base_url) is Dialect.V2_1:
+            return Dialect.V2_1
+        raw = await send(V2_PROBE, "negotiate", Dialect.V2)
+        if raw.status_code in (401, 403):
+            raise error_from(raw)
+        try:
+            data = decode_json(raw)
+        except QiscusError:
+            data = None
+        if is_envelope(data) and raw.status_code < 500:  # noqa: PLR2004
+            return Dialect.V2
+        start = NOT_QISCUS.format(url=transport.base_url)
+        msg = (
+            f"{start}: neither v2.1 nor v2 answered the probe with a Qiscus "
+            f"envelope (v2 got {raw.status_code}); check base_url, or pin "
+            "api_version (the next call probes again)"
+        )
+        raise NegotiationError(msg)
+
+    async def reroute(
+        self, operation: Operation, dialect: Dialect, error: UnsupportedOperationError
+    ) -> Codec:
+        """*operation* needs v2.1 but v2 was negotiated: probe again, once.
+
+        v2 is concluded from bare 404s, which a gateway can answer by
+        accident: before refusing an operation only v2.1 serves, the client
+        probes again (at most once per :data:`RENEGOTIATE_INTERVAL`).
+
+        Raises:
+            UnsupportedOperationError: *error*, if the server still is v2.
+        """
+        if (
+            self._pinned is not None
+            or dialect is not Dialect.V2
+            or operation not in CODECS[Dialect.V2_1].ROUTES
+        ):
+            raise error
+        if self._dialect is dialect:
+            # Not probed again since: probe, unless it was done lately.
+            now = time.monotonic()
+            if now - self._renegotiated < RENEGOTIATE_INTERVAL:
+                raise error
+            self._renegotiated = now
+            logger.info("%s needs v2.1: probing the server again", operation)
+            self._dialect = None
+            self._routes.clear()
+        # Else another call is probing (or has): share its outcome.
+        again = await self.resolve()
+        if again is dialect:
+            raise error
+        return self.codec_for(operation, again)
 
     def codec_for(self, operation: Operation, dialect: Dialect) -> Codec:
         """The codec that serves *operation* when the server speaks *dialect*.

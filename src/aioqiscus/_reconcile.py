@@ -12,11 +12,19 @@ time, and :class:`Reconciler` settles an ambiguous send in three steps:
 2. **Look-up bounded by time, not by count.** Walk the room's history
    (``load_comments``, newest first, :data:`LOOKUP_PAGE` a page) until the
    marker is found, the history ends, or a page reaches comments stamped
-   more than :data:`CLOCK_SKEW` before the send began. However many
-   comments landed after the send, it is found.
+   more than :data:`CLOCK_SKEW` before the send began *on the server's
+   clock*: :class:`ServerClock` measures it from the ``Date`` header of the
+   look-up's own answers and the newest stamps they carry, so a server
+   clock minutes off the client's neither ends a look-up early nor makes
+   it read the whole history. Comment ids order the walk: a page must
+   reach ids older than every page before it, or the server is taken as
+   ignoring ``page`` (:data:`STALLED_PAGES`). However many comments landed
+   after the send, it is found; the walk is bounded by
+   :data:`MAX_LOOKUP_PAGES` requests and :data:`MAX_LOOKUP_SECONDS`.
 3. **One resend**, with the same marker, only if the look-up proved it
-   absent; an ambiguous resend is settled the same way, without a second
-   resend.
+   absent (and, with :attr:`Reconciler.recheck`, a second look-up that
+   long later proved it absent again); an ambiguous resend is settled the
+   same way, without a second resend.
 
 Anything it cannot settle is an :class:`AmbiguousSendError` carrying the
 marker and the send's start time. :meth:`Reconciler.search` is also what
@@ -43,13 +51,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Literal
 
 import anyio
 import attrs
 
 from ._retry import testing_grace
-from ._wire import Page
+from ._wire import Page, RawResponse
 from .errors import AmbiguousSendError, QiscusError, ResponseShapeError
 from .models import Comment
 
@@ -57,9 +66,11 @@ __all__ = [
     "CLOCK_SKEW",
     "LOOKUP_PAGE",
     "MAX_LOOKUP_PAGES",
+    "MAX_LOOKUP_SECONDS",
     "RECONCILE_WINDOW",
     "AmbiguousPolicy",
     "Reconciler",
+    "ServerClock",
     "default_delay",
     "marker_time",
 ]
@@ -73,13 +84,20 @@ RECONCILE_WINDOW = 100
 #: Comments per ``load_comments`` page during a look-up (the documented
 #: maximum).
 LOOKUP_PAGE = 100
-#: How far before a send's start (client clock) the look-up still reads:
-#: the server stamps comments with its own clock, to the second. A client
-#: clock more than this ahead of the server's could end a look-up early.
+#: How far before a send's start, on the server's clock as measured, the
+#: look-up still reads: the server stamps comments to the second, its
+#: ``Date`` may come from a gateway whose clock differs from the one that
+#: stamps, and without a ``Date`` the clocks are taken as agreeing.
 CLOCK_SKEW = 300.0
 #: A look-up bounded by time gives up (raising, never answering "absent")
-#: after this many pages.
+#: after this many pages...
 MAX_LOOKUP_PAGES = 1000
+#: ... or after this many seconds.
+MAX_LOOKUP_SECONDS = 120.0
+#: Pages in a row that reach no older comment id before the server is taken
+#: as ignoring ``page``: one such page is possible in a room receiving a
+#: page of comments per round trip, two are not.
+STALLED_PAGES = 2
 #: How many recent ambiguous sends the client remembers the start time of.
 REMEMBERED_SENDS = 4096
 #: What to do with an ambiguous send: settle it here, or raise at once.
@@ -146,6 +164,90 @@ def _fingerprint(page: Page[Comment]) -> list[tuple[object, ...]]:
 
 
 @attrs.define
+class _Progress:
+    """Whether a look-up's pages go back in time (strictly private).
+
+    Comment ids order the history: each page must reach an id older than
+    every page before it. A server ignoring ``page`` answers the newest
+    comments again, with or without a new one among them.
+    """
+
+    previous: list[tuple[object, ...]] | None = None
+    #: The oldest comment id read so far.
+    floor: int | None = None
+    #: Pages in a row that reached no older id.
+    stalled: int = 0
+
+    def check(self, number: int, page: Page[Comment]) -> None:
+        """Raise ResponseShapeError if *page* shows the server ignores paging."""
+        fingerprint = _fingerprint(page)
+        ids = [c.id for c in page.items if c.id is not None]
+        oldest = min(ids) if ids else None
+        floor = self.floor
+        repeated = fingerprint == self.previous
+        if repeated or (floor is not None and oldest is not None and oldest >= floor):
+            self.stalled += 1
+        else:
+            self.stalled = 0
+        if repeated or self.stalled >= STALLED_PAGES:
+            msg = (
+                f"load_comments page {number} reaches no comment older than "
+                f"page {number - 1}: the server ignores paging, so the "
+                "history cannot be searched"
+            )
+            raise ResponseShapeError(msg)
+        self.previous = fingerprint
+        if oldest is not None and (floor is None or oldest < floor):
+            self.floor = oldest
+
+
+@attrs.define
+class ServerClock:
+    """How far the server's clock is from ours, as its answers show it.
+
+    ``Date`` is the server's time to the second, written before the answer
+    left: ``Date`` less our time on receipt is at most the true offset (by
+    up to a second and the answer's travel), so a bound drawn from it errs
+    early, on the side of reading more. Without a ``Date``, a comment
+    stamped later than our present time proves the stamping clock at least
+    that far ahead; stamps are not used when a ``Date`` is there (a
+    comment imported with a future date would end look-ups early).
+
+    Strictly private: the client feeds it the look-ups' answers.
+    """
+
+    #: Seconds the server's ``Date`` is ahead of our clock (negative:
+    #: behind); ``None`` until an answer carried a readable one.
+    offset: float | None = None
+
+    def observe(self, raw: RawResponse) -> None:
+        """Read the ``Date`` header of *raw*, if it has a readable one."""
+        date = raw.headers.get("date")
+        if not date:
+            return
+        try:
+            at = parsedate_to_datetime(date)
+        except (TypeError, ValueError, IndexError):
+            return
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+        self.offset = at.timestamp() - time.time()
+
+    def server_time(self, ours: datetime, page: Page[Comment]) -> datetime:
+        """*ours* (our clock) on the server's clock, as measured so far.
+
+        Without a ``Date``, the clocks are taken as agreeing unless *page*
+        holds a comment stamped after our present time.
+        """
+        offset = self.offset
+        if offset is None:
+            stamps = [c.timestamp for c in page.items if c.timestamp is not None]
+            ahead = max(stamps).timestamp() - time.time() if stamps else 0.0
+            offset = max(ahead, 0.0)
+        return ours + timedelta(seconds=offset)
+
+
+@attrs.define
 class Reconciler:
     """Mint send markers and settle sends whose fate is unknown.
 
@@ -154,10 +256,15 @@ class Reconciler:
             for the send, so a server still working on it can store it.
         fixed: Whether *delay* was chosen (else it is a default, which
             testing mode replaces: see :func:`~aioqiscus.set_testing`).
+        recheck: When the look-up found nothing, seconds to wait before a
+            second look-up, before the resend; ``None`` for none.
+        clock: The server's clock as the look-ups' answers show it.
     """
 
     delay: float
     fixed: bool = True
+    recheck: float | None = None
+    clock: ServerClock = attrs.field(factory=ServerClock)
     _prefix: str = attrs.field(factory=_prefix)
     _count: Iterator[int] = attrs.field(factory=_counter)
     #: Recent ambiguous sends: marker -> (start, when its grace ends).
@@ -214,37 +321,48 @@ class Reconciler:
     ) -> Comment | None:
         """The comment carrying *marker*, or ``None`` if it is proven absent.
 
-        With *since* (a send's start), pages are read until the marker, the
-        end of the history, or a page holding a comment stamped more than
-        :data:`CLOCK_SKEW` before *since*. Without, the newest *window*
-        comments are read. A short page is not taken as the end (servers
-        may cap the page size): only an empty one is.
+        With *since* (a send's start, our clock), pages are read until the
+        marker, the end of the history, or a page holding a comment stamped
+        more than :data:`CLOCK_SKEW` before *since* on the server's clock
+        (:class:`ServerClock`). Without, the newest *window* comments are
+        read. A short page is not taken as the end (servers may cap the
+        page size): only an empty one is.
 
         Raises:
-            AmbiguousSendError: :data:`MAX_LOOKUP_PAGES` were read without
-                reaching *since*: the answer is unknown.
+            AmbiguousSendError: :data:`MAX_LOOKUP_PAGES` were read, or
+                :data:`MAX_LOOKUP_SECONDS` passed, without reaching *since*:
+                the answer is unknown.
             ResponseShapeError: the server ignores paging.
         """
+        with anyio.move_on_after(MAX_LOOKUP_SECONDS) as scope:
+            found = await self._walk(fetch, marker, since, window)
+        if not scope.cancelled_caught:
+            return found
+        msg = (
+            f"looking for {marker!r} did not end within {MAX_LOOKUP_SECONDS:g} s; "
+            "cannot tell whether it landed"
+        )
+        raise AmbiguousSendError(msg, marker=marker, sent_at=since)
+
+    async def _walk(
+        self, fetch: Fetch, marker: str, since: datetime | None, window: int
+    ) -> Comment | None:
         if since is None:
             limit = min(window, LOOKUP_PAGE)
             pages = math.ceil(window / limit)
-            oldest = None
         else:
             limit, pages = LOOKUP_PAGE, MAX_LOOKUP_PAGES
-            oldest = since - timedelta(seconds=CLOCK_SKEW)
-        previous: list[tuple[object, ...]] | None = None
+        oldest: datetime | None = None
+        progress = _Progress()
         for number in range(1, pages + 1):
             page = await fetch(number, limit)
             if not page.items:
                 return None
-            fingerprint = _fingerprint(page)
-            if fingerprint == previous:
-                msg = (
-                    f"load_comments page {number} repeats page {number - 1}: the "
-                    "server ignores paging, so the history cannot be searched"
-                )
-                raise ResponseShapeError(msg)
-            previous = fingerprint
+            progress.check(number, page)
+            if since is not None:
+                # The server's clock, measured on this answer too.
+                start = self.clock.server_time(since, page)
+                oldest = start - timedelta(seconds=CLOCK_SKEW)
             reached = False
             for comment in page.items:
                 if comment.unique_temp_id == marker:
@@ -258,7 +376,8 @@ class Reconciler:
             return None
         msg = (
             f"read {pages * limit} comments without reaching those older than "
-            f"{oldest.isoformat()}; cannot tell whether {marker!r} landed"
+            f"{oldest.isoformat()} (server clock); cannot tell whether "
+            f"{marker!r} landed"
         )
         raise AmbiguousSendError(msg, marker=marker, sent_at=since)
 
@@ -297,6 +416,10 @@ class Reconciler:
             # upstream that stores the comment a moment later.
             await anyio.sleep(self.grace())
             found = await self._look_up(fetch, room_id, marker, sent_at, failure)
+            if found is None and self.recheck is not None:
+                # For servers known to store later than the grace.
+                await anyio.sleep(self.recheck)
+                found = await self._look_up(fetch, room_id, marker, sent_at, failure)
             if found is not None:
                 return found
             if not may_resend:

@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 
@@ -164,6 +165,26 @@ def _is_loopback(host: str) -> bool:
 # ---------------------------------------------------------------- values
 
 
+#: The longest id or query value, in bytes once percent-encoded: ids go
+#: into URLs, which httpx refuses over 64 KiB (and many servers over 8).
+MAX_URL_VALUE = 8192
+
+
+def check_url_value(value: str, name: str) -> str:
+    """*value*, if it fits in a URL: at most :data:`MAX_URL_VALUE` encoded."""
+    # Three characters per byte at most: the common short value costs no quote().
+    if len(value) * 3 <= MAX_URL_VALUE:
+        return value
+    size = len(quote(value, safe=""))
+    if size > MAX_URL_VALUE:
+        msg = (
+            f"{name} is {size} bytes once percent-encoded; ids and query values "
+            f"may hold at most {MAX_URL_VALUE}"
+        )
+        raise InvalidArgumentError(msg)
+    return value
+
+
 def check_id(value: object, name: str) -> str:
     """A user or room identifier: a non-empty string without edge spaces."""
     if not isinstance(value, str):
@@ -175,7 +196,7 @@ def check_id(value: object, name: str) -> str:
     if not value or value.strip() != value:
         msg = f"{name} must be a non-empty string without surrounding spaces"
         raise InvalidArgumentError(msg)
-    return value
+    return check_url_value(value, name)
 
 
 def check_user_id(value: object, name: str = "user_id") -> str:
@@ -277,6 +298,21 @@ def check_since(value: object) -> datetime | None:
         msg = f"since must be a datetime, got {type(value).__name__}"
         raise TypeError(msg)
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def check_recheck(value: object) -> float | None:
+    """``reconcile_recheck``: ``None`` or a number of seconds, 0 or more."""
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        msg = (
+            f"reconcile_recheck must be a number of seconds, got {type(value).__name__}"
+        )
+        raise TypeError(msg)
+    if not value >= 0:
+        msg = f"reconcile_recheck must be 0 or more seconds, got {value!r}"
+        raise InvalidArgumentError(msg)
+    return float(value)
 
 
 def check_page_size(value: object, name: str = "page_size") -> int:

@@ -128,7 +128,11 @@ def _where(method: str, url: str) -> str:
     The port is always named (a refused connection is as often the wrong
     port as the wrong host); the query is left out (it holds user ids).
     """
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        # A URL httpx refuses (over 64 KiB) must not hide the error itself.
+        return f"{method} {url.partition('?')[0][:200]}"
     host = parsed.host
     if ":" in host:
         host = f"[{host}]"
@@ -186,8 +190,11 @@ def _closed(method: str, url: str) -> ClientClosedError:
     return ClientClosedError(msg)
 
 
-class _Body:
-    """A response body, decoded and counted as it arrives (strictly private).
+class BoundedBody:
+    """A response body, decoded and counted as it arrives.
+
+    Not in ``__all__``: shared by the backends and the contract tool's
+    recorder, which must read answers the way the backends do.
 
     Raises :class:`ResponseTooLargeError` as soon as the decoded size passes
     *limit*: a declared ``Content-Length`` above it is refused before
@@ -311,6 +318,20 @@ def _deadline(timeout: httpx.Timeout) -> float | None:
     return max(parts) if parts else None
 
 
+def _pool_limit(client: httpx.AsyncClient) -> int:
+    """The connection limit of *client*'s pool, else the default.
+
+    httpx keeps ``Limits(max_connections=...)`` in its transport's httpcore
+    pool only; a custom transport, or no limit (``None``), gives the
+    default :data:`DEFAULT_MAX_CONNECTIONS`.
+    """
+    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    limit = getattr(pool, "_max_connections", None)
+    if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
+        return limit
+    return DEFAULT_MAX_CONNECTIONS
+
+
 async def _reclaim(client: httpx.AsyncClient, response: httpx.Response | None) -> None:
     """Repair httpcore's pool after a request was cancelled; strictly private.
 
@@ -391,8 +412,11 @@ class HttpxBackend:
             byte a second would otherwise hold a call for as long as it
             likes).
         max_connections: Connections of the pools we create, in all; with an
-            injected client, how many requests to allow in flight (match it
-            to that client's pool).
+            injected client, how many requests to allow in flight: by
+            default that client's pool limit where httpx shows it (else
+            :data:`DEFAULT_MAX_CONNECTIONS`), so a burst waits its turn
+            outside each attempt's deadline instead of timing out in a
+            small pool.
         max_response_bytes: The largest response body accepted, decoded;
             larger ones raise :class:`~aioqiscus.errors.ResponseTooLargeError`.
     """
@@ -405,9 +429,13 @@ class HttpxBackend:
         client: httpx.AsyncClient | None = None,
         *,
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
-        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_connections: int | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
+        if max_connections is None:
+            max_connections = (
+                DEFAULT_MAX_CONNECTIONS if client is None else _pool_limit(client)
+            )
         self.max_connections = max_connections
         self.max_response_bytes = max_response_bytes
         self._owns = client is None
@@ -537,7 +565,7 @@ class HttpxBackend:
                         # A transport answering from memory (httpx.MockTransport)
                         # hands over a body already read and decoded.
                         done = response.is_stream_consumed
-                        body = _Body(
+                        body = BoundedBody(
                             response.headers,
                             self.max_response_bytes,
                             (method, url),
@@ -556,6 +584,11 @@ class HttpxBackend:
                         with anyio.CancelScope(shield=True):
                             await response.aclose()
                         raise
+                except httpx.InvalidURL as exc:
+                    # Values are checked before sending (_validate); this is
+                    # the net for a URL httpx still refuses: never sent.
+                    msg = f"httpx refused the URL of {_where(method, url)}: {exc}"
+                    raise InvalidArgumentError(msg) from exc
                 except httpx.HTTPError as exc:
                     never_sent = isinstance(exc, self._NEVER_SENT)
                     raise _failure(exc, method, url, never_sent=never_sent) from exc
@@ -593,7 +626,7 @@ class HttpxBackend:
                 if response.status_code != 200:  # noqa: PLR2004
                     return RawResponse(response.status_code, response.headers, b"")
                 done = response.is_stream_consumed
-                body = _Body(
+                body = BoundedBody(
                     response.headers, limit, ("GET", url), decoded=done, sink=sink
                 )
                 if done:
@@ -701,7 +734,7 @@ class AiohttpBackend:
         data: Any = content if files is None else self._form_data(form, files)
         session = self._get_session()
         try:
-            # auto_decompress=False: _Body inflates, counting every byte.
+            # auto_decompress=False: BoundedBody inflates, counting every byte.
             async with session.request(
                 method,
                 url,
@@ -725,7 +758,7 @@ class AiohttpBackend:
                     # common answer): aiohttp reads exactly that many, so
                     # one read() is bounded, and cheaper than a stream.
                     return RawResponse(response.status, received, await response.read())
-                body = _Body(received, self.max_response_bytes, (method, url))
+                body = BoundedBody(received, self.max_response_bytes, (method, url))
                 async for chunk in response.content.iter_chunked(65536):
                     body.feed(chunk)
                 return RawResponse(response.status, received, body.result())
@@ -771,7 +804,7 @@ class AiohttpBackend:
             ) as response:
                 if response.status != 200:  # noqa: PLR2004
                     return RawResponse(response.status, response.headers, b"")
-                body = _Body(response.headers, limit, ("GET", url), sink=sink)
+                body = BoundedBody(response.headers, limit, ("GET", url), sink=sink)
                 async for chunk in response.content.iter_chunked(65536):
                     body.feed(chunk)
                 return RawResponse(response.status, response.headers, body.result())

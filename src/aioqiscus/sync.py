@@ -74,6 +74,7 @@ class SyncQiscusClient(SyncBase):
         ambiguous_sends: AmbiguousPolicy = "reconcile",
         max_in_flight: int | None = None,
         reconcile_delay: float | None = None,
+        reconcile_recheck: float | None = None,
         marker_in_extras: bool = True,
         max_response_bytes: int | None = None,
         event_hooks: EventHooks | None = None,
@@ -94,6 +95,7 @@ class SyncQiscusClient(SyncBase):
                 ambiguous_sends=ambiguous_sends,
                 max_in_flight=max_in_flight,
                 reconcile_delay=reconcile_delay,
+                reconcile_recheck=reconcile_recheck,
                 marker_in_extras=marker_in_extras,
                 max_response_bytes=max_response_bytes,
                 event_hooks=event_hooks,
@@ -174,6 +176,15 @@ class SyncQiscusClient(SyncBase):
     @reconcile_delay.setter
     def reconcile_delay(self, value: float) -> None:
         self._client.reconcile_delay = value
+
+    @property
+    def reconcile_recheck(self) -> float | None:
+        """Seconds before a second look-up, when the first found nothing."""
+        return self._client.reconcile_recheck
+
+    @reconcile_recheck.setter
+    def reconcile_recheck(self, value: float | None) -> None:
+        self._client.reconcile_recheck = value
 
     @property
     def dialect(self) -> Dialect | None:
@@ -494,8 +505,9 @@ class SyncQiscusClient(SyncBase):
         absent, sending again with ``unique_temp_id=marker`` is safe. It
         runs the look-up ``post_comment`` runs itself: after what is left of
         the ``reconcile_delay`` grace of a send this client found ambiguous,
-        the room's history is read back to the send's start (less five
-        minutes for clock skew), however many comments came since. The
+        the room's history is read back to the send's start (on the
+        server's clock, as the ``Date`` of its answers shows it, less five
+        minutes), however many comments came since. The
         start is *since*, or else the time the client remembers for its
         recent ambiguous sends, or else the mint time our own markers
         carry; for any other marker only the newest *window* comments are
@@ -510,7 +522,10 @@ class SyncQiscusClient(SyncBase):
 
         Raises:
             AmbiguousSendError: The history was too long to reach the send's
-                start (100,000 comments): whether it landed is unknown.
+                start (100,000 comments, or 120 s of reading): whether it
+                landed is unknown.
+            ResponseShapeError: The server ignores ``page``, so its history
+                cannot be searched.
         """
         return self._call(
             self._client.find_comment,

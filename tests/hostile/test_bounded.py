@@ -24,6 +24,7 @@ from aioqiscus import (
     ResponseTooLargeError,
     TransportError,
 )
+from aioqiscus._contract._live import Settings, tour
 from aioqiscus.backends import AiohttpBackend, HttpxBackend
 
 from ._servers import raw_server, read_head, response_head
@@ -234,3 +235,27 @@ async def test_deadline_covers_headers_and_leaves_the_pool_clean():
         assert all("deadline" in str(f) for f in failures)
         assert [c for c in pool.connections if not c.is_idle()] == []
         assert pool._requests == []
+
+
+async def test_contract_tour_against_an_endless_stream():
+    """aioqiscus contract records through max_response_bytes: an endless body costs bounded memory and time."""
+    async with raw_server(endless) as url:
+        settings = Settings(
+            app_id="app",
+            secret_key="secret",
+            base_url=url,
+            prefix="aioqiscus-contract-endless",
+            timeout=2.0,
+            max_response_bytes=MiB,
+            loopback_only=True,
+        )
+        tracemalloc.start()
+        try:
+            with anyio.fail_after(10):
+                report = await tour(settings)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert peak < 40 * MiB
+    assert report.failed
+    assert "max_response_bytes" in report.cassette.server["auto_negotiates"]

@@ -11,7 +11,13 @@ import anyio
 import pytest
 
 import aioqiscus._negotiate
-from aioqiscus import Dialect, NotFoundError, QiscusClient, UnsupportedOperationError
+from aioqiscus import (
+    Dialect,
+    NegotiationError,
+    NotFoundError,
+    QiscusClient,
+    UnsupportedOperationError,
+)
 
 from ..conftest import ALICE, BOB
 from ._servers import answer
@@ -25,7 +31,7 @@ def auto_client(fake, url) -> QiscusClient:
 
 def probes(fake) -> int:
     """How many dialect probes the fake received."""
-    return len([e for e in fake.journal if ("user_id", PROBE_USER) in e.query])
+    return len([e for e in fake.journal if PROBE_USER in dict(e.query).values()])
 
 
 @pytest.fixture(autouse=True)
@@ -99,7 +105,7 @@ async def test_dialect_that_starts_404ing_is_renegotiated(served):
             assert client.dialect is Dialect.V2
             again = await client.get_user(BOB)
     assert (user.id, again.id) == (ALICE, BOB)
-    assert probes(fake) == 2
+    assert probes(fake) == 4  # one, then v2.1 twice and v2 to confirm
 
 
 async def test_json_404_is_not_a_qiscus_envelope(gateway):
@@ -116,3 +122,96 @@ async def test_json_404_is_not_a_qiscus_envelope(gateway):
         with anyio.fail_after(10):
             assert await client.negotiate() is Dialect.V2
             assert (await client.get_user(ALICE)).id == ALICE
+
+
+def bare_404s_on_probe(count: int):
+    """A gateway hook: the first *count* dialect probes get a bare HTML 404."""
+    left = [count]
+
+    async def hook(scope, body, send):
+        query = scope.get("query_string", b"")
+        if left[0] <= 0 or PROBE_USER.encode() not in query:
+            return False
+        left[0] -= 1
+        await answer(send, 404, b"<html>Not Found</html>", b"text/html")
+        return True
+
+    return hook
+
+
+class TestBare404OnTheProbe:
+    """Issue 25 item 1: a bare 404 on the probe is a hiccup until confirmed."""
+
+    async def test_both_dialects_keep_v21(self, gateway):
+        """One bare 404 on the probe of a both-dialect server: still v2.1, v2.1 operations work."""
+        fake, url = gateway(bare_404s_on_probe(1))
+        async with auto_client(fake, url) as client:
+            with anyio.fail_after(10):
+                assert await client.negotiate() is Dialect.V2_1
+                token = await client.get_user_token(ALICE)
+        assert token
+
+    async def test_v21_only_never_flips(self, gateway):
+        """A v2.1-only server whose first probe hiccups negotiates v2.1 and serves calls."""
+        fake, url = gateway(bare_404s_on_probe(1), dialects=("v2.1",))
+        async with auto_client(fake, url) as client:
+            with anyio.fail_after(10):
+                assert await client.negotiate() is Dialect.V2_1
+                assert (await client.get_user(ALICE)).id == ALICE
+
+    async def test_v21_only_neither_answers(self, gateway):
+        """Two hiccups on a v2.1-only server: no dialect is cached, the next call probes again."""
+        fake, url = gateway(bare_404s_on_probe(2), dialects=("v2.1",))
+        async with auto_client(fake, url) as client:
+            with anyio.fail_after(10):
+                with pytest.raises(NegotiationError, match="neither"):
+                    await client.negotiate()
+                assert client.dialect is None
+                assert (await client.get_user(ALICE)).id == ALICE
+        assert client.dialect is Dialect.V2_1
+
+    async def test_v2_only_still_v2(self, gateway):
+        """A v2-only server (bare 404s on every v2.1 path) negotiates v2 with three probes."""
+        fake, url = gateway(bare_404s_on_probe(0), dialects=("v2",))
+        async with auto_client(fake, url) as client:
+            with anyio.fail_after(10):
+                assert await client.negotiate() is Dialect.V2
+                assert (await client.get_user(ALICE)).id == ALICE
+        assert probes(fake) == 3
+
+    async def test_v2_by_hiccups_is_rechecked(self, gateway):
+        """Two hiccups take a both-dialect server as v2; a v2.1-only operation probes again and works."""
+        fake, url = gateway(bare_404s_on_probe(2))
+        async with auto_client(fake, url) as client:
+            with anyio.fail_after(10):
+                assert await client.negotiate() is Dialect.V2
+                token = await client.get_user_token(ALICE)
+                assert client.dialect is Dialect.V2_1
+        assert token
+
+    async def test_v21_only_route_hiccup_never_flips(self, gateway):
+        """A negotiated v2.1-only server: a bare 404 on a call and on the new probe leaves it v2.1."""
+        left = {"route": 1, "probe": 1}
+
+        async def hiccups(scope, body, send):
+            probe = PROBE_USER.encode() in scope.get("query_string", b"")
+            kind = "probe" if probe else "route"
+            if not left[kind] or (
+                kind == "route" and "user_profile" not in scope["path"]
+            ):
+                return False
+            if probe and left["route"]:
+                return False  # the first, negotiating probe passes
+            left[kind] -= 1
+            await answer(send, 404, b"<html>Not Found</html>", b"text/html")
+            return True
+
+        fake, url = gateway(hiccups, dialects=("v2.1",))
+        async with auto_client(fake, url) as client:
+            with anyio.fail_after(10):
+                assert await client.negotiate() is Dialect.V2_1
+                with pytest.raises(NotFoundError):
+                    await client.get_user(ALICE)
+                assert client.dialect is Dialect.V2_1
+                assert (await client.get_user(BOB)).id == BOB
+        assert left == {"route": 0, "probe": 0}

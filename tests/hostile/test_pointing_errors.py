@@ -129,14 +129,18 @@ class TestNotQiscus:
         assert "200" in text
 
     async def test_html_404_everywhere(self):
-        """HTML 404s on both dialects' paths: not a Qiscus server, not 'no such user'."""
+        """HTML 404s on both dialects' probes: not a Qiscus server, not 'no such user'.
+
+        Neither dialect answers with a Qiscus envelope, so negotiation fails
+        (and is not cached) instead of settling on v2.
+        """
         async with raw_server(html(404)) as url, client_on(url, retry=None) as client:
-            with anyio.fail_after(10), pytest.raises(NotFoundError) as info:
+            with anyio.fail_after(10), pytest.raises(NegotiationError) as info:
                 await client.get_user("u")
+            assert client.dialect is None
         text = str(info.value)
         assert f"this does not look like a Qiscus server at {url}" in text
         assert "404" in text
-        assert not info.value.from_envelope
 
     async def test_html_200_pinned(self):
         """A pinned client reading an HTML 200 says the same, as a ResponseShapeError."""

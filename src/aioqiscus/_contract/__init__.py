@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .._cli_common import ENV_BASE_URL, UsageError, require_credentials
+from ..backends import DEFAULT_MAX_RESPONSE_BYTES
 from ._cassette import Cassette, loopback_only_from_env, redact
 from ._live import Report, Settings, left_behind, tour
 from ._replay import DIALECTS, replay, served_dialects
@@ -77,6 +78,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout", type=float, default=20.0, help="seconds per request"
     )
+    parser.add_argument(
+        "--max-response-bytes",
+        type=int,
+        default=DEFAULT_MAX_RESPONSE_BYTES,
+        metavar="N",
+        help="the largest answer read, decoded (32 MiB)",
+    )
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -88,6 +96,9 @@ def _settings(args: argparse.Namespace) -> Settings:
     if args.timeout <= 0:
         msg = "--timeout must be > 0"
         raise UsageError(msg)
+    if args.max_response_bytes <= 0:
+        msg = "--max-response-bytes must be > 0"
+        raise UsageError(msg)
     base = args.base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
     pinned = args.dialects != "auto"
     return Settings(
@@ -98,6 +109,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         dialects=(args.dialects,) if pinned else DIALECTS,
         pinned=pinned,
         timeout=args.timeout,
+        max_response_bytes=args.max_response_bytes,
         loopback_only=loopback_only_from_env(),
     )
 

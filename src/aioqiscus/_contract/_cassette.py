@@ -27,6 +27,8 @@ from typing import Any
 import attrs
 import httpx
 
+from ..backends import DEFAULT_MAX_RESPONSE_BYTES, BoundedBody
+
 VERSION = 1
 #: What replaces a redacted string.
 REDACTED = "<redacted>"
@@ -235,6 +237,9 @@ class Recorder(httpx.AsyncBaseTransport):
             cassette replays against any server.
         loopback_only: Refuse (``httpx.ConnectError``, nothing sent) every
             request to a host that is not loopback.
+        max_response_bytes: The largest body read, decoded, as the client's
+            backends bound it: past it, the request raises
+            :class:`~aioqiscus.errors.ResponseTooLargeError`.
     """
 
     def __init__(
@@ -243,8 +248,10 @@ class Recorder(httpx.AsyncBaseTransport):
         *,
         base_path: str = "",
         loopback_only: bool = False,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._inner = inner
+        self.max_response_bytes = max_response_bytes
         self._base_path = base_path.rstrip("/")
         self.loopback_only = loopback_only
         self.interactions: list[Interaction] = []
@@ -263,32 +270,38 @@ class Recorder(httpx.AsyncBaseTransport):
         self.hosts.add(host)
         tag = _current.get()
         response = await self._inner.handle_async_request(request)
-        if tag is None:
-            return response
         # The stream itself, not aiter_raw(): a transport may hand back a
         # response it has already read (httpx.MockTransport does).
         stream = response.stream
         if not isinstance(stream, httpx.AsyncByteStream):  # pragma: no cover
             msg = "the inner transport returned a synchronous stream"
             raise TypeError(msg)
+        # Every answer, recorded or not, is read as the backends read it:
+        # decoded and counted as it arrives, never past max_response_bytes
+        # (an endless or inflating body would otherwise fill the memory).
+        where = (request.method, str(request.url))
+        decoded = BoundedBody(response.headers, self.max_response_bytes, where)
+        chunks = []
         try:
-            raw = b"".join([chunk async for chunk in stream])
+            async for chunk in stream:
+                decoded.feed(chunk)
+                chunks.append(chunk)
         finally:
             await response.aclose()
         # Hand the client an unread response with the original headers (a
-        # gzip answer stays gzip) and decode a copy for the cassette.
+        # gzip answer stays gzip).
         forwarded = httpx.Response(
             response.status_code,
             headers=response.headers,
-            stream=httpx.ByteStream(raw),
+            stream=httpx.ByteStream(b"".join(chunks)),
             extensions=response.extensions,
             request=request,
         )
-        copy = httpx.Response(
-            response.status_code, headers=response.headers, content=raw
-        )
-        body, text = decode(await copy.aread())
-        self.interactions.append(self._interaction(tag, request, body, text, copy))
+        if tag is not None:
+            body, text = decode(decoded.result())
+            self.interactions.append(
+                self._interaction(tag, request, body, text, response.status_code)
+            )
         return forwarded
 
     def _interaction(
@@ -297,7 +310,7 @@ class Recorder(httpx.AsyncBaseTransport):
         request: httpx.Request,
         body: Any,
         text: str | None,
-        response: httpx.Response,
+        status: int,
     ) -> Interaction:
         path = request.url.path
         if self._base_path and path.startswith(self._base_path + "/"):
@@ -310,7 +323,7 @@ class Recorder(httpx.AsyncBaseTransport):
             path=path,
             query=[[k, v] for k, v in request.url.params.multi_items()],
             body=sent if sent_text is None else sent_text,
-            status=response.status_code,
+            status=status,
             response=body,
             text=text,
             app_data=tag.app_data,

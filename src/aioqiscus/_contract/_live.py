@@ -19,7 +19,14 @@ from typing import Any, Literal, cast
 import attrs
 import httpx
 
-from .. import InvalidArgumentError, NegotiationError, QiscusClient, __version__
+from .. import (
+    InvalidArgumentError,
+    NegotiationError,
+    QiscusClient,
+    ResponseTooLargeError,
+    __version__,
+)
+from ..backends import DEFAULT_MAX_RESPONSE_BYTES
 from ._cassette import Cassette, Recorder, Tag, decode, tagged
 from ._replay import DIALECTS, Outcome, replay
 from ._steps import FAILING, Row, Run, Status, run_step
@@ -46,6 +53,8 @@ class Settings:
     pinned: bool = False
     timeout: float = 20.0
     loopback_only: bool = False
+    #: The largest answer read, decoded, recorded or not.
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
 
 @attrs.define
@@ -96,7 +105,7 @@ async def probe_headers(
     for name, headers in variants.items():
         try:
             response = await http.get(url, params={key: user}, headers=headers)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, ResponseTooLargeError) as exc:
             found[name] = f"no answer ({type(exc).__name__})"
         else:
             found[name] = _verdict(response)
@@ -134,6 +143,7 @@ async def tour(settings: Settings) -> Report:
         httpx.AsyncHTTPTransport(),
         base_path=base_path,
         loopback_only=settings.loopback_only,
+        max_response_bytes=settings.max_response_bytes,
     )
     facts: dict[str, Any] = {
         "aioqiscus": __version__,
@@ -158,6 +168,7 @@ async def tour(settings: Settings) -> Report:
                 http_client=http,
                 retry=None,
                 ambiguous_sends="raise",
+                max_response_bytes=settings.max_response_bytes,
             )
             return await stack.enter_async_context(made)
 

@@ -210,6 +210,20 @@ class FakeQiscus:
 
     # ------------------------------------------------------------ control
 
+    @property
+    def clock_skew(self) -> float:
+        """How many seconds the fake's clock is ahead of this machine's.
+
+        Negative: behind. It stamps comments (``timestamp``) and users, and
+        the ``Date`` header of every answer, as a server with a wrong clock
+        would; :meth:`reset` sets it back to 0.
+        """
+        return self.store.clock_skew
+
+    @clock_skew.setter
+    def clock_skew(self, seconds: float) -> None:
+        self.store.clock_skew = float(seconds)
+
     def reset(
         self, *, dialects: Iterable[str] | None = None, seed: int | None = None
     ) -> None:
@@ -520,6 +534,7 @@ class FakeQiscus:
             ctype,
             retry_after=fault.retry_after if fault is not None else None,
             drop=drop,
+            clock_skew=self.store.clock_skew,
         )
         if drop:
             raise ConnectionDropped(path)

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import email.policy
 import json
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from email.parser import BytesParser
+from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -340,14 +342,17 @@ async def respond(
     *,
     retry_after: str | None = None,
     drop: bool = False,
+    clock_skew: float = 0.0,
 ) -> None:
     """Send the answer; with *drop*, only half the body, leaving it unfinished.
 
     The caller then raises :class:`ConnectionDropped` to drop the connection.
+    The ``Date`` header reads the server's clock, *clock_skew* seconds off.
     """
     headers = [
         (b"content-type", ctype.encode()),
         (b"content-length", str(len(content)).encode()),
+        (b"date", formatdate(time.time() + clock_skew, usegmt=True).encode()),
     ]
     if retry_after is not None:
         headers.append((b"retry-after", retry_after.encode()))

@@ -48,6 +48,8 @@ def serve(
         log_level="warning",
         lifespan="on",
         access_log=False,
+        # The fake sends its own Date header, from its own (settable) clock.
+        date_header=False,
         timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)

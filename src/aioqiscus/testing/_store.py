@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -26,9 +26,10 @@ DEFAULT_EXPORT_STEPS = (("started", 0), ("started", 50), ("finished", 100))
 DEFAULT_IMPORT_STEPS = (("started", 0), ("finished", 100))
 
 
-def now() -> str:
-    """The current time as the servers format it."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def now(skew: float = 0.0) -> str:
+    """The current time as the servers format it, *skew* seconds off."""
+    at = datetime.now(UTC) + timedelta(seconds=skew)
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @attrs.define
@@ -163,6 +164,8 @@ class Store:
         import_steps: What a new valid import answers, then each listing of
             imports reveals, in order (an invalid one answers ``failed``).
         webhook_logs: Every webhook delivery attempted, oldest first.
+        clock_skew: How many seconds the server's clock is ahead of the
+            machine's (negative: behind); stamps comments and users.
     """
 
     users: dict[str, UserRecord] = attrs.Factory(dict)
@@ -177,6 +180,7 @@ class Store:
     import_steps: list[tuple[str, int]] = attrs.Factory(
         lambda: list(DEFAULT_IMPORT_STEPS)
     )
+    clock_skew: float = 0.0
     _user_ids: itertools.count[int] = attrs.Factory(lambda: itertools.count(1))
     _room_ids: itertools.count[int] = attrs.Factory(lambda: itertools.count(1001))
     _comment_ids: itertools.count[int] = attrs.Factory(lambda: itertools.count(500001))
@@ -204,7 +208,7 @@ class Store:
             user.extras = extras
         if password is not None:
             user.password = password
-        user.updated_at = now()
+        user.updated_at = now(self.clock_skew)
         return user
 
     def set_active(self, identifiers: list[str], active: bool) -> None:
@@ -212,7 +216,7 @@ class Store:
         for user in self.users_or_404(identifiers):
             if user.active != active:
                 user.active = active
-                user.updated_at = now()
+                user.updated_at = now(self.clock_skew)
 
     def log_webhook(self, kind: str, endpoint: str, body: bytes, **answer: Any) -> None:
         """Record one webhook delivery attempt (``response_code``, ...)."""
@@ -257,6 +261,7 @@ class Store:
     ) -> CommentRecord:
         """Append a comment; the sender has read everything up to it."""
         before = room.last_comment.id if room.last_comment else 0
+        fields.setdefault("timestamp", now(self.clock_skew))
         comment = CommentRecord(
             next(self._comment_ids),
             room.id,
