@@ -58,6 +58,10 @@ class _Job:
     context: Context
     handler: Handler
 
+    def describe(self) -> str:
+        """The delivery, as logs name it: its key and room."""
+        return f"{self.context.delivery_key} in room {self.context.room_id}"
+
 
 def _name(func: object) -> str:
     return getattr(func, "__qualname__", None) or repr(func)
@@ -120,7 +124,10 @@ class Bot:
         self._listeners: list[Listener] = []
         self._error_hooks: list[ErrorHandler] = []
         self._runner: Runner[_Job] = Runner(
-            self._run, max_concurrency=max_concurrency, max_pending=max_pending
+            self._run,
+            max_concurrency=max_concurrency,
+            max_pending=max_pending,
+            describe=_Job.describe,
         )
         self._asgi = ASGIApp(self)
 

@@ -70,6 +70,11 @@ class Context:
     _replies: int = attrs.field(default=0, repr=False, init=False)
 
     @property
+    def delivery_key(self) -> str:
+        """The delivery's redelivery key (a hex digest), as logs name it."""
+        return self._digest[:32]
+
+    @property
     def comment(self) -> Comment:
         """The comment."""
         return self.event.comment
