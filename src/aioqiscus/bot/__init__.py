@@ -25,10 +25,16 @@ See ``docs/bots.md``.
 
 from __future__ import annotations
 
+from ..stores import (
+    MemoryDedupeStore,
+    RedisDedupeStore,
+    StoreError,
+    StoreUnavailableError,
+)
 from ._asgi import BUSY_RETRY_AFTER, ASGIApp
 from ._bot import Bot
 from ._context import Context
-from ._dedupe import CONTENT_KEY_TTL, ID_KEY_TTL, DedupeStore, MemoryDedupeStore
+from ._dedupe import CONTENT_KEY_TTL, ID_KEY_TTL, DedupeStore
 from ._routing import POSTBACK_TYPE, ErrorHandler, Handler, decode_postback
 
 __all__ = [
@@ -43,5 +49,8 @@ __all__ = [
     "ErrorHandler",
     "Handler",
     "MemoryDedupeStore",
+    "RedisDedupeStore",
+    "StoreError",
+    "StoreUnavailableError",
     "decode_postback",
 ]
