@@ -7,12 +7,16 @@ this file only, not the test suite's web frameworks.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import random
+import re
+from typing import Any
 
 import anyio
 
 from aioqiscus import QiscusClient, webhooks
-from aioqiscus.bot import Bot, Context, RedisDedupeStore
+from aioqiscus.bot import Bot, Context, RedisConversationStore, RedisDedupeStore
 
 TOKEN = "dashboard-signature-token"
 BOT = "bot@example.com"
@@ -49,3 +53,72 @@ def run_bot_process(url: str, bodies: list[bytes], seed: int) -> list[str]:
     bodies = list(bodies)
     random.Random(seed).shuffle(bodies)
     return asyncio.run(run_bot(url, bodies))[1]
+
+
+def order_bot(client: QiscusClient, store: Any, log: list[str], **options: Any) -> Bot:
+    """A bot with a two-step conversation and a read-modify-write counter.
+
+    "order" asks for a number (step ``ask_order``); a number at that step
+    is kept and ends the step; "count" adds one to ``data["count"]`` with a
+    pause between the read and the write, so two deliveries of one
+    conversation that interleaved would lose a count; "show" logs the data.
+    """
+    bot = Bot(
+        client,
+        user_id=BOT,
+        signature_token=TOKEN,
+        conversations=store,
+        max_concurrency=8,
+        **options,
+    )
+
+    @bot.on_text("order")
+    async def ask(ctx: Context) -> None:
+        async with ctx.conversation() as conv:
+            conv.step = "ask_order"
+        log.append("asked")
+
+    @bot.on_text(re.compile(r"^\d+$"), step="ask_order")
+    async def take(ctx: Context) -> None:
+        async with ctx.conversation() as conv:
+            conv.data["order"] = ctx.text
+            conv.step = None
+        log.append(f"order {ctx.text}")
+
+    @bot.on_text("count")
+    async def count(ctx: Context) -> None:
+        async with ctx.conversation() as conv:
+            seen = conv.data.get("count", 0)
+            await asyncio.sleep(0.005)
+            conv.data["count"] = seen + 1
+
+    @bot.on_text("show")
+    async def show(ctx: Context) -> None:
+        async with ctx.conversation() as conv:
+            data = json.dumps(conv.data, sort_keys=True)
+            log.append(f"step {conv.step} data {data}")
+
+    @bot.on_message()
+    async def other(ctx: Context) -> None:
+        log.append(f"other {ctx.text}")
+
+    return bot
+
+
+async def run_order_bot(url: str, bodies: list[bytes]) -> list[str]:
+    """An order bot on a RedisConversationStore takes *bodies* at once."""
+    store = RedisConversationStore.from_url(url)
+    log: list[str] = []
+    async with offline_client() as client:
+        bot = order_bot(client, store, log)
+        with anyio.fail_after(30):
+            for body in bodies:
+                assert await bot.handle(body, webhooks.sign(body, TOKEN)) == 200
+            await bot.join()
+    await store.aclose()
+    return log
+
+
+def run_order_process(url: str, bodies: list[bytes]) -> tuple[int, list[str]]:
+    """A worker process running :func:`run_order_bot`: its pid and log."""
+    return os.getpid(), asyncio.run(run_order_bot(url, bodies))

@@ -26,7 +26,11 @@ See ``docs/bots.md``.
 from __future__ import annotations
 
 from ..stores import (
+    ConversationBusyError,
+    ConversationLockLostError,
+    MemoryConversationStore,
     MemoryDedupeStore,
+    RedisConversationStore,
     RedisDedupeStore,
     StoreError,
     StoreUnavailableError,
@@ -34,21 +38,35 @@ from ..stores import (
 from ._asgi import BUSY_RETRY_AFTER, ASGIApp
 from ._bot import Bot
 from ._context import Context
+from ._conversation import (
+    CONVERSATION_TTL,
+    CONVERSATION_WAIT,
+    Conversation,
+    ConversationStore,
+)
 from ._dedupe import CONTENT_KEY_TTL, ID_KEY_TTL, DedupeStore
 from ._routing import POSTBACK_TYPE, ErrorHandler, Handler, decode_postback
 
 __all__ = [
     "BUSY_RETRY_AFTER",
     "CONTENT_KEY_TTL",
+    "CONVERSATION_TTL",
+    "CONVERSATION_WAIT",
     "ID_KEY_TTL",
     "POSTBACK_TYPE",
     "ASGIApp",
     "Bot",
     "Context",
+    "Conversation",
+    "ConversationBusyError",
+    "ConversationLockLostError",
+    "ConversationStore",
     "DedupeStore",
     "ErrorHandler",
     "Handler",
+    "MemoryConversationStore",
     "MemoryDedupeStore",
+    "RedisConversationStore",
     "RedisDedupeStore",
     "StoreError",
     "StoreUnavailableError",

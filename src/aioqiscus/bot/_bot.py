@@ -12,6 +12,8 @@ import attrs
 from .._client import QiscusClient
 from .._redaction import RedactingFilter, register
 from ..errors import InvalidArgumentError
+from ..stores import MemoryConversationStore, MemoryDedupeStore
+from ..stores._check import positive_seconds
 from ..webhooks import (
     SIGNATURE_HEADER,
     WebhookError,
@@ -21,7 +23,13 @@ from ..webhooks import (
 )
 from ._asgi import ASGIApp, extra_headers
 from ._context import Context, Replier
-from ._dedupe import DedupeStore, MemoryDedupeStore, delivery_key
+from ._conversation import (
+    CONVERSATION_TTL,
+    CONVERSATION_WAIT,
+    Conversations,
+    ConversationStore,
+)
+from ._dedupe import DedupeStore, delivery_key
 from ._routing import (
     ErrorHandler,
     Handler,
@@ -31,7 +39,10 @@ from ._routing import (
     PostbackListener,
     TextListener,
     check_handler,
+    check_step,
     decode_postback,
+    may_route,
+    route,
     text_pattern,
 )
 from ._runner import Runner
@@ -53,10 +64,14 @@ E = TypeVar("E", bound=ErrorHandler)
 
 @attrs.frozen
 class _Job:
-    """A matched delivery waiting for a worker."""
+    """A matched delivery waiting for a worker.
+
+    Without a *handler*, it is routed by its conversation's step when a
+    worker holds the conversation.
+    """
 
     context: Context
-    handler: Handler
+    handler: Handler | None
 
     def describe(self) -> str:
         """The delivery, as logs name it: its key and room."""
@@ -89,6 +104,11 @@ class Bot:
         lookup_replies: Before each reply, look for its marker among the
             room's newest comments and skip the send if it is there (one
             extra read per reply; see :class:`Context`).
+        conversations: Where conversation states and their locks live; an
+            in-memory :class:`MemoryConversationStore` by default.
+        conversation_ttl: Seconds a conversation is kept after its last save.
+        conversation_wait: Seconds a delivery waits for its conversation
+            while another holds it, before :class:`ConversationBusyError`.
     """
 
     def __init__(
@@ -101,6 +121,9 @@ class Bot:
         max_pending: int = 1_000,
         dedupe: DedupeStore | None = None,
         lookup_replies: bool = False,
+        conversations: ConversationStore | None = None,
+        conversation_ttl: float = CONVERSATION_TTL,
+        conversation_wait: float = CONVERSATION_WAIT,
     ) -> None:
         if (
             not isinstance(cast("object", user_id), str)
@@ -115,6 +138,18 @@ class Bot:
         if not isinstance(cast("object", dedupe), DedupeStore | None):
             msg = f"dedupe must be a DedupeStore, got {type(dedupe).__name__}"
             raise TypeError(msg)
+        if not isinstance(cast("object", conversations), ConversationStore | None):
+            msg = (
+                "conversations must be a ConversationStore, "
+                f"got {type(conversations).__name__}"
+            )
+            raise TypeError(msg)
+        self._conversations = Conversations(
+            MemoryConversationStore() if conversations is None else conversations,
+            ttl=positive_seconds(conversation_ttl, "conversation_ttl"),
+            wait=positive_seconds(conversation_wait, "conversation_wait"),
+            scope=(client.app_id, user_id),
+        )
         register(signature_token)
         self.user_id = user_id
         self._self_id = user_id.casefold()
@@ -122,6 +157,9 @@ class Bot:
         self._replier = Replier(client, user_id, lookup=bool(lookup_replies))
         self._dedupe: DedupeStore = MemoryDedupeStore() if dedupe is None else dedupe
         self._listeners: list[Listener] = []
+        # Whether some listener has a step=: then deliveries are routed by
+        # a worker that holds their conversation.
+        self._stepped = False
         self._error_hooks: list[ErrorHandler] = []
         self._runner: Runner[_Job] = Runner(
             self._run,
@@ -139,48 +177,60 @@ class Bot:
 
     # ------------------------------------------------------------ listeners
 
-    def on_text(self, pattern: str | re.Pattern[str]) -> Callable[[H], H]:
+    def on_text(
+        self, pattern: str | re.Pattern[str], *, step: str | None = None
+    ) -> Callable[[H], H]:
         """Handle comments whose text matches *pattern*.
 
         A string matches the whole text, stripped, case-insensitively; a
         compiled regex is searched in the stripped text, and its match is
         ``ctx.match``. Texts are those of ``text`` comments and of taps
         (``button_postback_response``, whose text is the button's
-        ``postback_text`` or label).
+        ``postback_text`` or label). With *step*, only while the sender's
+        conversation is at that step (see :meth:`Context.conversation`).
         """
         regex, whole = text_pattern(pattern)
+        return self._register(
+            "an on_text handler", lambda h: TextListener(regex, whole, h, step), step
+        )
 
-        def register_(handler: H) -> H:
-            check_handler(handler, "an on_text handler")
-            self._listeners.append(TextListener(regex, whole, handler))
-            return handler
-
-        return register_
-
-    def on_postback(self, **match: Any) -> Callable[[H], H]:
+    def on_postback(self, *, step: str | None = None, **match: Any) -> Callable[[H], H]:
         """Handle taps on postback buttons whose payload holds *match*.
 
         Each keyword must be a key of the tapped button's payload with an
         equal value; with no keywords, every tap matches. The payload is
-        ``ctx.postback``.
+        ``ctx.postback``. With *step*, only while the sender's conversation
+        is at that step.
         """
+        return self._register(
+            "an on_postback handler",
+            lambda h: PostbackListener(dict(match), h, step),
+            step,
+        )
 
-        def register_(handler: H) -> H:
-            check_handler(handler, "an on_postback handler")
-            self._listeners.append(PostbackListener(dict(match), handler))
-            return handler
+    def on_message(
+        self, type: str | None = None, *, step: str | None = None
+    ) -> Callable[[H], H]:
+        """Handle any comment, or any comment of comment type *type*.
 
-        return register_
-
-    def on_message(self, type: str | None = None) -> Callable[[H], H]:
-        """Handle any comment, or any comment of comment type *type*."""
+        With *step*, only while the sender's conversation is at that step.
+        """
         if not isinstance(cast("object", type), str | None) or type == "":
             msg = "on_message type must be a non-empty str or None"
             raise InvalidArgumentError(msg)
+        return self._register(
+            "an on_message handler", lambda h: MessageListener(type, h, step), step
+        )
+
+    def _register(
+        self, what: str, listener: Callable[[Handler], Listener], step: object
+    ) -> Callable[[H], H]:
+        check_step(step)
 
         def register_(handler: H) -> H:
-            check_handler(handler, "an on_message handler")
-            self._listeners.append(MessageListener(type, handler))
+            check_handler(handler, what)
+            self._listeners.append(listener(handler))
+            self._stepped = self._stepped or step is not None
             return handler
 
         return register_
@@ -217,22 +267,26 @@ class Bot:
         if event.sender.id.casefold() == self._self_id:
             return HTTPStatus.OK
         postback = decode_postback(event.comment)
-        for listener in self._listeners:
-            hit = listener.hit(event.comment, postback)
-            if hit is not None:
-                break
+        found: tuple[Handler | None, Hit] | None
+        if self._stepped:
+            # The step is read when a worker holds the conversation.
+            routable = may_route(self._listeners, event.comment, postback)
+            found = (None, Hit()) if routable else None
         else:
+            hit = route(self._listeners, event.comment, postback, None)
+            found = None if hit is None else (hit[0].handler, hit[1])
+        if found is None:
             logger.debug("no listener for a %s comment", event.comment.type)
             return HTTPStatus.OK
-        return await self._accept(event, body, postback, hit, listener.handler)
+        return await self._accept(event, body, postback, *found)
 
     async def _accept(
         self,
         event: WebhookEvent,
         body: bytes,
         postback: Any,
+        handler: Handler | None,
         hit: Hit,
-        handler: Handler,
     ) -> HTTPStatus:
         """Queue a matched delivery unless the queue is full or it is a redelivery."""
         if not self._runner.reserve():
@@ -257,6 +311,7 @@ class Bot:
                 event,
                 replier=self._replier,
                 digest=key.digest,
+                conversations=self._conversations,
                 postback=postback,
                 match=hit.match,
             )
@@ -276,15 +331,29 @@ class Bot:
         await self._runner.join()
 
     async def _run(self, job: _Job) -> None:
-        context = job.context
+        context, handler = job.context, job.handler
         try:
-            await job.handler(context)
+            if handler is not None:
+                await handler(context)
+                return
+            async with context.holding() as conversation:
+                found = route(
+                    self._listeners,
+                    context.comment,
+                    context.postback,
+                    conversation.step,
+                )
+                if found is None:
+                    logger.debug("no listener at step %r", conversation.step)
+                    return
+                handler = found[0].handler
+                context.match = found[1].match
+                await handler(context)
         except Exception as exc:
             logger.exception(
-                "bot handler %s failed on a %s comment in room %s",
-                _name(job.handler),
-                context.comment.type,
-                context.room_id,
+                "bot handler %s failed on delivery %s",
+                "routing" if handler is None else _name(handler),
+                job.describe(),
             )
             for hook in self._error_hooks:
                 try:

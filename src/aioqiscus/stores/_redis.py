@@ -24,6 +24,7 @@ import anyio
 import sniffio
 
 from ..errors import EventLoopError, InvalidArgumentError
+from ._check import positive_seconds
 from ._errors import (
     ConversationBusyError,
     ConversationLockLostError,
@@ -73,16 +74,6 @@ def _ms(seconds: float) -> int:
     return max(1, math.ceil(seconds * 1000))
 
 
-def _positive(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        msg = f"{name} must be a number of seconds, got {type(value).__name__}"
-        raise TypeError(msg)
-    if not value > 0 or math.isinf(value):
-        msg = f"{name} must be a finite number > 0, got {value}"
-        raise InvalidArgumentError(msg)
-    return float(value)
-
-
 def _connect(url: str, timeout: float) -> Redis:
     """A redis-py asyncio client for *url*, its sockets bounded by *timeout*."""
     if not isinstance(cast("object", url), str) or not url:
@@ -109,7 +100,7 @@ class _RedisStore:
             raise TypeError(msg)
         self._redis = redis
         self._prefix = prefix
-        self._timeout = _positive(timeout, "timeout")
+        self._timeout = positive_seconds(timeout, "timeout")
         self._owned = False
 
     def __repr__(self) -> str:
@@ -120,7 +111,7 @@ class _RedisStore:
 
     @classmethod
     def _from_url(cls, url: str, timeout: float, **options: Any) -> Self:
-        timeout = _positive(timeout, "timeout")
+        timeout = positive_seconds(timeout, "timeout")
         store = cls(_connect(url, timeout), timeout=timeout, **options)
         store._owned = True
         return store
@@ -249,7 +240,7 @@ class RedisConversationStore(_RedisStore):
         lock_expiry: float = 60.0,
     ) -> None:
         super().__init__(redis, prefix=prefix, timeout=timeout)
-        self._expiry = _ms(_positive(lock_expiry, "lock_expiry"))
+        self._expiry = _ms(positive_seconds(lock_expiry, "lock_expiry"))
         self._acquire = redis.register_script(_ACQUIRE)
         self._release = redis.register_script(_RELEASE)
 
