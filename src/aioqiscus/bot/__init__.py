@@ -36,7 +36,7 @@ from ..stores import (
     StoreUnavailableError,
 )
 from ._asgi import BUSY_RETRY_AFTER, ASGIApp
-from ._bot import Bot
+from ._bot import DRAIN_TIMEOUT, Bot
 from ._context import Context
 from ._conversation import (
     CONVERSATION_TTL,
@@ -46,12 +46,14 @@ from ._conversation import (
 )
 from ._dedupe import CONTENT_KEY_TTL, ID_KEY_TTL, DedupeStore
 from ._routing import POSTBACK_TYPE, ErrorHandler, Handler, decode_postback
+from ._runner import Drained
 
 __all__ = [
     "BUSY_RETRY_AFTER",
     "CONTENT_KEY_TTL",
     "CONVERSATION_TTL",
     "CONVERSATION_WAIT",
+    "DRAIN_TIMEOUT",
     "ID_KEY_TTL",
     "POSTBACK_TYPE",
     "ASGIApp",
@@ -62,6 +64,7 @@ __all__ = [
     "ConversationLockLostError",
     "ConversationStore",
     "DedupeStore",
+    "Drained",
     "ErrorHandler",
     "Handler",
     "MemoryConversationStore",

@@ -57,10 +57,11 @@ class ASGIApp:
     """The bot as an ASGI app: POST a delivery to any path.
 
     Answers as :meth:`Bot.handle <aioqiscus.bot.Bot.handle>`, plus ``405``
-    for other methods and ``413`` for bodies over 1 MiB. Handles
-    ``lifespan`` (shutdown waits for the handlers in flight) and refuses
+    for other methods and ``413`` for bodies over the bot's ``max_body``
+    (1 MiB). Handles ``lifespan`` (startup enters the bot, shutdown drains
+    it: :meth:`Bot.aclose <aioqiscus.bot.Bot.aclose>`) and refuses
     websockets. Mounted apps do not get lifespan events from Starlette or
-    FastAPI: call ``await bot.join()`` in the outer app's lifespan.
+    FastAPI: call ``await bot.aclose()`` in the outer app's lifespan.
     """
 
     def __init__(self, bot: Bot) -> None:
@@ -108,11 +109,16 @@ class ASGIApp:
         await send({"type": "http.response.body", "body": phrase})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self._bot.join()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        """Enter the bot at startup; drain it (``aclose``) at shutdown.
+
+        uvicorn sends ``lifespan.shutdown`` on SIGTERM once its connections
+        are done, so a redeploy finishes what the bot accepted.
+        """
+        message = await receive()
+        if message["type"] != "lifespan.startup":  # pragma: no cover - ASGI order
+            return
+        async with self._bot:
+            await send({"type": "lifespan.startup.complete"})
+            while message["type"] != "lifespan.shutdown":
+                message = await receive()
+        await send({"type": "lifespan.shutdown.complete"})

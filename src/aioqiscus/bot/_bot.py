@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
+import anyio
 import attrs
+from anyio.abc import TaskGroup
 
 from .._client import QiscusClient
 from .._redaction import RedactingFilter, register
@@ -45,18 +47,22 @@ from ._routing import (
     route,
     text_pattern,
 )
-from ._runner import Runner
+from ._runner import Drained, Runner
 
 if TYPE_CHECKING:
     import re
 
     from aiohttp import web
 
-__all__ = ["Bot"]
+__all__ = ["DRAIN_TIMEOUT", "Bot"]
 
 logger = logging.getLogger("aioqiscus.bot")
 # Records made on a child logger skip the parent's filters: add ours here too.
 logger.addFilter(RedactingFilter())
+
+#: How long a bot's shutdown waits for its handlers by default (seconds):
+#: under the 30 s that Kubernetes and most process managers allow.
+DRAIN_TIMEOUT = 25.0
 
 H = TypeVar("H", bound=Handler)
 E = TypeVar("E", bound=ErrorHandler)
@@ -104,6 +110,8 @@ class Bot:
         lookup_replies: Before each reply, look for its marker among the
             room's newest comments and skip the send if it is there (one
             extra read per reply; see :class:`Context`).
+        drain_timeout: Seconds :meth:`aclose` (and the ASGI lifespan's
+            shutdown) waits for accepted deliveries before cancelling them.
         conversations: Where conversation states and their locks live; an
             in-memory :class:`MemoryConversationStore` by default.
         conversation_ttl: Seconds a conversation is kept after its last save.
@@ -121,6 +129,7 @@ class Bot:
         max_pending: int = 1_000,
         dedupe: DedupeStore | None = None,
         lookup_replies: bool = False,
+        drain_timeout: float = DRAIN_TIMEOUT,
         conversations: ConversationStore | None = None,
         conversation_ttl: float = CONVERSATION_TTL,
         conversation_wait: float = CONVERSATION_WAIT,
@@ -167,6 +176,8 @@ class Bot:
             max_pending=max_pending,
             describe=_Job.describe,
         )
+        self._drain_timeout = positive_seconds(drain_timeout, "drain_timeout")
+        self._group: TaskGroup | None = None
         self._asgi = ASGIApp(self)
 
     def __repr__(self) -> str:
@@ -250,13 +261,20 @@ class Bot:
         """Take one delivery; return the HTTP status to answer with.
 
         ``401`` bad or missing signature, ``400`` not a webhook, ``503`` the
-        queue is full or the dedupe store failed (nothing was run or
-        remembered), ``200`` otherwise: queued, a redelivery, the bot's own
-        comment, or no listener matched. Never waits for a handler.
+        queue is full, the dedupe store failed or the bot is shutting down
+        (nothing was run or remembered), ``200`` otherwise: queued, a
+        redelivery, the bot's own comment, or no listener matched. Never
+        waits for a handler.
+
+        Raises:
+            EventLoopError: Not under asyncio, and the bot was not entered
+                (``async with bot:``): there is nowhere to run handlers.
         """
         return int(await self._handle(body, signature))
 
     async def _handle(self, body: bytes, signature: str | None) -> HTTPStatus:
+        if self._runner.closed:
+            return HTTPStatus.SERVICE_UNAVAILABLE
         if not verify_signature(body, signature, self._token):
             return HTTPStatus.UNAUTHORIZED
         try:
@@ -325,10 +343,64 @@ class Bot:
     async def join(self) -> None:
         """Wait until every accepted delivery has been handled.
 
-        Call it in tests, and at shutdown after the server stopped accepting
-        requests (the ASGI app does so on ``lifespan.shutdown``).
+        Call it in tests; to shut down, call :meth:`aclose`.
         """
         await self._runner.join()
+
+    async def aclose(
+        self,
+        timeout: float | None = None,  # noqa: ASYNC109 - the drain's budget, as specified
+    ) -> Drained:
+        """Stop accepting deliveries, finish the accepted ones, then return.
+
+        From the call on, deliveries are answered 503 with ``Retry-After``
+        (nothing is run or remembered, so a redelivery reaches another
+        worker or this one's successor). Queued and running handlers go on
+        until they are done or *timeout* seconds have passed; then the
+        running ones are cancelled and the queued ones dropped, each logged
+        with its delivery key and counted in the result.
+
+        Args:
+            timeout: Seconds to wait; the bot's ``drain_timeout`` when
+                ``None``.
+
+        Returns:
+            What the drain did (:class:`Drained`).
+        """
+        limit = self._drain_timeout if timeout is None else timeout
+        drained = await self._runner.drain(positive_seconds(limit, "timeout"))
+        log = logger.error if drained.lost else logger.info
+        log(
+            "bot drained: %d handled, %d cancelled, %d dropped",
+            drained.completed,
+            drained.cancelled,
+            drained.dropped,
+        )
+        return drained
+
+    async def __aenter__(self) -> Self:
+        """Run handlers in a task group of this block (needed under trio).
+
+        On exit the bot is closed as by :meth:`aclose`. The ASGI app enters
+        the bot for the lifespan; :meth:`aiohttp_context` for an aiohttp app.
+        """
+        if self._group is not None:
+            msg = "the bot is already entered"
+            raise RuntimeError(msg)
+        group = anyio.create_task_group()
+        await group.__aenter__()
+        self._group = group
+        self._runner.attach(group)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        group, self._group = self._group, None
+        try:
+            await self.aclose()
+        finally:
+            self._runner.attach(None)
+            if group is not None:
+                await group.__aexit__(None, None, None)
 
     async def _run(self, job: _Job) -> None:
         context, handler = job.context, job.handler
@@ -367,6 +439,16 @@ class Bot:
     def asgi(self) -> ASGIApp:
         """The bot as an ASGI 3 app, to mount or serve (see :class:`ASGIApp`)."""
         return self._asgi
+
+    async def aiohttp_shutdown(self, app: web.Application) -> None:  # noqa: ARG002
+        """Drain the bot when its aiohttp app shuts down.
+
+        Wire it once: ``app.on_shutdown.append(bot.aiohttp_shutdown)``.
+        aiohttp calls it after it stopped listening, so the bot finishes
+        what it accepted (``aclose`` with the bot's ``drain_timeout``).
+        aiohttp runs on asyncio only.
+        """
+        await self.aclose()
 
     async def aiohttp_handler(self, request: web.BaseRequest) -> web.StreamResponse:
         """The bot as an aiohttp handler, for ``app.router.add_post(path, ...)``.
