@@ -45,7 +45,13 @@ from ._conversation import (
     ConversationStore,
 )
 from ._dedupe import CONTENT_KEY_TTL, ID_KEY_TTL, DedupeStore
-from ._routing import POSTBACK_TYPE, ErrorHandler, Handler, decode_postback
+from ._routing import (
+    POSTBACK_TYPE,
+    ErrorHandler,
+    Handler,
+    Middleware,
+    decode_postback,
+)
 from ._runner import Drained
 
 __all__ = [
@@ -69,6 +75,7 @@ __all__ = [
     "Handler",
     "MemoryConversationStore",
     "MemoryDedupeStore",
+    "Middleware",
     "RedisConversationStore",
     "RedisDedupeStore",
     "StoreError",

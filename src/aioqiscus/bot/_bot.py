@@ -38,8 +38,10 @@ from ._routing import (
     Hit,
     Listener,
     MessageListener,
+    Middleware,
     PostbackListener,
     TextListener,
+    chain,
     check_handler,
     check_step,
     decode_postback,
@@ -66,6 +68,7 @@ DRAIN_TIMEOUT = 25.0
 
 H = TypeVar("H", bound=Handler)
 E = TypeVar("E", bound=ErrorHandler)
+M = TypeVar("M", bound=Middleware)
 
 
 @attrs.frozen
@@ -170,6 +173,7 @@ class Bot:
         # a worker that holds their conversation.
         self._stepped = False
         self._error_hooks: list[ErrorHandler] = []
+        self._middleware: list[Middleware] = []
         self._runner: Runner[_Job] = Runner(
             self._run,
             max_concurrency=max_concurrency,
@@ -254,6 +258,27 @@ class Bot:
         check_handler(hook, "an on_error hook")
         self._error_hooks.append(hook)
         return hook
+
+    def middleware(self, func: M) -> M:
+        """Wrap every handled delivery in *func(ctx, call_next)*.
+
+        Middleware run in registration order, the first outermost, around
+        the handler a delivery was routed to (inside its conversation for
+        bots with ``step=`` listeners). ``await call_next(ctx)`` runs the
+        rest; not calling it skips the handler. What a middleware raises
+        goes to the :meth:`on_error` hooks, as a handler's error does::
+
+            @bot.middleware
+            async def timed(ctx: Context, call_next: Handler) -> None:
+                start = time.perf_counter()
+                try:
+                    await call_next(ctx)
+                finally:
+                    metrics.observe(time.perf_counter() - start)
+        """
+        check_handler(func, "a middleware")
+        self._middleware.append(func)
+        return func
 
     # ------------------------------------------------------------ receiving
 
@@ -406,7 +431,7 @@ class Bot:
         context, handler = job.context, job.handler
         try:
             if handler is not None:
-                await handler(context)
+                await chain(self._middleware, handler)(context)
                 return
             async with context.holding() as conversation:
                 found = route(
@@ -420,7 +445,7 @@ class Bot:
                     return
                 handler = found[0].handler
                 context.match = found[1].match
-                await handler(context)
+                await chain(self._middleware, handler)(context)
         except Exception as exc:
             logger.exception(
                 "bot handler %s failed on delivery %s",

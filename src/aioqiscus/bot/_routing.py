@@ -35,8 +35,10 @@ __all__ = [
     "Hit",
     "Listener",
     "MessageListener",
+    "Middleware",
     "PostbackListener",
     "TextListener",
+    "chain",
     "check_handler",
     "check_step",
     "decode_postback",
@@ -49,6 +51,9 @@ __all__ = [
 Handler = Callable[["Context"], Awaitable[None]]
 #: An error hook: called with the context and the exception a handler raised.
 ErrorHandler = Callable[["Context", Exception], Awaitable[None]]
+#: A middleware: called with the context and the next step (the next
+#: middleware, or the handler); it may await ``call_next(ctx)`` or not.
+Middleware = Callable[["Context", Handler], Awaitable[None]]
 
 #: The comment type an app posts when a user taps a postback button.
 POSTBACK_TYPE = "button_postback_response"
@@ -132,6 +137,25 @@ class TextListener:
             self.pattern.fullmatch(text) if self.whole else self.pattern.search(text)
         )
         return None if found is None else Hit(found)
+
+
+def chain(middleware: list[Middleware], handler: Handler) -> Handler:
+    """*handler* wrapped in *middleware*, the first registered outermost."""
+    call = handler
+    for outer in reversed(middleware):
+        call = _Link(outer, call)
+    return call
+
+
+@attrs.frozen
+class _Link:
+    """One middleware bound to what comes after it."""
+
+    middleware: Middleware
+    call_next: Handler
+
+    async def __call__(self, context: Context) -> None:
+        await self.middleware(context, self.call_next)
 
 
 def check_step(step: object) -> str | None:
