@@ -17,13 +17,13 @@ from ..errors import InvalidArgumentError
 from ..stores import MemoryConversationStore, MemoryDedupeStore
 from ..stores._check import positive_seconds
 from ..webhooks import (
-    SIGNATURE_HEADER,
     WebhookError,
     WebhookEvent,
     parse,
     verify_signature,
 )
-from ._asgi import ASGIApp, extra_headers
+from ._aiohttp import handle_aiohttp
+from ._asgi import ASGIApp
 from ._context import Context, Replier
 from ._conversation import (
     CONVERSATION_TTL,
@@ -478,20 +478,10 @@ class Bot:
     async def aiohttp_handler(self, request: web.BaseRequest) -> web.StreamResponse:
         """The bot as an aiohttp handler, for ``app.router.add_post(path, ...)``.
 
-        Answers as :meth:`handle`, plus ``405`` for other methods; aiohttp
-        itself answers 413 for bodies over the app's ``client_max_size``
-        (1 MiB by default, like :data:`~aioqiscus.webhooks.MAX_BODY`).
+        Answers as :meth:`handle`, plus ``405`` for other methods and ``413``
+        for bodies over 1 MiB (:data:`~aioqiscus.webhooks.MAX_BODY`, as the
+        ASGI app), whatever the app's ``client_max_size``: a declared
+        ``Content-Length`` over it is refused before the body is read, and
+        a chunked body once it passes it. aiohttp runs on asyncio only.
         """
-        from aiohttp import web  # noqa: PLC0415 - aiohttp is an optional extra
-
-        status: int
-        if request.method != "POST":
-            status = HTTPStatus.METHOD_NOT_ALLOWED
-        else:
-            body = await request.read()
-            status = await self.handle(body, request.headers.get(SIGNATURE_HEADER))
-        return web.Response(
-            status=int(status),
-            text=HTTPStatus(status).phrase,
-            headers={k.decode(): v.decode() for k, v in extra_headers(status)},
-        )
+        return await handle_aiohttp(self, request)
