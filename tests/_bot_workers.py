@@ -7,10 +7,16 @@ this file only, not the test suite's web frameworks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
 import re
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -122,3 +128,39 @@ async def run_order_bot(url: str, bodies: list[bytes]) -> list[str]:
 def run_order_process(url: str, bodies: list[bytes]) -> tuple[int, list[str]]:
     """A worker process running :func:`run_order_bot`: its pid and log."""
     return os.getpid(), asyncio.run(run_order_bot(url, bodies))
+
+
+@contextlib.contextmanager
+def uvicorn_process(
+    *arguments: str, env: dict[str, str]
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``python -m uvicorn *arguments`` on a free loopback port, from the
+    repository root, with *env* added: its base URL and the process.
+
+    The process is killed on exit if it is still running.
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(  # noqa: S603 - our own argument list
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            *arguments,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, **env},
+    )
+    try:
+        yield f"http://127.0.0.1:{port}", server
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()

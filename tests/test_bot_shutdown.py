@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,9 +20,8 @@ import redis
 from aioqiscus import webhooks
 from aioqiscus.bot import Bot, Context, Drained
 
-from ._bot_workers import offline_client
+from ._bot_workers import offline_client, uvicorn_process
 from .test_bot import TOKEN, delivery, new_bot, send
-from .test_stores import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -138,31 +135,12 @@ class TestServers:
         """uvicorn gets SIGTERM after 20 of 60 concurrent deliveries were
         answered: it shuts down, and every delivery answered 200 was
         handled, once."""
-        port = free_port()
-        server = subprocess.Popen(  # noqa: S603 - our own argument list
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "tests._bot_app:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env={**os.environ, "AIOQISCUS_TEST_REDIS": redis_url},
-        )
-        try:
-            statuses = asyncio.run(burst(f"http://127.0.0.1:{port}", server))
+        with uvicorn_process(
+            "tests._bot_app:app", env={"AIOQISCUS_TEST_REDIS": redis_url}
+        ) as (url, server):
+            statuses = asyncio.run(burst(url, server))
             # uvicorn re-raises the signal it caught once it has shut down.
             assert server.wait(timeout=30) in (0, -signal.SIGTERM)
-        finally:
-            if server.poll() is None:
-                server.kill()
-                server.wait()
         with redis.Redis.from_url(redis_url) as raw:
             handled = [t.decode() for t in raw.lrange("handled", 0, -1)]
         accepted = {text for text, status in statuses.items() if status == 200}

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import signal
-import socket
-import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -18,6 +15,8 @@ import pytest
 from aioqiscus import Buttons, Card, QiscusClient
 from aioqiscus.bot import Bot
 from aioqiscus.testing import FakeQiscus, serve
+
+from ._bot_workers import uvicorn_process
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -251,45 +250,22 @@ def test_order_bot_under_uvicorn_with_three_workers(redis_url):
     stops all three."""
     fake = FakeQiscus()
     room_id = order_room(fake)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     with serve(fake) as fake_url:
         env = {
-            **os.environ,
             "QISCUS_APP_ID": fake.app_id,
             "QISCUS_SECRET_KEY": fake.secret_key,
             "QISCUS_BASE_URL": fake_url,
             "QISCUS_WEBHOOK_TOKEN": "webhook-token",
             "REDIS_URL": redis_url,
         }
-        server = subprocess.Popen(  # noqa: S603 - our own argument list
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "examples.bot_order_redis:create_app",
-                "--workers",
-                "3",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=EXAMPLES.parent,
-            env=env,
-        )
-        try:
-            anyio.run(talk_to_workers, fake, room_id, f"http://127.0.0.1:{port}")
+        app = "examples.bot_order_redis:create_app"
+        with uvicorn_process("--factory", app, "--workers", "3", env=env) as (
+            url,
+            server,
+        ):
+            anyio.run(talk_to_workers, fake, room_id, url)
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
-        finally:
-            if server.poll() is None:
-                server.kill()
-                server.wait()
     talk = [(c.sender, c.message) for c in fake.room(room_id).comments]
     assert talk == ORDER_TALK
 
