@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import multiprocessing
 import re
 from collections.abc import AsyncIterator
@@ -199,6 +200,28 @@ class TestSaving:
         assert after_boom == {"step": None, "data": {"kept": True}}
         assert after_end is None
         assert re.fullmatch(r"aioqiscus:conv:[0-9a-f]{32}", keys[0])
+
+    async def test_unreadable_state_starts_afresh(self, caplog):
+        """A stored state that is not ours starts a fresh conversation, with
+        a warning that does not repeat the state."""
+        store = MemoryConversationStore()
+        seen: list[Any] = []
+        async with offline_client() as client:
+            bot = Bot(client, user_id=BOT, signature_token=TOKEN, conversations=store)
+
+            @bot.on_message()
+            async def handler(ctx: Context) -> None:
+                token, _ = await store.acquire(ctx.conversation_key, 1)
+                await store.release(ctx.conversation_key, token, '["secret"]', 60)
+                async with ctx.conversation() as conv:
+                    seen.append((conv.step, conv.data))
+
+            with caplog.at_level(logging.WARNING, logger="aioqiscus.bot"):
+                await send(bot, delivery("x", id=1))
+                await joined(bot)
+        assert seen == [(None, {})]
+        assert "unreadable conversation state" in caplog.text
+        assert "secret" not in caplog.text
 
 
 class TestLocking:

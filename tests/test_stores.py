@@ -157,6 +157,28 @@ class TestRedisDedupeStore:
             RedisDedupeStore(object())  # type: ignore[arg-type]
 
 
+def test_import_aioqiscus_does_not_import_redis():
+    """import aioqiscus (and aioqiscus.bot) leaves redis unimported until a
+    Redis store is made from a URL."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, aioqiscus, aioqiscus.bot\n"
+        "before = sorted(m for m in sys.modules if m.split('.')[0] == 'redis')\n"
+        "aioqiscus.bot.RedisDedupeStore.from_url('redis://127.0.0.1:1/0')\n"
+        "print(before, 'redis.asyncio' in sys.modules)\n"
+    )
+    result = subprocess.run(  # noqa: S603 - our own code
+        [sys.executable, "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "[] True", result.stderr
+
+
 class TestMemoryDedupeStore:
     async def test_expires(self):
         """A claimed key can be claimed again once its TTL has passed."""

@@ -131,7 +131,8 @@ def decode(state: str | None) -> Conversation:
     except (ValueError, TypeError, KeyError):
         loaded = step = data = None
     if not isinstance(step, str | None) or not isinstance(data, dict):
-        logger.warning("unreadable conversation state dropped: %.60r", state)
+        # Not the state itself: it holds what users said.
+        logger.warning("unreadable conversation state (%d chars) dropped", len(state))
         return Conversation()
     return Conversation(step, data)
 
