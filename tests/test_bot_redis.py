@@ -70,3 +70,56 @@ class TestSharedDedupe:
                 await bot.join()
         await store.aclose()
         assert seen == (["hi"] if fail_open else [])
+
+
+async def test_redis_going_away_mid_run():
+    """Redis stops while the bot runs: the next delivery gets 503 (dedupe
+    fails closed) within the timeout, and a conversation handler's hooks get
+    StoreUnavailableError; nothing hangs, nothing is answered twice."""
+    from aioqiscus.bot import RedisConversationStore, StoreUnavailableError
+
+    from ._redis import run_redis
+
+    handled: list[str] = []
+    errors: list[BaseException] = []
+    with run_redis() as url:
+        dedupe = RedisDedupeStore.from_url(url, timeout=0.5)
+        conversations = RedisConversationStore.from_url(url, timeout=0.5)
+        async with offline_client() as client:
+            bot = Bot(
+                client,
+                user_id=BOT,
+                signature_token=TOKEN,
+                dedupe=dedupe,
+                conversations=conversations,
+            )
+
+            @bot.on_message()
+            async def record(ctx: Context) -> None:
+                async with ctx.conversation() as conv:
+                    conv.data["seen"] = ctx.text
+                handled.append(ctx.text)
+
+            @bot.on_error
+            async def hook(ctx: Context, exc: Exception) -> None:
+                errors.append(exc)
+
+            with anyio.fail_after(10):
+                assert await send(bot, delivery("before", id=1)) == 200
+                await bot.join()
+    # The server is gone now.
+    async with offline_client() as client:
+        # Dedupe in memory, conversations on the Redis that went away.
+        other = Bot(
+            client, user_id=BOT, signature_token=TOKEN, conversations=conversations
+        )
+        other.on_message()(record)
+        other.on_error(hook)
+        with anyio.fail_after(10):
+            assert await send(bot, delivery("after", id=2)) == 503
+            assert await send(other, delivery("lost", id=3)) == 200
+            await other.join()
+    await dedupe.aclose()
+    await conversations.aclose()
+    assert handled == ["before"]
+    assert [type(e) for e in errors] == [StoreUnavailableError]

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
@@ -100,7 +101,30 @@ class TestAclose:
                 await send(bot, delivery("in block", id=1))
                 with pytest.raises(RuntimeError, match="already entered"):
                     await bot.__aenter__()
+            with pytest.raises(RuntimeError, match="make a new Bot"):
+                await bot.__aenter__()
         assert done == ["in block"]
+
+    async def test_lifespan_of_a_closed_bot_fails_startup(self):
+        """A closed bot's ASGI lifespan answers startup.failed, saying why."""
+        bot = new_bot(offline_client())
+        await bot.aclose()
+        sent: list[Any] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "lifespan.startup"}
+
+        async def record(message: Any) -> None:
+            sent.append(message)
+
+        with anyio.fail_after(10):
+            await bot.asgi({"type": "lifespan"}, receive, record)
+        assert sent == [
+            {
+                "type": "lifespan.startup.failed",
+                "message": "the bot was closed (aclose); make a new Bot",
+            }
+        ]
 
     def test_bad_timeouts_refused(self):
         """drain_timeout must be a positive number of seconds."""

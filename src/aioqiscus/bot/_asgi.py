@@ -8,6 +8,7 @@ An object with an ``async def __call__`` passes.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -117,7 +118,12 @@ class ASGIApp:
         message = await receive()
         if message["type"] != "lifespan.startup":  # pragma: no cover - ASGI order
             return
-        async with self._bot:
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                await stack.enter_async_context(self._bot)
+            except RuntimeError as exc:  # entered already, or closed
+                await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                return
             await send({"type": "lifespan.startup.complete"})
             while message["type"] != "lifespan.shutdown":
                 message = await receive()

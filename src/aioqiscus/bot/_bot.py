@@ -412,6 +412,9 @@ class Bot:
         if self._group is not None:
             msg = "the bot is already entered"
             raise RuntimeError(msg)
+        if self._runner.closed:
+            msg = "the bot was closed (aclose); make a new Bot"
+            raise RuntimeError(msg)
         group = anyio.create_task_group()
         await group.__aenter__()
         self._group = group
