@@ -78,6 +78,35 @@ class TestBodyCap:
                 status = response.status
         assert status == 413
 
+    async def test_a_lower_cap_on_both_adapters(self):
+        """Bot(max_body=...) caps both adapters; above 1 MiB it is refused."""
+        from aiohttp.test_utils import make_mocked_request
+
+        small = new_bot(offline_client(), max_body=100)
+        body = delivery("hi", id=1)
+        assert len(body) > 100
+        signature = webhooks.sign(body, TOKEN)
+        request = make_mocked_request(
+            "POST",
+            "/hook",
+            headers={
+                "Content-Length": str(len(body)),
+                webhooks.SIGNATURE_HEADER: signature,
+            },
+        )
+        assert (await small.aiohttp_handler(request)).status == 413
+        import httpx
+
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=small.asgi), base_url="http://b"
+        ) as http:
+            response = await http.post(
+                "/", content=body, headers={webhooks.SIGNATURE_HEADER: signature}
+            )
+        assert response.status_code == 413
+        with pytest.raises(ValueError, match="max_body"):
+            new_bot(offline_client(), max_body=webhooks.MAX_BODY + 1)
+
     async def test_signed_delivery_within_the_cap(self, bot, server):
         """A signed delivery still gets 200, and GET gets 405."""
         import aiohttp

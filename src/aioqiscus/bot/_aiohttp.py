@@ -4,7 +4,8 @@ aiohttp's ``client_max_size`` caps ``request.read()`` only, and an app may
 raise it for its other routes; the handler therefore reads the body itself,
 refusing a declared ``Content-Length`` over the cap before reading
 anything, and a chunked body as soon as it passes the cap, so an unsigned
-100 MB body costs at most 1 MiB of memory before its 413.
+100 MB body costs at most the cap (the bot's ``max_body``, 1 MiB by
+default, as for the ASGI app) before its 413.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
-from ..webhooks import MAX_BODY, SIGNATURE_HEADER
+from ..webhooks import SIGNATURE_HEADER
 from ._asgi import extra_headers
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ async def handle_aiohttp(bot: Bot, request: web.BaseRequest) -> web.StreamRespon
     if request.method != "POST":
         status = HTTPStatus.METHOD_NOT_ALLOWED
     else:
-        body = await read_capped(request, MAX_BODY)
+        body = await read_capped(request, bot.max_body)
         if body is None:
             status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
         else:

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from ..webhooks import MAX_BODY, SIGNATURE_HEADER
+from ..webhooks import SIGNATURE_HEADER
 
 if TYPE_CHECKING:
     from ._bot import Bot
@@ -39,8 +39,8 @@ def extra_headers(status: int) -> list[tuple[bytes, bytes]]:
     return []
 
 
-async def _read_body(receive: Receive) -> bytes | None:
-    """The body, read until it ends or passes :data:`MAX_BODY`; None on disconnect."""
+async def _read_body(receive: Receive, cap: int) -> bytes | None:
+    """The body, read until it ends or passes *cap* bytes; None on disconnect."""
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -50,7 +50,7 @@ async def _read_body(receive: Receive) -> bytes | None:
         chunk: bytes = message.get("body", b"")
         chunks.append(chunk)
         size += len(chunk)
-        if size > MAX_BODY or not message.get("more_body", False):
+        if size > cap or not message.get("more_body", False):
             return b"".join(chunks)
 
 
@@ -83,10 +83,10 @@ class ASGIApp:
         if scope["method"] != "POST":
             status = HTTPStatus.METHOD_NOT_ALLOWED
         else:
-            body = await _read_body(receive)
+            body = await _read_body(receive, self._bot.max_body)
             if body is None:
                 return  # the client went away
-            if len(body) > MAX_BODY:
+            if len(body) > self._bot.max_body:
                 status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
             else:
                 signature = next(

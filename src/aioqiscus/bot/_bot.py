@@ -13,10 +13,12 @@ from anyio.abc import TaskGroup
 
 from .._client import QiscusClient
 from .._redaction import RedactingFilter, register
+from .._validate import check_page_size
 from ..errors import InvalidArgumentError
 from ..stores import MemoryConversationStore, MemoryDedupeStore
 from ..stores._check import positive_seconds
 from ..webhooks import (
+    MAX_BODY,
     WebhookError,
     WebhookEvent,
     parse,
@@ -115,6 +117,9 @@ class Bot:
             extra read per reply; see :class:`Context`).
         drain_timeout: Seconds :meth:`aclose` (and the ASGI lifespan's
             shutdown) waits for accepted deliveries before cancelling them.
+        max_body: The largest body the adapters read, in bytes (1 MiB, the
+            most :func:`~aioqiscus.webhooks.parse` takes, by default); larger
+            ones get 413 before they are read whole.
         conversations: Where conversation states and their locks live; an
             in-memory :class:`MemoryConversationStore` by default.
         conversation_ttl: Seconds a conversation is kept after its last save.
@@ -133,6 +138,7 @@ class Bot:
         dedupe: DedupeStore | None = None,
         lookup_replies: bool = False,
         drain_timeout: float = DRAIN_TIMEOUT,
+        max_body: int = MAX_BODY,
         conversations: ConversationStore | None = None,
         conversation_ttl: float = CONVERSATION_TTL,
         conversation_wait: float = CONVERSATION_WAIT,
@@ -181,6 +187,10 @@ class Bot:
             describe=_Job.describe,
         )
         self._drain_timeout = positive_seconds(drain_timeout, "drain_timeout")
+        self.max_body = check_page_size(max_body, "max_body")
+        if self.max_body > MAX_BODY:
+            msg = f"max_body must be at most {MAX_BODY} (what parse takes)"
+            raise InvalidArgumentError(msg)
         self._group: TaskGroup | None = None
         self._asgi = ASGIApp(self)
 
@@ -482,8 +492,8 @@ class Bot:
         """The bot as an aiohttp handler, for ``app.router.add_post(path, ...)``.
 
         Answers as :meth:`handle`, plus ``405`` for other methods and ``413``
-        for bodies over 1 MiB (:data:`~aioqiscus.webhooks.MAX_BODY`, as the
-        ASGI app), whatever the app's ``client_max_size``: a declared
+        for bodies over the bot's ``max_body`` (1 MiB, as the ASGI app),
+        whatever the app's ``client_max_size``: a declared
         ``Content-Length`` over it is refused before the body is read, and
         a chunked body once it passes it. aiohttp runs on asyncio only.
         """
