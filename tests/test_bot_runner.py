@@ -51,6 +51,7 @@ class TestRobustQueue:
             asyncio.CancelledError(),
             KeyError("k"),
             ExceptionGroup("many", [ValueError("v")]),
+            BaseExceptionGroup("cancelled inside", [asyncio.CancelledError()]),
             TimeoutError(),
         ],
         ids=lambda e: type(e).__name__,
@@ -74,6 +75,25 @@ class TestRobustQueue:
             await bot.join()
         assert seen == ["x", "y"]
         assert (bot._runner.running, bot._runner.pending) == (0, 0)
+
+    async def test_entered_bot_survives_a_group_of_cancellations(self, qiscus_client):
+        """In the bot's task group, a handler raising a group holding a
+        CancelledError neither crashes the group nor stops the queue."""
+        bot = one_worker_bot(qiscus_client)
+        seen: list[str] = []
+
+        @bot.on_message()
+        async def handler(ctx: Context) -> None:
+            if ctx.text == "boom":
+                raise BaseExceptionGroup("inner", [asyncio.CancelledError()])
+            seen.append(ctx.text)
+
+        with anyio.fail_after(10):
+            async with bot:
+                for text in ("boom", "x", "y"):
+                    await send(bot, delivery(text))
+                await bot.join()
+        assert seen == ["x", "y"]
 
     async def test_worker_cancelled_from_outside_hands_on_its_queue(
         self, qiscus_client

@@ -203,14 +203,15 @@ class Runner(Generic[T]):
     async def _guarded(self, job: T, scope: anyio.CancelScope) -> None:
         try:
             await self._work(job)
-        except anyio.get_cancelled_exc_class():
-            if scope.cancel_called or _task_cancelled():
-                raise
-            # The job raised CancelledError itself (a cancelled inner task,
-            # a misused timeout): its worker was not cancelled.
-            logger.exception("bot job %s ended cancelled", self._describe(job))
         except Exception:
             logger.exception("bot job %s failed", self._describe(job))
+        except BaseException as exc:
+            ours = isinstance(exc, anyio.get_cancelled_exc_class() | BaseExceptionGroup)
+            if not ours or scope.cancel_called or _task_cancelled():
+                raise  # KeyboardInterrupt, SystemExit, or the worker's own stop
+            # The job raised a cancellation itself (a cancelled inner task,
+            # a misused timeout): its worker was not cancelled.
+            logger.exception("bot job %s ended cancelled", self._describe(job))
 
     def _group_cancelled(self) -> bool:
         return self._group is not None and self._group.cancel_scope.cancel_called
