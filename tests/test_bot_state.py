@@ -104,7 +104,8 @@ class TestSteps:
 
             @bot.on_message(step="deep")
             async def deep(ctx: Context) -> None:
-                async with ctx.conversation() as outer:
+                async with ctx.holding() as held, ctx.conversation() as outer:
+                    seen.append(held is outer)
                     outer.data["n"] = 1
                     async with ctx.conversation() as inner:
                         seen.append(inner is outer)
@@ -120,7 +121,7 @@ class TestSteps:
                 for i in range(2):
                     await send(bot, delivery("x", id=i + 1))
                     await joined(bot)
-        assert seen == [True, {"n": 2}]
+        assert seen == [True, True, {"n": 2}]
 
     def test_bad_step_refused(self, store):
         """An empty or non-str step is refused at registration."""

@@ -417,7 +417,11 @@ class Bot:
         """Run handlers in a task group of this block (needed under trio).
 
         On exit the bot is closed as by :meth:`aclose`. The ASGI app enters
-        the bot for the lifespan; :meth:`aiohttp_context` for an aiohttp app.
+        the bot for its lifespan; an aiohttp app needs no entering (asyncio)
+        and drains with :meth:`aiohttp_shutdown`.
+
+        Raises:
+            RuntimeError: The bot is entered already, or was closed.
         """
         if self._group is not None:
             msg = "the bot is already entered"

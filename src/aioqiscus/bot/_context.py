@@ -141,8 +141,12 @@ class Context:
 
         What :meth:`conversation` blocks inside commit is saved when this
         block ends. The bot holds it this way around routing and the
-        handler when any listener has a ``step=``.
+        handler when any listener has a ``step=``; inside a hold, this
+        shares it.
         """
+        if self._session is not None:
+            yield self._session.conversation
+            return
         async with self._hold() as session:
             yield session.conversation
 
