@@ -275,7 +275,7 @@ class TestLocking:
                 await send(bot, delivery("hold", id=1))
                 await anyio.sleep(0.05)
                 await send(bot, delivery("hold", id=2))
-                await anyio.sleep(0.3)
+                await anyio.sleep(0.5)
                 release.set()
                 await joined(bot)
         [(text, error)] = errors
