@@ -14,6 +14,7 @@ from . import (
     migration,
     models,
     payloads,
+    stores,
     sync,
     webhooks,
 )
@@ -157,6 +158,7 @@ __all__ = [
     "models",
     "payloads",
     "set_testing",
+    "stores",
     "sync",
     "webhooks",
 ]
