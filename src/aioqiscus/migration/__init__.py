@@ -13,7 +13,9 @@
 
 from __future__ import annotations
 
+from ._checkpoint import CheckpointError
 from ._compare import DialectComparison, Difference, compare_dialects
+from ._copy import ProgressCallback, copy_app
 from ._imports import (
     IMPORT_LIMIT,
     ImportChunk,
@@ -24,17 +26,26 @@ from ._imports import (
     ImportUser,
     plan_import,
 )
+from ._report import Failure, KindCounts, MigrationReport, NotCarried, Problem
 
 __all__ = [
     "IMPORT_LIMIT",
+    "CheckpointError",
     "DialectComparison",
     "Difference",
+    "Failure",
     "ImportChunk",
     "ImportComment",
     "ImportPlanError",
     "ImportProblem",
     "ImportRoom",
     "ImportUser",
+    "KindCounts",
+    "MigrationReport",
+    "NotCarried",
+    "Problem",
+    "ProgressCallback",
     "compare_dialects",
+    "copy_app",
     "plan_import",
 ]

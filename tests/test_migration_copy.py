@@ -1,0 +1,225 @@
+"""copy_app: a realistic app copied in every dialect pair, resumed, reported."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import anyio
+import pytest
+
+from aioqiscus import InvalidArgumentError
+from aioqiscus.migration import CheckpointError, MigrationReport, copy_app
+from aioqiscus.migration._checkpoint import Checkpoint
+from aioqiscus.testing import Fault
+
+from ._migration_app import ALICE, app_pair, client, seed, snapshot
+
+PAIRS = [("v2", "v2.1"), ("v2.1", "v2"), ("v2.1", "v2.1"), ("v2", "v2")]
+
+
+async def run_copy(source_fake, target_fake, path, src="v2.1", dst="v2.1", **kw):
+    async with client(source_fake, src) as s, client(target_fake, dst) as t:
+        return await copy_app(s, t, path, users=[ALICE], **kw)
+
+
+class TestCopy:
+    @pytest.mark.parametrize(("src", "dst"), PAIRS)
+    async def test_every_pair_copies_and_verifies(self, tmp_path, src, dst):
+        """Users, rooms and typed comments arrive, verified field by field."""
+        source, target = app_pair()
+        await seed(source)
+        with anyio.fail_after(30):
+            report = await run_copy(source, target, tmp_path / "m.sqlite", src, dst)
+        assert report.failures == ()
+        assert report.differences == ()
+        assert report.verified
+        assert report.counts["user"].written == 3
+        assert report.counts["room"].written == 2
+        assert report.counts["comment"].written == 10
+        want = snapshot(source)
+        got = snapshot(target)
+        assert got["users"] == want["users"]
+        assert len(got["comments"]) == len(want["comments"])
+        assert sorted(c[:3] for c in got["comments"]) == sorted(
+            c[:3] for c in want["comments"]
+        )
+
+    async def test_reply_links_to_the_copied_parent(self, tmp_path):
+        """A reply quotes the parent's new id on the target."""
+        source, target = app_pair()
+        await seed(source)
+        await run_copy(source, target, tmp_path / "m.sqlite")
+        group = next(r for r in target.store.rooms.values() if r.type == "group")
+        hello = next(c for c in group.comments if c.message == "hello")
+        reply = next(c for c in group.comments if c.type == "reply")
+        assert reply.payload["replied_comment_id"] == hello.id
+
+    async def test_group_options_and_extras_survive_v21(self, tmp_path):
+        """Between v2.1 apps, room options and user and comment extras arrive."""
+        source, target = app_pair()
+        await seed(source)
+        await run_copy(source, target, tmp_path / "m.sqlite")
+        group = next(r for r in target.store.rooms.values() if r.type == "group")
+        assert json.loads(group.options) == {"topic": "orders"}
+        assert target.store.users[ALICE].extras == {"vip": True}
+        hello = next(c for c in group.comments if c.message == "hello")
+        assert hello.extras["lang"] == "en"
+
+    async def test_rerun_after_finishing_writes_nothing(self, tmp_path):
+        """A second run with the same checkpoint posts no request that writes."""
+        source, target = app_pair()
+        await seed(source)
+        path = tmp_path / "m.sqlite"
+        await run_copy(source, target, path)
+        before = snapshot(target)
+        writes = len(target.journal)
+        report = await run_copy(source, target, path)
+        assert snapshot(target) == before
+        posted = [
+            e.endpoint
+            for e in target.journal[writes:]
+            if e.endpoint
+            in {"login_or_register", "create_room", "post_comment", "imports"}
+        ]
+        assert posted == []
+        assert report.counts["comment"].already == 10
+        assert report.counts["comment"].written == 0
+        assert report.ok
+
+    async def test_new_source_comments_are_copied_by_a_rerun(self, tmp_path):
+        """A source that changed between runs gets only its new comments copied."""
+        source, target = app_pair()
+        ids = await seed(source)
+        path = tmp_path / "m.sqlite"
+        await run_copy(source, target, path)
+        source.add_comment(ids["direct"], ALICE, "after the copy")
+        report = await run_copy(source, target, path)
+        assert report.counts["comment"].written == 1
+        assert len(snapshot(target)["comments"]) == 11
+
+    async def test_lost_checkpoint_still_finds_what_landed(self, tmp_path):
+        """Without its checkpoint, a rerun finds everything on the target."""
+        source, target = app_pair()
+        await seed(source)
+        await run_copy(source, target, tmp_path / "one.sqlite")
+        before = snapshot(target)
+        report = await run_copy(source, target, tmp_path / "two.sqlite")
+        assert snapshot(target) == before
+        assert [report.counts[k].already for k in ("user", "room", "comment")] == [
+            3,
+            2,
+            10,
+        ]
+        assert report.ok
+
+
+class TestReport:
+    async def test_not_carried_lists_fields_and_reasons(self, tmp_path):
+        """v2 sources lose room options; every comment's time is named too."""
+        source, target = app_pair()
+        await seed(source)
+        report = await run_copy(source, target, tmp_path / "m.sqlite", "v2", "v2.1")
+        fields = {(n.kind, n.field) for n in report.not_carried}
+        assert ("room", "options") in fields
+        assert ("comment", "timestamp") in fields
+        assert ("user", "extras") in fields
+        stamps = next(n for n in report.not_carried if n.field == "timestamp")
+        assert len(stamps.ids) == 10
+
+    async def test_json_and_summary(self, tmp_path):
+        """The report renders to JSON data and to readable lines."""
+        source, target = app_pair()
+        await seed(source)
+        report = await run_copy(source, target, tmp_path / "m.sqlite")
+        data = json.loads(json.dumps(report.to_json()))
+        assert data["counts"]["comment"]["written"] == 10
+        assert data["ok"] is True
+        text = report.summary()
+        assert "comments: 10 read, 10 written, 0 already there" in text
+        assert "verified: the target matches" in text
+        assert isinstance(report, MigrationReport)
+
+    async def test_one_bad_record_does_not_stop_the_job(self, tmp_path):
+        """A comment the target refuses is a failure; the rest is copied."""
+        source, target = app_pair()
+        await seed(source)
+        target.inject(Fault.status(400), endpoints="post_comment", times=1)
+        report = await run_copy(source, target, tmp_path / "m.sqlite")
+        assert [(f.kind, f.id.split("/")[0]) for f in report.failures] == [
+            ("comment", next(iter(source.store.rooms)).__str__())
+        ]
+        assert report.counts["comment"].written == 9
+        # The reply to the refused comment is posted as text, and says so.
+        relinked = [n for n in report.not_carried if n.field == "payload"]
+        assert [len(n.ids) for n in relinked] == [1]
+        assert not report.ok
+
+
+class TestCheckpoint:
+    async def test_other_pair_is_refused(self, tmp_path):
+        """A checkpoint of another source/target pair is refused before writing."""
+        source, target = app_pair()
+        await seed(source)
+        path = tmp_path / "m.sqlite"
+        await run_copy(source, target, path)
+        with pytest.raises(CheckpointError, match="belongs to a copy from"):
+            await run_copy(target, source, path)
+
+    async def test_corrupted_file_is_refused(self, tmp_path):
+        """A damaged checkpoint gives a clear error and writes nothing."""
+        source, target = app_pair()
+        await seed(source)
+        path = tmp_path / "m.sqlite"
+        path.write_bytes(b"not a database at all" * 100)
+        with pytest.raises(CheckpointError, match="damaged or not a checkpoint"):
+            await run_copy(source, target, path)
+        assert target.store.users == {}
+
+    async def test_foreign_database_is_refused(self, tmp_path):
+        """An SQLite file of something else is not taken for a checkpoint."""
+        path = tmp_path / "m.sqlite"
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE notes (x)")
+        source, target = app_pair()
+        with pytest.raises(CheckpointError, match="not a migration checkpoint"):
+            await run_copy(source, target, path)
+
+    async def test_full_disk_stops_the_job_and_a_rerun_finishes(
+        self, tmp_path, monkeypatch
+    ):
+        """A checkpoint that cannot be written stops the job; the rerun is exact.
+
+        The comment posted just before the failed row is found on the target
+        by its marker, not posted again.
+        """
+        source, target = app_pair()
+        await seed(source)
+        path = tmp_path / "m.sqlite"
+        real = Checkpoint.record
+        calls = []
+
+        def record(self, kind, key, target_id, state):
+            if kind == "comment":
+                calls.append(key)
+                if len(calls) == 5:
+                    raise CheckpointError("cannot write the checkpoint: disk full")
+            real(self, kind, key, target_id, state)
+
+        monkeypatch.setattr(Checkpoint, "record", record)
+        with pytest.raises(CheckpointError, match="disk full"):
+            await run_copy(source, target, path)
+        monkeypatch.setattr(Checkpoint, "record", real)
+        assert len(snapshot(target)["comments"]) == 5
+        report = await run_copy(source, target, path)
+        assert report.counts["comment"].already == 5
+        assert report.counts["comment"].written == 5
+        markers = [c[3] for c in snapshot(target)["comments"]]
+        assert len(markers) == len(set(markers)) == 10
+        assert report.ok
+
+    async def test_same_app_is_refused(self, tmp_path):
+        """Copying an app onto itself is refused before any request."""
+        source, _ = app_pair()
+        with pytest.raises(InvalidArgumentError, match="same app"):
+            await run_copy(source, source, tmp_path / "m.sqlite", "v2", "v2.1")
