@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from aioqiscus import QiscusClient
+from aioqiscus.errors import BackupFailedError
+from aioqiscus.payloads import Reply
 from aioqiscus.testing import FakeQiscus, Fault, serve
 
 from .helpers import in_process
@@ -157,3 +159,238 @@ class TestDownloads:
             True,
             False,
         ]
+
+
+# The import document's example comments ("Data Backup and Import",
+# qiscus-rest-v2.md and v2.1/data-backup-and-import.md), into a room and by
+# a user imported first.
+DOC_EMAIL = "userid_844_6285868233422@kiwari-stag.com"
+DOC_ROOM = "4e6c208b-3436-46a0-a6d7-add9b90dfc77"
+DOC_COMMENTS = [
+    {
+        "Message": "Halo doc",
+        "DisableLinkPreview": False,
+        "Type": "text",
+        "UniqueId": "android_14945300625232b81ffc0520f961",
+        "CreatorEmail": DOC_EMAIL,
+        "RoomUniqueId": DOC_ROOM,
+        "CreatedAt": "2017-05-11T19:14:24Z",
+        "Payload": None,
+        "ParentCommentUniqueId": "",
+    },
+    {
+        "Message": "Maaf mau tanya..",
+        "DisableLinkPreview": False,
+        "Type": "reply",
+        "UniqueId": "android_14945300625232b81ffc0520f962",
+        "CreatorEmail": DOC_EMAIL,
+        "RoomUniqueId": DOC_ROOM,
+        "CreatedAt": "2017-05-11T19:14:24Z",
+        "Payload": {"text": "Maaf mau tanya..", "replied_comment_id": 1},
+        "ParentCommentUniqueId": "android_14945300625232b81ffc0520f961",
+    },
+]
+DOC_USERS = [
+    {
+        "Email": DOC_EMAIL,
+        "Name": "Nama",
+        "AvatarUrl": "https://placehold.it/20x20",
+        "AuthenticationToken": "randomstring",
+        "Password": "password",
+        "CreateAt": "2017-05-10T11:46:30Z",
+    },
+    {"Email": ALICE, "Name": "Alice", "CreateAt": "2017-05-10T11:46:30Z"},
+]
+DOC_ROOMS = [
+    {
+        "Name": "Qiscus Family Super",
+        "Type": "group",
+        "Options": "",
+        "CreatorEmail": DOC_EMAIL,
+        "CreatedAt": "2017-05-11T06:35:27Z",
+        "AvatarUrl": "",
+        "UniqueId": DOC_ROOM,
+        "ParticipantEmails": [DOC_EMAIL, ALICE],
+    }
+]
+
+
+async def imported(client: QiscusClient, resource: str, rows: list) -> None:
+    started = await client.create_import(resource, json.dumps(rows).encode())
+    await client.wait_for_import(started.id, poll_interval=0.001, timeout=10)
+
+
+async def import_document(client: QiscusClient) -> None:
+    """The users, room and comments of the import document."""
+    await imported(client, "users", DOC_USERS)
+    await imported(client, "rooms", DOC_ROOMS)
+    await imported(client, "comments", DOC_COMMENTS)
+
+
+async def read_back(client: QiscusClient, fake: FakeQiscus):
+    room_id = str(fake.imported_rooms[DOC_ROOM])
+    return [c async for c in client.iter_comments(room_id)][::-1]
+
+
+class TestImportsAsDocumented:
+    @pytest.mark.parametrize("api_version", ["v2", "v2.1"])
+    async def test_comments_keep_their_created_at(self, api_version):
+        """Imported comments read back with their CreatedAt, not the import time."""
+        fake = FakeQiscus()
+        async with in_process(fake, api_version) as client:
+            await import_document(client)
+            comments = await read_back(client, fake)
+        stamp = datetime(2017, 5, 11, 19, 14, 24, tzinfo=UTC)
+        assert [c.timestamp for c in comments] == [stamp, stamp]
+        room = fake.room(fake.imported_rooms[DOC_ROOM])
+        assert room.created_at == "2017-05-11T06:35:27Z"
+        assert fake.store.users[DOC_EMAIL].created_at == "2017-05-10T11:46:30Z"
+        assert fake.store.users[DOC_EMAIL].token == "randomstring"
+
+    @pytest.mark.parametrize("api_version", ["v2", "v2.1"])
+    async def test_reply_names_its_parents_new_id(self, api_version):
+        """ParentCommentUniqueId becomes the reply's replied_comment_id."""
+        fake = FakeQiscus()
+        async with in_process(fake, api_version) as client:
+            await import_document(client)
+            parent, reply = await read_back(client, fake)
+        assert parent.id != 1
+        assert reply.payload == Reply("Maaf mau tanya..", parent.id)
+        assert reply.unique_temp_id in (None, "android_14945300625232b81ffc0520f962")
+
+    async def test_parent_from_an_earlier_import(self):
+        """A parent imported by an earlier file is found too; a later one is not."""
+        fake = FakeQiscus()
+        parent, reply = DOC_COMMENTS
+        async with in_process(fake) as client:
+            await imported(client, "users", DOC_USERS)
+            await imported(client, "rooms", DOC_ROOMS)
+            with pytest.raises(BackupFailedError) as info:
+                await imported(client, "comments", [reply, parent])
+            await imported(client, "comments", [parent])
+            await imported(client, "comments", [reply])
+            comments = await read_back(client, fake)
+        assert info.value.backup.errors["Data"] == [
+            {
+                "Row": 0,
+                "Key": reply["UniqueId"],
+                "Errors": [
+                    "ParentCommentUniqueId must name an existing or earlier comment"
+                ],
+            }
+        ]
+        assert comments[1].payload == Reply("Maaf mau tanya..", comments[0].id)
+
+    async def test_row_errors_are_kept_per_record(self):
+        """A failed import lists each bad record with its row, key and reasons."""
+        fake = FakeQiscus()
+        rows = [
+            {**DOC_COMMENTS[0], "RoomUniqueId": "nowhere"},
+            {**DOC_COMMENTS[0], "UniqueId": "fine"},
+            {
+                **DOC_COMMENTS[0],
+                "UniqueId": "fine",
+                "CreatorEmail": "ghost@example.com",
+                "CreatedAt": "yesterday",
+            },
+        ]
+        async with in_process(fake) as client:
+            await imported(client, "users", DOC_USERS)
+            await imported(client, "rooms", DOC_ROOMS)
+            with pytest.raises(BackupFailedError) as info:
+                await imported(client, "comments", rows)
+        errors = info.value.backup.errors
+        assert errors["Data"] == [
+            {
+                "Row": 0,
+                "Key": DOC_COMMENTS[0]["UniqueId"],
+                "Errors": ["RoomUniqueId is unknown"],
+            },
+            {
+                "Row": 2,
+                "Key": "fine",
+                "Errors": [
+                    "UniqueId already exists",
+                    "CreatorEmail is unknown",
+                    "CreatedAt must be a time like 2017-05-11T19:14:24Z",
+                ],
+            },
+        ]
+        assert errors["Message"].startswith("row 0: RoomUniqueId is unknown; row 2: ")
+        assert fake.room(fake.imported_rooms[DOC_ROOM]).comments == []
+
+    async def test_a_unique_id_imports_once(self):
+        """A comment UniqueId already stored is refused, as the document says."""
+        fake = FakeQiscus()
+        async with in_process(fake) as client:
+            await import_document(client)
+            with pytest.raises(BackupFailedError, match="UniqueId already exists"):
+                await imported(client, "comments", DOC_COMMENTS[:1])
+        assert len(fake.room(fake.imported_rooms[DOC_ROOM]).comments) == 2
+
+    async def test_single_rooms_are_named_from_their_participants(self):
+        """A single room takes the name "email1 email2"; 3 people are refused."""
+        fake = FakeQiscus()
+        single = {
+            **DOC_ROOMS[0],
+            "Type": "single",
+            "Name": "ignored",
+            "UniqueId": "s1",
+            "ParticipantEmails": [DOC_EMAIL, ALICE],
+        }
+        crowded = {**single, "UniqueId": "s2", "ParticipantEmails": [ALICE, BOB]}
+        async with in_process(fake) as client:
+            await imported(client, "users", DOC_USERS)
+            with pytest.raises(BackupFailedError) as info:
+                await imported(client, "rooms", [crowded])
+            await imported(client, "rooms", [single])
+        assert fake.room(fake.imported_rooms["s1"]).name == f"{DOC_EMAIL} {ALICE}"
+        assert [r["Errors"] for r in info.value.backup.errors["Data"]] == [
+            [
+                f"unknown CreatorEmail or participant: {BOB}",
+                "a single room needs exactly 2 participants, the creator one",
+            ]
+        ]
+
+
+class TestExportsCarryWhatImportsTake:
+    async def test_comments_export_what_was_imported(self):
+        """An export of imported comments gives back the imported rows."""
+        fake = FakeQiscus()
+        async with in_process(fake) as client:
+            await import_document(client)
+            done = await finished_export(
+                client, "comments", date(2017, 5, 11), date(2017, 5, 11)
+            )
+            async with fake.http_client() as http:
+                rows = (await http.get(done.download_url)).json()
+        parent_id = fake.store.comments_by_unique_id[DOC_COMMENTS[0]["UniqueId"]].id
+        expected = [
+            DOC_COMMENTS[0],
+            {
+                **DOC_COMMENTS[1],
+                "Payload": {
+                    "text": "Maaf mau tanya..",
+                    "replied_comment_id": parent_id,
+                },
+            },
+        ]
+        assert rows == expected
+
+    async def test_rooms_and_users_export_their_created_at(self):
+        """Rooms and users export the creation times they were imported with."""
+        fake = FakeQiscus()
+        async with in_process(fake) as client:
+            await import_document(client)
+            day = date(2017, 5, 10), date(2017, 5, 11)
+            users = await finished_export(client, "users", *day)
+            rooms = await finished_export(client, "rooms", *day)
+            async with fake.http_client() as http:
+                users_rows = (await http.get(users.download_url)).json()
+                rooms_rows = (await http.get(rooms.download_url)).json()
+        assert [(u["Email"], u["CreateAt"]) for u in users_rows] == [
+            (DOC_EMAIL, "2017-05-10T11:46:30Z"),
+            (ALICE, "2017-05-10T11:46:30Z"),
+        ]
+        assert "AuthenticationToken" not in users_rows[0]
+        assert rooms_rows == DOC_ROOMS

@@ -393,11 +393,17 @@ class TestImportOutcome:
         failed = info.value.backup
         assert failed.status == "failed"
         assert failed.errors == {
-            "Message": "row 1: Email missing or already exists",
-            "Data": ["row 1: Email missing or already exists"],
+            "Message": "row 1: Email already exists",
+            "Data": [
+                {
+                    "Row": 1,
+                    "Key": "taken@example.com",
+                    "Errors": ["Email already exists"],
+                }
+            ],
         }
         assert str(info.value) == (
-            f"import {failed.id} failed: row 1: Email missing or already exists"
+            f"import {failed.id} failed: row 1: Email already exists"
         )
         assert "new@example.com" not in fake.store.users  # all or nothing
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -29,6 +29,8 @@ __all__ = [
     "RoomType",
     "User",
     "WebhookLog",
+    "from_dict",
+    "to_dict",
 ]
 
 #: Room options that are not a JSON object are kept, unparsed, under this key
@@ -311,3 +313,39 @@ class Backup:
     def done(self) -> bool:
         """Whether the job has finished or failed."""
         return self.status in (BackupStatus.FINISHED, BackupStatus.FAILED)
+
+
+_Stored = TypeVar("_Stored", "User", "Room", "Comment")
+
+
+def to_dict(value: User | Room | Comment, *, include_token: bool = False) -> Any:
+    """A user, room or comment as plain JSON values, to store or send on.
+
+    The models' own field names (not a dialect's wire names), datetimes as
+    ISO 8601 strings, enums as their values, and each payload as
+    ``{"type": ..., "data": payload.to_wire()}``; :func:`from_dict` reads it
+    back equal. Unlike ``attrs.asdict``, it leaves out a user's ``token``
+    (in rooms' participants and comments' senders too) unless
+    *include_token* is true.
+
+    Raises:
+        InvalidArgumentError: *value* is not a User, Room or Comment.
+    """
+    from ._model_dicts import to_dict as dump  # noqa: PLC0415 - imports this module
+
+    return dump(value, include_token=include_token)
+
+
+def from_dict(cls: type[_Stored], data: Mapping[str, Any]) -> _Stored:
+    """The :class:`User`, :class:`Room` or :class:`Comment` *data* stores.
+
+    Args:
+        cls: ``User``, ``Room`` or ``Comment``.
+        data: What :func:`to_dict` gave (after a JSON round trip, or not).
+
+    Raises:
+        InvalidArgumentError: *data* is not a stored *cls*.
+    """
+    from ._model_dicts import from_dict as load  # noqa: PLC0415 - imports this module
+
+    return load(cls, data)

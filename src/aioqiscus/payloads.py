@@ -6,7 +6,12 @@ server accepts; a bad field raises :class:`~aioqiscus.errors.InvalidArgumentErro
 unknown type, or that do not pass these checks, arrive as
 :class:`RawPayload` with the JSON kept as sent: parsing never fails on them.
 
-Wire names live in :mod:`aioqiscus.dialects`; these classes have none.
+Wire forms: every payload's ``to_wire()`` gives its Qiscus JSON (the
+``payload`` of a comment, as post_comment, imports and responses carry it),
+and :func:`from_wire` reads one back: ``from_wire(p.TYPE, p.to_wire()) == p``
+for every payload ``p`` (a :class:`RawPayload`'s type is its ``type``). Both
+are the code the client itself sends and reads payloads with; the wire
+names live in :mod:`aioqiscus.dialects`, not on these classes.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any, ClassVar, Literal
 
 import attrs
 
+from ._wire import Dialect
 from .errors import InvalidArgumentError
 
 __all__ = [
@@ -36,6 +42,7 @@ __all__ = [
     "Reply",
     "SystemEvent",
     "SystemEventType",
+    "from_wire",
 ]
 
 _METHODS = frozenset({"get", "post", "put", "patch", "delete"})
@@ -96,8 +103,59 @@ def _text(instance: object, attribute: attrs.Attribute[str], value: str) -> None
         raise _fail(type(instance).__name__, attribute.name, "must be a string")
 
 
+def _required_url(
+    instance: object, attribute: attrs.Attribute[Any], value: Any
+) -> None:
+    if not isinstance(value, str) or not _is_http_url(value):
+        raise _fail(type(instance).__name__, attribute.name, "must be an http(s) URL")
+
+
 def _tuple(value: Sequence[Any]) -> tuple[Any, ...]:
     return tuple(value)
+
+
+class _Wire:
+    """The ``to_wire()`` every payload class has. Strictly private."""
+
+    __slots__ = ()
+
+    def to_wire(self, *, dialect: Dialect = Dialect.V2_1) -> dict[str, Any]:
+        """This payload as Qiscus JSON: a comment's ``payload`` object.
+
+        Args:
+            dialect: Whose request form to write. The two differ only in a
+                card's image (``image_url`` in v2 requests, ``image`` in
+                v2.1 and in every response) and in how system events name
+                people (``*_email`` in v2, ``*_user_id`` in v2.1). The
+                default, v2.1's, is what :func:`from_wire` reads back exactly.
+
+        Returns:
+            A new dict of JSON values (the payload's own ``payload``,
+            ``content`` or ``params`` values are shared, not copied).
+        """
+        from .dialects import payload_to_wire  # noqa: PLC0415 - dialects import payloads
+
+        return payload_to_wire(self, dialect)
+
+
+def from_wire(type: str, data: Any) -> Payload | None:
+    """The typed payload of a comment of *type* whose ``payload`` is *data*.
+
+    The reader the client uses for every comment it parses, and the inverse
+    of ``to_wire()``: ``from_wire(p.TYPE, p.to_wire()) == p``.
+
+    Args:
+        type: The comment type (``"buttons"``, ``"card"``, ...).
+        data: The ``payload`` JSON, decoded.
+
+    Returns:
+        ``None`` for a ``text`` comment or an empty payload; the payload
+        class of *type* when *data* passes its checks; otherwise a
+        :class:`RawPayload` holding *data* as given. It never raises.
+    """
+    from .dialects import payload_from_wire  # noqa: PLC0415 - dialects import payloads
+
+    return payload_from_wire(type, data)
 
 
 @attrs.frozen
@@ -136,6 +194,9 @@ class Button:
             raise _fail("Button", "postback_text", "must be a string")
         if self.type not in ("postback", "link"):
             raise _fail("Button", "type", "must be 'postback' or 'link'")
+        if self.type == "link" and (self.method != "get" or self.payload is not None):
+            # The wire form of a link has neither (v2.1/comment.md).
+            raise _fail("Button", "payload", "must be None for a link button")
         if not url:
             raise _fail("Button", "url", "is required")
         if self.method not in _METHODS:
@@ -166,7 +227,7 @@ def _buttons(instance: object, attribute: attrs.Attribute[Any], value: Any) -> N
 
 
 @attrs.frozen
-class Buttons:
+class Buttons(_Wire):
     """A text with buttons (comment type ``buttons``)."""
 
     TYPE: ClassVar[str] = "buttons"
@@ -180,7 +241,7 @@ class Buttons:
 
 
 @attrs.frozen
-class Card:
+class Card(_Wire):
     """A card with title, image, description and buttons (type ``card``)."""
 
     TYPE: ClassVar[str] = "card"
@@ -209,7 +270,7 @@ class CarouselCard:
 
 
 @attrs.frozen
-class Carousel:
+class Carousel(_Wire):
     """Several cards side by side (type ``carousel``, ``v2.1/comment.md``)."""
 
     TYPE: ClassVar[str] = "carousel"
@@ -222,19 +283,19 @@ class Carousel:
 
 
 @attrs.frozen
-class AccountLinking:
+class AccountLinking(_Wire):
     """A login prompt (type ``account_linking``)."""
 
     TYPE: ClassVar[str] = "account_linking"
 
     text: str = attrs.field(validator=_text)
-    url: str = attrs.field(validator=_http_url)
+    url: str = attrs.field(validator=_required_url)
     redirect_url: str | None = attrs.field(default=None, validator=_http_url)
     params: Mapping[str, Any] = attrs.field(factory=dict)
 
 
 @attrs.frozen
-class Custom:
+class Custom(_Wire):
     """An application-defined payload: a *subtype* and any JSON *content*."""
 
     TYPE: ClassVar[str] = "custom"
@@ -272,7 +333,7 @@ def _coordinate(
 
 
 @attrs.frozen
-class Location:
+class Location(_Wire):
     """A place on a map (type ``location``)."""
 
     TYPE: ClassVar[str] = "location"
@@ -285,7 +346,7 @@ class Location:
 
 
 @attrs.frozen
-class ContactPerson:
+class ContactPerson(_Wire):
     """A contact card (type ``contact_person``): a phone number or an email."""
 
     TYPE: ClassVar[str] = "contact_person"
@@ -300,7 +361,7 @@ class ContactPerson:
 
 
 @attrs.frozen
-class Reply:
+class Reply(_Wire):
     """A reply quoting an earlier comment (type ``reply``)."""
 
     TYPE: ClassVar[str] = "reply"
@@ -317,12 +378,12 @@ class Reply:
 
 
 @attrs.frozen
-class FileAttachment:
+class FileAttachment(_Wire):
     """A file or image by URL (type ``file_attachment``)."""
 
     TYPE: ClassVar[str] = "file_attachment"
 
-    url: str = attrs.field(validator=_http_url)
+    url: str = attrs.field(validator=_required_url)
     caption: str = attrs.field(default="", validator=_text)
     file_name: str = attrs.field(default="", validator=_text)
     size: int = 0
@@ -343,7 +404,7 @@ class SystemEventType(enum.Enum):
 
 
 @attrs.frozen
-class SystemEvent:
+class SystemEvent(_Wire):
     """A system event comment's payload (read-only: servers create these).
 
     Attributes:
@@ -368,7 +429,7 @@ class SystemEvent:
 
 
 @attrs.frozen
-class RawPayload:
+class RawPayload(_Wire):
     """A payload we do not model, or that did not pass validation: kept as sent.
 
     Attributes:

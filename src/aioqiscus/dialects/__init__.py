@@ -7,8 +7,9 @@ tested synchronously against the JSON samples of the reference documents.
 This package's face, the only names other modules use: :class:`Codec` (what
 a dialect module provides), :data:`CODECS` (one per :class:`Dialect`), and
 the wire readers webhook deliveries share with the dialects
-(:func:`payload_from_wire` and the field hooks). ``_common``, ``_payloads``
-and ``_backups`` are strictly private.
+(:func:`payload_from_wire` and the field hooks), and the payload writer the
+payload classes' ``to_wire()`` shares with them (:func:`payload_to_wire`).
+``_common``, ``_payloads`` and ``_backups`` are strictly private.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ._common import (
     timestamp,
 )
 from ._payloads import from_wire as payload_from_wire
+from ._payloads import to_wire as payload_to_wire
 
 __all__ = [
     "CODECS",
@@ -38,6 +40,7 @@ __all__ = [
     "optional_int",
     "optional_str",
     "payload_from_wire",
+    "payload_to_wire",
     "room_type",
     "strict_str",
     "timestamp",

@@ -7,6 +7,10 @@ events name people by ``*_email`` in v2 and may say ``*_user_id`` in v2.1.
 
 Holds :func:`to_wire`, :func:`summary` and :func:`from_wire`, and
 :func:`drop_none`, which payloads and the dialects' request bodies share.
+The payload classes' public ``to_wire()`` and :func:`aioqiscus.payloads.from_wire`
+are these two functions: one writer and one reader for requests, imports and
+users' own storage alike. ``from_wire(T, to_wire(p))`` gives ``p`` back for
+every payload ``p`` (tested with hypothesis in ``tests/test_payloads.py``).
 """
 
 from __future__ import annotations
@@ -37,9 +41,21 @@ def _button(button: payloads.Button) -> dict[str, Any]:
 
 
 def _action(button: payloads.Button) -> dict[str, Any]:
+    """A carousel card's ``default_action``: a button without a label.
+
+    v2.1/comment.md gives it none; a reader calls it after its
+    ``postback_text`` (else "open"), so a label that differs is kept in an
+    extra ``label`` key (servers keep payload JSON as sent).
+    """
     data = _button(button)
-    del data["label"]
+    if data["label"] == _unlabelled(data):
+        del data["label"]
     return data
+
+
+def _unlabelled(action: Mapping[str, Any]) -> str:
+    """What a default action without ``label`` is called."""
+    return _str(action, "postback_text") or "open"
 
 
 def drop_none(**fields: Any) -> dict[str, Any]:
@@ -80,6 +96,31 @@ def _contact_person(payload: payloads.ContactPerson, _: Dialect) -> dict[str, An
     return {"name": payload.name, "value": payload.value, "type": payload.kind}
 
 
+def _write_system_event(
+    payload: payloads.SystemEvent, dialect: Dialect
+) -> dict[str, Any]:
+    """A system event as the comment payloads of *dialect* show it.
+
+    Who and whom by ``*_email`` in v2 and ``*_user_id`` in v2.1; a custom
+    event's own payload nested under ``payload`` (v2.1/comment.md, Post
+    System Event Message), which both readers take.
+    """
+    key = "email" if dialect is Dialect.V2 else "user_id"
+    data = drop_none(
+        type=payload.event.value,
+        subject_username=payload.subject_name,
+        room_name=payload.room_name,
+        **{f"subject_{key}": payload.subject_id},
+    )
+    if payload.object_ids:
+        data[f"object_{key}_list"] = list(payload.object_ids)
+    if payload.object_names:
+        data["object_username_list"] = list(payload.object_names)
+    if payload.event is payloads.SystemEventType.CUSTOM:
+        data["payload"] = None if payload.payload is None else dict(payload.payload)
+    return data
+
+
 _WRITERS: dict[type[Any], Callable[[Any, Dialect], dict[str, Any]]] = {
     payloads.Buttons: lambda p, _: {
         "text": p.text,
@@ -112,6 +153,7 @@ _WRITERS: dict[type[Any], Callable[[Any, Dialect], dict[str, Any]]] = {
         "size": p.size,
         "pages": p.pages,
     },
+    payloads.SystemEvent: _write_system_event,
     payloads.RawPayload: lambda p, _: (
         p.data if isinstance(p.data, dict) else {"data": p.data}
     ),
@@ -159,6 +201,12 @@ def _str(data: Mapping[str, Any], key: str, default: str = "") -> str:
     return value
 
 
+def _count(data: Mapping[str, Any], key: str, default: int) -> int:
+    """A whole number; *default* when missing or null (``0`` stays ``0``)."""
+    value = data.get(key)
+    return default if value is None else int(value)
+
+
 def _url(data: Mapping[str, Any], *keys: str) -> str | None:
     for key in keys:
         value = data.get(key)
@@ -174,7 +222,12 @@ def _parse_button(data: Any) -> payloads.Button:
     action = data.get("payload") or {}
     if data.get("type") == "link":
         return _new_button(
-            _str(data, "label"), "link", _str(action, "url"), "get", None, ""
+            _str(data, "label"),
+            "link",
+            _str(action, "url"),
+            "get",
+            None,
+            _str(data, "postback_text"),
         )
     return _new_button(
         _str(data, "label"),
@@ -189,7 +242,7 @@ def _parse_button(data: Any) -> payloads.Button:
 def _parse_action(data: Any) -> payloads.Button | None:
     if not data:
         return None
-    return _parse_button({**data, "label": data.get("postback_text") or "open"})
+    return _parse_button({**data, "label": _str(data, "label") or _unlabelled(data)})
 
 
 def _buttons(data: Mapping[str, Any]) -> tuple[payloads.Button, ...]:
@@ -308,8 +361,8 @@ _PARSERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
         _str(d, "url"),
         _str(d, "caption"),
         _str(d, "file_name"),
-        int(d.get("size") or 0),
-        int(d.get("pages") or 1),
+        _count(d, "size", 0),
+        _count(d, "pages", 1),
     ),
     "system_event": _system_event,
 }

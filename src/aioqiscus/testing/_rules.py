@@ -315,7 +315,17 @@ def comment_payload(req: Request, kind: str) -> Any:
     """The payload of a comment, checked like the documents describe."""
     if kind not in COMMENT_TYPES:
         return req.raw("payload")
-    raw = _json_object(req, "payload")
+    return check_payload(kind, _json_object(req, "payload"))
+
+
+def check_payload(kind: str, raw: Any) -> Any:
+    """The decoded payload *raw* of a *kind* comment, checked; a 400 if bad.
+
+    Posted comments and imported ones pass the same checks (the import
+    document: each payload "must passes an validator for each type").
+    """
+    if kind not in COMMENT_TYPES:
+        return raw
     if kind == "text":
         return raw or None
     if not isinstance(raw, dict):

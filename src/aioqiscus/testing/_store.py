@@ -157,6 +157,8 @@ class Store:
         rooms: Rooms by id.
         backups: Export and import jobs by unique id.
         imported_rooms: Room ids by the ``UniqueId`` of a rooms import row.
+        comments_by_unique_id: Comments by unique id (``unique_temp_id``,
+            an import's ``UniqueId``), which ``ParentCommentUniqueId`` names.
         export_steps: What each poll of a new export reveals, in order.
         import_steps: What a new valid import answers, then each listing of
             imports reveals, in order (an invalid one answers ``failed``).
@@ -168,6 +170,7 @@ class Store:
     backups: dict[str, BackupRecord] = attrs.Factory(dict)
     webhook_logs: list[WebhookLogRecord] = attrs.Factory(list)
     imported_rooms: dict[str, int] = attrs.Factory(dict)
+    comments_by_unique_id: dict[str, CommentRecord] = attrs.Factory(dict)
     export_steps: list[tuple[str, int]] = attrs.Factory(
         lambda: list(DEFAULT_EXPORT_STEPS)
     )
@@ -263,6 +266,8 @@ class Store:
             **fields,
         )
         room.comments.append(comment)
+        if comment.unique_temp_id:
+            self.comments_by_unique_id.setdefault(comment.unique_temp_id, comment)
         room.last_read[sender] = comment.id
         return comment
 
