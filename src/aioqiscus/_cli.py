@@ -24,6 +24,7 @@ from . import (
     QiscusError,
     __version__,
     _cli_export,
+    _cli_migrate,
     _contract,
 )
 from ._cli_common import (
@@ -257,6 +258,7 @@ def _parser() -> argparse.ArgumentParser:
         "compare the answers with the fake's (or --compare a cassette).",
     )
     _contract.add_arguments(contract)
+    _cli_migrate.register(command, _ASYNC)
     return parser
 
 
