@@ -42,6 +42,7 @@ from ._plan import (
     plan_room,
     plan_user,
     relink,
+    unfit_user_id,
 )
 from ._report import Kind, MigrationReport, Problem, ReportBuilder
 
@@ -237,6 +238,11 @@ class _Job:
         if self.store.target_id("user", plan.key) is not None:
             self.report.count("user", "already")
             return
+        unfit = unfit_user_id(plan.key, self.dst)
+        if unfit is not None:
+            self.report.conflicts.append(
+                Problem("user", plan.key, "id", plan.key, None, unfit)
+            )
         try:
             existing = await self.target.get_user(plan.key)
         except NotFoundError:
@@ -416,6 +422,17 @@ class _Job:
                     self.report.count("comment", "skipped")
                     key = comment_key(room_key, comment) or room_key
                     self.report.drop("comment", key, "comment", plan.reason)
+                    if plan.refused:
+                        self.report.conflicts.append(
+                            Problem(
+                                "comment",
+                                key,
+                                "payload",
+                                comment.payload,
+                                None,
+                                plan.reason,
+                            )
+                        )
                     continue
                 self._drops("comment", plan.key, plan.dropped)
                 if self.store.target_id("comment", plan.key) is not None:

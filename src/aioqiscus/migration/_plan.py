@@ -28,6 +28,8 @@ __all__ = [
     "plan_comment",
     "plan_room",
     "plan_user",
+    "relink",
+    "unfit_user_id",
 ]
 
 Dropped = tuple[tuple[str, str], ...]
@@ -43,9 +45,14 @@ _TIMESTAMP = (
 
 @attrs.frozen
 class Skip:
-    """A source object left out on purpose, and why."""
+    """A source object left out, and why.
+
+    ``refused``: the target would refuse it (a conflict a dry run reports),
+    rather than an object nobody can post (a system event).
+    """
 
     reason: str
+    refused: bool = False
 
 
 @attrs.frozen
@@ -82,6 +89,17 @@ class CommentWrite:
     #: The key of the comment a reply quotes; the runner maps it.
     parent_key: str | None
     dropped: Dropped = ()
+
+
+def unfit_user_id(user_id: str, target: Dialect) -> str | None:
+    """Why the target dialect cannot hold *user_id*, if it cannot.
+
+    v2 names users by email (``email``, ``user_email`` in every v2 call);
+    v2.1 takes any user id.
+    """
+    if target is Dialect.V2 and "@" not in user_id:
+        return "v2 identifies users by email, and this id is not one"
+    return None
 
 
 def plan_user(user: User, *, source: Dialect, target: Dialect) -> UserWrite:
@@ -176,7 +194,7 @@ def plan_comment(
     try:
         kind = check_comment(payload, comment.type, comment.message or "")
     except (TypeError, ValueError) as exc:
-        return Skip(f"the target would refuse it: {exc}")
+        return Skip(f"the target would refuse it: {exc}", refused=True)
     return CommentWrite(
         key=key,
         sender=comment.sender.id,
