@@ -2,7 +2,9 @@
 
 The fakes run in this process (``aioqiscus.testing.serve``), so the target's
 state outlives each killed child; the copy runs in a child process that
-prints a line per step, and is killed after a random number of them.
+prints a line per step. It is killed either from outside, after a random
+number of lines, or by itself at the worst moment: right after the target
+confirmed its Nth comment and before the checkpoint recorded it.
 """
 
 from __future__ import annotations
@@ -25,9 +27,21 @@ from aioqiscus.testing import serve
 from ._migration_app import ALICE, app_pair, seed, snapshot
 
 CHILD = """
-import asyncio, sys
+import asyncio, os, signal, sys
 from aioqiscus import QiscusClient
-from aioqiscus.migration import copy_app
+from aioqiscus.migration import _checkpoint, copy_app
+
+kill_at, confirmed = int(sys.argv[7]), []
+record = _checkpoint.Checkpoint.record
+
+def record_or_die(self, kind, key, target_id, state):
+    if kind == "comment" and state == "written":
+        confirmed.append(key)
+        if len(confirmed) == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+    record(self, kind, key, target_id, state)
+
+_checkpoint.Checkpoint.record = record_or_die
 
 async def main(src_url, dst_url, path, src, dst):
     async with (
@@ -65,11 +79,11 @@ def _lines(proc: subprocess.Popen[str], count: int, timeout: float) -> list[str]
 
 
 def _start(
-    urls: tuple[str, str], path: Path, src: str, dst: str
+    urls: tuple[str, str], path: Path, src: str, dst: str, kill_at: int = 0
 ) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(  # noqa: S603 - our own interpreter and script
-        [sys.executable, "-c", CHILD, *urls, str(path), src, dst, ALICE],
+        [sys.executable, "-c", CHILD, *urls, str(path), src, dst, ALICE, str(kill_at)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -81,7 +95,11 @@ def _start(
     ("src", "dst", "seed_"), [("v2", "v2.1", 7), ("v2.1", "v2", 11)]
 )
 def test_killed_and_resumed_copy_is_exact(tmp_path, src, dst, seed_):
-    """Four SIGKILLs at random steps, then a full run: no duplicate, none missing."""
+    """Four SIGKILLs at random steps, then a full run: no duplicate, none missing.
+
+    Two come from outside after a random number of steps, two from the
+    child itself between a confirmed post and its checkpoint row.
+    """
     source, target = app_pair()
     asyncio.run(seed(source, comments=30))
     want = snapshot(source)
@@ -89,18 +107,17 @@ def test_killed_and_resumed_copy_is_exact(tmp_path, src, dst, seed_):
     rng = random.Random(seed_)
     with serve(source) as src_url, serve(target) as dst_url:
         urls = (src_url, dst_url)
-        kills = 0
-        for _ in range(4):
-            child = _start(urls, path, src, dst)
+        deaths = 0
+        for own in (False, True, False, True):
+            child = _start(urls, path, src, dst, rng.randint(1, 6) if own else 0)
             try:
-                seen = _lines(child, rng.randint(2, 40), timeout=60)
+                seen = _lines(child, 1_000 if own else rng.randint(2, 40), timeout=60)
             finally:
                 child.send_signal(signal.SIGKILL)
                 child.wait(timeout=30)
                 child.stdout.close()  # type: ignore[union-attr]
                 child.stderr.close()  # type: ignore[union-attr]
-            kills += not (seen and seen[-1].startswith("DONE"))
-            time.sleep(0.2)  # the held post lands before the next run reads
+            deaths += not (seen and seen[-1].startswith("DONE"))
         child = _start(urls, path, src, dst)
         try:
             out, err = child.communicate(timeout=120)
@@ -109,7 +126,7 @@ def test_killed_and_resumed_copy_is_exact(tmp_path, src, dst, seed_):
         assert child.returncode == 0, err
         last = out.strip().splitlines()[-1]
         assert last.startswith("DONE True"), (last, err)
-    assert kills >= 1
+    assert deaths == 4
     got = snapshot(target)
     assert got["users"] == want["users"]
     assert len(got["rooms"]) == len(want["rooms"])

@@ -18,14 +18,15 @@ checkpoint before the next one. Idempotence per kind:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import attrs
 
-from .._validate import check_window
+from .._validate import check_page_size, check_window
 from .._wire import Dialect
 from ..errors import InvalidArgumentError, NotFoundError, QiscusError
 from ..models import Comment, Room, RoomType, User
@@ -76,6 +77,7 @@ async def copy_app(
     since: datetime | None = None,
     until: datetime | None = None,
     users: tuple[str, ...] | list[str] = (),
+    workers: int = 4,
 ) -> MigrationReport:
     """Copy users, rooms and comments from one app to another, resumably.
 
@@ -101,6 +103,8 @@ async def copy_app(
         users: User ids to start from. v2 cannot list an app's users, so a
             v2 source needs at least one; the rest are found through rooms'
             participants. A v2.1 source lists them all itself.
+        workers: How many rooms' comments are copied (and verified) at
+            once; each room's comments go in order whatever this is.
 
     Returns:
         The :class:`MigrationReport`.
@@ -114,6 +118,7 @@ async def copy_app(
             credentials (before anything is written).
     """
     start, end = check_window(since, until)
+    check_page_size(workers, "workers")
     seeds = tuple(users)
     where_from, where_to = _where(source), _where(target)
     if where_from == where_to:
@@ -149,6 +154,7 @@ async def copy_app(
             since=start,
             until=end,
             progress=on_progress or (lambda *_: None),
+            workers=workers,
         )
         await job.read(seeds)
         await job.copy_users()
@@ -175,12 +181,14 @@ class _Job:
     since: datetime | None
     until: datetime | None
     progress: ProgressCallback
+    workers: int = 4
     users: dict[str, User] = attrs.Factory(dict)
     rooms: dict[str, Room] = attrs.Factory(dict)
     room_plans: dict[str, RoomWrite] = attrs.Factory(dict)
     #: The target's rooms per creator, read once; the ids adopted from them.
     _target_rooms: dict[str, list[Room]] = attrs.Factory(dict)
     _found: set[str] = attrs.Factory(set)
+    _done: int = 0
 
     # ------------------------------------------------------------ reading
 
@@ -406,47 +414,69 @@ class _Job:
         return self.until is None or moment < self.until
 
     async def copy_comments(self) -> None:
-        done = 0
-        for room_key in self.rooms:
-            try:
-                history = await self._history(room_key)
-            except QiscusError as exc:
-                self.report.fail("room", room_key, f"comments not readable: {exc}")
+        """Copy each room's comments, *workers* rooms at a time."""
+        await self._each(list(self.rooms), self._room_comments)
+
+    async def _each(
+        self, keys: list[str], run: Callable[[str], Awaitable[None]]
+    ) -> None:
+        """``run(key)`` for every key, at most ``workers`` at a time.
+
+        Rooms are independent: their comments go in their own order, and
+        overlapping the rooms hides each request's round trip.
+        """
+        pending = iter(keys)
+
+        async def worker() -> None:
+            for key in pending:
+                await run(key)
+
+        try:
+            async with anyio.create_task_group() as group:
+                for _ in range(min(self.workers, len(keys))):
+                    group.start_soon(worker)
+        except BaseExceptionGroup as errors:
+            # The first worker's error (a checkpoint that cannot be
+            # written) stopped the others: raise it as itself, so callers
+            # catch CheckpointError, not a group.
+            raise errors.exceptions[0] from None
+
+    async def _room_comments(self, room_key: str) -> None:
+        try:
+            history = await self._history(room_key)
+        except QiscusError as exc:
+            self.report.fail("room", room_key, f"comments not readable: {exc}")
+            return
+        room_id = self.store.target_id("room", room_key)
+        markers: dict[str, str] | None = None
+        for comment in history:
+            self.report.count("comment", "read")
+            self._done += 1
+            self.progress("comments", self._done, None)
+            plan = plan_comment(comment, room_key, target=self.dst)
+            if isinstance(plan, Skip):
+                self._skip(room_key, comment, plan)
                 continue
-            room_id = self.store.target_id("room", room_key)
-            markers: dict[str, str] | None = None
-            for comment in history:
-                self.report.count("comment", "read")
-                plan = plan_comment(comment, room_key, target=self.dst)
-                if isinstance(plan, Skip):
-                    self.report.count("comment", "skipped")
-                    key = comment_key(room_key, comment) or room_key
-                    self.report.drop("comment", key, "comment", plan.reason)
-                    if plan.refused:
-                        self.report.conflicts.append(
-                            Problem(
-                                "comment",
-                                key,
-                                "payload",
-                                comment.payload,
-                                None,
-                                plan.reason,
-                            )
-                        )
-                    continue
-                self._drops("comment", plan.key, plan.dropped)
-                if self.store.target_id("comment", plan.key) is not None:
-                    self.report.count("comment", "already")
-                elif self.dry_run:
-                    self.report.count("comment", "written")
-                elif room_id is None:
-                    self.report.fail("comment", plan.key, "its room was not copied")
-                else:
-                    if markers is None:
-                        markers = await self._markers(room_id)
-                    await self._comment(plan, room_id, markers)
-                done += 1
-                self.progress("comments", done, None)
+            self._drops("comment", plan.key, plan.dropped)
+            if self.store.target_id("comment", plan.key) is not None:
+                self.report.count("comment", "already")
+            elif self.dry_run:
+                self.report.count("comment", "written")
+            elif room_id is None:
+                self.report.fail("comment", plan.key, "its room was not copied")
+            else:
+                if markers is None:
+                    markers = await self._markers(room_id)
+                await self._comment(plan, room_id, markers)
+
+    def _skip(self, room_key: str, comment: Comment, plan: Skip) -> None:
+        self.report.count("comment", "skipped")
+        key = comment_key(room_key, comment) or room_key
+        self.report.drop("comment", key, "comment", plan.reason)
+        if plan.refused:
+            self.report.conflicts.append(
+                Problem("comment", key, "payload", comment.payload, None, plan.reason)
+            )
 
     async def _markers(self, room_id: str) -> dict[str, str]:
         """The ``unique_temp_id``s already in a target room, to their ids."""
@@ -502,10 +532,14 @@ class _Job:
             await self._verify_user(key, user)
             done += 1
             self.progress("verify", done, total)
-        for key, plan in self.room_plans.items():
-            await self._verify_room(key, plan)
+
+        async def room(key: str) -> None:
+            nonlocal done
+            await self._verify_room(key, self.room_plans[key])
             done += 1
             self.progress("verify", done, total)
+
+        await self._each(list(self.room_plans), room)
 
     def _differ(self, kind: Kind, key: str, field: str, want: Any, got: Any) -> None:
         if want != got:
