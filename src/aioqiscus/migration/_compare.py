@@ -5,7 +5,7 @@ Strictly private; the names are public in :mod:`aioqiscus.migration`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -41,11 +41,14 @@ class DialectComparison:
         checked: How many users and rooms were compared.
         differences: Every field that differs.
         missing: ``(kind, id, dialect)`` for objects one dialect could not read.
+        reasons: Why, for each entry of *missing*: the server's error, or
+            what the dialect answered.
     """
 
     checked: int
     differences: tuple[Difference, ...]
     missing: tuple[tuple[str, str, str], ...]
+    reasons: Mapping[tuple[str, str, str], str] = attrs.field(factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -57,7 +60,13 @@ class DialectComparison:
             return f"{self.checked} objects read the same through v2 and v2.1"
         lines = [f"{self.checked} objects compared:"]
         lines += [f"  {d}" for d in self.differences]
-        lines += [f"  {k} {i}: unreadable through {d}" for k, i, d in self.missing]
+        for entry in self.missing:
+            kind, ident, dialect = entry
+            why = self.reasons.get(entry)
+            lines.append(
+                f"  {kind} {ident}: unreadable through {dialect}"
+                + (f": {why}" if why else "")
+            )
         return "\n".join(lines)
 
 
@@ -68,82 +77,133 @@ _USER_FIELDS = ("id", "name", "avatar_url")
 _ROOM_FIELDS = ("id", "name", "type", "avatar_url")
 
 
+def _why(error: QiscusError) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+@attrs.define
+class _Comparison:
+    """Collects differences and unreadable objects. Strictly private."""
+
+    differences: list[Difference] = attrs.Factory(list)
+    missing: list[tuple[str, str, str]] = attrs.Factory(list)
+    reasons: dict[tuple[str, str, str], str] = attrs.Factory(dict)
+
+    def unreadable(self, kind: str, ident: str, dialect: str, why: str) -> None:
+        entry = (kind, ident, dialect)
+        self.missing.append(entry)
+        self.reasons[entry] = why
+
+    def result(self, checked: int) -> DialectComparison:
+        return DialectComparison(
+            checked, tuple(self.differences), tuple(self.missing), self.reasons
+        )
+
+
 async def compare_dialects(
     client_v2: QiscusClient,
     client_v21: QiscusClient,
     *,
     user_ids: Sequence[str] = (),
     room_ids: Sequence[str] = (),
-    as_user: str | None = None,
+    as_user: str | Mapping[str, str] | None = None,
 ) -> DialectComparison:
     """Read users and rooms through both dialects and report the differences.
 
     Only fields both dialects carry are compared (users: id, name, avatar;
     rooms: id, name, type, avatar and participant ids; v2 reads no room
-    options, so compare those with your own data).
+    options, so compare those with your own data). An object a dialect
+    cannot read is in ``missing``, and why in ``reasons``.
 
     Args:
         client_v2: A client pinned to ``api_version="v2"``.
         client_v21: A client pinned to ``api_version="v2.1"``.
         user_ids: Users to compare.
         room_ids: Rooms to compare.
-        as_user: A participant of every room (v2 reads rooms as a user).
+        as_user: Who reads the rooms through v2, which reads a room as one
+            of its participants: one user for every room, or a mapping of
+            room id to user. For a room it does not name, the first
+            participant the v2.1 read lists is used.
     """
     from .._wire import Dialect  # noqa: PLC0415 - keep the module import light
 
     if client_v2.dialect is not Dialect.V2 or client_v21.dialect is not Dialect.V2_1:
         msg = "compare_dialects needs clients pinned to api_version 'v2' and 'v2.1'"
         raise InvalidArgumentError(msg)
-    if room_ids and as_user is None:
-        msg = "comparing rooms needs as_user= (v2 reads rooms as a participant)"
+    given: object = as_user  # checked at run time too: callers may be untyped
+    if given is not None and not isinstance(given, str | Mapping):
+        msg = "as_user must be a user id or a mapping of room id to user id"
         raise InvalidArgumentError(msg)
-    differences: list[Difference] = []
-    missing: list[tuple[str, str, str]] = []
+    found = _Comparison()
     for user_id in user_ids:
         pair = []
         for client, label in ((client_v2, "v2"), (client_v21, "v2.1")):
             try:
                 pair.append(await client.get_user(user_id))
-            except QiscusError:
-                missing.append(("user", user_id, label))
+            except QiscusError as exc:
+                found.unreadable("user", user_id, label, _why(exc))
         if len(pair) == 2:  # noqa: PLR2004
-            differences += _diff("user", user_id, pair[0], pair[1], _USER_FIELDS)
-    if room_ids:
-        old = await client_v2.get_rooms_info(
-            list(room_ids), as_user=as_user, show_participants=True
-        )
-        new = await client_v21.get_rooms_info(list(room_ids), show_participants=True)
-        _compare_rooms(room_ids, old, new, differences, missing)
-    return DialectComparison(
-        len(user_ids) + len(room_ids), tuple(differences), tuple(missing)
-    )
-
-
-def _compare_rooms(
-    room_ids: Sequence[str],
-    old: Sequence[Room],
-    new: Sequence[Room],
-    differences: list[Difference],
-    missing: list[tuple[str, str, str]],
-) -> None:
-    by_old = {r.id: r for r in old}
-    by_new = {r.id: r for r in new}
+            found.differences += _diff("user", user_id, pair[0], pair[1], _USER_FIELDS)
     for room_id in room_ids:
-        a, b = by_old.get(room_id), by_new.get(room_id)
-        if a is None or b is None:
-            missing += [
-                ("room", room_id, label)
-                for label, room in (("v2", a), ("v2.1", b))
-                if room is None
-            ]
-            continue
-        differences += _diff("room", room_id, a, b, _ROOM_FIELDS)
-        ids_a = sorted(u.id for u in a.participants)
-        ids_b = sorted(u.id for u in b.participants)
-        if ids_a != ids_b:
-            differences.append(
-                Difference("room", room_id, "participants", ids_a, ids_b)
-            )
+        await _compare_room(client_v2, client_v21, room_id, as_user, found)
+    return found.result(len(user_ids) + len(room_ids))
+
+
+async def _read_room(
+    client: QiscusClient, room_id: str, reader: str | None
+) -> tuple[Room | None, str]:
+    """The room through *client* (as *reader*), or ``None`` and why not."""
+    try:
+        rooms = await client.get_rooms_info(
+            [room_id], as_user=reader, show_participants=True
+        )
+    except QiscusError as exc:
+        return None, _why(exc)
+    for room in rooms:
+        if room.id == room_id:
+            return room, ""
+    if reader:
+        return None, (
+            f"get_rooms_info read as {reader} answered no room {room_id} (v2 "
+            f"answers only the rooms its reader is in)"
+        )
+    return None, f"get_rooms_info answered no room {room_id}"
+
+
+async def _compare_room(
+    client_v2: QiscusClient,
+    client_v21: QiscusClient,
+    room_id: str,
+    as_user: str | Mapping[str, str] | None,
+    found: _Comparison,
+) -> None:
+    new, why_new = await _read_room(client_v21, room_id, None)
+    if new is None:
+        found.unreadable("room", room_id, "v2.1", why_new)
+    reader = as_user if isinstance(as_user, str) else (as_user or {}).get(room_id)
+    if reader is None and new is not None and new.participants:
+        reader = new.participants[0].id
+    if reader is None:
+        found.unreadable(
+            "room",
+            room_id,
+            "v2",
+            "v2 reads a room as a participant: none given in as_user, and "
+            + ("the room has none" if new is not None else "v2.1 could not list one"),
+        )
+        return
+    old, why_old = await _read_room(client_v2, room_id, reader)
+    if old is None:
+        found.unreadable("room", room_id, "v2", why_old)
+    if old is None or new is None:
+        return
+    found.differences += _diff("room", room_id, old, new, _ROOM_FIELDS)
+    ids_a = sorted(u.id for u in old.participants)
+    ids_b = sorted(u.id for u in new.participants)
+    if ids_a != ids_b:
+        found.differences.append(
+            Difference("room", room_id, "participants", ids_a, ids_b)
+        )
 
 
 def _diff(
