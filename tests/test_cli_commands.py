@@ -341,7 +341,7 @@ class TestExport:
             (
                 lambda fake: fake.inject(Fault.status(503), endpoints="download"),
                 "download",
-                "HTTPStatusError",
+                "ServerError",
             ),
         ],
     )

@@ -90,12 +90,6 @@ class Target:
             return "an in-process fake Qiscus server (no account needed)"
         return f"app {self.client.app_id!r} at {self.url}"
 
-    def http_client(self, **kwargs: Any) -> httpx.AsyncClient:
-        """A plain HTTP client that reaches what the target links to."""
-        if self.fake is not None:
-            return self.fake.http_client(**kwargs)  # type: ignore[no-any-return]
-        return httpx.AsyncClient(**kwargs)
-
 
 def credentials(args: argparse.Namespace) -> tuple[str, str] | None:
     """The app id and secret from the options or the environment, if given.

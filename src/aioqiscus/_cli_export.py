@@ -2,8 +2,9 @@
 
 Strictly private. The command checks ``--out`` before asking for anything,
 then runs four steps, each named when it fails (``create``, ``wait``,
-``download``, ``write``). A download goes to ``<out>.part`` first and is
-renamed when complete, so a failed one leaves nothing behind.
+``download``, ``write``). A download is one call,
+:meth:`~aioqiscus.QiscusClient.download_export`, which writes ``<out>.part``
+and renames it when complete, so a failed one leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ import attrs
 
 from ._cli_common import (
     StepError,
-    Target,
     UsageError,
     add_target_options,
     step,
     target,
 )
+from ._client import QiscusClient
 from .errors import QiscusError
 from .models import Backup
 
@@ -138,7 +139,7 @@ async def run(args: argparse.Namespace, out: TextIO) -> int:
             )
         progress.finish()
         if args.download:
-            await _download(where, done, args.out)
+            await _download(client, done, args.out)
             out.write(f"downloaded {done.download_url} to {args.out}\n")
         else:
             with step(COMMAND, "write"):
@@ -158,27 +159,11 @@ def _backup_json(backup: Backup) -> dict[str, Any]:
     return data
 
 
-async def _download(where: Target, backup: Backup, path: Path) -> None:
-    """Stream the export's file to *path* through ``<path>.part``."""
-    url = backup.download_url
-    if not url:
-        error = QiscusError(f"export {backup.id} finished without a download URL")
-        raise StepError(COMMAND, "download", error)
-    part = path.with_name(path.name + ".part")
+async def _download(client: QiscusClient, backup: Backup, path: Path) -> None:
+    """Download the export's file to *path*; a disk error is the write step's."""
     try:
-        with step(COMMAND, "download"):
-            async with (
-                where.http_client(follow_redirects=True, timeout=60) as http,
-                http.stream("GET", url) as response,
-            ):
-                response.raise_for_status()
-                with step(COMMAND, "write"):
-                    handle = part.open("wb")
-                with handle:
-                    async for chunk in response.aiter_bytes():
-                        with step(COMMAND, "write"):
-                            handle.write(chunk)
-        with step(COMMAND, "write"):
-            part.replace(path)
-    finally:
-        part.unlink(missing_ok=True)
+        await client.download_export(backup, to=path)
+    except OSError as exc:
+        raise StepError(COMMAND, "write", exc) from exc
+    except QiscusError as exc:
+        raise StepError(COMMAND, "download", exc) from exc

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import (
     Awaitable,
     Callable,
 )
 from datetime import date
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import IO, TYPE_CHECKING, Literal, TypeVar, overload
 
+from . import _export_download
 from ._backup_wait import failed, wait_for_backup
 from ._validate import (
     check_dates,
@@ -20,15 +22,23 @@ from ._validate import (
     check_resource,
 )
 from ._wire import Call, Operation
-from .dialects import Codec
-from .errors import NotFoundError
+from .dialects import Codec, parse_export
+from .errors import InvalidArgumentError, NotFoundError, ResponseTooLargeError
 from .models import (
     Backup,
     BackupResource,
     BackupStatus,
+    ExportRecord,
 )
 
+if TYPE_CHECKING:
+    from ._transport import Transport
+
 __all__: list[str] = []
+
+#: download_export's default size limit: ten times the documents' example
+#: export (43,044,263 bytes of comments), and still a bound.
+DEFAULT_EXPORT_BYTES = 512 * 1024 * 1024
 
 T = TypeVar("T")
 
@@ -37,6 +47,7 @@ class BackupOperations:
     """Exports and imports of the app's data, and waiting for them."""
 
     if TYPE_CHECKING:  # provided by QiscusClient
+        _transport: Transport
 
         async def _call(
             self, operation: Operation, build: Callable[[Codec], Call[T]]
@@ -73,6 +84,98 @@ class BackupOperations:
         return await self._call(
             Operation.DELETE_EXPORT, lambda c: c.BACKUPS.delete_export(backup)
         )
+
+    @overload
+    async def download_export(
+        self,
+        export: Backup | str,
+        *,
+        to: None = None,
+        max_bytes: int = DEFAULT_EXPORT_BYTES,
+    ) -> list[ExportRecord]: ...
+
+    @overload
+    async def download_export(
+        self,
+        export: Backup | str,
+        *,
+        to: str | os.PathLike[str] | IO[bytes],
+        max_bytes: int = DEFAULT_EXPORT_BYTES,
+    ) -> int: ...
+
+    async def download_export(
+        self,
+        export: Backup | str,
+        *,
+        to: str | os.PathLike[str] | IO[bytes] | None = None,
+        max_bytes: int = DEFAULT_EXPORT_BYTES,
+    ) -> list[ExportRecord] | int:
+        """Download a finished export: to a file, or read into typed rows.
+
+        The file comes through this client's HTTP backend (an injected
+        ``http_client`` and the fake's too), following redirects and
+        without the app's credentials (a ``download_url`` is a CDN link),
+        retried like any idempotent call, each retry from the start.
+
+        Args:
+            export: The finished export, or its id (then read first with
+                :meth:`get_export`).
+            to: A path: the file is streamed to ``<path>.part`` and renamed
+                to *to* once complete (nothing is left on failure). A binary
+                file object: written in place, and rolled back to where it
+                was on failure when it can seek. ``None``: the rows are
+                read into :class:`~aioqiscus.models.ExportedUser`,
+                :class:`~aioqiscus.models.ExportedRoom` or
+                :class:`~aioqiscus.models.ExportedComment` values.
+            max_bytes: The largest file accepted, decoded.
+
+        Returns:
+            The rows (``to=None``), else the number of bytes written.
+
+        Raises:
+            InvalidArgumentError: Bad arguments (before any request), or
+                the export has not finished (no ``download_url`` yet).
+            ResponseTooLargeError: The file is larger than *max_bytes*, as
+                the export declares or as it arrives.
+            NotFoundError: The file is gone (an expired or deleted export).
+            ResponseShapeError: ``to=None`` and the file is not rows of
+                its resource.
+        """
+        given: object = max_bytes  # callers are not always type-checked
+        if isinstance(given, bool) or not isinstance(given, int) or given < 1:
+            msg = f"max_bytes must be a positive int, not {given!r}"
+            raise InvalidArgumentError(msg)
+        sink = _export_download.sink_for(to)
+        if not isinstance(export, Backup):
+            export = await self.get_export(export)
+        url = export.download_url
+        if export.status != BackupStatus.FINISHED or not url:
+            msg = (
+                f"export {export.id} is {export.status} with no download_url: "
+                "wait_for_export until it finishes"
+            )
+            raise InvalidArgumentError(msg)
+        if not url.lower().startswith(("https://", "http://")):
+            msg = f"export {export.id} has a download_url that is not http(s)"
+            raise InvalidArgumentError(msg)
+        if export.size > max_bytes:
+            raise _too_large(export, f"declares {export.size} bytes", max_bytes)
+        transport = self._transport
+        transport.lifecycle.admit("GET", f"export {export.id} download")
+        try:
+            async with transport.limiter:
+                await _export_download.download(
+                    transport.backend,
+                    url,
+                    sink,
+                    limit=max_bytes,
+                    retry=transport.retry,
+                )
+        except ResponseTooLargeError as exc:
+            raise _too_large(export, "is larger", max_bytes) from exc
+        if isinstance(sink, _export_download.MemorySink):
+            return parse_export(export.resource, sink.data())
+        return sink.size
 
     async def create_import(
         self,
@@ -201,3 +304,11 @@ class BackupOperations:
                 msg = f"no import {backup_id} among the {page} page(s) listed"
                 raise NotFoundError(404, msg)
             page, previous = page + 1, ids
+
+
+def _too_large(export: Backup, detail: str, limit: int) -> ResponseTooLargeError:
+    msg = (
+        f"export {export.id} {detail}, over max_bytes ({limit} bytes); pass a "
+        "larger max_bytes to download_export if it is expected"
+    )
+    return ResponseTooLargeError(msg, limit=limit)

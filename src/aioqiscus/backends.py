@@ -22,7 +22,7 @@ import functools
 import math
 import ssl
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import anyio
@@ -179,7 +179,15 @@ class _Body:
     left, so a bomb never expands in memory.
     """
 
-    __slots__ = ("_chunks", "_decoder", "_encoding", "_limit", "_request", "_size")
+    __slots__ = (
+        "_chunks",
+        "_decoder",
+        "_encoding",
+        "_limit",
+        "_request",
+        "_sink",
+        "_size",
+    )
 
     def __init__(
         self,
@@ -188,8 +196,11 @@ class _Body:
         request: tuple[str, str],
         *,
         decoded: bool = False,
+        sink: Callable[[bytes], object] | None = None,
     ) -> None:
         self._limit = limit
+        # A download hands each decoded chunk on instead of keeping it.
+        self._sink = sink
         # (method, url): the path is parsed only for an error message.
         self._request = request
         self._size = 0
@@ -225,7 +236,10 @@ class _Body:
         self._size += len(data)
         if self._size > self._limit:
             raise self._too_large("is larger, decoded")
-        self._chunks.append(data)
+        if self._sink is None:
+            self._chunks.append(data)
+        elif data:
+            self._sink(data)
 
     def _inflate(self, data: bytes) -> bytes:
         decoder = self._decoder
@@ -522,6 +536,41 @@ class HttpxBackend:
         finally:
             self._busy[index] -= 1
 
+    async def download(
+        self, url: str, sink: Callable[[bytes], object], *, limit: int
+    ) -> RawResponse:
+        """GET *url* without credentials, following redirects (a file link).
+
+        A 200's body goes to *sink* decoded, chunk by chunk, and at most
+        *limit* bytes of it (:class:`ResponseTooLargeError` past that);
+        the answer's ``body`` is empty. Any other status is answered unread.
+        Each read may take the read timeout; the whole download, any time.
+        """
+        try:
+            async with self.client.stream(
+                "GET",
+                url,
+                headers={"Accept-Encoding": ACCEPT_ENCODING},
+                follow_redirects=True,
+            ) as response:
+                if response.status_code != 200:  # noqa: PLR2004
+                    return RawResponse(response.status_code, response.headers, b"")
+                done = response.is_stream_consumed
+                body = _Body(
+                    response.headers, limit, ("GET", url), decoded=done, sink=sink
+                )
+                if done:
+                    body.feed(response.content)
+                else:
+                    async for chunk in response.aiter_raw():
+                        body.feed(chunk)
+                return RawResponse(
+                    response.status_code, response.headers, body.result()
+                )
+        except httpx.HTTPError as exc:
+            never_sent = isinstance(exc, self._NEVER_SENT)
+            raise _failure(exc, "GET", url, never_sent=never_sent) from exc
+
     async def aclose(self) -> None:
         """Close the pools if we created them."""
         if self._owns:
@@ -636,6 +685,39 @@ class AiohttpBackend:
             if session.closed:
                 raise _closed(method, url) from _without_frames(exc)
             raise
+
+    async def download(
+        self, url: str, sink: Callable[[bytes], object], *, limit: int
+    ) -> RawResponse:
+        """Like :meth:`HttpxBackend.download`: redirects followed, no credentials.
+
+        The attempt's total timeout bounds each read, not the whole file.
+        """
+        aiohttp = self._aiohttp
+        total = self._timeout.total
+        timeout = aiohttp.ClientTimeout(
+            sock_connect=self._timeout.sock_connect, sock_read=total
+        )
+        try:
+            async with self._get_session().get(
+                url,
+                headers={"Accept-Encoding": ACCEPT_ENCODING},
+                timeout=timeout,
+                auto_decompress=False,
+            ) as response:
+                if response.status != 200:  # noqa: PLR2004
+                    return RawResponse(response.status, response.headers, b"")
+                body = _Body(response.headers, limit, ("GET", url), sink=sink)
+                async for chunk in response.content.iter_chunked(65536):
+                    body.feed(chunk)
+                return RawResponse(response.status, response.headers, body.result())
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            never_sent = isinstance(
+                exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError
+            )
+            raise _failure(exc, "GET", url, never_sent=never_sent) from (
+                _without_frames(exc)
+            )
 
     def _form_data(
         self,

@@ -23,6 +23,10 @@ __all__ = [
     "BackupResource",
     "BackupStatus",
     "Comment",
+    "ExportRecord",
+    "ExportedComment",
+    "ExportedRoom",
+    "ExportedUser",
     "ParticipantChange",
     "ReplyTime",
     "Room",
@@ -313,6 +317,80 @@ class Backup:
     def done(self) -> bool:
         """Whether the job has finished or failed."""
         return self.status in (BackupStatus.FINISHED, BackupStatus.FAILED)
+
+
+@attrs.frozen
+class ExportedUser:
+    """One row of a users export (the import format, ``CreateAt`` and all).
+
+    Attributes:
+        email: The user's email (v2.1 user_id).
+        name: The display name.
+        avatar_url: The avatar URL; ``""`` when unset.
+        created_at: When the user was created (aware UTC), if the row says.
+    """
+
+    email: str
+    name: str = ""
+    avatar_url: str = ""
+    created_at: datetime | None = None
+
+
+@attrs.frozen
+class ExportedRoom:
+    """One row of a rooms export.
+
+    Attributes:
+        unique_id: The room's unique id (what comment rows name).
+        name: The room name.
+        type: ``"single"`` or ``"group"``, as the row says.
+        creator: The creator's email.
+        participants: The participants' emails.
+        options: The room options, as the string the row holds.
+        avatar_url: The avatar URL; ``""`` when unset.
+        created_at: When the room was created (aware UTC), if the row says.
+    """
+
+    unique_id: str
+    name: str = ""
+    type: str = "group"
+    creator: str = ""
+    participants: tuple[str, ...] = ()
+    options: str = ""
+    avatar_url: str = ""
+    created_at: datetime | None = None
+
+
+@attrs.frozen
+class ExportedComment:
+    """One row of a comments export.
+
+    Attributes:
+        unique_id: The comment's unique id.
+        room_unique_id: Its room's unique id.
+        sender: The sender's email (the row's ``CreatorEmail``).
+        message: The text.
+        type: The comment type.
+        payload: The typed payload, as :func:`aioqiscus.payloads.from_wire`
+            reads it.
+        parent_unique_id: A reply's parent's unique id; ``""`` otherwise.
+        disable_link_preview: Whether link previews are off.
+        created_at: When it was posted (aware UTC), if the row says.
+    """
+
+    unique_id: str
+    room_unique_id: str
+    sender: str
+    message: str = ""
+    type: str = "text"
+    payload: Payload | None = None
+    parent_unique_id: str = ""
+    disable_link_preview: bool = False
+    created_at: datetime | None = None
+
+
+#: A row of an export, as :meth:`~aioqiscus.QiscusClient.download_export` reads it.
+ExportRecord = ExportedUser | ExportedRoom | ExportedComment
 
 
 _Stored = TypeVar("_Stored", "User", "Room", "Comment")

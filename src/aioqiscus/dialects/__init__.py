@@ -8,7 +8,8 @@ This package's face, the only names other modules use: :class:`Codec` (what
 a dialect module provides), :data:`CODECS` (one per :class:`Dialect`), and
 the wire readers webhook deliveries share with the dialects
 (:func:`payload_from_wire` and the field hooks), and the payload writer the
-payload classes' ``to_wire()`` shares with them (:func:`payload_to_wire`).
+payload classes' ``to_wire()`` shares with them (:func:`payload_to_wire`),
+and the reader of export files (:func:`parse_export`).
 ``_common``, ``_payloads`` and ``_backups`` are strictly private.
 """
 
@@ -21,7 +22,7 @@ from typing import Any, Protocol
 from .. import models
 from .._wire import Call, Dialect, Operation, Page, Route
 from . import v2, v21
-from ._backups import Backups
+from ._backups import Backups, parse_export
 from ._common import (
     identifier,
     optional_int,
@@ -39,6 +40,7 @@ __all__ = [
     "identifier",
     "optional_int",
     "optional_str",
+    "parse_export",
     "payload_from_wire",
     "payload_to_wire",
     "room_type",
