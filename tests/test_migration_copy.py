@@ -19,8 +19,9 @@ PAIRS = [("v2", "v2.1"), ("v2.1", "v2"), ("v2.1", "v2.1"), ("v2", "v2")]
 
 
 async def run_copy(source_fake, target_fake, path, src="v2.1", dst="v2.1", **kw):
+    kw.setdefault("users", [ALICE])
     async with client(source_fake, src) as s, client(target_fake, dst) as t:
-        return await copy_app(s, t, path, users=[ALICE], **kw)
+        return await copy_app(s, t, path, **kw)
 
 
 class TestCopy:
@@ -114,12 +115,54 @@ class TestCopy:
         assert report.ok
 
 
+class TestV2Source:
+    async def test_users_and_options_come_from_the_exports(self, tmp_path):
+        """No user given: a v2 source's exports list them, and hold room options."""
+        source, target = app_pair()
+        await seed(source)
+        report = await run_copy(
+            source, target, tmp_path / "m.sqlite", "v2", "v2.1", users=()
+        )
+        assert report.counts["user"].written == 3
+        assert report.ok, report.summary()
+        group = next(r for r in target.store.rooms.values() if r.type == "group")
+        assert json.loads(group.options) == {"topic": "orders"}
+        assert ("room", "options") not in {
+            (n.kind, n.field) for n in report.not_carried
+        }
+        assert any("users export" in note for note in report.notes)
+
+    async def test_without_exports_the_users_given_lead(self, tmp_path):
+        """A source refusing exports: the users given and participants suffice."""
+        source, target = app_pair()
+        await seed(source)
+        source.inject(Fault.status(403), endpoints="exports")
+        report = await run_copy(source, target, tmp_path / "m.sqlite", "v2", "v2.1")
+        assert report.counts["user"].written == 3
+        assert any("exports could not be read" in n for n in report.notes)
+        fields = {(n.kind, n.field) for n in report.not_carried}
+        assert ("room", "options") in fields
+
+    async def test_no_user_at_all_is_refused(self, tmp_path):
+        """No export and no user given: a clear error before any write."""
+        source, target = app_pair()
+        await seed(source)
+        source.inject(Fault.status(403), endpoints="exports")
+        with pytest.raises(InvalidArgumentError, match="pass users="):
+            await run_copy(
+                source, target, tmp_path / "m.sqlite", "v2", "v2.1", users=()
+            )
+        assert target.store.users == {}
+
+
 class TestReport:
     async def test_not_carried_lists_fields_and_reasons(self, tmp_path):
         """v2 sources lose room options; every comment's time is named too."""
         source, target = app_pair()
         await seed(source)
-        report = await run_copy(source, target, tmp_path / "m.sqlite", "v2", "v2.1")
+        report = await run_copy(
+            source, target, tmp_path / "m.sqlite", "v2", "v2.1", exports=False
+        )
         fields = {(n.kind, n.field) for n in report.not_carried}
         assert ("room", "options") in fields
         assert ("comment", "timestamp") in fields

@@ -118,7 +118,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="ID",
-        help="a user to start from (repeatable); a v2 source needs one",
+        help=(
+            "a user to start from (repeatable): a v2 source cannot list its "
+            "users, and finds them in its users export and from these"
+        ),
     )
     parser.add_argument(
         "--report",

@@ -17,19 +17,20 @@ checkpoint before the next one. Idempotence per kind:
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import attrs
 
-from .._validate import check_page_size, check_window
+from .._validate import check_page_size, check_polling, check_window
 from .._wire import Dialect
 from ..errors import InvalidArgumentError, NotFoundError, QiscusError
-from ..models import Comment, Room, RoomType, User
+from ..models import Comment, ExportedRoom, ExportedUser, Room, RoomType, User
 from ..payloads import Reply
 from ._checkpoint import Checkpoint
 from ._plan import (
@@ -58,6 +59,10 @@ ProgressCallback = Callable[[str, int, "int | None"], object]
 #: Errors that make one record fail without stopping the job.
 _RECORD_ERRORS = (QiscusError, ValueError, TypeError)
 _PAGE = 100
+#: Seconds an export may take to be made before it is given up.
+EXPORT_TIMEOUT = 600.0
+#: The first day an export of "everything" starts from.
+_EPOCH = date(2000, 1, 1)
 
 
 def _where(client: QiscusClient) -> str:
@@ -78,6 +83,8 @@ async def copy_app(
     until: datetime | None = None,
     users: tuple[str, ...] | list[str] = (),
     workers: int = 4,
+    exports: bool = True,
+    poll_interval: float = 2.0,
 ) -> MigrationReport:
     """Copy users, rooms and comments from one app to another, resumably.
 
@@ -100,11 +107,17 @@ async def copy_app(
         on_progress: Called with ``(phase, done, total)``.
         since: Copy only comments posted at or after this aware time.
         until: Copy only comments posted before this aware time.
-        users: User ids to start from. v2 cannot list an app's users, so a
-            v2 source needs at least one; the rest are found through rooms'
-            participants. A v2.1 source lists them all itself.
+        users: User ids to start from. v2 cannot list an app's users: a v2
+            source's users come from its users export (see *exports*), these
+            ids, and the participants of their rooms. A v2.1 source lists
+            them all itself.
         workers: How many rooms' comments are copied (and verified) at
             once; each room's comments go in order whatever this is.
+        exports: Read a v2 source's users and rooms exports too (every
+            row created up to today): they list the users v2 cannot, and
+            hold the room options v2 reads never return. A source that
+            refuses them is read without, and the report says so.
+        poll_interval: Seconds between polls of an export being made.
 
     Returns:
         The :class:`MigrationReport`.
@@ -119,6 +132,7 @@ async def copy_app(
     """
     start, end = check_window(since, until)
     check_page_size(workers, "workers")
+    check_polling(poll_interval, EXPORT_TIMEOUT)
     seeds = tuple(users)
     where_from, where_to = _where(source), _where(target)
     if where_from == where_to:
@@ -130,9 +144,6 @@ async def copy_app(
         raise InvalidArgumentError(msg)
     from_dialect = await source.negotiate()
     to_dialect = await target.negotiate()
-    if from_dialect is Dialect.V2 and not seeds:
-        msg = "a v2 source cannot list its users: pass users=[...] to start from"
-        raise InvalidArgumentError(msg)
     path = os.fspath(checkpoint)
     # The checkpoint is a local SQLite file, read and written synchronously
     # (one short transaction per write): a thread per row would cost more.
@@ -156,6 +167,8 @@ async def copy_app(
             progress=on_progress or (lambda *_: None),
             workers=workers,
         )
+        if exports and from_dialect is Dialect.V2:
+            await job.read_exports(poll_interval)
         await job.read(seeds)
         await job.copy_users()
         await job.copy_rooms()
@@ -189,21 +202,41 @@ class _Job:
     _target_rooms: dict[str, list[Room]] = attrs.Factory(dict)
     _found: set[str] = attrs.Factory(set)
     _done: int = 0
+    #: Room options by source room id, from the rooms export.
+    _options: dict[str, str] = attrs.Factory(dict)
 
     # ------------------------------------------------------------ reading
 
+    async def read_exports(self, poll_interval: float) -> None:
+        """A v2 source's users and room options, from its exports."""
+        today = datetime.now(UTC).date()
+        try:
+            rows = []
+            for resource in ("users", "rooms"):
+                made = await self.source.create_export(resource, _EPOCH, today)
+                done = await self.source.wait_for_export(
+                    made.id, poll_interval=poll_interval, timeout=EXPORT_TIMEOUT
+                )
+                rows += await self.source.download_export(done)
+        except QiscusError as exc:
+            self.report.note(
+                f"the source's exports could not be read ({exc}): users come "
+                "from the users given and the rooms' participants only, and v2 "
+                "rooms' options are not read"
+            )
+            return
+        for row in rows:
+            if isinstance(row, ExportedUser) and row.email not in self.users:
+                self.users[row.email] = User(
+                    row.email, row.name, row.avatar_url or None
+                )
+            elif isinstance(row, ExportedRoom):
+                self._options[row.unique_id] = row.options
+        self.report.note("room options came from the source's rooms export")
+
     async def read(self, seeds: tuple[str, ...]) -> None:
         """Read the source's users and every room they are in."""
-        if self.src is Dialect.V2_1:
-            async for user in self.source.iter_users(page_size=_PAGE):
-                self.users[user.id] = user
-        else:
-            self.report.note(
-                "v2 cannot list users: they came from the users given and the "
-                "rooms' participants"
-            )
-            for seed in seeds:
-                await self._profile(User(seed))
+        await self._list_users(seeds)
         queue, seen = list(self.users), set[str]()
         while queue:
             user_id = queue.pop(0)
@@ -222,6 +255,26 @@ class _Job:
             except QiscusError as exc:
                 self.report.fail("user", user_id, f"its rooms could not be read: {exc}")
             self.progress("read", len(seen), None)
+
+    async def _list_users(self, seeds: tuple[str, ...]) -> None:
+        """The users to start from: all of a v2.1 source, else those known."""
+        if self.src is Dialect.V2_1:
+            async for user in self.source.iter_users(page_size=_PAGE):
+                self.users[user.id] = user
+            return
+        self.report.note(
+            "v2 cannot list users: they came from the users export, the "
+            "users given and the rooms' participants"
+        )
+        for seed in seeds:
+            if seed not in self.users:
+                await self._profile(User(seed))
+        if not self.users:
+            msg = (
+                "a v2 source cannot list its users and gave none in an "
+                "export: pass users=[...] to start from"
+            )
+            raise InvalidArgumentError(msg)
 
     async def _profile(self, user: User) -> None:
         """Read a v2 user's whole profile (participants carry only part)."""
@@ -294,9 +347,12 @@ class _Job:
 
     async def copy_rooms(self) -> None:
         total = len(self.rooms)
-        for done, room in enumerate(self.rooms.values(), 1):
+        for done, read in enumerate(self.rooms.values(), 1):
             self.report.count("room", "read")
-            plan = plan_room(room, source=self.src, target=self.dst)
+            room, known = self._with_options(read)
+            plan = plan_room(
+                room, source=self.src, target=self.dst, options_known=known
+            )
             if isinstance(plan, Skip):
                 self.report.count("room", "skipped")
                 self.report.drop("room", room.id, "room", plan.reason)
@@ -305,6 +361,22 @@ class _Job:
                 self._drops("room", plan.key, plan.dropped)
                 await self._room(plan)
             self.progress("rooms", done, total)
+
+    def _with_options(self, room: Room) -> tuple[Room, bool]:
+        """*room* with the options its export row holds, if there is one."""
+        text = self._options.get(room.id)
+        if text is None or room.options:
+            return room, bool(room.options) or self.src is Dialect.V2_1
+        try:
+            options = json.loads(text) if text else {}
+        except ValueError:
+            options = None
+        if not isinstance(options, dict):
+            self.report.drop(
+                "room", room.id, "options", "the export's options are not JSON"
+            )
+            return room, True
+        return attrs.evolve(room, options=options), True
 
     async def _room(self, plan: RoomWrite) -> None:
         if self.store.target_id("room", plan.key) is not None:
@@ -586,8 +658,10 @@ class _Job:
         if plan.how != "single":
             self._differ("room", key, "name", want.name, got.name)
             self._differ("room", key, "avatar_url", want.avatar_url, got.avatar_url)
-        if self.src is Dialect.V2_1 and self.dst is Dialect.V2_1:
-            self._differ("room", key, "options", dict(want.options), dict(got.options))
+        if self.dst is Dialect.V2_1 and plan.options_known:
+            self._differ(
+                "room", key, "options", dict(plan.options or {}), dict(got.options)
+            )
         await self._verify_comments(key, room_id)
 
     async def _verify_comments(self, key: str, room_id: str) -> None:

@@ -75,6 +75,8 @@ class RoomWrite:
     options: Mapping[str, Any] | None
     channel_id: str | None
     dropped: Dropped = ()
+    #: Whether the source's options were read (v2 reads never return them).
+    options_known: bool = True
 
 
 @attrs.frozen
@@ -116,15 +118,22 @@ def plan_user(user: User, *, source: Dialect, target: Dialect) -> UserWrite:
     )
 
 
-def plan_room(room: Room, *, source: Dialect, target: Dialect) -> RoomWrite | Skip:
-    """The call that recreates *room* on the target."""
+def plan_room(
+    room: Room, *, source: Dialect, target: Dialect, options_known: bool = False
+) -> RoomWrite | Skip:
+    """The call that recreates *room* on the target.
+
+    *options_known*: the room's options were read (a v2.1 read, or a v2
+    source's rooms export), even if empty.
+    """
     members = tuple(dict.fromkeys(u.id for u in room.participants))
     creator = room.creator or (members[0] if members else "")
     if not creator:
         return Skip("the room has no participants to create it with")
     dropped: list[tuple[str, str]] = []
     options: Mapping[str, Any] | None = dict(room.options) or None
-    if source is Dialect.V2 and not options:
+    known = options_known or source is Dialect.V2_1 or bool(options)
+    if not known:
         dropped.append(
             ("options", "v2 reads of rooms never return options: set them again")
         )
@@ -151,6 +160,7 @@ def plan_room(room: Room, *, source: Dialect, target: Dialect) -> RoomWrite | Sk
         options=options,
         channel_id=room.channel_id or (room.id if how == "channel" else None),
         dropped=tuple(dropped),
+        options_known=known,
     )
 
 
