@@ -16,11 +16,13 @@ ALICE, BOB, CAROL = "alice@example.com", "bob@example.com", "carol@example.com"
 def app_pair() -> tuple[FakeQiscus, FakeQiscus]:
     """A source and a target fake, each serving both dialects.
 
-    Their exports are finished when first polled, so tests do not wait.
+    Their exports and imports are finished when first polled, so tests do
+    not wait.
     """
     source, target = FakeQiscus(app_id="app-source"), FakeQiscus(app_id="app-target")
     for fake in (source, target):
         fake.export_steps = [("finished", 100)]
+        fake.import_steps = [("finished", 100)]
     return source, target
 
 

@@ -35,7 +35,7 @@ kill_at, confirmed = int(sys.argv[7]), []
 record = _checkpoint.Checkpoint.record
 
 def record_or_die(self, kind, key, target_id, state):
-    if kind == "comment" and state == "written":
+    if kind == "comment" and state in ("written", "imported"):
         confirmed.append(key)
         if len(confirmed) == kill_at:
             os.kill(os.getpid(), signal.SIGKILL)
@@ -52,7 +52,9 @@ async def main(src_url, dst_url, path, src, dst):
     ):
         def step(phase, done, total):
             print(phase, done, flush=True)
-        report = await copy_app(s, t, path, users=[sys.argv[6]], on_progress=step)
+        report = await copy_app(
+            s, t, path, users=[sys.argv[6]], on_progress=step, poll_interval=0.01
+        )
     print("DONE", report.ok, report.counts["comment"].written, flush=True)
 
 asyncio.run(main(*sys.argv[1:6]))
@@ -95,10 +97,11 @@ def _start(
     ("src", "dst", "seed_"), [("v2", "v2.1", 7), ("v2.1", "v2", 11)]
 )
 def test_killed_and_resumed_copy_is_exact(tmp_path, src, dst, seed_):
-    """Four SIGKILLs at random steps, then a full run: no duplicate, none missing.
+    """Up to four SIGKILLs at random steps, then a full run: exact copy.
 
-    Two come from outside after a random number of steps, two from the
-    child itself between a confirmed post and its checkpoint row.
+    Two come from the child itself between a confirmed write (a post, or a
+    row of an import) and its checkpoint row, two from outside after a
+    random number of steps; a later kill may find nothing left to write.
     """
     source, target = app_pair()
     asyncio.run(seed(source, comments=30))
@@ -107,8 +110,8 @@ def test_killed_and_resumed_copy_is_exact(tmp_path, src, dst, seed_):
     rng = random.Random(seed_)
     with serve(source) as src_url, serve(target) as dst_url:
         urls = (src_url, dst_url)
-        deaths = 0
-        for own in (False, True, False, True):
+        deaths = []
+        for own in (True, False, True, False):
             child = _start(urls, path, src, dst, rng.randint(1, 6) if own else 0)
             try:
                 seen = _lines(child, 1_000 if own else rng.randint(2, 40), timeout=60)
@@ -117,7 +120,7 @@ def test_killed_and_resumed_copy_is_exact(tmp_path, src, dst, seed_):
                 child.wait(timeout=30)
                 child.stdout.close()  # type: ignore[union-attr]
                 child.stderr.close()  # type: ignore[union-attr]
-            deaths += not (seen and seen[-1].startswith("DONE"))
+            deaths.append(not (seen and seen[-1].startswith("DONE")))
         child = _start(urls, path, src, dst)
         try:
             out, err = child.communicate(timeout=120)
@@ -126,7 +129,6 @@ def test_killed_and_resumed_copy_is_exact(tmp_path, src, dst, seed_):
         assert child.returncode == 0, err
         last = out.strip().splitlines()[-1]
         assert last.startswith("DONE True"), (last, err)
-    assert deaths == 4
     got = snapshot(target)
     assert got["users"] == want["users"]
     assert len(got["rooms"]) == len(want["rooms"])
@@ -134,3 +136,5 @@ def test_killed_and_resumed_copy_is_exact(tmp_path, src, dst, seed_):
     assert copied == collections.Counter(c[:3] for c in want["comments"])
     markers = [c[3] for c in got["comments"]]
     assert len(markers) == len(set(markers))
+    assert deaths[0]
+    assert sum(deaths) >= 2, deaths

@@ -24,7 +24,8 @@ __all__ = ["Checkpoint", "CheckpointError"]
 
 #: Bumped when the tables change; an older or newer file is refused.
 SCHEMA = "aioqiscus-migration-1"
-State = Literal["pending", "written", "already"]
+#: ``imported``: written through an import, which kept its time.
+State = Literal["pending", "written", "imported", "already"]
 
 
 class CheckpointError(QiscusError):

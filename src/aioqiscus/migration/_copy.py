@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +33,7 @@ from ..errors import InvalidArgumentError, NotFoundError, QiscusError
 from ..models import Comment, ExportedRoom, ExportedUser, Room, RoomType, User
 from ..payloads import Reply
 from ._checkpoint import Checkpoint
+from ._comments import RoomComments
 from ._plan import (
     CommentWrite,
     RoomWrite,
@@ -43,7 +44,6 @@ from ._plan import (
     plan_comment,
     plan_room,
     plan_user,
-    relink,
     unfit_user_id,
 )
 from ._report import Kind, MigrationReport, Problem, ReportBuilder
@@ -65,6 +65,11 @@ EXPORT_TIMEOUT = 600.0
 _EPOCH = date(2000, 1, 1)
 
 
+def _second(moment: datetime | None) -> datetime | None:
+    """*moment* to the second: imports carry ``CreatedAt`` in whole seconds."""
+    return None if moment is None else moment.replace(microsecond=0)
+
+
 def _where(client: QiscusClient) -> str:
     """The app a client talks to: its id at its base URL (no secret)."""
     base = client._transport.base_url  # noqa: SLF001 - the client's own URL
@@ -84,6 +89,7 @@ async def copy_app(
     users: tuple[str, ...] | list[str] = (),
     workers: int = 4,
     exports: bool = True,
+    imports: bool = True,
     poll_interval: float = 2.0,
 ) -> MigrationReport:
     """Copy users, rooms and comments from one app to another, resumably.
@@ -117,7 +123,12 @@ async def copy_app(
             row created up to today): they list the users v2 cannot, and
             hold the room options v2 reads never return. A source that
             refuses them is read without, and the report says so.
-        poll_interval: Seconds between polls of an export being made.
+        imports: Write text comments and replies without extras through
+            the import endpoint, which keeps their time (``CreatedAt``) and
+            reply links; the rest, or everything with ``imports=False``,
+            through ``post_comment``, which stamps the time of posting.
+        poll_interval: Seconds between polls of an export being made or an
+            import being applied.
 
     Returns:
         The :class:`MigrationReport`.
@@ -166,6 +177,8 @@ async def copy_app(
             until=end,
             progress=on_progress or (lambda *_: None),
             workers=workers,
+            use_import=imports,
+            poll_interval=poll_interval,
         )
         if exports and from_dialect is Dialect.V2:
             await job.read_exports(poll_interval)
@@ -195,6 +208,8 @@ class _Job:
     until: datetime | None
     progress: ProgressCallback
     workers: int = 4
+    use_import: bool = True
+    poll_interval: float = 2.0
     users: dict[str, User] = attrs.Factory(dict)
     rooms: dict[str, Room] = attrs.Factory(dict)
     room_plans: dict[str, RoomWrite] = attrs.Factory(dict)
@@ -520,7 +535,22 @@ class _Job:
             self.report.fail("room", room_key, f"comments not readable: {exc}")
             return
         room_id = self.store.target_id("room", room_key)
-        markers: dict[str, str] | None = None
+        writer = None
+        if room_id is not None and not self.dry_run:
+            writer = RoomComments(
+                self.target,
+                self.dst,
+                self.store,
+                self.report,
+                room_id,
+                use_import=self.use_import,
+                poll_interval=self.poll_interval,
+                parents={
+                    key: marker(room_key, c)
+                    for c in history
+                    if (key := comment_key(room_key, c)) is not None
+                },
+            )
         for comment in history:
             self.report.count("comment", "read")
             self._done += 1
@@ -532,14 +562,14 @@ class _Job:
             self._drops("comment", plan.key, plan.dropped)
             if self.store.target_id("comment", plan.key) is not None:
                 self.report.count("comment", "already")
+            elif writer is not None:
+                await writer.write(plan, comment)
             elif self.dry_run:
                 self.report.count("comment", "written")
-            elif room_id is None:
-                self.report.fail("comment", plan.key, "its room was not copied")
             else:
-                if markers is None:
-                    markers = await self._markers(room_id)
-                await self._comment(plan, room_id, markers)
+                self.report.fail("comment", plan.key, "its room was not copied")
+        if writer is not None:
+            await writer.flush()
 
     def _skip(self, room_key: str, comment: Comment, plan: Skip) -> None:
         self.report.count("comment", "skipped")
@@ -549,49 +579,6 @@ class _Job:
             self.report.conflicts.append(
                 Problem("comment", key, "payload", comment.payload, None, plan.reason)
             )
-
-    async def _markers(self, room_id: str) -> dict[str, str]:
-        """The ``unique_temp_id``s already in a target room, to their ids."""
-        return {
-            c.unique_temp_id: str(c.id)
-            async for c in self.target.iter_comments(room_id, page_size=_PAGE)
-            if c.unique_temp_id
-        }
-
-    async def _comment(
-        self, plan: CommentWrite, room_id: str, markers: Mapping[str, str]
-    ) -> None:
-        landed = markers.get(plan.marker)
-        if landed is not None:
-            self._record("comment", plan.key, landed, "already")
-            self.report.count("comment", "already")
-            return
-        parent = (
-            self.store.target_id("comment", plan.parent_key)
-            if plan.parent_key
-            else None
-        )
-        payload, why = relink(plan, parent)
-        kind = plan.type
-        message = plan.message
-        if why is not None:
-            self.report.drop("comment", plan.key, "payload", why)
-            kind, message = "text", message or plan.payload.text
-        try:
-            made = await self.target.post_comment(
-                room_id,
-                plan.sender,
-                message,
-                payload=payload,
-                type=kind,
-                extras=plan.extras,
-                unique_temp_id=plan.marker,
-            )
-        except _RECORD_ERRORS as exc:
-            self.report.fail("comment", plan.key, str(exc))
-            return
-        self._record("comment", plan.key, str(made.id), "written")
-        self.report.count("comment", "written")
 
     # ------------------------------------------------------------ verify
 
@@ -665,13 +652,23 @@ class _Job:
         await self._verify_comments(key, room_id)
 
     async def _verify_comments(self, key: str, room_id: str) -> None:
+        reader = RoomComments(
+            self.target,
+            self.dst,
+            self.store,
+            self.report,
+            room_id,
+            use_import=False,
+            poll_interval=self.poll_interval,
+            parents={},
+        )
         try:
             history = await self._history(key)
             copied = {
-                c.unique_temp_id: c
+                str(c.id): c
                 async for c in self.target.iter_comments(room_id, page_size=_PAGE)
-                if c.unique_temp_id
             }
+            markers = await reader.read_markers()
         except QiscusError as exc:
             self._differ("room", key, "comments", key, f"not readable: {exc}")
             return
@@ -679,7 +676,7 @@ class _Job:
             plan = plan_comment(comment, key, target=self.dst)
             if isinstance(plan, Skip):
                 continue
-            got = copied.get(marker(key, comment))
+            got = copied.get(markers.get(marker(key, comment), ""))
             if got is None:
                 self._differ("comment", plan.key, "comment", plan.key, None)
                 continue
@@ -704,6 +701,15 @@ class _Job:
             self._differ("comment", key, "payload", want.payload, got.payload)
         if plan.extras is not None:
             self._differ("comment", key, "extras", dict(plan.extras), dict(got.extras))
+        found = self.store.get("comment", key)
+        if found is not None and found[1] == "imported":
+            self._differ(
+                "comment",
+                key,
+                "timestamp",
+                _second(want.timestamp),
+                _second(got.timestamp),
+            )
 
     # ------------------------------------------------------------ helpers
 

@@ -34,14 +34,6 @@ __all__ = [
 
 Dropped = tuple[tuple[str, str], ...]
 
-_TIMESTAMP = (
-    "timestamp",
-    (
-        "posting through the API stamps the time of the write; only an import "
-        "carries CreatedAt"
-    ),
-)
-
 
 @attrs.frozen
 class Skip:
@@ -193,7 +185,7 @@ def plan_comment(
         return Skip(
             f"{comment.type} comments are the server's own and cannot be posted"
         )
-    dropped = [_TIMESTAMP]
+    dropped: list[tuple[str, str]] = []
     extras: Mapping[str, Any] | None = dict(comment.extras) or None
     if extras and target is Dialect.V2:
         dropped.append(("extras", "v2 posts no comment extras"))
