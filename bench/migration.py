@@ -1,12 +1,14 @@
 """Time per 1,000 comments and peak memory of a copy between two fakes.
 
     python bench/migration.py [COMMENTS] [ROOMS] [--src v2.1] [--dst v2.1]
+        [--no-verify] [--no-imports]
 
 Two fake apps are served on loopback in this process (the source holding
 COMMENTS comments spread over ROOMS group rooms of three users); the copy
 (``copy_app`` with its checkpoint and verification) runs in a child process,
 whose peak RSS is read from ``getrusage(RUSAGE_CHILDREN)`` once it exits, so
-the fakes' own memory is not counted. Prints one Markdown row.
+the fakes' own memory is not counted. The text comments go through imports
+(polled every 50 ms) unless ``--no-imports``. Prints one Markdown row.
 """
 
 from __future__ import annotations
@@ -26,18 +28,19 @@ import asyncio, sys, time
 from aioqiscus import QiscusClient
 from aioqiscus.migration import copy_app
 
-async def main(src_url, dst_url, path, src, dst, verify):
+async def main(src_url, dst_url, path, src, dst, verify, imports):
     async with (
         QiscusClient("bench-source", "s", base_url=src_url, api_version=src) as s,
         QiscusClient("bench-target", "s", base_url=dst_url, api_version=dst) as t,
     ):
         started = time.perf_counter()
         report = await copy_app(s, t, path, users=["u0@example.com"],
-                                verify=verify == "1")
+                                verify=verify == "1", imports=imports == "1",
+                                poll_interval=0.05)
         print(time.perf_counter() - started, report.ok,
               report.counts["comment"].written)
 
-asyncio.run(main(*sys.argv[1:7]))
+asyncio.run(main(*sys.argv[1:8]))
 """
 
 
@@ -63,6 +66,9 @@ def main() -> None:
     parser.add_argument("--src", default="v2.1", choices=["v2", "v2.1"])
     parser.add_argument("--dst", default="v2.1", choices=["v2", "v2.1"])
     parser.add_argument("--no-verify", action="store_true")
+    parser.add_argument(
+        "--no-imports", action="store_true", help="post every comment instead"
+    )
     args = parser.parse_args()
     source = seed(args.comments, args.rooms)
     target = FakeQiscus(app_id="bench-target", secret_key="s")
@@ -83,6 +89,7 @@ def main() -> None:
                 args.src,
                 args.dst,
                 "0" if args.no_verify else "1",
+                "0" if args.no_imports else "1",
             ],
             capture_output=True,
             text=True,
@@ -93,12 +100,13 @@ def main() -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     per_thousand = float(seconds) / max(int(written), 1) * 1000
     print(
-        "| comments | rooms | dialects | verify | s per 1,000 comments | peak RSS "
-        "(copy) | ok |\n|---|---|---|---|---|---|---|"
+        "| comments | rooms | dialects | verify | imports | s per 1,000 comments "
+        "| peak RSS (copy) | ok |\n|---|---|---|---|---|---|---|---|"
     )
     print(
         f"| {args.comments:,} | {args.rooms} | {args.src} -> {args.dst} | "
-        f"{not args.no_verify} | {per_thousand:.2f} | {peak_mb:.0f} MB | {ok} |"
+        f"{not args.no_verify} | {not args.no_imports} | {per_thousand:.2f} | "
+        f"{peak_mb:.0f} MB | {ok} |"
         f"  (wall {wall:.1f} s)"
     )
 
