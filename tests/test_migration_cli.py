@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -45,6 +46,34 @@ def _apps(monkeypatch, tmp_path):
 
 
 class TestMigrate:
+    def test_rich_progress_and_window(self, apps):
+        """--progress rich draws bars; --since tomorrow copies no comment."""
+        _, target = apps
+        tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+        status, out = run("--progress", "rich", "--since", tomorrow)
+        assert status == 0, out
+        assert "users" in out
+        assert "comments: 0 read" in out
+        assert len(snapshot(target)["users"]) == 3
+        assert snapshot(target)["comments"] == []
+
+    def test_wrong_target_secret_fails_before_writing(self, apps, monkeypatch, capsys):
+        """A refused credential: exit 1, the error named, nothing written."""
+        _, target = apps
+        monkeypatch.setenv("QISCUS_TARGET_SECRET_KEY", "wrong")
+        status, _ = run("--progress", "none")
+        assert status == 1
+        assert "AuthenticationError" in capsys.readouterr().err
+        assert target.store.users == {}
+
+    @pytest.mark.usefixtures("apps")
+    def test_since_after_until_is_a_usage_error(self, capsys):
+        """--since after --until: exit 2."""
+        with pytest.raises(SystemExit) as exc:
+            run("--since", "2024-02-01", "--until", "2024-01-01")
+        assert exc.value.code == 2
+        assert "--since must not be after --until" in capsys.readouterr().err
+
     def test_moves_verifies_and_writes_the_report(self, apps, tmp_path):
         """Exit 0, a summary, and the report as JSON."""
         _, target = apps

@@ -101,6 +101,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="do not read the target back to compare it",
     )
     parser.add_argument(
+        "--no-imports",
+        action="store_true",
+        help=(
+            "post every comment instead of importing text comments and "
+            "replies (imports keep their time)"
+        ),
+    )
+    parser.add_argument(
         "--since",
         type=_day,
         metavar="YYYY-MM-DD",
@@ -237,6 +245,7 @@ async def run(args: argparse.Namespace, out: TextIO) -> int:
                     args.checkpoint,
                     dry_run=args.dry_run,
                     verify=not args.no_verify,
+                    imports=not args.no_imports,
                     on_progress=show,
                     since=since,
                     until=until,

@@ -3,9 +3,8 @@
 Strictly private. Each row maps a source id (``kind``, ``source_id``) to the
 target id it was written as. A row is committed right after the target
 confirmed the write and before the job moves on, so a process killed at any
-point loses at most the write in flight, which the next run finds on the
-target (comments by their ``unique_temp_id``, rooms by a ``pending`` row
-written before the request).
+point loses at most the writes in flight, which the next run finds on the
+target (comments by their marker, rooms by their shape).
 
 The database runs in WAL mode with ``synchronous=NORMAL``: a commit survives
 the process being killed (SIGKILL included), not a power cut, and costs no
@@ -24,7 +23,8 @@ __all__ = ["Checkpoint", "CheckpointError"]
 
 #: Bumped when the tables change; an older or newer file is refused.
 SCHEMA = "aioqiscus-migration-1"
-#: ``imported``: written through an import, which kept its time.
+#: ``imported``: written through an import, which kept its time;
+#: ``pending``: a write begun, not confirmed (not counted as done).
 State = Literal["pending", "written", "imported", "already"]
 
 

@@ -2,17 +2,18 @@
 
 Strictly private; :func:`copy_app` is public in :mod:`aioqiscus.migration`.
 The runner reads the source through the paged API (users, then each user's
-rooms, then each room's comments), asks the pure planner (``_plan``) what
-to write, writes through API calls, and records every confirmed write in the
-checkpoint before the next one. Idempotence per kind:
+rooms, then each room's comments; a v2 source's users and room options from
+its exports), asks the pure planner (``_plan``) what to write, writes
+through API calls and imports (``_comments``), and records every confirmed
+write in the checkpoint before the next one. Idempotence per kind:
 
 - users: ``login_or_register`` is an upsert, and a user the target already
   has is left as it is (a different one is reported);
-- 1:1 rooms and channels: ``get_or_create_*`` find the room they made;
-- group rooms: a ``pending`` row precedes ``create_room``; a rerun that
-  finds it looks for the room on the target before creating another;
-- comments: each carries a ``unique_temp_id`` derived from the source, and
-  a rerun reads the target room's markers before posting what is missing.
+- rooms: before creating one, the creator's rooms on the target are
+  searched for one of the same type, name and participants that no other
+  source room was given (what a stopped run created before recording it);
+- comments: each carries a marker derived from the source, and a rerun
+  reads the target room's markers before writing what is missing.
 """
 
 from __future__ import annotations
