@@ -33,7 +33,7 @@ from ._report import ReportBuilder
 if TYPE_CHECKING:
     from .._client import QiscusClient
 
-__all__ = ["TIMESTAMP_REASON", "RoomComments"]
+__all__ = ["PAGE", "RECORD_ERRORS", "TIMESTAMP_REASON", "RoomComments"]
 
 TIMESTAMP_REASON = (
     "posting through the API stamps the time of the write; only an import "
@@ -42,8 +42,9 @@ TIMESTAMP_REASON = (
 #: Comments per import file at most (the 4 MB limit packs them further).
 IMPORT_BATCH = 1000
 #: Errors that make one record fail without stopping the job.
-_RECORD_ERRORS = (QiscusError, ValueError, TypeError)
-_PAGE = 100
+RECORD_ERRORS = (QiscusError, ValueError, TypeError)
+#: Comments per page read.
+PAGE = 100
 #: Comments per ``load_comments_with_range`` read of markers (v2.1).
 _RANGE = 100
 
@@ -124,7 +125,7 @@ class RoomComments:
                 extras=plan.extras,
                 unique_temp_id=plan.marker,
             )
-        except _RECORD_ERRORS as exc:
+        except RECORD_ERRORS as exc:
             self.report.fail("comment", plan.key, str(exc))
             return
         self.store.record("comment", plan.key, str(made.id), "written")
@@ -216,7 +217,7 @@ class RoomComments:
         """
         found: dict[str, str] = {}
         unmarked: list[int] = []
-        async for c in self.target.iter_comments(self.room_id, page_size=_PAGE):
+        async for c in self.target.iter_comments(self.room_id, page_size=PAGE):
             if c.unique_temp_id:
                 found[c.unique_temp_id] = str(c.id)
             elif c.id is not None:

@@ -34,6 +34,8 @@ from ..errors import InvalidArgumentError, NotFoundError, QiscusError
 from ..models import Comment, ExportedRoom, ExportedUser, Room, RoomType, User
 from ..payloads import Reply
 from ._checkpoint import Checkpoint
+from ._comments import PAGE as _PAGE
+from ._comments import RECORD_ERRORS as _RECORD_ERRORS
 from ._comments import RoomComments
 from ._plan import (
     CommentWrite,
@@ -57,9 +59,6 @@ __all__ = ["ProgressCallback", "copy_app"]
 #: ``on_progress(phase, done, total)``: phase is ``read``, ``users``,
 #: ``rooms``, ``comments`` or ``verify``; total is ``None`` while unknown.
 ProgressCallback = Callable[[str, int, "int | None"], object]
-#: Errors that make one record fail without stopping the job.
-_RECORD_ERRORS = (QiscusError, ValueError, TypeError)
-_PAGE = 100
 #: Seconds an export may take to be made before it is given up.
 EXPORT_TIMEOUT = 600.0
 #: The first day an export of "everything" starts from.
