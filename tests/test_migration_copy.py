@@ -9,7 +9,12 @@ import anyio
 import pytest
 
 from aioqiscus import InvalidArgumentError
-from aioqiscus.migration import CheckpointError, MigrationReport, copy_app
+from aioqiscus.migration import (
+    CheckpointError,
+    MigrationError,
+    MigrationReport,
+    copy_app,
+)
 from aioqiscus.migration._checkpoint import Checkpoint
 from aioqiscus.testing import Fault
 
@@ -318,6 +323,16 @@ class TestCheckpoint:
         markers = [c[3] for c in snapshot(target)["comments"]]
         assert len(markers) == len(set(markers)) == 10
         assert report.ok
+
+    @pytest.mark.parametrize("side", ["source", "target"])
+    async def test_a_side_in_the_wrong_dialect_is_refused(self, tmp_path, side):
+        """A client pinned to a dialect its server lacks: one clear error."""
+        source, target = app_pair()
+        await seed(source)
+        (source if side == "source" else target).reset(dialects={"v2"})
+        with pytest.raises(MigrationError, match=f"the {side} app .* v2.1 dialect"):
+            await run_copy(source, target, tmp_path / "m.sqlite")
+        assert target.store.users == {}
 
     async def test_same_app_is_refused(self, tmp_path):
         """Copying an app onto itself is refused before any request."""

@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from ._checkpoint import CheckpointError
+from ._checkpoint import CheckpointError, MigrationError
 from ._compare import DialectComparison, Difference, compare_dialects
 from ._copy import ProgressCallback, copy_app
 from ._imports import (
@@ -43,6 +43,7 @@ __all__ = [
     "ImportRoom",
     "ImportUser",
     "KindCounts",
+    "MigrationError",
     "MigrationReport",
     "NotCarried",
     "Problem",

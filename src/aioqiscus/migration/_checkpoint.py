@@ -19,7 +19,7 @@ from typing import Literal
 
 from ..errors import QiscusError
 
-__all__ = ["Checkpoint", "CheckpointError"]
+__all__ = ["Checkpoint", "CheckpointError", "MigrationError"]
 
 #: Bumped when the tables change; an older or newer file is refused.
 SCHEMA = "aioqiscus-migration-1"
@@ -28,10 +28,16 @@ SCHEMA = "aioqiscus-migration-1"
 State = Literal["pending", "written", "imported", "already"]
 
 
-class CheckpointError(QiscusError):
+class MigrationError(QiscusError):
+    """A copy cannot start or go on; the message says why and what to do."""
+
+
+class CheckpointError(MigrationError):
     """The checkpoint file cannot be used: another pair of apps, or damaged.
 
-    Nothing has been written to the target when this is raised.
+    Nothing has been written to the target when it is refused on opening;
+    a checkpoint that cannot be written stops the job after the write it
+    could not record, which the next run finds on the target.
     """
 
 

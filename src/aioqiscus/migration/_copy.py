@@ -33,7 +33,7 @@ from .._wire import Dialect
 from ..errors import InvalidArgumentError, NotFoundError, QiscusError
 from ..models import Comment, ExportedRoom, ExportedUser, Room, RoomType, User
 from ..payloads import Reply
-from ._checkpoint import Checkpoint
+from ._checkpoint import Checkpoint, MigrationError
 from ._comments import PAGE as _PAGE
 from ._comments import RECORD_ERRORS as _RECORD_ERRORS
 from ._comments import RoomComments
@@ -74,6 +74,32 @@ def _where(client: QiscusClient) -> str:
     """The app a client talks to: its id at its base URL (no secret)."""
     base = client._transport.base_url  # noqa: SLF001 - the client's own URL
     return f"{client.app_id} at {base}"
+
+
+async def _reachable(client: QiscusClient, side: str) -> Dialect:
+    """The client's dialect, once one read shows the server answers it.
+
+    A client pinned to a dialect the server does not serve gets a bare 404
+    for every call, which the job would otherwise take for "no such user"
+    and report record by record. ``list_exports`` exists in both dialects.
+
+    Raises:
+        MigrationError: The server answers 404 where the dialect's
+            endpoints should be.
+    """
+    dialect = await client.negotiate()
+    try:
+        await client.list_exports()
+    except NotFoundError as exc:
+        msg = (
+            f"the {side} app ({_where(client)}) does not answer the {dialect} "
+            f"dialect: list_exports answered {exc.status_code}; check its "
+            "api_version and base URL"
+        )
+        raise MigrationError(msg) from exc
+    except QiscusError:
+        pass  # exports may be forbidden; the job reports what fails later
+    return dialect
 
 
 async def copy_app(
@@ -136,6 +162,7 @@ async def copy_app(
     Raises:
         CheckpointError: The checkpoint belongs to another source and
             target pair, is damaged, or cannot be written.
+        MigrationError: A side does not answer its client's dialect.
         InvalidArgumentError: Bad arguments, or source and target are the
             same app.
         QiscusError: A side could not be reached or refused the
@@ -153,8 +180,8 @@ async def copy_app(
             "compare_dialects to compare its two dialects"
         )
         raise InvalidArgumentError(msg)
-    from_dialect = await source.negotiate()
-    to_dialect = await target.negotiate()
+    from_dialect = await _reachable(source, "source")
+    to_dialect = await _reachable(target, "target")
     path = os.fspath(checkpoint)
     # The checkpoint is a local SQLite file, read and written synchronously
     # (one short transaction per write): a thread per row would cost more.
