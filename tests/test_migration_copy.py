@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime
 
 import anyio
 import pytest
@@ -324,6 +325,8 @@ class TestCheckpoint:
         assert len(markers) == len(set(markers)) == 10
         assert report.ok
 
+
+class TestRefusals:
     @pytest.mark.parametrize("side", ["source", "target"])
     async def test_a_side_in_the_wrong_dialect_is_refused(self, tmp_path, side):
         """A client pinned to a dialect its server lacks: one clear error."""
@@ -333,6 +336,24 @@ class TestCheckpoint:
         with pytest.raises(MigrationError, match=f"the {side} app .* v2.1 dialect"):
             await run_copy(source, target, tmp_path / "m.sqlite")
         assert target.store.users == {}
+
+    @pytest.mark.parametrize(
+        ("kwargs", "error"),
+        [
+            ({"users": "alice@example.com"}, TypeError),
+            ({"workers": 0}, InvalidArgumentError),
+            ({"since": datetime(2024, 1, 1)}, InvalidArgumentError),  # noqa: DTZ001
+            ({"poll_interval": -1}, InvalidArgumentError),
+        ],
+    )
+    async def test_bad_arguments_raise_before_any_request(
+        self, tmp_path, kwargs, error
+    ):
+        """A bare string of users, no worker, a naive time, a negative poll."""
+        source, target = app_pair()
+        with pytest.raises(error):
+            await run_copy(source, target, tmp_path / "m.sqlite", **kwargs)
+        assert source.journal == target.journal == []
 
     async def test_same_app_is_refused(self, tmp_path):
         """Copying an app onto itself is refused before any request."""

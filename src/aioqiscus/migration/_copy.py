@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import attrs
 
-from .._validate import check_page_size, check_polling, check_window
+from .._validate import check_ids, check_page_size, check_polling, check_window
 from .._wire import Dialect
 from ..errors import InvalidArgumentError, NotFoundError, QiscusError
 from ..models import Comment, ExportedRoom, ExportedUser, Room, RoomType, User
@@ -112,7 +112,7 @@ async def copy_app(
     on_progress: ProgressCallback | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    users: tuple[str, ...] | list[str] = (),
+    users: Sequence[str] = (),
     workers: int = 4,
     exports: bool = True,
     imports: bool = True,
@@ -171,7 +171,7 @@ async def copy_app(
     start, end = check_window(since, until)
     check_page_size(workers, "workers")
     check_polling(poll_interval, EXPORT_TIMEOUT)
-    seeds = tuple(users)
+    seeds = tuple(check_ids(users, "users", allow_empty=True))
     where_from, where_to = _where(source), _where(target)
     if where_from == where_to:
         msg = (
