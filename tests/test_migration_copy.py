@@ -12,6 +12,7 @@ import pytest
 from aioqiscus import InvalidArgumentError
 from aioqiscus.migration import (
     CheckpointError,
+    ImportComment,
     MigrationError,
     MigrationReport,
     copy_app,
@@ -169,6 +170,47 @@ class TestImports:
         assert report.counts["comment"].written == 10
         assert any("was refused" in note for note in report.notes)
         assert len(snapshot(target)["comments"]) == 10
+
+    async def test_row_errors_are_reported_per_comment(self, tmp_path, monkeypatch):
+        """A row the import refuses is named with the server's reasons."""
+        source, target = app_pair()
+        await seed(source)
+        direct = next(r for r in source.store.rooms.values() if r.type == "single")
+        bad = f"{direct.id}/{direct.comments[2].id}"
+
+        real = ImportComment.to_json
+
+        def to_json(self):
+            data = real(self)
+            if self.message == "line 2":
+                data["CreatorEmail"] = "nobody@example.com"
+            return data
+
+        monkeypatch.setattr(ImportComment, "to_json", to_json)
+        report = await run_copy(source, target, tmp_path / "m.sqlite")
+        [refused] = [n for n in report.not_carried if n.field == "import"]
+        assert refused.ids == (bad,)
+        assert "CreatorEmail is unknown" in refused.reason
+        assert report.counts["comment"].written == 10
+        assert report.ok, report.summary()
+
+    async def test_an_unconfirmed_import_is_not_posted_again(self, tmp_path):
+        """An import whose answer was lost: failed now, found by the rerun."""
+        source, target = app_pair()
+        await seed(source)
+        # The gateway answers 504 and the server applies the file later.
+        target.inject(Fault.lagging(0.3, status=504), endpoints="imports", times=1)
+        path = tmp_path / "m.sqlite"
+        report = await run_copy(source, target, path, verify=False)
+        unsure = [f for f in report.failures if "not confirmed" in f.reason]
+        assert unsure
+        await anyio.sleep(0.5)  # the held import lands
+        report = await run_copy(source, target, path)
+        assert report.ok, report.summary()
+        assert len(unsure) == 1
+        assert report.counts["comment"].written == 0  # found, not written again
+        markers = [c[3] for c in snapshot(target)["comments"]]
+        assert len(markers) == len(set(markers)) == 10
 
     async def test_imports_off_posts_everything(self, tmp_path):
         """imports=False: every comment is posted, and its time is listed."""

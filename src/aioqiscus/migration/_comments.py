@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .._wire import Dialect
-from ..errors import QiscusError
+from ..errors import APIError, BackupFailedError, QiscusError
 from ..models import Comment
 from ..payloads import Reply
 from ._checkpoint import Checkpoint
-from ._imports import ImportComment, ImportPlanError, plan_import
+from ._imports import ImportChunk, ImportComment, ImportPlanError, plan_import
 from ._plan import CommentWrite, relink
 from ._report import ReportBuilder
 
@@ -60,10 +60,12 @@ class RoomComments:
     room_id: str
     use_import: bool
     poll_interval: float
+    wait_timeout: float
     #: Source markers by source comment key, for ``ParentCommentUniqueId``.
     parents: Mapping[str, str]
     markers: dict[str, str] | None = None
     batch: list[tuple[CommentWrite, Comment]] = attrs.Factory(list)
+    _sent: list[tuple[CommentWrite, Comment]] = attrs.Factory(list)
 
     async def write(self, plan: CommentWrite, comment: Comment) -> None:
         """Write one comment (or queue it for the next import)."""
@@ -166,6 +168,7 @@ class RoomComments:
         batch, self.batch = self.batch, []
         if not batch:
             return
+        self._sent = batch
         records = self._records(batch)
         try:
             chunks = plan_import(
@@ -178,22 +181,22 @@ class RoomComments:
         except ImportPlanError as exc:
             self.report.note(f"an import was planned wrong, posting instead: {exc}")
             chunks = []
-        refused: str | None = None if chunks else "planned wrong"
-        for chunk in chunks:
-            try:
-                started = await self.target.create_import("comments", chunk.data)
-                await self.target.wait_for_import(
-                    started.id, poll_interval=self.poll_interval
-                )
-            except QiscusError as exc:
-                refused = str(exc)
-                break
+        refused, unsure = (
+            await self._send(chunks) if chunks else ("planned wrong", None)
+        )
         self.markers = await self.read_markers()
         for plan, _ in batch:
             landed = self.markers.get(plan.marker)
             if landed is not None:
                 self.store.record("comment", plan.key, landed, "imported")
                 self.report.count("comment", "written")
+            elif unsure is not None:
+                self.report.fail(
+                    "comment",
+                    plan.key,
+                    f"its import was not confirmed ({unsure}): run the copy "
+                    "again to find it on the target or write it",
+                )
             elif refused is None:
                 self.report.fail(
                     "comment", plan.key, "imported, but the target does not show it"
@@ -204,6 +207,52 @@ class RoomComments:
             self.report.note(
                 f"an import of comments was refused ({refused}): they were "
                 "posted instead"
+            )
+
+    async def _send(self, chunks: list[ImportChunk]) -> tuple[str | None, str | None]:
+        """Import each file in turn; why one was refused, or why it is unsure.
+
+        Refused: the server answered the upload with a client error, or said
+        the import failed (applied all or nothing: none of its rows landed).
+        Unsure: it was sent but its fate is unknown (a timeout, a lost
+        answer), so posting its comments now could duplicate what it applies
+        later.
+        """
+        for chunk in chunks:
+            accepted = False
+            try:
+                started = await self.target.create_import("comments", chunk.data)
+                accepted = True
+                await self.target.wait_for_import(
+                    started.id,
+                    poll_interval=self.poll_interval,
+                    timeout=self.wait_timeout,
+                )
+            except BackupFailedError as exc:
+                self._row_errors(exc)
+                return str(exc), None
+            except APIError as exc:
+                if not accepted and 400 <= exc.status_code < 500:  # noqa: PLR2004
+                    return str(exc), None
+                return None, str(exc)
+            except QiscusError as exc:
+                return None, str(exc)
+        return None, None
+
+    def _row_errors(self, error: BackupFailedError) -> None:
+        """Each refused row's reasons, by its comment (the row's ``Key``)."""
+        errors = getattr(error.backup, "errors", None) or {}
+        rows = errors.get("Data") if isinstance(errors, Mapping) else None
+        keys = {p.marker: p.key for p, _ in self._sent}
+        for row in rows if isinstance(rows, list) else ():
+            if not isinstance(row, Mapping) or row.get("Key") not in keys:
+                continue
+            why = "; ".join(str(e) for e in row.get("Errors") or ()) or "refused"
+            self.report.drop(
+                "comment",
+                keys[row["Key"]],
+                "import",
+                f"the import refused it ({why}): posted instead",
             )
 
     # ------------------------------------------------------------ markers

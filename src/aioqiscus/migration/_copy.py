@@ -59,8 +59,6 @@ __all__ = ["ProgressCallback", "copy_app"]
 #: ``on_progress(phase, done, total)``: phase is ``read``, ``users``,
 #: ``rooms``, ``comments`` or ``verify``; total is ``None`` while unknown.
 ProgressCallback = Callable[[str, int, "int | None"], object]
-#: Seconds an export may take to be made before it is given up.
-EXPORT_TIMEOUT = 600.0
 #: The first day an export of "everything" starts from.
 _EPOCH = date(2000, 1, 1)
 
@@ -117,6 +115,7 @@ async def copy_app(
     exports: bool = True,
     imports: bool = True,
     poll_interval: float = 2.0,
+    wait_timeout: float = 600.0,
 ) -> MigrationReport:
     """Copy users, rooms and comments from one app to another, resumably.
 
@@ -155,6 +154,9 @@ async def copy_app(
             through ``post_comment``, which stamps the time of posting.
         poll_interval: Seconds between polls of an export being made or an
             import being applied.
+        wait_timeout: Seconds to wait for one export or import to finish.
+            An import not confirmed in time leaves its comments failed (not
+            posted: it may still be applied); the next run settles them.
 
     Returns:
         The :class:`MigrationReport`.
@@ -170,7 +172,7 @@ async def copy_app(
     """
     start, end = check_window(since, until)
     check_page_size(workers, "workers")
-    check_polling(poll_interval, EXPORT_TIMEOUT)
+    check_polling(poll_interval, wait_timeout)
     seeds = tuple(check_ids(users, "users", allow_empty=True))
     where_from, where_to = _where(source), _where(target)
     if where_from == where_to:
@@ -206,9 +208,10 @@ async def copy_app(
             workers=workers,
             use_import=imports,
             poll_interval=poll_interval,
+            wait_timeout=wait_timeout,
         )
         if exports and from_dialect is Dialect.V2:
-            await job.read_exports(poll_interval)
+            await job.read_exports()
         await job.read(seeds)
         await job.copy_users()
         await job.copy_rooms()
@@ -237,6 +240,7 @@ class _Job:
     workers: int = 4
     use_import: bool = True
     poll_interval: float = 2.0
+    wait_timeout: float = 600.0
     users: dict[str, User] = attrs.Factory(dict)
     rooms: dict[str, Room] = attrs.Factory(dict)
     room_plans: dict[str, RoomWrite] = attrs.Factory(dict)
@@ -249,7 +253,7 @@ class _Job:
 
     # ------------------------------------------------------------ reading
 
-    async def read_exports(self, poll_interval: float) -> None:
+    async def read_exports(self) -> None:
         """A v2 source's users and room options, from its exports."""
         today = datetime.now(UTC).date()
         try:
@@ -257,7 +261,9 @@ class _Job:
             for resource in ("users", "rooms"):
                 made = await self.source.create_export(resource, _EPOCH, today)
                 done = await self.source.wait_for_export(
-                    made.id, poll_interval=poll_interval, timeout=EXPORT_TIMEOUT
+                    made.id,
+                    poll_interval=self.poll_interval,
+                    timeout=self.wait_timeout,
                 )
                 rows += await self.source.download_export(done)
         except QiscusError as exc:
@@ -572,6 +578,7 @@ class _Job:
                 room_id,
                 use_import=self.use_import,
                 poll_interval=self.poll_interval,
+                wait_timeout=self.wait_timeout,
                 parents={
                     key: marker(room_key, c)
                     for c in history
@@ -687,6 +694,7 @@ class _Job:
             room_id,
             use_import=False,
             poll_interval=self.poll_interval,
+            wait_timeout=self.wait_timeout,
             parents={},
         )
         try:
