@@ -18,6 +18,7 @@ write in the checkpoint before the next one. Idempotence per kind:
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 from collections.abc import Awaitable, Callable, Sequence
@@ -285,9 +286,9 @@ class _Job:
     async def read(self, seeds: tuple[str, ...]) -> None:
         """Read the source's users and every room they are in."""
         await self._list_users(seeds)
-        queue, seen = list(self.users), set[str]()
+        queue, seen = collections.deque(self.users), set[str]()
         while queue:
-            user_id = queue.pop(0)
+            user_id = queue.popleft()
             if user_id in seen:
                 continue
             seen.add(user_id)
