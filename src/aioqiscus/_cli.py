@@ -27,6 +27,7 @@ from . import (
     QiscusError,
     __version__,
     _cli_export,
+    _cli_migrate,
     _contract,
 )
 from ._cli_common import (
@@ -296,6 +297,7 @@ def _parser() -> argparse.ArgumentParser:
         "app's webhook, so a bot listening there receives them.",
     )
     _contract.add_arguments(contract)
+    _cli_migrate.register(command, _ASYNC)
     return parser
 
 
