@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import signal
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -14,6 +15,8 @@ import pytest
 from aioqiscus import Buttons, Card, QiscusClient
 from aioqiscus.bot import Bot
 from aioqiscus.testing import FakeQiscus, serve
+
+from ._bot_workers import uvicorn_process
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -181,11 +184,105 @@ async def test_aiohttp_app():
 
 
 def test_example_files_listed():
-    """The four documented examples exist."""
+    """The five documented examples exist."""
     names = sorted(p.name for p in EXAMPLES.glob("*.py"))
     assert names == [
         "aiohttp_app.py",
         "bot_buttons_and_cards.py",
+        "bot_order_redis.py",
         "fastapi_app.py",
         "migrate_v2_to_v21.py",
     ]
+
+
+ORDER_BOT = "order-bot@example.com"
+ORDER_TALK = [
+    ("alice@example.com", "order"),
+    (ORDER_BOT, "What is your order number?"),
+    ("alice@example.com", "twelve"),
+    (ORDER_BOT, "That is not an order number: digits only, please."),
+    ("alice@example.com", "#12345"),
+    (ORDER_BOT, "Order 12345: pickup or courier?"),
+    ("alice@example.com", "Courier"),
+    (ORDER_BOT, "Done: order 12345 goes by courier."),
+    ("alice@example.com", "hello"),
+    (ORDER_BOT, 'Say "order" to arrange a delivery.'),
+]
+
+
+def order_room(fake: FakeQiscus) -> int:
+    fake.add_user("alice@example.com", "Alice")
+    fake.add_user(ORDER_BOT, "Order Bot")
+    return fake.store.create_room(
+        "Orders", "single", ORDER_BOT, ["alice@example.com"]
+    ).id
+
+
+async def test_order_bot_in_process(redis_url):
+    """The order bot's two steps, in process, with its state in Redis."""
+    example = load("bot_order_redis")
+    fake = FakeQiscus()
+    room_id = order_room(fake)
+    client = QiscusClient(
+        fake.app_id,
+        fake.secret_key,
+        base_url="http://127.0.0.1",
+        http_client=fake.http_client(),
+    )
+    app = example.create_app(client, "webhook-token", redis_url)
+    fake.deliver_webhooks(
+        "http://app/qiscus/webhook",
+        "webhook-token",
+        transport=httpx.ASGITransport(app=app),
+    )
+    with anyio.fail_after(20):
+        async with app.router.lifespan_context(app):
+            for sender, text in ORDER_TALK[::2]:
+                await fake.say(room_id, sender, text)
+                await app.state.bot.join()
+    talk = [(c.sender, c.message) for c in fake.room(room_id).comments]
+    assert talk == ORDER_TALK
+
+
+def test_order_bot_under_uvicorn_with_three_workers(redis_url):
+    """uvicorn --workers 3 serves the order bot from the environment; the
+    conversation holds whichever worker each step reaches, and SIGTERM
+    stops all three."""
+    fake = FakeQiscus()
+    room_id = order_room(fake)
+    with serve(fake) as fake_url:
+        env = {
+            "QISCUS_APP_ID": fake.app_id,
+            "QISCUS_SECRET_KEY": fake.secret_key,
+            "QISCUS_BASE_URL": fake_url,
+            "QISCUS_WEBHOOK_TOKEN": "webhook-token",
+            "REDIS_URL": redis_url,
+        }
+        app = "examples.bot_order_redis:create_app"
+        with uvicorn_process("--factory", app, "--workers", "3", env=env) as (
+            url,
+            server,
+        ):
+            anyio.run(talk_to_workers, fake, room_id, url)
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+    talk = [(c.sender, c.message) for c in fake.room(room_id).comments]
+    assert talk == ORDER_TALK
+
+
+async def talk_to_workers(fake: FakeQiscus, room_id: int, url: str) -> None:
+    """Wait for the workers, then say each line and wait for its answer."""
+    with anyio.fail_after(30):
+        async with httpx.AsyncClient() as http:
+            while True:
+                try:
+                    await http.get(f"{url}/qiscus/webhook")
+                    break
+                except httpx.TransportError:
+                    await anyio.sleep(0.1)
+        fake.deliver_webhooks(f"{url}/qiscus/webhook", "webhook-token")
+        for number, (sender, text) in enumerate(ORDER_TALK[::2], 1):
+            await fake.say(room_id, sender, text)
+            # The answer comes from another process: look until it is there.
+            while len(fake.room(room_id).comments) < 2 * number:  # noqa: ASYNC110
+                await anyio.sleep(0.02)

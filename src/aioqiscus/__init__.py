@@ -6,7 +6,17 @@ which one the server serves, and returns one normalised model for both.
 
 from __future__ import annotations
 
-from . import backends, bot, errors, events, migration, models, payloads, webhooks
+from . import (
+    backends,
+    bot,
+    errors,
+    events,
+    migration,
+    models,
+    payloads,
+    stores,
+    webhooks,
+)
 from ._client import QiscusClient
 from ._negotiate import NegotiationReport, OperationRoute
 from ._paging import Listing
@@ -131,5 +141,6 @@ __all__ = [
     "models",
     "payloads",
     "set_testing",
+    "stores",
     "webhooks",
 ]

@@ -25,23 +25,60 @@ See ``docs/bots.md``.
 
 from __future__ import annotations
 
+from ..stores import (
+    ConversationBusyError,
+    ConversationLockLostError,
+    MemoryConversationStore,
+    MemoryDedupeStore,
+    RedisConversationStore,
+    RedisDedupeStore,
+    StoreError,
+    StoreUnavailableError,
+)
 from ._asgi import BUSY_RETRY_AFTER, ASGIApp
-from ._bot import Bot
+from ._bot import DRAIN_TIMEOUT, Bot
 from ._context import Context
-from ._dedupe import CONTENT_KEY_TTL, ID_KEY_TTL, DedupeStore, MemoryDedupeStore
-from ._routing import POSTBACK_TYPE, ErrorHandler, Handler, decode_postback
+from ._conversation import (
+    CONVERSATION_TTL,
+    CONVERSATION_WAIT,
+    Conversation,
+    ConversationStore,
+)
+from ._dedupe import CONTENT_KEY_TTL, ID_KEY_TTL, DedupeStore
+from ._routing import (
+    POSTBACK_TYPE,
+    ErrorHandler,
+    Handler,
+    Middleware,
+    decode_postback,
+)
+from ._runner import Drained
 
 __all__ = [
     "BUSY_RETRY_AFTER",
     "CONTENT_KEY_TTL",
+    "CONVERSATION_TTL",
+    "CONVERSATION_WAIT",
+    "DRAIN_TIMEOUT",
     "ID_KEY_TTL",
     "POSTBACK_TYPE",
     "ASGIApp",
     "Bot",
     "Context",
+    "Conversation",
+    "ConversationBusyError",
+    "ConversationLockLostError",
+    "ConversationStore",
     "DedupeStore",
+    "Drained",
     "ErrorHandler",
     "Handler",
+    "MemoryConversationStore",
     "MemoryDedupeStore",
+    "Middleware",
+    "RedisConversationStore",
+    "RedisDedupeStore",
+    "StoreError",
+    "StoreUnavailableError",
     "decode_postback",
 ]

@@ -8,11 +8,12 @@ An object with an ``async def __call__`` passes.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from ..webhooks import MAX_BODY, SIGNATURE_HEADER
+from ..webhooks import SIGNATURE_HEADER
 
 if TYPE_CHECKING:
     from ._bot import Bot
@@ -38,8 +39,8 @@ def extra_headers(status: int) -> list[tuple[bytes, bytes]]:
     return []
 
 
-async def _read_body(receive: Receive) -> bytes | None:
-    """The body, read until it ends or passes :data:`MAX_BODY`; None on disconnect."""
+async def _read_body(receive: Receive, cap: int) -> bytes | None:
+    """The body, read until it ends or passes *cap* bytes; None on disconnect."""
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -49,7 +50,7 @@ async def _read_body(receive: Receive) -> bytes | None:
         chunk: bytes = message.get("body", b"")
         chunks.append(chunk)
         size += len(chunk)
-        if size > MAX_BODY or not message.get("more_body", False):
+        if size > cap or not message.get("more_body", False):
             return b"".join(chunks)
 
 
@@ -57,10 +58,11 @@ class ASGIApp:
     """The bot as an ASGI app: POST a delivery to any path.
 
     Answers as :meth:`Bot.handle <aioqiscus.bot.Bot.handle>`, plus ``405``
-    for other methods and ``413`` for bodies over 1 MiB. Handles
-    ``lifespan`` (shutdown waits for the handlers in flight) and refuses
+    for other methods and ``413`` for bodies over the bot's ``max_body``
+    (1 MiB). Handles ``lifespan`` (startup enters the bot, shutdown drains
+    it: :meth:`Bot.aclose <aioqiscus.bot.Bot.aclose>`) and refuses
     websockets. Mounted apps do not get lifespan events from Starlette or
-    FastAPI: call ``await bot.join()`` in the outer app's lifespan.
+    FastAPI: call ``await bot.aclose()`` in the outer app's lifespan.
     """
 
     def __init__(self, bot: Bot) -> None:
@@ -81,10 +83,10 @@ class ASGIApp:
         if scope["method"] != "POST":
             status = HTTPStatus.METHOD_NOT_ALLOWED
         else:
-            body = await _read_body(receive)
+            body = await _read_body(receive, self._bot.max_body)
             if body is None:
                 return  # the client went away
-            if len(body) > MAX_BODY:
+            if len(body) > self._bot.max_body:
                 status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
             else:
                 signature = next(
@@ -108,11 +110,21 @@ class ASGIApp:
         await send({"type": "http.response.body", "body": phrase})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self._bot.join()
-                await send({"type": "lifespan.shutdown.complete"})
+        """Enter the bot at startup; drain it (``aclose``) at shutdown.
+
+        uvicorn sends ``lifespan.shutdown`` on SIGTERM once its connections
+        are done, so a redeploy finishes what the bot accepted.
+        """
+        message = await receive()
+        if message["type"] != "lifespan.startup":  # pragma: no cover - ASGI order
+            return
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                await stack.enter_async_context(self._bot)
+            except RuntimeError as exc:  # entered already, or closed
+                await send({"type": "lifespan.startup.failed", "message": str(exc)})
                 return
+            await send({"type": "lifespan.startup.complete"})
+            while message["type"] != "lifespan.shutdown":
+                message = await receive()
+        await send({"type": "lifespan.shutdown.complete"})

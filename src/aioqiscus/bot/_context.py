@@ -14,9 +14,10 @@ posting again: one extra read per reply, off by default (see
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, cast
 
 import attrs
@@ -26,6 +27,7 @@ from ..errors import InvalidArgumentError
 from ..models import Comment, Room, User
 from ..payloads import Button, Buttons, Card
 from ..webhooks import WebhookEvent
+from ._conversation import Conversation, Conversations, Session, block
 
 __all__ = ["Context", "Replier", "reply_marker"]
 
@@ -65,9 +67,16 @@ class Context:
     event: WebhookEvent
     _replier: Replier = attrs.field(repr=False, alias="replier")
     _digest: str = attrs.field(repr=False, alias="digest")
+    _conversations: Conversations = attrs.field(repr=False, alias="conversations")
     postback: Any = None
     match: re.Match[str] | None = None
     _replies: int = attrs.field(default=0, repr=False, init=False)
+    _session: Session | None = attrs.field(default=None, repr=False, init=False)
+
+    @property
+    def delivery_key(self) -> str:
+        """The delivery's redelivery key (a hex digest), as logs name it."""
+        return self._digest[:32]
 
     @property
     def comment(self) -> Comment:
@@ -93,6 +102,63 @@ class Context:
     def text(self) -> str:
         """The comment's text, as sent."""
         return self.event.comment.message
+
+    @property
+    def conversation_key(self) -> str:
+        """The store key of this room and sender's conversation."""
+        return self._conversations.key(self.room_id, self.sender.id)
+
+    @contextlib.asynccontextmanager
+    async def conversation(self) -> AsyncIterator[Conversation]:
+        """Hold this room and sender's conversation; save it on a normal exit.
+
+        ``async with ctx.conversation() as conv:`` gives the
+        :class:`~aioqiscus.bot.Conversation` (``conv.step``, ``conv.data``).
+        Until the block ends, another delivery of the same conversation
+        waits (on every process when the store is Redis). On a normal exit
+        the state is saved with the bot's ``conversation_ttl``; on an
+        exception it is left as it was. Blocks nest, and share the
+        conversation the bot already holds for ``step=`` listeners.
+
+        Raises:
+            ConversationBusyError: Another delivery held it for longer than
+                the bot's ``conversation_wait``.
+            InvalidArgumentError: On exit, ``conv.data`` is not JSON (not
+                saved).
+            StoreUnavailableError: The store did not answer.
+        """
+        if self._session is not None:
+            with block(self._session) as conversation:
+                yield conversation
+            return
+        async with self._hold() as session:
+            with block(session) as conversation:
+                yield conversation
+
+    @contextlib.asynccontextmanager
+    async def holding(self) -> AsyncIterator[Conversation]:
+        """Hold the conversation until the block ends, without committing.
+
+        What :meth:`conversation` blocks inside commit is saved when this
+        block ends. The bot holds it this way around routing and the
+        handler when any listener has a ``step=``; inside a hold, this
+        shares it.
+        """
+        if self._session is not None:
+            yield self._session.conversation
+            return
+        async with self._hold() as session:
+            yield session.conversation
+
+    @contextlib.asynccontextmanager
+    async def _hold(self) -> AsyncIterator[Session]:
+        session = await self._conversations.open(self.conversation_key)
+        self._session = session
+        try:
+            yield session
+        finally:
+            self._session = None
+            await self._conversations.close(session)
 
     async def reply(self, text: str) -> Comment:
         """Post *text* to the room, as the bot, exactly once.

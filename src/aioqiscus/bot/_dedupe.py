@@ -19,14 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
-from collections import OrderedDict
-from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from ..errors import InvalidArgumentError
+from ..stores import MemoryDedupeStore
 from ..webhooks import WebhookEvent
 
 __all__ = [
@@ -50,8 +47,8 @@ class DedupeStore(Protocol):
     """Where a bot remembers the deliveries it has accepted.
 
     One method, atomic per key: Redis ``SET key 1 NX EX ttl`` is a complete
-    implementation. Share one store between processes that serve the same
-    webhook URL.
+    implementation (:class:`~aioqiscus.bot.RedisDedupeStore`). Share one
+    store between processes that serve the same webhook URL.
     """
 
     async def claim(self, key: str, ttl: float) -> bool:
@@ -62,56 +59,6 @@ class DedupeStore(Protocol):
             delivery), ``False`` if it already was (a redelivery).
         """
         ...
-
-
-class MemoryDedupeStore:
-    """A :class:`DedupeStore` in this process's memory, bounded in size.
-
-    It forgets everything when the process exits, and its oldest keys when it
-    holds *max_keys*. Use a shared store (Redis, a database) when several
-    processes serve one webhook URL or a redelivery may come after a restart.
-
-    Args:
-        max_keys: How many keys to keep at most.
-        clock: Seconds from any origin; ``time.monotonic`` by default.
-    """
-
-    def __init__(
-        self, max_keys: int = 100_000, *, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        if isinstance(max_keys, bool) or not isinstance(max_keys, int):
-            msg = f"max_keys must be an int, got {type(max_keys).__name__}"
-            raise TypeError(msg)
-        if max_keys < 1:
-            msg = f"max_keys must be >= 1, got {max_keys}"
-            raise InvalidArgumentError(msg)
-        self._max_keys = max_keys
-        self._clock = clock
-        self._expiry: OrderedDict[str, float] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._expiry)
-
-    def __repr__(self) -> str:
-        return f"MemoryDedupeStore(keys={len(self)}, max_keys={self._max_keys})"
-
-    async def claim(self, key: str, ttl: float) -> bool:
-        """See :meth:`DedupeStore.claim`."""
-        now = self._clock()
-        expiry = self._expiry.get(key)
-        if expiry is not None and expiry > now:
-            return False
-        self._expiry.pop(key, None)
-        self._expiry[key] = now + ttl
-        # Oldest first: drop what has expired at the front, then whatever
-        # exceeds the bound (keys of mixed ttl expire out of order; the size
-        # bound catches the rest).
-        while self._expiry:
-            oldest, until = next(iter(self._expiry.items()))
-            if until > now and len(self._expiry) <= self._max_keys:
-                break
-            del self._expiry[oldest]
-        return True
 
 
 @attrs.frozen

@@ -35,10 +35,15 @@ __all__ = [
     "Hit",
     "Listener",
     "MessageListener",
+    "Middleware",
     "PostbackListener",
     "TextListener",
+    "chain",
     "check_handler",
+    "check_step",
     "decode_postback",
+    "may_route",
+    "route",
     "text_pattern",
 ]
 
@@ -46,6 +51,9 @@ __all__ = [
 Handler = Callable[["Context"], Awaitable[None]]
 #: An error hook: called with the context and the exception a handler raised.
 ErrorHandler = Callable[["Context", Exception], Awaitable[None]]
+#: A middleware: called with the context and the next step (the next
+#: middleware, or the handler); it may await ``call_next(ctx)`` or not.
+Middleware = Callable[["Context", Handler], Awaitable[None]]
 
 #: The comment type an app posts when a user taps a postback button.
 POSTBACK_TYPE = "button_postback_response"
@@ -118,6 +126,7 @@ class TextListener:
     pattern: re.Pattern[str]
     whole: bool
     handler: Handler
+    step: str | None = None
 
     def hit(self, comment: Comment, postback: Any) -> Hit | None:  # noqa: ARG002
         """A :class:`Hit` if *comment* matches, else ``None``."""
@@ -128,6 +137,33 @@ class TextListener:
             self.pattern.fullmatch(text) if self.whole else self.pattern.search(text)
         )
         return None if found is None else Hit(found)
+
+
+def chain(middleware: list[Middleware], handler: Handler) -> Handler:
+    """*handler* wrapped in *middleware*, the first registered outermost."""
+    call = handler
+    for outer in reversed(middleware):
+        call = _Link(outer, call)
+    return call
+
+
+@attrs.frozen
+class _Link:
+    """One middleware bound to what comes after it."""
+
+    middleware: Middleware
+    call_next: Handler
+
+    async def __call__(self, context: Context) -> None:
+        await self.middleware(context, self.call_next)
+
+
+def check_step(step: object) -> str | None:
+    """A listener's ``step=``: a non-empty str, or None for any step."""
+    if step is None or (isinstance(step, str) and step):
+        return step
+    msg = f"step must be a non-empty str or None, got {step!r:.60}"
+    raise InvalidArgumentError(msg)
 
 
 def text_pattern(pattern: object) -> tuple[re.Pattern[str], bool]:
@@ -157,6 +193,7 @@ class PostbackListener:
 
     match: Mapping[str, Any]
     handler: Handler
+    step: str | None = None
 
     def hit(self, comment: Comment, postback: Any) -> Hit | None:
         """A :class:`Hit` if *comment* is a matching tap, else ``None``."""
@@ -178,6 +215,7 @@ class MessageListener:
 
     type: str | None
     handler: Handler
+    step: str | None = None
 
     def hit(self, comment: Comment, postback: Any) -> Hit | None:  # noqa: ARG002
         """A :class:`Hit` if *comment* is of the type (any type if ``None``)."""
@@ -185,3 +223,24 @@ class MessageListener:
 
 
 Listener = TextListener | PostbackListener | MessageListener
+
+
+def route(
+    listeners: list[Listener], comment: Comment, postback: Any, step: str | None
+) -> tuple[Listener, Hit] | None:
+    """The first listener that matches *comment* in *step*, and its hit.
+
+    A listener without a step matches in any step.
+    """
+    for listener in listeners:
+        if listener.step is not None and listener.step != step:
+            continue
+        hit = listener.hit(comment, postback)
+        if hit is not None:
+            return listener, hit
+    return None
+
+
+def may_route(listeners: list[Listener], comment: Comment, postback: Any) -> bool:
+    """Whether some listener matches *comment* in some step."""
+    return any(listener.hit(comment, postback) is not None for listener in listeners)

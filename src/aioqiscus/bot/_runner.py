@@ -1,28 +1,53 @@
-"""Background work with bounded concurrency and a bounded queue (asyncio).
+"""Background work with bounded concurrency, a bounded queue and a drain.
 
 Strictly private. At most *max_concurrency* jobs run at once; up to
 *max_pending* more wait in a FIFO queue; past that, :meth:`Runner.reserve`
 says no and the caller refuses the work (the bot answers 503). Workers are
-tasks started on demand: a worker that finishes its job takes the next
-queued one, and ends when the queue is empty, so an idle bot holds no task
-and no state bound to an event loop.
+started on demand: a worker that finishes its job takes the next queued one
+and ends when the queue is empty, so an idle bot holds no task.
+
+Where workers run: in the task group given to :meth:`Runner.attach` (the
+bot's ``async with`` block or its ASGI lifespan; any anyio backend), else in
+tasks of the running asyncio loop. trio has no loop-wide place for
+background tasks, so under trio a bot must be entered first; the error says
+so.
+
+A job that ends in anything, cancellation included, never ends its worker:
+the runner logs it and takes the next job. Only a cancellation aimed at the
+worker itself (the drain's timeout, the task group or the task being
+cancelled) stops it, and a worker stopped that way while jobs still wait
+hands them to a new worker unless the runner is closing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
-from ..errors import InvalidArgumentError
+import anyio
+import attrs
+import sniffio
+from anyio.abc import TaskGroup
 
-__all__ = ["Runner"]
+from ..errors import EventLoopError, InvalidArgumentError
+
+__all__ = ["Drained", "Runner"]
+
+logger = logging.getLogger("aioqiscus.bot")
 
 T = TypeVar("T")
 
-# How often join() looks again while a reserved slot has not been submitted.
-_JOIN_POLL = 0.005
+# How long workers cancelled at the drain's timeout get to unwind.
+_UNWIND = 5.0
+
+_NO_BACKGROUND = (
+    "aioqiscus.bot runs handlers in background tasks; outside asyncio "
+    "(under {library}) there is no loop to start them on: enter the bot "
+    "first (async with bot: ...), or serve bot.asgi with lifespan enabled"
+)
 
 
 def _count(value: object, name: str, minimum: int) -> int:
@@ -35,11 +60,37 @@ def _count(value: object, name: str, minimum: int) -> int:
     return value
 
 
+@attrs.frozen
+class Drained:
+    """What a drained shutdown did (see :meth:`Bot.aclose <aioqiscus.bot.Bot.aclose>`).
+
+    Attributes:
+        completed: Deliveries handled during the drain (queued or running
+            when it began, and finished before its timeout).
+        cancelled: Deliveries whose handler was still running at the
+            timeout and was cancelled.
+        dropped: Deliveries still queued at the timeout, never started.
+        unfinished: The delivery keys of the cancelled and dropped ones
+            (also logged), in that order.
+    """
+
+    completed: int = 0
+    cancelled: int = 0
+    dropped: int = 0
+    unfinished: tuple[str, ...] = ()
+
+    @property
+    def lost(self) -> int:
+        """Accepted deliveries that were not handled to the end."""
+        return self.cancelled + self.dropped
+
+
 class Runner(Generic[T]):
     """Run ``work(job)`` for submitted jobs in the background, boundedly.
 
-    *work* must not raise (the bot catches and reports handler errors
-    itself); a cancelled worker leaves its queued jobs to the next one.
+    Args:
+        work: Handles one job; what it raises is logged, never fatal.
+        describe: How a job is named in logs and in :class:`Drained`.
     """
 
     def __init__(
@@ -48,14 +99,22 @@ class Runner(Generic[T]):
         *,
         max_concurrency: int,
         max_pending: int,
+        describe: Callable[[T], str] = repr,
     ) -> None:
         self._work = work
+        self._describe = describe
         self._max_running = _count(max_concurrency, "max_concurrency", 1)
         self._capacity = self._max_running + _count(max_pending, "max_pending", 0)
         self._running = 0
         self._reserved = 0
+        self._done = 0
+        self._closed = False
         self._queue: deque[T] = deque()
+        # One cancel scope per worker, with the job it is working on.
+        self._workers: dict[anyio.CancelScope, T] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._group: TaskGroup | None = None
+        self._idle: list[anyio.Event] = []
 
     @property
     def running(self) -> int:
@@ -67,8 +126,27 @@ class Runner(Generic[T]):
         """Jobs waiting for a worker."""
         return len(self._queue)
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called: nothing more is accepted."""
+        return self._closed
+
+    def attach(self, group: TaskGroup | None) -> None:
+        """Start workers in *group* from now on (``None``: detach)."""
+        self._group = group
+
     def reserve(self) -> bool:
-        """Hold a place for one job; ``False`` when running + queued is full."""
+        """Hold a place for one job; ``False`` when closed or full.
+
+        Raises:
+            EventLoopError: No worker could be started here (trio, not entered).
+        """
+        if self._closed:
+            return False
+        if self._group is None:
+            library = sniffio.current_async_library()
+            if library != "asyncio":
+                raise EventLoopError(_NO_BACKGROUND.format(library=library))
         if self._running + len(self._queue) + self._reserved >= self._capacity:
             return False
         self._reserved += 1
@@ -77,34 +155,118 @@ class Runner(Generic[T]):
     def release(self) -> None:
         """Give back a place held by :meth:`reserve` without submitting."""
         self._reserved -= 1
+        self._notify()
 
     def submit(self, job: T) -> None:
         """Start or queue *job* in a place held by :meth:`reserve`."""
+        self._reserved -= 1
         if self._running < self._max_running:
-            task = asyncio.get_running_loop().create_task(self._drain(job))
-            self._running += 1
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(job)
         else:
             self._queue.append(job)
-        self._reserved -= 1
 
-    async def _drain(self, job: T) -> None:
+    def close(self) -> None:
+        """Accept nothing more; what was accepted still runs."""
+        self._closed = True
+
+    def _spawn(self, job: T) -> None:
+        self._running += 1
+        if self._group is not None:
+            self._group.start_soon(self._worker, job)
+            return
+        task = asyncio.get_running_loop().create_task(self._worker(job))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _worker(self, job: T) -> None:
+        scope = anyio.CancelScope()
+        self._workers[scope] = job
         try:
-            while True:
-                await self._work(job)
-                # No await between this check and the decrement below, so a
-                # job queued by submit() always finds a worker.
-                if not self._queue:
-                    return
-                job = self._queue.popleft()
+            with scope:
+                while True:
+                    self._workers[scope] = job
+                    await self._guarded(job, scope)
+                    self._done += 1
+                    # No await between this check and the worker's end, so
+                    # a job queued by submit() always finds a worker.
+                    if not self._queue:
+                        return
+                    job = self._queue.popleft()
         finally:
+            del self._workers[scope]
             self._running -= 1
+            if self._queue and not self._closed and not self._group_cancelled():
+                # Cancelled from outside with work waiting: pass it on.
+                self._spawn(self._queue.popleft())
+            self._notify()
+
+    async def _guarded(self, job: T, scope: anyio.CancelScope) -> None:
+        try:
+            await self._work(job)
+        except Exception:
+            logger.exception("bot job %s failed", self._describe(job))
+        except BaseException as exc:
+            ours = isinstance(exc, anyio.get_cancelled_exc_class() | BaseExceptionGroup)
+            if not ours or scope.cancel_called or _task_cancelled():
+                raise  # KeyboardInterrupt, SystemExit, or the worker's own stop
+            # The job raised a cancellation itself (a cancelled inner task,
+            # a misused timeout): its worker was not cancelled.
+            logger.exception("bot job %s ended cancelled", self._describe(job))
+
+    def _group_cancelled(self) -> bool:
+        return self._group is not None and self._group.cancel_scope.cancel_called
+
+    def _busy(self) -> bool:
+        return bool(self._running or self._queue or self._reserved)
+
+    def _notify(self) -> None:
+        if not self._busy():
+            waiters, self._idle = self._idle, []
+            for event in waiters:
+                event.set()
 
     async def join(self) -> None:
         """Wait until every submitted and queued job is done."""
-        while self._tasks or self._reserved:
-            if self._tasks:
-                await asyncio.wait(set(self._tasks))
-            else:
-                await asyncio.sleep(_JOIN_POLL)
+        while self._busy():
+            event = anyio.Event()
+            self._idle.append(event)
+            await event.wait()
+
+    async def drain(
+        self,
+        timeout: float | None,  # noqa: ASYNC109 - the drain's budget, as specified
+    ) -> Drained:
+        """Close, wait up to *timeout* seconds for the work, cancel the rest."""
+        self.close()
+        before = self._done
+        with anyio.move_on_after(timeout):
+            await self.join()
+        dropped = [self._describe(job) for job in self._queue]
+        self._queue.clear()
+        cancelled = [self._describe(job) for job in self._workers.values()]
+        for key in dropped:
+            logger.error("bot shut down before handling delivery %s", key)
+        for key in cancelled:
+            logger.error("bot shut down while handling delivery %s: cancelled", key)
+        for scope in list(self._workers):
+            scope.cancel()
+        with anyio.move_on_after(_UNWIND):
+            await self.join()
+        return Drained(
+            completed=self._done - before,
+            cancelled=len(cancelled),
+            dropped=len(dropped),
+            unfinished=(*cancelled, *dropped),
+        )
+
+
+def _task_cancelled() -> bool:
+    """Whether the current asyncio task was asked to stop (``Task.cancel``).
+
+    A ``CancelledError`` that a handler raised by itself leaves the count
+    at zero. Under trio a ``Cancelled`` always comes from an enclosing scope.
+    """
+    if sniffio.current_async_library() != "asyncio":
+        return True
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

@@ -1,0 +1,41 @@
+"""The errors the stores raise (each a :class:`~aioqiscus.errors.QiscusError`)."""
+
+from __future__ import annotations
+
+from ..errors import QiscusError
+
+__all__ = [
+    "ConversationBusyError",
+    "ConversationLockLostError",
+    "StoreError",
+    "StoreUnavailableError",
+]
+
+
+class StoreError(QiscusError):
+    """A shared store (dedupe, conversations) failed."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store did not answer in time, or could not be reached.
+
+    Every Redis call is bounded by the store's ``timeout``: a Redis that
+    went away gives this error, never a hang.
+    """
+
+
+class ConversationBusyError(StoreError, TimeoutError):
+    """Another delivery held the conversation for longer than the bot waits.
+
+    Raised where a handler enters the conversation (or, for bots with
+    ``step=`` listeners, before any handler runs); the error hooks get it.
+    """
+
+
+class ConversationLockLostError(StoreError):
+    """The conversation's lock expired before its state was saved.
+
+    The handler held the conversation longer than the store's
+    ``lock_expiry``; another delivery may have taken it, so the state was
+    not written. Raise ``lock_expiry`` above the longest handler.
+    """
