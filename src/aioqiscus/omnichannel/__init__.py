@@ -18,6 +18,13 @@ channels), a typed view of an Omnichannel room's options
 from __future__ import annotations
 
 from . import webhooks
+from ._allocation import (
+    Allocation,
+    Allocator,
+    NoAgentAvailableError,
+    Policy,
+    least_loaded,
+)
 from ._client import DEFAULT_BASE_URL, OmnichannelClient
 from ._rooms import room_info
 from .models import (
@@ -42,6 +49,8 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "Agent",
     "AgentAssignment",
+    "Allocation",
+    "Allocator",
     "Channel",
     "ChannelDetails",
     "CustomerInfo",
@@ -49,13 +58,16 @@ __all__ = [
     "CustomerRoom",
     "Division",
     "NamedRef",
+    "NoAgentAvailableError",
     "OmnichannelClient",
     "OmnichannelRoom",
+    "Policy",
     "Resolution",
     "RoomLog",
     "RoomTag",
     "Service",
     "Source",
+    "least_loaded",
     "room_info",
     "webhooks",
 ]
