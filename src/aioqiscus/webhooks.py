@@ -27,6 +27,7 @@ from .dialects import (
     optional_int,
     optional_str,
     payload_from_wire,
+    room_options,
     room_type,
     strict_str,
     timestamp,
@@ -147,6 +148,8 @@ def _event(data: Any) -> WebhookEvent:
         id=identifier(room_data["id"]),
         name=strict_str(room_data.get("name")),
         type=room_type(room_data["type"]),
+        # Omnichannel deliveries carry the room's options (a JSON string).
+        options=room_options(room_data.get("options")),
         participants=tuple(_user(p) for p in participants),
     )
     message = payload["message"]

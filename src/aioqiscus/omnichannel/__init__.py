@@ -26,6 +26,7 @@ from ._allocation import (
     least_loaded,
 )
 from ._client import DEFAULT_BASE_URL, OmnichannelClient
+from ._handover import Handover
 from ._rooms import room_info
 from .models import (
     Agent,
@@ -57,6 +58,7 @@ __all__ = [
     "CustomerProperty",
     "CustomerRoom",
     "Division",
+    "Handover",
     "NamedRef",
     "NoAgentAvailableError",
     "OmnichannelClient",
