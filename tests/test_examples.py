@@ -286,3 +286,12 @@ async def talk_to_workers(fake: FakeQiscus, room_id: int, url: str) -> None:
             # The answer comes from another process: look until it is there.
             while len(fake.room(room_id).comments) < 2 * number:  # noqa: ASYNC110
                 await anyio.sleep(0.02)
+
+
+async def test_omnichannel_handover(capsys):
+    """The Omnichannel example hands a room to an agent and takes it back."""
+    hooks = await load("omnichannel_handover").main()
+    assert hooks == ["new_session", "bot", "resolved", "new_session", "bot"]
+    out = capsys.readouterr().out
+    assert "handed over to Ana" in out
+    assert out.count("  bot: text") == 2
