@@ -184,7 +184,7 @@ async def test_aiohttp_app():
 
 
 def test_example_files_listed():
-    """The five documented examples exist."""
+    """The six documented examples exist."""
     names = sorted(p.name for p in EXAMPLES.glob("*.py"))
     assert names == [
         "aiohttp_app.py",
@@ -192,6 +192,7 @@ def test_example_files_listed():
         "bot_order_redis.py",
         "fastapi_app.py",
         "migrate_v2_to_v21.py",
+        "omnichannel_handover.py",
     ]
 
 
