@@ -18,7 +18,7 @@ import pytest
 
 from aioqiscus import QiscusClient
 from aioqiscus.bot import Bot, Context
-from aioqiscus.omnichannel import Handover, OmnichannelClient, Source
+from aioqiscus.omnichannel import Allocator, Handover, OmnichannelClient, Source
 from aioqiscus.omnichannel.webhooks import HookGuard
 from aioqiscus.payloads import Button
 from aioqiscus.testing import FakeQiscus, serve
@@ -229,3 +229,72 @@ class TestReceiver:
                 signature_token=SIGNING,
                 omnichannel="yes",  # type: ignore[arg-type]
             )
+
+
+class TestAdapters:
+    """The aiohttp handler and the allocator behind the bot's one URL."""
+
+    @staticmethod
+    def _setup(
+        fake: FakeQiscus, *, allocate: bool = False
+    ) -> tuple[Bot, OmnichannelClient, int]:
+        omni = OmnichannelClient(
+            fake.app_id,
+            fake.secret_key,
+            base_url="http://127.0.0.1",
+            http_client=fake.http_client(),
+        )
+        wa = fake.omnichannel.add_channel("wa", "Support WA")
+        bot = Bot(
+            QiscusClient(
+                fake.app_id,
+                fake.secret_key,
+                base_url="http://127.0.0.1",
+                api_version="v2.1",
+                http_client=fake.http_client(),
+            ),
+            user_id=f"{fake.app_id}_admin@qismo.com",
+            signature_token=SIGNING,
+            omnichannel=Handover(
+                omni,
+                guard=HookGuard(TOKEN),
+                allocator=Allocator(omni, max_customers=2) if allocate else None,
+            ),
+        )
+        return bot, omni, wa
+
+    async def test_aiohttp_handler_takes_the_resolve_hook(self):
+        """Through aiohttp, a resolve hook with the URL token hands the room back."""
+        from aiohttp import web
+        from aiohttp.test_utils import TestServer
+
+        fake = FakeQiscus()
+        bot, omni, wa = self._setup(fake)
+        await fake.omnichannel.customer_says(CUSTOMER, "hi", channel=wa)
+        room = fake.omnichannel.customer_room(CUSTOMER, wa)
+        room.bot_active = False
+        app = web.Application()
+        app.router.add_post("/hook", bot.aiohttp_handler)
+        async with TestServer(app, host="127.0.0.1") as server, omni:
+            fake.omnichannel.deliver_webhooks(
+                resolved=f"http://127.0.0.1:{server.port}/hook?token={TOKEN}"
+            )
+            with anyio.fail_after(10):
+                await omni.mark_as_resolved(str(room.room_id))
+        assert [d.status for d in fake.omnichannel.deliveries] == [200]
+        assert room.bot_active is True
+
+    async def test_allocation_hook_reaches_the_handover_allocator(self):
+        """An allocation hook to the bot's URL is allocated by the hand-over's allocator."""
+        fake = FakeQiscus()
+        fake.omnichannel.add_agent("Ana", "ana@example.com")
+        bot, omni, wa = self._setup(fake, allocate=True)
+        async with omni:
+            fake.omnichannel.deliver_webhooks(
+                allocation=f"http://bot.test/hook?token={TOKEN}",
+                transport=httpx.ASGITransport(app=bot.asgi),
+            )
+            await fake.omnichannel.customer_says(CUSTOMER, "hi", channel=wa)
+        room = fake.omnichannel.customer_room(CUSTOMER, wa)
+        assert [d.status for d in fake.omnichannel.deliveries] == [200]
+        assert room.agents == [1]
