@@ -335,3 +335,15 @@ async def test_over_loopback():
                 customer_room = await omni.get_customer_room(str(room.room_id))
     assert customer_room.is_waiting is False
     assert [a.name for a in agents] == ["Ana"]
+
+
+async def test_a_processed_fault_lands_the_write(fake):
+    """Fault.status(502, processed=True): the agent is assigned, the client unsure."""
+    room_id = await _customer_room(fake)
+    ana = next(a for a in fake.store.omnichannel.agents.values() if a.name == "Ana")
+    fake.inject(Fault.status(502, processed=True), endpoints="assign_agent")
+    async with _omni(fake) as omni:
+        with pytest.raises(AmbiguousSendError):
+            await omni.assign_agent(room_id, str(ana.id))
+    room = fake.omnichannel.customer_room(CUSTOMER, _channel(fake, "wa"))
+    assert room.agents == [ana.id]

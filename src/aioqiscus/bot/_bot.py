@@ -127,6 +127,12 @@ class Bot:
         conversation_ttl: Seconds a conversation is kept after its last save.
         conversation_wait: Seconds a delivery waits for its conversation
             while another holds it, before :class:`ConversationBusyError`.
+        omnichannel: An :class:`~aioqiscus.omnichannel.OmnichannelClient`
+            or a :class:`~aioqiscus.omnichannel.Handover`: handlers get
+            ``ctx.channel`` and ``ctx.handover()``, a handed-over room
+            reaches no listener until resolved, and unsigned Omnichannel
+            webhooks are taken behind the hand-over's URL token
+            (``docs/omnichannel.md``).
     """
 
     def __init__(

@@ -574,6 +574,9 @@ class FakeQiscus:
     ) -> tuple[int, bytes, str, Fault | None]:
         """An Omnichannel request's answer (``_routes_omnichannel``), faults first."""
         fault = pick(self.faults, found[0], OMNICHANNEL, self._rng)
+        if fault is not None and fault.kind == "status" and fault.processed:
+            # The write lands, then the error is answered (as for the Chat SDK).
+            _routes_omnichannel.dispatch(self.omnichannel, found, query, body, headers)
         answer = await self._fault_answer(fault, None) if fault else None
         if answer is None:
             status, reply = _routes_omnichannel.dispatch(
