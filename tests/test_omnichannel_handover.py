@@ -10,6 +10,7 @@ webhook) and the bot is back on.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import anyio
@@ -22,6 +23,8 @@ from aioqiscus.omnichannel import Allocator, Handover, OmnichannelClient, Source
 from aioqiscus.omnichannel.webhooks import HookGuard
 from aioqiscus.payloads import Button
 from aioqiscus.testing import FakeQiscus, serve
+
+from .conftest import sample
 
 CUSTOMER = "6281234567890"
 TOKEN = "bot-url-token-0123456789"
@@ -298,3 +301,36 @@ class TestAdapters:
         room = fake.omnichannel.customer_room(CUSTOMER, wa)
         assert [d.status for d in fake.omnichannel.deliveries] == [200]
         assert room.agents == [1]
+
+
+async def test_deliveries_with_comment_id_zero_are_all_handled():
+    """Bot webhooks with the samples' comment id 0 are not taken for redeliveries."""
+    fake = FakeQiscus()
+    seen: list[str] = []
+    async with OmnichannelClient(
+        fake.app_id,
+        fake.secret_key,
+        base_url="http://127.0.0.1",
+        http_client=fake.http_client(),
+    ) as omni:
+        bot = Bot(
+            QiscusClient(fake.app_id, fake.secret_key),
+            user_id="bot@example.com",
+            signature_token=SIGNING,
+            omnichannel=Handover(omni, guard=HookGuard(TOKEN)),
+        )
+
+        @bot.on_message("text")
+        async def note(ctx: Context) -> None:
+            seen.append(ctx.text)
+
+        async with bot:
+            for n, text in enumerate(["one", "two"]):
+                data = sample("omnichannel/webhook_bot")
+                data["payload"]["message"].update(
+                    text=text, unique_temp_id=f"wa_wamid.{n}"
+                )
+                body = json.dumps(data).encode()
+                assert await bot.handle(body, None, url_token=TOKEN) == 200
+            await bot.join()
+    assert seen == ["one", "two"]

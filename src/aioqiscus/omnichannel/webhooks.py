@@ -305,8 +305,17 @@ def _decode(body: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _chat_event(kind: str, payload: Any) -> WebhookEvent:
-    """The Chat SDK part of a delivery (the room's options parsed)."""
-    return chat_webhooks.parse(json.dumps({"type": kind, "payload": payload}))
+    """The Chat SDK part of a delivery (the room's options parsed).
+
+    The documented samples carry comment id ``0`` (omnichannel.md 4.1): an
+    id of 0 names no comment, so it is dropped, and a receiver tells
+    messages apart by their ``unique_temp_id`` (``wa_wamid.`` on WhatsApp)
+    instead of taking every message of a room for one.
+    """
+    event = chat_webhooks.parse(json.dumps({"type": kind, "payload": payload}))
+    if event.comment.id == 0:
+        event = attrs.evolve(event, comment=attrs.evolve(event.comment, id=None))
+    return event
 
 
 def _bot(data: dict[str, Any]) -> BotMessage:
