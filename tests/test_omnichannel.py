@@ -653,3 +653,26 @@ def test_import_aioqiscus_does_not_import_omnichannel():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+async def test_channels_answer_with_other_keys(omni_mock):
+    """Keys of data that are not *_channels lists are no channels, and no error."""
+    data = _sample("get_all_channels")
+    data["data"]["total"] = 7
+    data["data"]["new_channels"] = [{"id": 99, "name": "New"}]
+    omni_mock.get("/api/v2/channels").respond(json=data)
+    async with OmnichannelClient(APP, SECRET) as omni:
+        channels = await omni.list_channels()
+    assert [(c.kind, c.id) for c in channels][-1] == ("new", "99")
+    assert len(channels) == 7
+
+
+async def test_customer_info_channel_of_another_type_is_kept(omni_mock):
+    """A channel that is not an object is None, kept in extras."""
+    data = _sample("get_customer_info")
+    data["data"]["channel"] = "Support WA"
+    omni_mock.get("/api/v1/qiscus/room/1/user_info").respond(json=data)
+    async with OmnichannelClient(APP, SECRET) as omni:
+        info = await omni.get_customer_info("1")
+    assert info.channel is None
+    assert info.extras["channel"] == "Support WA"

@@ -244,3 +244,15 @@ class TestGuard:
         """A guessable token is refused when the guard is built."""
         with pytest.raises(InvalidArgumentError):
             HookGuard("short")
+
+
+def test_nested_objects_of_another_type_are_kept():
+    """A candidate_agent or latest_service that is not an object stays in extras."""
+    data = sample("omnichannel/webhook_allocation")
+    data["candidate_agent"] = "agent-101"
+    data["latest_service"] = [1]
+    event = parse(json.dumps(data))
+    assert isinstance(event, AgentAllocationNeeded)
+    assert (event.candidate_agent, event.latest_service) == (None, None)
+    assert event.extras["candidate_agent"] == "agent-101"
+    assert event.extras["latest_service"] == [1]

@@ -131,6 +131,19 @@ def _raw(value: Any) -> Any:
     return value
 
 
+def nested(read: Callable[[Any], T]) -> Callable[[Any], T | None]:
+    """A reader of a nested object: ``null`` is ``None``, a non-object kept."""
+
+    def reader(value: Any) -> T | None:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise _Keep
+        return read(value)
+
+    return reader
+
+
 Reader = Callable[[Any], Any]
 Table = Mapping[str, tuple[str, Reader]]
 
@@ -258,8 +271,11 @@ def channels(body: Any) -> list[Channel]:
     found = _object(data_of(body), "'data'")
     out: list[Channel] = []
     for key, value in found.items():
-        kind = key.removesuffix("_channels")
-        out.extend(channel(c, kind) for c in items(value, f"data.{key}"))
+        # Only the *_channels lists are channels; another key says nothing
+        # a Channel could hold.
+        if key.endswith("_channels"):
+            kind = key.removesuffix("_channels")
+            out.extend(channel(c, kind) for c in items(value, f"data.{key}"))
     return out
 
 
@@ -278,7 +294,7 @@ _INFO: Table = {
     "channel_id": ("channel_id", read_text),
     "channel_name": ("channel_name", read_text),
     "is_blocked": ("is_blocked", read_bool),
-    "channel": ("channel", lambda v: None if v is None else channel(v)),
+    "channel": ("channel", nested(channel)),
 }
 
 
@@ -372,7 +388,7 @@ _SERVICE: Table = {
     "retrieved_at": ("retrieved_at", _time),
     "created_at": ("created_at", _time),
     "updated_at": ("updated_at", _time),
-    "agent": ("user", lambda v: None if v is None else agent(v)),
+    "agent": ("user", nested(agent)),
 }
 
 

@@ -349,14 +349,8 @@ _ALLOCATION: wire.Table = {
     "avatar_url": ("avatar_url", wire.read_text),
     "is_resolved": ("is_resolved", wire.read_bool),
     "is_new_session": ("is_new_session", wire.read_bool),
-    "candidate_agent": (
-        "candidate_agent",
-        lambda v: None if v is None else wire.agent(v),
-    ),
-    "latest_service": (
-        "latest_service",
-        lambda v: None if v is None else wire.service(v),
-    ),
+    "candidate_agent": ("candidate_agent", wire.nested(wire.agent)),
+    "latest_service": ("latest_service", wire.nested(wire.service)),
     "customer_extras": ("extras", lambda v: v),
 }
 _RESOLVER: wire.Table = {
