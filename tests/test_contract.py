@@ -667,3 +667,112 @@ class TestRecorder:
                 "body": {"results": {"ok": True}, "status": 200},
             },
         }
+
+
+class TestOmnichannelTour:
+    """``contract --omnichannel``: the read-only tour and its comparison."""
+
+    @staticmethod
+    def omni_fake() -> tuple[FakeQiscus, str]:
+        fake = FakeQiscus()
+        channel = fake.omnichannel.add_channel("wa", "Support WA")
+        division = fake.omnichannel.add_division("Billing")
+        fake.omnichannel.add_agent("Ana", "ana@example.com", divisions=[division])
+        room = fake.omnichannel.customer_room("6281234567890", channel)
+        return fake, str(room.room_id)
+
+    def omni_args(self, fake: FakeQiscus, url: str, *extra: str) -> list[str]:
+        return [
+            "contract",
+            "--omnichannel",
+            "--omnichannel-url",
+            url,
+            "--app-id",
+            fake.app_id,
+            "--secret-key",
+            fake.secret_key,
+            "--timeout",
+            "10",
+            *extra,
+        ]
+
+    def test_tour_of_the_fake_is_ok(self):
+        """Against the fake every read is ok; nothing is written."""
+        fake, room_id = self.omni_fake()
+        with serve(fake) as url:
+            status, out = run_cli(
+                *self.omni_args(fake, url, "--omnichannel-room", room_id)
+            )
+        assert status == 0, out
+        for operation in (
+            "list_channels",
+            "iter_divisions",
+            "iter_agents",
+            "iter_agents_by_division",
+            "get_customer_room",
+            "get_room_tags",
+            "get_customer_info",
+            "iter_available_agents",
+        ):
+            assert row(out, operation, "omni")[2] == "ok", out
+        assert {e.method for e in fake.journal} == {"GET"}
+
+    def test_without_a_room_room_reads_are_skipped(self):
+        """Room-scoped reads need --omnichannel-room."""
+        fake, _ = self.omni_fake()
+        with serve(fake) as url:
+            status, out = run_cli(*self.omni_args(fake, url))
+        assert status == 0, out
+        assert row(out, "get_customer_room", "omni")[2] == "skipped"
+        assert row(out, "list_channels", "omni")[2] == "ok"
+
+    def test_a_drifting_answer_differs(self):
+        """A server whose agents lack a documented key is reported."""
+        fake, _ = self.omni_fake()
+
+        async def drifting(scope, receive, send):
+            """The fake, with current_customer_count dropped from agents."""
+
+            async def edit(message):
+                if message["type"] == "http.response.body" and scope["path"] == (
+                    "/api/v2/admin/agents"
+                ):
+                    data = json.loads(message["body"])
+                    for agent in data["data"]["agents"]:
+                        del agent["current_customer_count"]
+                    message = {**message, "body": json.dumps(data).encode()}
+                elif message["type"] == "http.response.start":
+                    message = {
+                        **message,
+                        "headers": [
+                            (k, v)
+                            for k, v in message["headers"]
+                            if k.lower() != b"content-length"
+                        ],
+                    }
+                await send(message)
+
+            await fake(scope, receive, edit)
+
+        with serve(drifting) as url:  # type: ignore[arg-type]
+            status, out = run_cli(*self.omni_args(fake, url))
+        assert status == 1
+        assert row(out, "iter_agents", "omni")[2] == "differs"
+        assert "current_customer_count: missing" in out
+
+    def test_refused_credentials(self):
+        """A wrong secret is refused, and the command fails."""
+        fake, _ = self.omni_fake()
+        with serve(fake) as url:
+            args = self.omni_args(fake, url)
+            args[args.index(fake.secret_key)] = "wrong-secret"
+            status, out = run_cli(*args)
+        assert status == 1
+        assert row(out, "list_channels", "omni")[2] == "refused"
+
+    def test_only_loopback_hosts(self):
+        """Under the loopback-only setting, a real host is never called."""
+        fake, _ = self.omni_fake()
+        status, out = run_cli(*self.omni_args(fake, "https://multichannel.qiscus.com"))
+        assert status == 1
+        assert row(out, "list_channels", "omni")[2] == "failed"

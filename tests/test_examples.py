@@ -184,7 +184,7 @@ async def test_aiohttp_app():
 
 
 def test_example_files_listed():
-    """The five documented examples exist."""
+    """The six documented examples exist."""
     names = sorted(p.name for p in EXAMPLES.glob("*.py"))
     assert names == [
         "aiohttp_app.py",
@@ -192,6 +192,7 @@ def test_example_files_listed():
         "bot_order_redis.py",
         "fastapi_app.py",
         "migrate_v2_to_v21.py",
+        "omnichannel_handover.py",
     ]
 
 
@@ -286,3 +287,12 @@ async def talk_to_workers(fake: FakeQiscus, room_id: int, url: str) -> None:
             # The answer comes from another process: look until it is there.
             while len(fake.room(room_id).comments) < 2 * number:  # noqa: ASYNC110
                 await anyio.sleep(0.02)
+
+
+async def test_omnichannel_handover(capsys):
+    """The Omnichannel example hands a room to an agent and takes it back."""
+    hooks = await load("omnichannel_handover").main()
+    assert hooks == ["new_session", "bot", "resolved", "new_session", "bot"]
+    out = capsys.readouterr().out
+    assert "handed over to Ana" in out
+    assert out.count("  bot: text") == 2

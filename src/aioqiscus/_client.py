@@ -31,25 +31,23 @@ from typing import Any, Literal, Self, TypeVar, Unpack
 import attrs
 import httpx
 
-from . import backends
 from ._client_backups import BackupOperations
 from ._client_request import RequestOperations
 from ._client_users import UserOperations
 from ._diagnose import bare_not_found, not_qiscus
 from ._envelope import decipher, structure
 from ._negotiate import NegotiationReport, Negotiator
-from ._observe import observer
 from ._paging import Listing
 from ._ratelimit import RateLimit, check_rate_limit
 from ._reconcile import RECONCILE_WINDOW, AmbiguousPolicy, Reconciler, default_delay
 from ._retry import RetryPolicy
 from ._send_options import SendOptions
+from ._setup import build_transport
 from ._timeouts import check_timeout
-from ._transport import DEFAULT_BASE_URL, Transport
+from ._transport import DEFAULT_BASE_URL
 from ._validate import (
     VERSIONS,
     check_any_given,
-    check_base_url,
     check_card,
     check_comment,
     check_comment_id,
@@ -57,16 +55,13 @@ from ._validate import (
     check_event_type,
     check_id,
     check_ids,
-    check_in_flight,
     check_name,
-    check_one_of,
     check_optional_id,
     check_optional_text,
     check_options,
     check_page_size,
     check_pair,
     check_recheck,
-    check_response_limit,
     check_room_type,
     check_send_policy,
     check_settings,
@@ -75,11 +70,9 @@ from ._validate import (
 )
 from ._wire import Call, Dialect, Operation, Page, RawResponse
 from .backends import (
-    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
     Backend,
     BackendName,
-    HttpxBackend,
 )
 from .dialects import Codec
 from .errors import (
@@ -205,55 +198,34 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
     ) -> None:
         check_settings(app_id, secret_key, api_version, ambiguous_sends)
         rate_limit = check_rate_limit(rate_limit)
-        check_one_of(http_client=http_client, backend=backend)
-        url = check_base_url(base_url or DEFAULT_BASE_URL)
-        watcher = observer(
-            base_url=url,
+        transport = build_transport(
+            app_id,
+            secret_key,
+            base_url=base_url or DEFAULT_BASE_URL,
+            http_client=http_client,
+            backend=backend,
+            timeout=timeout,
+            retry=retry,
+            max_in_flight=max_in_flight,
+            max_response_bytes=max_response_bytes,
             event_hooks=event_hooks,
             tracer_provider=tracer_provider,
             meter_provider=meter_provider,
-        )
-        named = isinstance(backend, str)
-        limit_bytes = check_response_limit(
-            max_response_bytes, None if named else backend
-        )
-        if backend is None:
-            backend = HttpxBackend(
-                http_client,
-                timeout=timeout,
-                max_response_bytes=limit_bytes or DEFAULT_MAX_RESPONSE_BYTES,
-            )
-        elif isinstance(backend, str):
-            backend = backends.create(
-                backend,
-                timeout,
-                max_response_bytes=limit_bytes or DEFAULT_MAX_RESPONSE_BYTES,
-            )
-        limit = check_in_flight(
-            backend.max_connections if max_in_flight is None else max_in_flight
+            rate_limit=rate_limit,
         )
         self.app_id = app_id
         self.ambiguous_sends: AmbiguousPolicy = ambiguous_sends
         self.marker_in_extras = bool(marker_in_extras)
         self._reconciler = (
             Reconciler(
-                default_delay(backend),
+                default_delay(transport.backend),
                 recheck=check_recheck(reconcile_recheck),
                 fixed=False,
             )
             if reconcile_delay is None
             else Reconciler(reconcile_delay, recheck=check_recheck(reconcile_recheck))
         )
-        self._transport = Transport(
-            app_id=app_id,
-            secret_key=secret_key,
-            base_url=url,
-            backend=backend,
-            retry=retry or RetryPolicy(max_retries=0),
-            max_in_flight=limit,
-            observer=watcher,
-            rate_limit=rate_limit,
-        )
+        self._transport = transport
         self._negotiator = Negotiator(self._transport, VERSIONS[api_version])
         #: The verb each operation with two was answered to, once known:
         #: shared with this client's views (copies share the dict).

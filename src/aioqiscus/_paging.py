@@ -43,7 +43,7 @@ class Listing(AsyncIterator[T]):
 
     def __init__(
         self,
-        operation: Operation,
+        operation: Operation | str,
         fetch: Callable[[int], Awaitable[Page[T]]],
         key: Callable[[T], str],
     ) -> None:
@@ -69,7 +69,7 @@ class Listing(AsyncIterator[T]):
 
     async def _iterate(
         self,
-        operation: Operation,
+        operation: Operation | str,
         fetch: Callable[[int], Awaitable[Page[T]]],
         key: Callable[[T], str],
     ) -> AsyncGenerator[T, None]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 import weakref
+from collections.abc import Mapping
 
 import anyio
 import httpx
@@ -81,6 +82,7 @@ class Transport:
         max_in_flight: int,
         observer: Observer | None = None,
         rate_limit: RateLimit | None = None,
+        auth_headers: Mapping[str, str] | None = None,
     ) -> None:
         _redaction.register(secret_key)
         # The key stays masked while the client lives: released by aclose(),
@@ -91,17 +93,20 @@ class Transport:
         # None unless a hook or OpenTelemetry wants each attempt reported.
         self.observer = observer
         # v2.1 documents dashes, v2 and every SDK underscores: send both.
+        # Another face of the API (Omnichannel) names its own *auth_headers*.
         # Accept-Encoding names only what the backends inflate within the
         # size limit (an injected httpx client would also offer br/zstd).
-        self._headers = Credentials(
+        credentials = (
             {
                 "QISCUS-SDK-APP-ID": app_id,
                 "QISCUS-SDK-SECRET": secret_key,
                 "QISCUS_SDK_APP_ID": app_id,
                 "QISCUS_SDK_SECRET": secret_key,
-                "Accept-Encoding": ACCEPT_ENCODING,
             }
+            if auth_headers is None
+            else dict(auth_headers)
         )
+        self._headers = Credentials({**credentials, "Accept-Encoding": ACCEPT_ENCODING})
         self._json_headers = Credentials({**self._headers, "Content-Type": _JSON})
         self.base_url = base_url.rstrip("/")
         self.backend = backend

@@ -50,8 +50,17 @@ def check_settings(
     app_id: object, secret_key: object, api_version: object, ambiguous_sends: object
 ) -> None:
     """The constructor's scalar settings."""
+    check_credentials(app_id, secret_key)
+    if api_version not in VERSIONS:
+        msg = f"api_version must be 'auto', 'v2' or 'v2.1', got {api_version!r}"
+        raise InvalidArgumentError(msg)
+    check_send_policy(ambiguous_sends, "ambiguous_sends")
+
+
+def check_credentials(app_id: object, secret_key: object, name: str = "app_id") -> None:
+    """An app id (or Omnichannel app code) and a secret key sent as headers."""
     if not isinstance(app_id, str) or not _APP_ID.fullmatch(app_id):
-        msg = "app_id must be a DNS label: letters, digits and inner hyphens"
+        msg = f"{name} must be a DNS label: letters, digits and inner hyphens"
         raise InvalidArgumentError(msg)
     # The key travels in a header: a newline, a non-ASCII character or an
     # edge space would make the HTTP library raise an error quoting it.
@@ -62,10 +71,6 @@ def check_settings(
             "line breaks or surrounding spaces (it is sent as an HTTP header)"
         )
         raise InvalidArgumentError(msg)
-    if api_version not in VERSIONS:
-        msg = f"api_version must be 'auto', 'v2' or 'v2.1', got {api_version!r}"
-        raise InvalidArgumentError(msg)
-    check_send_policy(ambiguous_sends, "ambiguous_sends")
 
 
 def check_one_of(**given: object) -> None:

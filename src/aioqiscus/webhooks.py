@@ -27,6 +27,7 @@ from .dialects import (
     optional_int,
     optional_str,
     payload_from_wire,
+    room_options,
     room_type,
     strict_str,
     timestamp,
@@ -40,6 +41,7 @@ __all__ = [
     "SIGNATURE_HEADER",
     "WebhookError",
     "WebhookEvent",
+    "decode",
     "parse",
     "sign",
     "verify_signature",
@@ -146,6 +148,8 @@ def _event(data: Any) -> WebhookEvent:
         id=identifier(room_data["id"]),
         name=strict_str(room_data.get("name")),
         type=room_type(room_data["type"]),
+        # Omnichannel deliveries carry the room's options (a JSON string).
+        options=room_options(room_data.get("options")),
         participants=tuple(_user(p) for p in participants),
     )
     message = payload["message"]
@@ -163,13 +167,12 @@ def _event(data: Any) -> WebhookEvent:
     return WebhookEvent(kind, sender, room, comment)
 
 
-def parse(body: bytes | str) -> WebhookEvent:
-    """Parse a delivery's body.
+def decode(body: bytes | str) -> dict[str, Any]:
+    """A delivery's body as a JSON object, within :data:`MAX_BODY`.
 
     Raises:
-        WebhookError: The body is over :data:`MAX_BODY`, not JSON, of an
-            unknown ``type``, or lacks documented fields; it is the only
-            exception this function raises.
+        WebhookError: The body is over :data:`MAX_BODY`, not JSON, or not
+            a JSON object.
     """
     given: object = body
     if isinstance(given, str):
@@ -190,6 +193,18 @@ def parse(body: bytes | str) -> WebhookEvent:
     if not isinstance(data, dict):
         msg = "webhook body is not a JSON object"
         raise WebhookError(msg)
+    return data
+
+
+def parse(body: bytes | str) -> WebhookEvent:
+    """Parse a delivery's body.
+
+    Raises:
+        WebhookError: The body is over :data:`MAX_BODY`, not JSON, of an
+            unknown ``type``, or lacks documented fields; it is the only
+            exception this function raises.
+    """
+    data = decode(body)
     kind = data.get("type")
     if not isinstance(kind, str) or kind not in EVENT_TYPES:
         msg = f"unknown webhook type {kind!r}; expected one of {sorted(EVENT_TYPES)}"

@@ -28,15 +28,21 @@ from typing import Any, TextIO
 
 from .._cli_common import ENV_BASE_URL, UsageError, require_credentials
 from ..backends import DEFAULT_MAX_RESPONSE_BYTES
+from ..errors import QiscusError
 from ._cassette import Cassette, loopback_only_from_env, redact
 from ._live import Report, Settings, left_behind, tour
+from ._omnichannel import OmniSettings, omnichannel_tour
 from ._replay import DIALECTS, replay, served_dialects
-from ._steps import Row, Status
+from ._steps import FAILING, Row, Status
 
 __all__ = ["add_arguments", "run"]
 
 #: The server when neither --base-url nor QISCUS_BASE_URL says (DESIGN.md).
 DEFAULT_BASE_URL = "https://api.qiscus.com"
+#: The Omnichannel host when neither --omnichannel-url nor the variable says
+#: (the Go SDK's default, omnichannel.md section 1).
+OMNICHANNEL_URL = "https://multichannel.qiscus.com"
+ENV_OMNICHANNEL_URL = "QISCUS_OMNICHANNEL_URL"
 #: A prefix must be long and distinctive: redaction keeps every string that
 #: holds it, and v2.1 user ids allow only letters, digits and ``.-_@``.
 _PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{7,47}$")
@@ -85,6 +91,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="the largest answer read, decoded (32 MiB)",
     )
+    omni = parser.add_argument_group(
+        "Omnichannel", "tour the app's Omnichannel reads instead (nothing written)"
+    )
+    omni.add_argument(
+        "--omnichannel",
+        action="store_true",
+        help="tour the Omnichannel API (the same app code and secret key)",
+    )
+    omni.add_argument(
+        "--omnichannel-url",
+        metavar="URL",
+        help=f"or set {ENV_OMNICHANNEL_URL}; default {OMNICHANNEL_URL}",
+    )
+    omni.add_argument(
+        "--omnichannel-room",
+        metavar="ROOM_ID",
+        help="a customer room to read (its tags, customer info, agents)",
+    )
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -116,6 +140,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 async def run(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``aioqiscus contract``; returns the exit status."""
+    if args.omnichannel:
+        return await run_omnichannel(args, out)
     if args.compare is not None:
         return await compare(args.compare, out)
     settings = _settings(args)
@@ -137,6 +163,35 @@ async def run(args: argparse.Namespace, out: TextIO) -> int:
         safe.save(args.record)
         out.write(f"wrote the redacted cassette to {args.record}\n")
     return 1 if report.failed else 0
+
+
+async def run_omnichannel(args: argparse.Namespace, out: TextIO) -> int:
+    """Run ``aioqiscus contract --omnichannel``: the read-only Omnichannel tour."""
+    if args.record is not None or args.compare is not None:
+        msg = "--omnichannel records no cassette: drop --record/--compare"
+        raise UsageError(msg)
+    app_code, secret = require_credentials(args)
+    base = (
+        args.omnichannel_url or os.environ.get(ENV_OMNICHANNEL_URL) or OMNICHANNEL_URL
+    )
+    settings = OmniSettings(
+        app_code,
+        secret,
+        base.rstrip("/"),
+        room_id=args.omnichannel_room,
+        timeout=args.timeout,
+        loopback_only=loopback_only_from_env(),
+    )
+    out.write(
+        f"aioqiscus contract --omnichannel: app {app_code!r} at {settings.base_url} "
+        "(reads only)\n\n"
+    )
+    try:
+        rows = await omnichannel_tour(settings)
+    except QiscusError as exc:  # a refused base URL or app code
+        raise UsageError(str(exc)) from exc
+    out.write(render_rows(rows) + "\n")
+    return 1 if any(row.status in FAILING for row in rows) else 0
 
 
 # ---------------------------------------------------------------- report

@@ -54,7 +54,12 @@ async def handle_aiohttp(bot: Bot, request: web.BaseRequest) -> web.StreamRespon
         if body is None:
             status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
         else:
-            status = await bot.handle(body, request.headers.get(SIGNATURE_HEADER))
+            status = await bot.handle(
+                body,
+                request.headers.get(SIGNATURE_HEADER),
+                url_token=request.query.get("token"),
+                client_host=request.remote,
+            )
     return web.Response(
         status=int(status),
         text=HTTPStatus(status).phrase,

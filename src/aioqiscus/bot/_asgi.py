@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from ..webhooks import SIGNATURE_HEADER
 
@@ -97,7 +98,14 @@ class ASGIApp:
                     ),
                     None,
                 )
-                status = await self._bot.handle(body, signature)
+                query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+                client = scope.get("client")
+                status = await self._bot.handle(
+                    body,
+                    signature,
+                    url_token=next(iter(query.get("token", ())), None),
+                    client_host=client[0] if client else None,
+                )
         headers = [(b"content-type", b"text/plain; charset=utf-8")]
         await send(
             {

@@ -58,6 +58,8 @@ if TYPE_CHECKING:
 
     from aiohttp import web
 
+    from ..omnichannel import Handover, OmnichannelClient
+
 __all__ = ["DRAIN_TIMEOUT", "Bot"]
 
 logger = logging.getLogger("aioqiscus.bot")
@@ -125,6 +127,12 @@ class Bot:
         conversation_ttl: Seconds a conversation is kept after its last save.
         conversation_wait: Seconds a delivery waits for its conversation
             while another holds it, before :class:`ConversationBusyError`.
+        omnichannel: An :class:`~aioqiscus.omnichannel.OmnichannelClient`
+            or a :class:`~aioqiscus.omnichannel.Handover`: handlers get
+            ``ctx.channel`` and ``ctx.handover()``, a handed-over room
+            reaches no listener until resolved, and unsigned Omnichannel
+            webhooks are taken behind the hand-over's URL token
+            (``docs/omnichannel.md``).
     """
 
     def __init__(
@@ -142,6 +150,7 @@ class Bot:
         conversations: ConversationStore | None = None,
         conversation_ttl: float = CONVERSATION_TTL,
         conversation_wait: float = CONVERSATION_WAIT,
+        omnichannel: OmnichannelClient | Handover | None = None,
     ) -> None:
         if (
             not isinstance(cast("object", user_id), str)
@@ -193,6 +202,10 @@ class Bot:
             raise InvalidArgumentError(msg)
         self._group: TaskGroup | None = None
         self._asgi = ASGIApp(self)
+        self._handover = _handover_of(omnichannel)
+        if self._handover is not None:
+            # The outermost middleware: a handed-over room reaches no listener.
+            self._middleware.append(self._handover.middleware)
 
     def __repr__(self) -> str:
         return (
@@ -292,8 +305,20 @@ class Bot:
 
     # ------------------------------------------------------------ receiving
 
-    async def handle(self, body: bytes, signature: str | None) -> int:
+    async def handle(
+        self,
+        body: bytes,
+        signature: str | None,
+        *,
+        url_token: str | None = None,
+        client_host: str | None = None,
+    ) -> int:
         """Take one delivery; return the HTTP status to answer with.
+
+        With ``omnichannel=``, an unsigned delivery is taken as an
+        Omnichannel webhook (bot message, allocation, resolve, new session,
+        told apart by shape) when the hand-over's guard accepts its
+        *url_token* (the ``token`` of the URL) and *client_host*.
 
         ``401`` bad or missing signature, ``400`` not a webhook, ``503`` the
         queue is full, the dedupe store failed or the bot is shutting down
@@ -305,18 +330,32 @@ class Bot:
             EventLoopError: Not under asyncio, and the bot was not entered
                 (``async with bot:``): there is nowhere to run handlers.
         """
-        return int(await self._handle(body, signature))
+        return int(await self._handle(body, signature, url_token, client_host))
 
-    async def _handle(self, body: bytes, signature: str | None) -> HTTPStatus:
+    async def _handle(
+        self,
+        body: bytes,
+        signature: str | None,
+        url_token: str | None = None,
+        client_host: str | None = None,
+    ) -> HTTPStatus:
         if self._runner.closed:
             return HTTPStatus.SERVICE_UNAVAILABLE
         if not verify_signature(body, signature, self._token):
-            return HTTPStatus.UNAUTHORIZED
+            if self._handover is None or signature is not None:
+                return HTTPStatus.UNAUTHORIZED
+            return await self._handover.receive(
+                body, url_token, client_host, self._dispatch
+            )
         try:
             event = parse(body)
         except WebhookError as exc:
             logger.warning("refused a webhook delivery: %s", exc)
             return HTTPStatus.BAD_REQUEST
+        return await self._dispatch(event, body)
+
+    async def _dispatch(self, event: WebhookEvent, body: bytes) -> HTTPStatus:
+        """Route a verified delivery's comment: queue it, or answer at once."""
         if event.sender.id.casefold() == self._self_id:
             return HTTPStatus.OK
         postback = decode_postback(event.comment)
@@ -367,6 +406,7 @@ class Bot:
                 conversations=self._conversations,
                 postback=postback,
                 match=hit.match,
+                handover=self._handover,
             )
             self._runner.submit(_Job(context, handler))
             submitted = True
@@ -502,3 +542,21 @@ class Bot:
         a chunked body once it passes it. aiohttp runs on asyncio only.
         """
         return await handle_aiohttp(self, request)
+
+
+def _handover_of(given: object) -> Handover | None:
+    """The hand-over of ``Bot(omnichannel=...)``: a client gets the defaults."""
+    if given is None:
+        return None
+    # Imported here: ``import aioqiscus`` does not import the Omnichannel.
+    from ..omnichannel import Handover, OmnichannelClient  # noqa: PLC0415
+
+    if isinstance(given, Handover):
+        return given
+    if isinstance(given, OmnichannelClient):
+        return Handover(given)
+    msg = (
+        "omnichannel must be an OmnichannelClient or a Handover, "
+        f"got {type(given).__name__}"
+    )
+    raise TypeError(msg)

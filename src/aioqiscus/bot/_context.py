@@ -18,7 +18,7 @@ import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -28,6 +28,9 @@ from ..models import Comment, Room, User
 from ..payloads import Button, Buttons, Card
 from ..webhooks import WebhookEvent
 from ._conversation import Conversation, Conversations, Session, block
+
+if TYPE_CHECKING:
+    from ..omnichannel import Allocation, Handover, OmnichannelRoom
 
 __all__ = ["Context", "Replier", "reply_marker"]
 
@@ -70,6 +73,7 @@ class Context:
     _conversations: Conversations = attrs.field(repr=False, alias="conversations")
     postback: Any = None
     match: re.Match[str] | None = None
+    _handover: Handover | None = attrs.field(default=None, repr=False, alias="handover")
     _replies: int = attrs.field(default=0, repr=False, init=False)
     _session: Session | None = attrs.field(default=None, repr=False, init=False)
 
@@ -102,6 +106,45 @@ class Context:
     def text(self) -> str:
         """The comment's text, as sent."""
         return self.event.comment.message
+
+    @property
+    def channel(self) -> OmnichannelRoom | None:
+        """Where the customer writes from, for an Omnichannel room; else ``None``.
+
+        The room's options, typed (:func:`aioqiscus.omnichannel.room_info`):
+        ``ctx.channel.channel`` is ``Source.WHATSAPP``, ``Source.LINE``...
+        """
+        from ..omnichannel import room_info  # noqa: PLC0415 - imported on its own
+
+        info = room_info(self.room)
+        return info if info.is_omnichannel else None
+
+    async def handover(
+        self,
+        *,
+        agent_id: str | None = None,
+        division_ids: Sequence[str] | None = None,
+        message: str | None = None,
+    ) -> Allocation:
+        """Hand this room to a human agent (``Bot(omnichannel=...)``).
+
+        Tells the customer *message* (if given), switches the bot off in
+        the room, assigns *agent_id* (else the least loaded available agent,
+        of *division_ids* if given), and stops this bot's listeners from
+        receiving the room until the mark-as-resolved webhook arrives.
+
+        Returns:
+            The :class:`~aioqiscus.omnichannel.Allocation`.
+
+        Raises:
+            RuntimeError: The bot was made without ``omnichannel=``.
+        """
+        if self._handover is None:
+            msg = "ctx.handover() needs Bot(..., omnichannel=OmnichannelClient(...))"
+            raise RuntimeError(msg)
+        return await self._handover.hand_over(
+            self.room_id, agent_id=agent_id, division_ids=division_ids, message=message
+        )
 
     @property
     def conversation_key(self) -> str:

@@ -34,7 +34,7 @@ import attrs
 import httpx
 
 from . import _http as http
-from . import _routes_backups, _routes_v2, _routes_v21
+from . import _routes_backups, _routes_omnichannel, _routes_v2, _routes_v21
 from . import _shapes as shapes
 from . import _taps as taps
 from ._faults import Fault, FaultRule, RateRule, pick
@@ -56,6 +56,8 @@ __all__ = ["ConnectionDropped", "FakeQiscus", "JournalEntry", "WebhookDelivery"]
 _Request = tuple[str, str, str, list[tuple[str, str]], bytes, dict[str, str], str]
 
 DIALECTS = ("v2", "v2.1")
+#: What fault rules name as the dialect of the Omnichannel endpoints.
+OMNICHANNEL = "omnichannel"
 #: Every route each dialect serves: its own table and the backups.
 _ROUTES: dict[str, Routes] = {
     "v2": {**_routes_v2.ROUTES, **_routes_backups.ROUTES},
@@ -168,6 +170,8 @@ class FakeQiscus:
         # is dropped).
         self._late: set[asyncio.Task[None]] = set()
         self._generation = 0
+        #: The Omnichannel side: agents, channels, customers, its webhooks.
+        self.omnichannel = _routes_omnichannel.FakeOmnichannel(self)
 
     def __repr__(self) -> str:
         return f"FakeQiscus(app_id={self.app_id!r}, dialects={sorted(self.dialects)})"
@@ -236,6 +240,7 @@ class FakeQiscus:
         self.journal.clear()
         self.faults.clear()
         self.rate = None
+        self.omnichannel.deliveries.clear()
         self._generation += 1
         self._rng = random.Random(self.seed)  # noqa: S311
 
@@ -382,8 +387,9 @@ class FakeQiscus:
 
         Args:
             fault: What goes wrong.
-            endpoints: Endpoint names (``"create_room"``); all when empty.
-            dialects: ``"v2"``/``"v2.1"``; both when empty.
+            endpoints: Endpoint names (``"create_room"``; an Omnichannel
+                handler's name, ``"assign_agent"``); all when empty.
+            dialects: ``"v2"``/``"v2.1"``/``"omnichannel"``; all when empty.
             probability: Chance per matching request (seeded).
             times: Stop after this many hits; ``None`` for no limit.
         """
@@ -504,6 +510,11 @@ class FakeQiscus:
             status, content, ctype = answer or _routes_backups.download(
                 self.store, path
             )
+        elif dialect is None and (omni := _routes_omnichannel.route(method, path)):
+            entry["endpoint"] = omni[0]
+            status, content, ctype, fault = await self._omnichannel_answer(
+                omni, query, body, headers
+            )
         elif dialect is None or dialect not in self.dialects:
             status, content, ctype = 404, http.HTML_404, "text/html"
         else:
@@ -524,6 +535,7 @@ class FakeQiscus:
         )
         if self._outbox:
             await self._flush_webhooks()
+        await self.omnichannel.flush()
         drop = fault is not None and (
             fault.kind == "drop" or (fault.kind == "lagging" and not fault.status_code)
         )
@@ -615,6 +627,26 @@ class FakeQiscus:
         for comment in request.posted:
             self._enqueue_webhook(comment)
         return reply
+
+    async def _omnichannel_answer(
+        self,
+        found: tuple[str, _routes_omnichannel.Handler | None, dict[str, str]],
+        query: list[tuple[str, str]],
+        body: bytes,
+        headers: dict[str, str],
+    ) -> tuple[int, bytes, str, Fault | None]:
+        """An Omnichannel request's answer (``_routes_omnichannel``), faults first."""
+        fault = pick(self.faults, found[0], OMNICHANNEL, self._rng)
+        if fault is not None and fault.kind == "status" and fault.processed:
+            # The write lands, then the error is answered (as for the Chat SDK).
+            _routes_omnichannel.dispatch(self.omnichannel, found, query, body, headers)
+        answer = await self._fault_answer(fault, None) if fault else None
+        if answer is None:
+            status, reply = _routes_omnichannel.dispatch(
+                self.omnichannel, found, query, body, headers
+            )
+            answer = status, http.dump(reply), http.JSON
+        return *answer, fault
 
     def _authenticate(self, headers: dict[str, str]) -> None:
         secret = headers.get("qiscus-sdk-secret") or headers.get("qiscus_sdk_secret")

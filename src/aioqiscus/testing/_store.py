@@ -150,6 +150,62 @@ class BackupRecord:
 
 
 @attrs.define
+class AgentRecord:
+    """An Omnichannel agent: who serves customers, up to a quota."""
+
+    id: int
+    name: str
+    email: str
+    quota: int = 2
+    is_available: bool = True
+    force_offline: bool = False
+    division_ids: list[int] = attrs.Factory(list)
+    rooms: list[int] = attrs.Factory(list)
+    token: str = attrs.Factory(lambda: secrets.token_urlsafe(15))
+    created_at: str = attrs.Factory(now)
+
+
+@attrs.define
+class ChannelRecord:
+    """An Omnichannel channel: a WhatsApp number, a LINE account, a widget..."""
+
+    id: int
+    kind: str
+    name: str
+    is_active: bool = True
+    secret: str = attrs.Factory(lambda: secrets.token_urlsafe(15))
+
+
+@attrs.define
+class CustomerRoomRecord:
+    """The Omnichannel side of a Chat SDK room a customer writes in."""
+
+    room_id: int
+    log_id: int
+    customer: str
+    channel_id: int
+    source: str
+    bot_active: bool = True
+    resolved: bool = False
+    agents: list[int] = attrs.Factory(list)
+    tags: list[tuple[int, str]] = attrs.Factory(list)
+    properties: list[dict[str, Any]] = attrs.Factory(list)
+    services: int = 0
+    created_at: str = attrs.Factory(now)
+
+
+@attrs.define
+class OmnichannelState:
+    """What the fake's Omnichannel knows, beside the Chat SDK store."""
+
+    agents: dict[int, AgentRecord] = attrs.Factory(dict)
+    divisions: dict[int, tuple[str, bool]] = attrs.Factory(dict)
+    channels: dict[int, ChannelRecord] = attrs.Factory(dict)
+    rooms: dict[int, CustomerRoomRecord] = attrs.Factory(dict)
+    ids: itertools.count[int] = attrs.Factory(lambda: itertools.count(1))
+
+
+@attrs.define
 class Store:
     """Everything the fake server knows.
 
@@ -166,6 +222,7 @@ class Store:
         webhook_logs: Every webhook delivery attempted, oldest first.
         clock_skew: How many seconds the server's clock is ahead of the
             machine's (negative: behind); stamps comments and users.
+        omnichannel: Agents, divisions, channels and customer rooms.
     """
 
     users: dict[str, UserRecord] = attrs.Factory(dict)
@@ -174,6 +231,7 @@ class Store:
     webhook_logs: list[WebhookLogRecord] = attrs.Factory(list)
     imported_rooms: dict[str, int] = attrs.Factory(dict)
     comments_by_unique_id: dict[str, CommentRecord] = attrs.Factory(dict)
+    omnichannel: OmnichannelState = attrs.Factory(OmnichannelState)
     export_steps: list[tuple[str, int]] = attrs.Factory(
         lambda: list(DEFAULT_EXPORT_STEPS)
     )
