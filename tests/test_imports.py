@@ -44,6 +44,20 @@ class TestImportAioqiscus:
         for package in NOT_LOADED:
             assert _under(loaded, package) == []
 
+    def test_converters_are_built_on_first_use(self):
+        """cattrs loads with the first user or room parsed, not with the package."""
+        probe = (
+            "import sys, aioqiscus\n"
+            "before = 'cattrs' in sys.modules\n"
+            "from aioqiscus.dialects import v21\n"
+            "v21.parse_user({'user_id': 'a@example.com', 'username': 'A'})\n"
+            "print(before, 'cattrs' in sys.modules)"
+        )
+        done = subprocess.run(  # noqa: S603 - our own interpreter, fixed code
+            [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+        )
+        assert done.stdout.split() == ["False", "True"]
+
     def test_bot_loads_on_first_use(self):
         """``aioqiscus.bot`` and ``aioqiscus.migration`` load when first touched."""
         loaded = _loaded_after(
