@@ -1,6 +1,6 @@
 """Import time: ``import aioqiscus`` beside ``import httpx``, and the CLI's help.
 
-    python bench/imports.py [--rounds N]
+    python bench/imports.py [--rounds N] [--callgrind]
 
 Each round runs, in turn and each in a fresh interpreter:
 
@@ -9,6 +9,10 @@ Each round runs, in turn and each in a fresh interpreter:
   import (the figure the targets are set in);
 - ``python -c pass``, ``python -c "import aioqiscus"`` and
   ``aioqiscus --help`` timed from outside (wall clock, process start to exit).
+
+With ``--callgrind`` (valgrind installed), each import is also counted in
+instructions, which the machine's load does not change: the interpreter's
+own start (``python -c pass``) is subtracted from both before the ratio.
 
 Interleaving exposes every command to the same moments of a shared
 machine's load; the report gives each one's median over the rounds, and
@@ -61,6 +65,29 @@ def import_us(module: str) -> float:
     raise RuntimeError(msg)
 
 
+def instructions(code: str) -> float:
+    """Instructions ``python -c code`` executes, counted by callgrind."""
+    done = subprocess.run(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            PYTHON,
+            "-c",
+            code,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=ENV,
+    )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if found is None:
+        msg = "no instruction count in callgrind's output"
+        raise RuntimeError(msg)
+    return float(found.group(1))
+
+
 def wall_ms(command: list[str]) -> float:
     """Milliseconds from starting *command* to its exit."""
     started = time.perf_counter()
@@ -71,6 +98,9 @@ def wall_ms(command: list[str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument(
+        "--callgrind", action="store_true", help="also count instructions"
+    )
     args = parser.parse_args()
     compileall.compile_dir(SOURCE, quiet=1)
     runs: dict[str, list[float]] = {}
@@ -106,6 +136,17 @@ def main() -> None:
             context = "wall clock, interpreter start included"
             target = "< 150 ms"
         lines.append(f"| {name} | {value:.1f} ms | {context} | {target} |")
+    if args.callgrind:
+        floor = instructions("pass")
+        counts = {
+            m: instructions(f"import {m}") - floor for m in ("httpx", "aioqiscus")
+        }
+        lines.append(
+            f"| import aioqiscus (callgrind) | {counts['aioqiscus'] / 1e6:.0f}M "
+            f"instructions | {counts['aioqiscus'] / counts['httpx']:.2f}x import "
+            f"httpx ({counts['httpx'] / 1e6:.0f}M), interpreter start subtracted "
+            "| <= 1.5x |"
+        )
     text = "\n".join(lines) + "\n"
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "imports.md").write_text(text)
