@@ -32,7 +32,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 import anyio
-import anyio.lowlevel
 import attrs
 
 from ._limiter import Limiter
@@ -57,6 +56,8 @@ def running_loop() -> object:
             return asyncio.get_running_loop()
         except RuntimeError:
             pass
+    import anyio.lowlevel  # noqa: PLC0415 - other loops than asyncio only
+
     token = anyio.lowlevel.current_token()
     return getattr(token, "native_token", token)
 
