@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from aioqiscus import webhooks
-from aioqiscus._cli import _parser, main
+from aioqiscus._cli import COMMANDS, _parser, main
 from aioqiscus.testing import FakeQiscus, Fault, serve
 from aioqiscus.testing import __main__ as fake_server_main
 
@@ -36,8 +36,16 @@ def run(*argv: str, out: io.StringIO | None = None) -> tuple[int, str]:
 
 
 def commands() -> dict[str, argparse.ArgumentParser]:
-    [sub] = [a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction)]
-    return dict(sub.choices)
+    """Each command's parser, with the options it gets when named."""
+
+    def named(name: str) -> argparse.ArgumentParser:
+        parser = _parser([name])
+        [sub] = [
+            a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
+        ]
+        return sub.choices[name]
+
+    return {name: named(name) for name in COMMANDS}
 
 
 def free_port() -> int:

@@ -353,7 +353,9 @@ class TestAuthor:
             except (TypeError, ValueError, KeyError, cattrs.BaseValidationError):
                 return "refused"
 
-        assert outcome(v21._sender) == outcome(lambda d: v21._user(d, User))
+        assert outcome(v21._sender) == outcome(
+            lambda d: v21._shapes.hook(User)(d, User)
+        )
 
     @pytest.mark.parametrize(
         "name",
@@ -365,7 +367,7 @@ class TestAuthor:
         found = data.get("comments") or [data["comment"]]
         for comment in found:
             author = comment["user"]
-            assert v21._sender(author) == v21._user(author, User)
+            assert v21._sender(author) == v21._shapes.hook(User)(author, User)
 
 
 def body(route):

@@ -6,18 +6,10 @@ which one the server serves, and returns one normalised model for both.
 
 from __future__ import annotations
 
-from . import (
-    backends,
-    bot,
-    errors,
-    events,
-    migration,
-    models,
-    payloads,
-    stores,
-    sync,
-    webhooks,
-)
+import importlib
+from typing import TYPE_CHECKING
+
+from . import backends, errors, events, models, payloads, sync, webhooks
 from ._client import QiscusClient
 from ._negotiate import NegotiationReport, OperationRoute
 from ._paging import Listing
@@ -83,6 +75,30 @@ from .payloads import (
 from .sync import SyncQiscusClient
 
 __version__ = "0.2.0"
+
+#: Subpackages loaded on first use, not by ``import aioqiscus``: a script
+#: that never receives a webhook or copies an app does not pay for them
+#: (``aioqiscus.bot`` and its imports were half the import time).
+_LAZY = frozenset({"bot", "migration", "stores"})
+
+if TYPE_CHECKING:
+    # What type checkers see; no module ``__getattr__`` for them, so a
+    # misspelt ``aioqiscus.name`` stays an error.
+    from . import bot, migration, stores
+else:
+
+    def __getattr__(name: str) -> object:
+        """``aioqiscus.bot``, ``.migration`` and ``.stores``, imported on first use."""
+        if name in _LAZY:
+            return importlib.import_module(f".{name}", __name__)
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+
+
+def __dir__() -> list[str]:
+    # The package's names, the lazy ones too; not the helpers of this module.
+    return sorted((globals().keys() - {"TYPE_CHECKING", "importlib"}) | _LAZY)
+
 
 __all__ = [
     "APIError",

@@ -26,9 +26,6 @@ from . import (
     QiscusClient,
     QiscusError,
     __version__,
-    _cli_export,
-    _cli_migrate,
-    _contract,
 )
 from ._cli_common import (
     ENV_APP_ID,
@@ -218,13 +215,128 @@ def _fake_server(args: argparse.Namespace, out: TextIO) -> int:
     return fake_server.run(args, out, "aioqiscus")
 
 
+# Each command's options and runner are imported only when that command is
+# named: ``aioqiscus --help`` loads neither the fake server nor the contract
+# tool (the fake alone took longer than the 150 ms the help should answer in).
+
+
+def _add_target_arguments(
+    default: str | None,
+) -> Callable[[argparse.ArgumentParser], None]:
+    def add(parser: argparse.ArgumentParser) -> None:
+        add_target_options(parser, fake_dialects=default)
+
+    return add
+
+
 def _add_fake_server_arguments(parser: argparse.ArgumentParser) -> None:
     from .testing import __main__ as fake_server  # noqa: PLC0415 - optional
 
     fake_server.add_arguments(parser)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    from . import _cli_export  # noqa: PLC0415 - only when named
+
+    _cli_export.add_arguments(parser)
+
+
+def _add_contract_arguments(parser: argparse.ArgumentParser) -> None:
+    from . import _contract  # noqa: PLC0415 - only when named
+
+    _contract.add_arguments(parser)
+
+
+async def _export(args: argparse.Namespace, out: TextIO) -> int:
+    from . import _cli_export  # noqa: PLC0415 - only when run
+
+    return await _cli_export.run(args, out)
+
+
+async def _contract_run(args: argparse.Namespace, out: TextIO) -> int:
+    from . import _contract  # noqa: PLC0415 - only when run
+
+    return await _contract.run(args, out)
+
+
+def _add_migrate_arguments(parser: argparse.ArgumentParser) -> None:
+    from . import _cli_migrate  # noqa: PLC0415 - only when named
+
+    _cli_migrate.add_arguments(parser)
+
+
+async def _migrate(args: argparse.Namespace, out: TextIO) -> int:
+    from . import _cli_migrate  # noqa: PLC0415 - only when run
+
+    return await _cli_migrate.run(args, out)
+
+
+#: Each command: its summary, its description and what adds its options.
+COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = {
+    "demo": (
+        "a bot scenario, on a fake by default",
+        (
+            "Run a bot scenario (users, rooms, buttons, a card, history) against "
+            "an in-process fake server, or against your app with credentials."
+        ),
+        _add_target_arguments("v2,v2.1"),
+    ),
+    "doctor": (
+        "check credentials and dialect",
+        (
+            "Check the credentials, negotiate the dialect and print the verb and "
+            "path every operation uses. Exit status 0 if the server accepts them."
+        ),
+        _add_target_arguments(None),
+    ),
+    "fake-server": (
+        "serve a fake app on loopback",
+        (
+            "Serve a fake Qiscus app (both REST dialects by default) until "
+            "interrupted; the same as 'python -m aioqiscus.testing'."
+        ),
+        _add_fake_server_arguments,
+    ),
+    "export": (
+        "export users, rooms or comments",
+        (
+            "Start an export of the rows created between two dates, show its "
+            "progress, and write its details (or, with --download, its data)."
+        ),
+        _add_export_arguments,
+    ),
+    "contract": (
+        "check that a server answers what aioqiscus expects",
+        (
+            "Tour every harmless endpoint on disposable users and rooms, and "
+            "compare the answers with the fake's (or --compare a cassette). The "
+            "tour changes only what it creates (on v2.1 it deactivates and "
+            "reactivates one of its own users) and deletes no user, room or "
+            "comment. It posts about 24 comments (12 per dialect): each fires the "
+            "app's webhook, so a bot listening there receives them."
+        ),
+        _add_contract_arguments,
+    ),
+    "migrate": (
+        "copy an app to another, resumably, and verify it",
+        (
+            "Copy users, rooms and comments from a source app to a target app "
+            "(any dialect each), checkpointing every write so an interrupted run "
+            "resumes where it stopped, then read the target back and compare. "
+            "Exit status 0 when everything was moved and verified, 1 when the "
+            "report lists failures, conflicts or differences."
+        ),
+        _add_migrate_arguments,
+    ),
+}
+
+
+def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The command line's parser, with the options of the command *argv* names.
+
+    Only global flags come before the command, so the first word of *argv*
+    that names a command is the command; the others get their summary alone.
+    """
     parser = argparse.ArgumentParser(
         prog="aioqiscus",
         description="Qiscus Chat SDK REST API from the shell.",
@@ -248,64 +360,26 @@ def _parser() -> argparse.ArgumentParser:
         help="show tracebacks and timings",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
-        return commands.add_parser(
+    named = next((word for word in argv if word in COMMANDS), None)
+    for name, (summary, description, add_arguments) in COMMANDS.items():
+        command = commands.add_parser(
             name,
             help=summary,
             description=description,
             parents=[common],
             formatter_class=HelpFormatter,
         )
-
-    demo = command(
-        "demo",
-        "a bot scenario, on a fake by default",
-        "Run a bot scenario (users, rooms, buttons, a card, history) against "
-        "an in-process fake server, or against your app with credentials.",
-    )
-    add_target_options(demo, fake_dialects="v2,v2.1")
-    doctor = command(
-        "doctor",
-        "check credentials and dialect",
-        "Check the credentials, negotiate the dialect and print the verb and "
-        "path every operation uses. Exit status 0 if the server accepts them.",
-    )
-    add_target_options(doctor, fake_dialects=None)
-    fake = command(
-        "fake-server",
-        "serve a fake app on loopback",
-        "Serve a fake Qiscus app (both REST dialects by default) until "
-        "interrupted; the same as 'python -m aioqiscus.testing'.",
-    )
-    _add_fake_server_arguments(fake)
-    export = command(
-        "export",
-        "export users, rooms or comments",
-        "Start an export of the rows created between two dates, show its "
-        "progress, and write its details (or, with --download, its data).",
-    )
-    _cli_export.add_arguments(export)
-    contract = command(
-        "contract",
-        "check that a server answers what aioqiscus expects",
-        "Tour every harmless endpoint on disposable users and rooms, and "
-        "compare the answers with the fake's (or --compare a cassette). The "
-        "tour changes only what it creates (on v2.1 it deactivates and "
-        "reactivates one of its own users) and deletes no user, room or "
-        "comment. It posts about 24 comments (12 per dialect): each fires the "
-        "app's webhook, so a bot listening there receives them.",
-    )
-    _contract.add_arguments(contract)
-    _cli_migrate.register(command, _ASYNC)
+        if name == named:
+            add_arguments(command)
     return parser
 
 
 _ASYNC: dict[str, Callable[[argparse.Namespace, TextIO], Coroutine[Any, Any, int]]] = {
     "demo": _demo,
     "doctor": _doctor,
-    "export": _cli_export.run,
-    "contract": _contract.run,
+    "export": _export,
+    "contract": _contract_run,
+    "migrate": _migrate,
 }
 
 
@@ -321,8 +395,9 @@ def _quiet_stdout() -> None:
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the command line; returns the exit status."""
     stream = out or sys.stdout
-    parser = _parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser(words)
+    args = parser.parse_args(words)
     started = time.perf_counter()
     try:
         command: str = args.command

@@ -16,7 +16,7 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -27,31 +27,11 @@ from ._client import QiscusClient
 from ._transport import DEFAULT_BASE_URL
 from .migration import MigrationReport, ProgressCallback, copy_app
 
-__all__ = ["register", "run"]
+__all__ = ["add_arguments", "run"]
 
-COMMAND = "migrate"
 SIDES = ("source", "target")
 #: Exit status of an interrupted run (128 + SIGINT), as shells report it.
 EXIT_INTERRUPTED = 130
-
-Commands = dict[str, Callable[[argparse.Namespace, TextIO], Coroutine[Any, Any, int]]]
-
-
-def register(
-    command: Callable[[str, str, str], argparse.ArgumentParser], table: Commands
-) -> None:
-    """Add the ``migrate`` command to the parser and the command table."""
-    parser = command(
-        COMMAND,
-        "copy an app to another, resumably, and verify it",
-        "Copy users, rooms and comments from a source app to a target app "
-        "(any dialect each), checkpointing every write so an interrupted run "
-        "resumes where it stopped, then read the target back and compare. "
-        "Exit status 0 when everything was moved and verified, 1 when the "
-        "report lists failures, conflicts or differences.",
-    )
-    add_arguments(parser)
-    table[COMMAND] = run
 
 
 def _day(text: str) -> date:

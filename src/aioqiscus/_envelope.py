@@ -29,8 +29,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import cattrs
-
 from . import _json
 from ._redaction import clip
 from ._retry import retry_after_seconds
@@ -200,6 +198,8 @@ def structure(fn: Callable[[Any], T], data: Any, what: object) -> T:
 
 
 def _flatten(exc: BaseException) -> str:
+    import cattrs  # noqa: PLC0415 - on failure only: import aioqiscus skips it
+
     if isinstance(exc, cattrs.BaseValidationError):
         notes = [
             f"{_flatten(sub)} ({'; '.join(getattr(sub, '__notes__', []))})"

@@ -19,6 +19,7 @@ is installed.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from collections.abc import Callable
@@ -58,14 +59,40 @@ _PAIRS: dict[str, tuple[Callable[[str | bytes], Any], Callable[[Any], bytes]]] =
     "json": (std_loads, std_dumps),
 }
 
-try:
-    import msgspec
-except ImportError:  # pragma: no cover - the tests run with aioqiscus[fast]
-    pass
-else:
+
+class _NotLoadedError(Exception):
+    """Stands for msgspec's DecodeError until msgspec is imported."""
+
+
+def _load_msgspec() -> None:
+    """Import msgspec and make its decoder and encoder (on first use).
+
+    ``import aioqiscus`` does not import msgspec: a twentieth of its import
+    time, paid by the first JSON call instead.
+    """
+    global _fast_decode, _fast_encode, _DecodeError  # noqa: PLW0603 - set once
+    import msgspec  # noqa: PLC0415 - on first use, not at import
+
     _fast_decode = msgspec.json.Decoder().decode
     _fast_encode = msgspec.json.Encoder().encode
     _DecodeError = msgspec.DecodeError
+
+
+def _first_decode(data: str | bytes) -> Any:
+    _load_msgspec()
+    return _fast_decode(data)
+
+
+def _first_encode(obj: Any) -> bytes:
+    _load_msgspec()
+    return _fast_encode(obj)
+
+
+_fast_decode: Callable[[str | bytes], Any] = _first_decode
+_fast_encode: Callable[[Any], bytes] = _first_encode
+_DecodeError: type[Exception] = _NotLoadedError
+
+if importlib.util.find_spec("msgspec") is not None:
 
     def fast_loads(data: str | bytes) -> Any:
         """Decode with msgspec; what it refuses, the standard library decides."""

@@ -26,19 +26,20 @@ Strictly private: :class:`~aioqiscus._transport.Transport` owns one.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import anyio
-import anyio.lowlevel
 import attrs
 
 from ._limiter import Limiter
 from .backends import Backend
 from .errors import EventLoopError
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["LoopState", "PerLoop", "running_loop"]
 
@@ -49,11 +50,27 @@ def running_loop() -> object:
     ``asyncio.get_running_loop`` costs a tenth of anyio's ``current_token``
     and serves the common case; other loops go the slow way.
     """
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        token = anyio.lowlevel.current_token()
-        return getattr(token, "native_token", token)
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is not None:
+        try:
+            return asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+    import anyio.lowlevel  # noqa: PLC0415 - other loops than asyncio only
+
+    token = anyio.lowlevel.current_token()
+    return getattr(token, "native_token", token)
+
+
+def _is_asyncio(loop: object) -> TypeGuard[asyncio.AbstractEventLoop]:
+    """Whether *loop* is an asyncio event loop.
+
+    ``import aioqiscus`` does not import asyncio (a sixth of its import
+    time, and trio programs never need it): a loop can only be an asyncio
+    loop once asyncio is imported, so it is looked up, never imported, here.
+    """
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and isinstance(loop, asyncio.AbstractEventLoop)
 
 
 @attrs.define(eq=False)
@@ -128,11 +145,7 @@ class PerLoop:
 
     def _forget_closed(self) -> None:
         """Drop the states of asyncio loops closed without cancelling tasks."""
-        for loop in [
-            lp
-            for lp in self._states
-            if isinstance(lp, asyncio.AbstractEventLoop) and lp.is_closed()
-        ]:
+        for loop in [lp for lp in self._states if _is_asyncio(lp) and lp.is_closed()]:
             del self._states[loop]
 
     async def _guard(self, loop: object, state: LoopState) -> None:
@@ -179,7 +192,7 @@ class PerLoop:
 
 def _spawn(loop: object, guard: Callable[..., Any], *args: object) -> None:
     """Start *guard* on *loop* (the running one), outside any task group."""
-    if isinstance(loop, asyncio.AbstractEventLoop):
+    if _is_asyncio(loop):
         task = loop.create_task(guard(*args), name="aioqiscus: close at loop end")
         # A loop closed without cancelling its tasks (run_until_complete,
         # then close) never runs the guard: its connections are left open as
@@ -203,7 +216,7 @@ def _stopper(loop: object, scope: anyio.CancelScope) -> Callable[[], None]:
 
     def stop() -> None:
         try:
-            if isinstance(loop, asyncio.AbstractEventLoop):
+            if _is_asyncio(loop):
                 loop.call_soon_threadsafe(scope.cancel)
             else:
                 loop.run_sync_soon(scope.cancel)  # type: ignore[attr-defined]

@@ -187,9 +187,15 @@ def _failed(message: str, cause: BaseException) -> NegotiationError:
     return error
 
 
+def _event() -> anyio.Event:
+    # anyio.Event looked up when a probe starts, not at import: the lookup
+    # loads anyio's task machinery, a twentieth of the package's import.
+    return anyio.Event()
+
+
 @attrs.define
 class _Attempt:
-    done: anyio.Event = attrs.Factory(anyio.Event)
+    done: anyio.Event = attrs.Factory(_event)
     error: BaseException | None = None
 
 

@@ -8,12 +8,11 @@ module builds one (``BACKUPS``) and merges its routes into ``ROUTES``. See
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 from urllib.parse import quote
-
-from cattrs.gen import make_dict_structure_fn, override
 
 from .._envelope import items, loads, structure
 from .._wire import Call, Operation, RequestSpec, Route
@@ -29,7 +28,11 @@ from . import _common as c
 from ._payloads import from_wire
 
 
+@functools.cache
 def _converter() -> Callable[[Any, Any], Backup]:
+    """The backup object's structuring function, built on first use."""
+    from cattrs.gen import make_dict_structure_fn, override  # noqa: PLC0415
+
     conv = c.base_converter()
     return make_dict_structure_fn(
         Backup,
@@ -47,12 +50,10 @@ def _count(value: Any, _: Any = None) -> int:
     return c.optional_int(value) or 0
 
 
-_backup = _converter()
-
-
 def parse_backup(data: Any) -> Backup:
     """One backup history object."""
-    return structure(lambda d: _backup(d, Backup), data, "backup")
+    backup = _converter()
+    return structure(lambda d: backup(d, Backup), data, "backup")
 
 
 def _one(results: Any) -> Backup:

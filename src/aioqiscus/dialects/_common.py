@@ -19,13 +19,13 @@ and lives in :mod:`aioqiscus._envelope`.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import attrs
-import cattrs
 
 from .._envelope import describe, field, loads, structure
 from .._wire import Call, Dialect, Operation, Page, Query, RequestSpec, Route
@@ -33,6 +33,9 @@ from ..errors import ResponseShapeError, UnsupportedOperationError
 from ..models import RAW_OPTIONS_KEY, Comment, Room, RoomType, User
 from ._assemble import assembler
 from ._payloads import from_wire, summary, to_wire
+
+if TYPE_CHECKING:
+    import cattrs
 
 T = TypeVar("T")
 
@@ -227,8 +230,12 @@ def base_converter() -> cattrs.Converter:
 
     Hooks are registered per type so that the generated structuring
     functions call them directly; field-specific hooks (ids, options) are
-    attached with ``cattrs.gen.override`` by each dialect.
+    attached with ``cattrs.gen.override`` by each dialect. Converters are
+    built on first use (:class:`Shapes`), so ``import aioqiscus`` loads
+    neither cattrs nor the generated functions (a third of its import time).
     """
+    import cattrs  # noqa: PLC0415 - on first use, not at import
+
     conv = cattrs.Converter(forbid_extra_keys=False)
     conv.register_structure_hook(str, strict_str)
     conv.register_structure_hook(bool, strict_bool)
@@ -401,22 +408,30 @@ class Senders:
 class Shapes:
     """One dialect's routes and the parsers of its converter.
 
-    Each dialect module builds one from the converter it configures (with
-    hooks for :class:`User` and :class:`Room`) and its comment reader, and
-    exposes :meth:`user`, :meth:`room` and :meth:`comment` as ``parse_user``,
-    ``parse_room`` and ``parse_comment``.
+    Each dialect module builds one from the function that configures its
+    converter (with hooks for :class:`User` and :class:`Room`) and its comment
+    reader, and exposes :meth:`user`, :meth:`room` and :meth:`comment` as
+    ``parse_user``, ``parse_room`` and ``parse_comment``. The converter is
+    built the first time a parser needs it (:meth:`hook`).
     """
 
     def __init__(
         self,
-        conv: cattrs.Converter,
+        converter: Callable[[], cattrs.Converter],
         routes: Mapping[Operation, Route],
         read_comment: CommentReader,
     ) -> None:
         self.routes = routes
-        self._user: Callable[[Any, Any], User] = conv.get_structure_hook(User)
-        self._room: Callable[[Any, Any], Room] = conv.get_structure_hook(Room)
+        self._converter = functools.cache(converter)
+        self._hooks: dict[type, Callable[[Any, Any], Any]] = {}
         self._read_comment = read_comment
+
+    def hook(self, cls: type[T]) -> Callable[[Any, Any], T]:
+        """The converter's structuring function for *cls*."""
+        found = self._hooks.get(cls)
+        if found is None:
+            found = self._hooks[cls] = self._converter().get_structure_hook(cls)
+        return found
 
     def spec(
         self,
@@ -432,11 +447,13 @@ class Shapes:
 
     def user(self, data: Any) -> User:
         """A user object (in v2 also a bare email)."""
-        return structure(lambda d: self._user(d, User), data, "user")
+        user = self.hook(User)
+        return structure(lambda d: user(d, User), data, "user")
 
     def room(self, data: Any) -> Room:
         """A room object (in v2 either of its two shapes)."""
-        return structure(lambda d: self._room(d, Room), data, "room")
+        room = self.hook(Room)
+        return structure(lambda d: room(d, Room), data, "room")
 
     def comment(self, data: Any, room_id: str | None = None) -> Comment:
         """A comment; *room_id* fills the ``room_id`` v2.1 answers leave out."""

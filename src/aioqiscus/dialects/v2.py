@@ -10,10 +10,7 @@ does not serve; the parsers are this dialect's converter through
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-import cattrs
-from cattrs.gen import make_dict_structure_fn, override
+from typing import TYPE_CHECKING, Any
 
 from .._wire import Call, Dialect, Operation, Page, Query, Route
 from ..errors import InvalidArgumentError, ResponseShapeError
@@ -21,6 +18,9 @@ from ..models import Comment, ParticipantChange, Room, RoomType, User
 from . import _backups
 from . import _common as c
 from ._payloads import drop_none
+
+if TYPE_CHECKING:
+    import cattrs
 
 DIALECT = Dialect.V2
 _P = DIALECT.prefix
@@ -92,6 +92,9 @@ def _user_fields(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _converter() -> cattrs.Converter:
+    """This dialect's converter: built on first use (:class:`c.Shapes`)."""
+    from cattrs.gen import make_dict_structure_fn, override  # noqa: PLC0415
+
     conv = c.base_converter()
     user_fn = make_dict_structure_fn(
         User,
@@ -194,7 +197,7 @@ def _read_comment(data: Any, room_id: str | None, senders: c.Senders | None) -> 
     )
 
 
-_shapes = c.Shapes(_converter(), ROUTES, _read_comment)
+_shapes = c.Shapes(_converter, ROUTES, _read_comment)
 _spec = _shapes.spec
 #: A v2 user object, or a bare email.
 parse_user = _shapes.user

@@ -10,12 +10,9 @@ does not serve; the parsers are this dialect's converter through
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
-
-import cattrs
-from cattrs.gen import make_dict_structure_fn, override
+from typing import TYPE_CHECKING, Any
 
 from .. import models
 from .._envelope import field, structure
@@ -25,6 +22,9 @@ from ..models import Comment, Room, User
 from . import _backups
 from . import _common as c
 from ._payloads import drop_none
+
+if TYPE_CHECKING:
+    import cattrs
 
 DIALECT = Dialect.V2_1
 _P = DIALECT.prefix
@@ -97,6 +97,9 @@ def _request_body(value: Any, _: Any = None) -> str:
 
 
 def _converter() -> cattrs.Converter:
+    """This dialect's converter: built on first use (:class:`c.Shapes`)."""
+    from cattrs.gen import make_dict_structure_fn, override  # noqa: PLC0415
+
     conv = c.base_converter()
     user_fn = make_dict_structure_fn(
         User,
@@ -156,10 +159,6 @@ def _converter() -> cattrs.Converter:
     return conv
 
 
-_conv = _converter()
-_user: Callable[[Any, Any], User] = _conv.get_structure_hook(User)
-
-
 #: The keys of a comment's author that :func:`_sender` reads by hand: all a
 #: comment's ``user`` holds (v2.1/comment.md; the Go SDK adds ``active`` and
 #: ``extras``). Any other key sends the object through the converter.
@@ -182,7 +181,7 @@ def _sender(data: Any) -> User:
             c.json_object(get("extras")),
             active=c.optional_bool(get("active")),
         )
-    return _user(data, User)
+    return _shapes.hook(User)(data, User)
 
 
 def _read_comment(data: Any, room_id: str | None, senders: c.Senders | None) -> Comment:
@@ -202,9 +201,8 @@ def _read_comment(data: Any, room_id: str | None, senders: c.Senders | None) -> 
     return c.build_comment(data, sender, room_id=room_id)
 
 
-_shapes = c.Shapes(_conv, ROUTES, _read_comment)
+_shapes = c.Shapes(_converter, ROUTES, _read_comment)
 _spec = _shapes.spec
-_log = _conv.get_structure_hook(models.WebhookLog)
 #: A v2.1 user object (``get_user_list`` answers another shape, also read).
 parse_user = _shapes.user
 #: A v2.1 room object.
@@ -656,6 +654,7 @@ def list_webhook_logs(
 
     def read(results: Any) -> list[models.WebhookLog]:
         found = c.listed(results, "webhook_logs")
+        _log = _shapes.hook(models.WebhookLog)
         return [
             structure(lambda d: _log(d, models.WebhookLog), log, "webhook log")
             for log in found
