@@ -66,7 +66,8 @@ def create_app(
                 app[CLIENT] = client
                 app[BOT] = build_bot(client, webhook_token)
                 yield
-                await app[BOT].join()  # replies in flight, before the client closes
+                # Drain: finish what was accepted before the client closes.
+                await app[BOT].aclose(timeout=25)
 
     app = web.Application()
     app.cleanup_ctx.append(qiscus_context)

@@ -45,9 +45,10 @@ def create_app(
         async with qiscus:
             await qiscus.negotiate()  # fail fast on bad credentials
             yield
-            # Mounted apps get no lifespan events: let the bot's handlers in
-            # flight send their replies before the client closes.
-            await bot.join()
+            # Mounted apps get no lifespan events: drain the bot here, so
+            # every delivery it accepted is handled before the client closes
+            # (new ones get 503 + Retry-After and reach another worker).
+            await bot.aclose(timeout=25)
 
     app = FastAPI(lifespan=lifespan)
     app.state.qiscus = qiscus
