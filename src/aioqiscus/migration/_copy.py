@@ -21,7 +21,7 @@ from __future__ import annotations
 import collections
 import json
 import os
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,16 +50,14 @@ from ._plan import (
     plan_user,
     unfit_user_id,
 )
+from ._progress import MigrationHooks, ProgressCallback, Reporter
 from ._report import Kind, MigrationReport, Problem, ReportBuilder
 
 if TYPE_CHECKING:
     from .._client import QiscusClient
 
-__all__ = ["ProgressCallback", "copy_app"]
+__all__ = ["copy_app"]
 
-#: ``on_progress(phase, done, total)``: phase is ``read``, ``users``,
-#: ``rooms``, ``comments`` or ``verify``; total is ``None`` while unknown.
-ProgressCallback = Callable[[str, int, "int | None"], object]
 #: The first day an export of "everything" starts from.
 _EPOCH = date(2000, 1, 1)
 
@@ -109,6 +107,7 @@ async def copy_app(
     dry_run: bool = False,
     verify: bool = True,
     on_progress: ProgressCallback | None = None,
+    event_hooks: MigrationHooks | Mapping[str, Any] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     users: Sequence[str] = (),
@@ -136,7 +135,12 @@ async def copy_app(
             the conflicts found.
         verify: Read the target back afterwards and compare it with the
             source, object by object, field by field.
-        on_progress: Called with ``(phase, done, total)``.
+        on_progress: Called with ``(phase, done, total)`` as each object
+            of a phase is handled.
+        event_hooks: ``{"progress": [hook, ...]}``: each hook is called
+            with a :class:`MigrationProgress` at the same steps; one that
+            raises is logged and ignored. Each phase ends with a step
+            whose ``done`` equals its ``total``.
         since: Copy only comments posted at or after this aware time.
         until: Copy only comments posted before this aware time.
         users: User ids to start from. v2 cannot list an app's users: a v2
@@ -175,6 +179,7 @@ async def copy_app(
     check_page_size(workers, "workers")
     check_polling(poll_interval, wait_timeout)
     seeds = tuple(check_ids(users, "users", allow_empty=True))
+    progress = Reporter(on_progress, event_hooks)
     where_from, where_to = _where(source), _where(target)
     if where_from == where_to:
         msg = (
@@ -205,7 +210,7 @@ async def copy_app(
             dry_run=dry_run,
             since=start,
             until=end,
-            progress=on_progress or (lambda *_: None),
+            progress=progress,
             workers=workers,
             use_import=imports,
             poll_interval=poll_interval,
@@ -237,7 +242,7 @@ class _Job:
     dry_run: bool
     since: datetime | None
     until: datetime | None
-    progress: ProgressCallback
+    progress: Reporter
     workers: int = 4
     use_import: bool = True
     poll_interval: float = 2.0
@@ -304,6 +309,7 @@ class _Job:
             except QiscusError as exc:
                 self.report.fail("user", user_id, f"its rooms could not be read: {exc}")
             self.progress("read", len(seen), None)
+        self.progress.end("read", len(seen))
 
     async def _list_users(self, seeds: tuple[str, ...]) -> None:
         """The users to start from: all of a v2.1 source, else those known."""
@@ -343,6 +349,7 @@ class _Job:
             self._drops("user", plan.key, plan.dropped)
             await self._user(plan)
             self.progress("users", done, total)
+        self.progress.end("users", total)
 
     async def _user(self, plan: UserWrite) -> None:
         if self.store.target_id("user", plan.key) is not None:
@@ -410,6 +417,7 @@ class _Job:
                 self._drops("room", plan.key, plan.dropped)
                 await self._room(plan)
             self.progress("rooms", done, total)
+        self.progress.end("rooms", total)
 
     def _with_options(self, room: Room) -> tuple[Room, bool]:
         """*room* with the options its export row holds, if there is one."""
@@ -537,6 +545,7 @@ class _Job:
     async def copy_comments(self) -> None:
         """Copy each room's comments, *workers* rooms at a time."""
         await self._each(list(self.rooms), self._room_comments)
+        self.progress.end("comments", self._done)
 
     async def _each(
         self, keys: list[str], run: Callable[[str], Awaitable[None]]
@@ -620,7 +629,7 @@ class _Job:
     async def verify(self) -> None:
         """Read the target back and compare it, field by field."""
         self.report.verified = True
-        total = len(self.users) + len(self.rooms)
+        total = len(self.users) + len(self.room_plans)
         done = 0
         for key, user in self.users.items():
             await self._verify_user(key, user)
@@ -634,6 +643,7 @@ class _Job:
             self.progress("verify", done, total)
 
         await self._each(list(self.room_plans), room)
+        self.progress.end("verify", total)
 
     def _differ(self, kind: Kind, key: str, field: str, want: Any, got: Any) -> None:
         if want != got:
