@@ -58,6 +58,10 @@ if TYPE_CHECKING:
 
 __all__ = ["copy_app"]
 
+#: Why a dry run reports an object the target already holds differently.
+_OTHER = "already on the target with other content; left as it is"
+#: Why a dry run reports an object the checkpoint maps to nothing.
+_MISSING = "the checkpoint records it as copied, but the target does not have it"
 #: The first day an export of "everything" starts from.
 _EPOCH = date(2000, 1, 1)
 
@@ -253,6 +257,8 @@ class _Job:
     #: The target's rooms per creator, read once; the ids adopted from them.
     _target_rooms: dict[str, list[Room]] = attrs.Factory(dict)
     _found: set[str] = attrs.Factory(set)
+    #: A dry run's rooms found on the target (it records nothing).
+    _seen_rooms: dict[str, str] = attrs.Factory(dict)
     _done: int = 0
     #: Room options by source room id, from the rooms export.
     _options: dict[str, str] = attrs.Factory(dict)
@@ -352,37 +358,30 @@ class _Job:
         self.progress.end("users", total)
 
     async def _user(self, plan: UserWrite) -> None:
-        if self.store.target_id("user", plan.key) is not None:
+        mapped = self.store.target_id("user", plan.key)
+        if mapped is not None and not self.dry_run:
             self.report.count("user", "already")
             return
         unfit = unfit_user_id(plan.key, self.dst)
-        if unfit is not None:
+        if unfit is not None and mapped is None:
             self.report.conflicts.append(
                 Problem("user", plan.key, "id", plan.key, None, unfit)
             )
         try:
-            existing = await self.target.get_user(plan.key)
+            existing = await self.target.get_user(mapped or plan.key)
         except NotFoundError:
             existing = None
         except QiscusError as exc:
             self.report.fail("user", plan.key, str(exc))
             return
+        if existing is None and mapped is not None:  # a dry run
+            self.report.conflicts.append(
+                Problem("user", plan.key, "user", plan.key, None, _MISSING)
+            )
+            self.report.count("user", "already")
+            return
         if existing is not None:
-            for name, want, got in (
-                ("name", plan.name, existing.name),
-                ("avatar_url", plan.avatar_url, existing.avatar_url),
-            ):
-                if want != got:
-                    self.report.conflicts.append(
-                        Problem(
-                            "user",
-                            plan.key,
-                            name,
-                            want,
-                            got,
-                            "already on the target with other content; left as it is",
-                        )
-                    )
+            self._compare_user(plan, existing)
             self.report.count("user", "already")
             self._record("user", plan.key, existing.id, "already")
             return
@@ -398,6 +397,20 @@ class _Job:
             return
         self._record("user", plan.key, made.id, "written")
         self.report.count("user", "written")
+
+    def _compare_user(self, plan: UserWrite, got: User) -> None:
+        """Conflicts between *plan* and the target's user of the same id."""
+        fields: list[tuple[str, Any, Any]] = [
+            ("name", plan.name, got.name),
+            ("avatar_url", plan.avatar_url, got.avatar_url),
+        ]
+        if plan.extras is not None and self.dst is Dialect.V2_1:
+            fields.append(("extras", dict(plan.extras), dict(got.extras)))
+        for name, want, found in fields:
+            if want != found:
+                self.report.conflicts.append(
+                    Problem("user", plan.key, name, want, found, _OTHER)
+                )
 
     # ------------------------------------------------------------ rooms
 
@@ -436,8 +449,11 @@ class _Job:
         return attrs.evolve(room, options=options), True
 
     async def _room(self, plan: RoomWrite) -> None:
-        if self.store.target_id("room", plan.key) is not None:
+        mapped = self.store.target_id("room", plan.key)
+        if mapped is not None:
             self.report.count("room", "already")
+            if self.dry_run:
+                await self._check_room(plan, mapped)
             return
         if plan.how == "channel" and self.dst is Dialect.V2:
             self.report.conflicts.append(
@@ -460,6 +476,9 @@ class _Job:
         if made is None:  # a dry run: it would be written
             self.report.count("room", "written")
             return
+        if self.dry_run:  # found on the target: compare what it holds
+            self._seen_rooms[plan.key] = made.id
+            self._compare_room(plan, made)
         state = "already" if made.id in self._found else "written"
         self._record("room", plan.key, made.id, state)
         self.report.count("room", state)
@@ -578,6 +597,9 @@ class _Job:
             self.report.fail("room", room_key, f"comments not readable: {exc}")
             return
         room_id = self.store.target_id("room", room_key)
+        if self.dry_run:
+            await self._check_comments(room_key, history, room_id)
+            return
         writer = None
         if room_id is not None and not self.dry_run:
             writer = RoomComments(
@@ -596,24 +618,89 @@ class _Job:
                 },
             )
         for comment in history:
-            self.report.count("comment", "read")
-            self._done += 1
-            self.progress("comments", self._done, None)
-            plan = plan_comment(comment, room_key, target=self.dst)
-            if isinstance(plan, Skip):
-                self._skip(room_key, comment, plan)
+            plan = self._plan_comment(room_key, comment)
+            if plan is None:
                 continue
-            self._drops("comment", plan.key, plan.dropped)
             if self.store.target_id("comment", plan.key) is not None:
                 self.report.count("comment", "already")
             elif writer is not None:
                 await writer.write(plan, comment)
-            elif self.dry_run:
-                self.report.count("comment", "written")
             else:
                 self.report.fail("comment", plan.key, "its room was not copied")
         if writer is not None:
             await writer.flush()
+
+    async def _check_comments(
+        self, room_key: str, history: list[Comment], room_id: str | None
+    ) -> None:
+        """A dry run's plan of a room's comments, against what the target has.
+
+        A comment the checkpoint maps, or whose marker the target room
+        holds, is compared with the target's; the rest would be written.
+        The target room is read once (its pages, and on v2.1 the ranges
+        that show markers).
+        """
+        room_id = room_id or self._seen_rooms.get(room_key)
+        copied: dict[str, Comment] = {}
+        markers: dict[str, str] = {}
+        if room_id is not None:
+            try:
+                copied, markers = await self._target_comments(room_id)
+            except QiscusError as exc:
+                self.report.fail(
+                    "room", room_key, f"the target's comments not readable: {exc}"
+                )
+                return
+        for comment in history:
+            plan = self._plan_comment(room_key, comment)
+            if plan is None:
+                continue
+            mapped = self.store.target_id("comment", plan.key)
+            landed = mapped or markers.get(plan.marker)
+            if landed is None:
+                self.report.count("comment", "written")
+                continue
+            self.report.count("comment", "already")
+            got = copied.get(landed)
+            if got is None:
+                self.report.conflicts.append(
+                    Problem("comment", plan.key, "comment", plan.key, None, _MISSING)
+                )
+            else:
+                self._compare_comment(plan, comment, got)
+
+    async def _target_comments(
+        self, room_id: str
+    ) -> tuple[dict[str, Comment], dict[str, str]]:
+        """A target room's comments by id, and its markers to comment ids."""
+        reader = RoomComments(
+            self.target,
+            self.dst,
+            self.store,
+            self.report,
+            room_id,
+            use_import=False,
+            poll_interval=self.poll_interval,
+            wait_timeout=self.wait_timeout,
+            parents={},
+        )
+        copied = {
+            str(c.id): c
+            async for c in self.target.iter_comments(room_id, page_size=_PAGE)
+        }
+        return copied, await reader.read_markers()
+
+    def _plan_comment(self, room_key: str, comment: Comment) -> CommentWrite | None:
+        """Count one source comment read and plan it (``None``: skipped)."""
+        self.report.count("comment", "read")
+        self._done += 1
+        self.progress("comments", self._done, None)
+        plan = plan_comment(comment, room_key, target=self.dst)
+        if isinstance(plan, Skip):
+            self._skip(room_key, comment, plan)
+            return None
+        self._drops("comment", plan.key, plan.dropped)
+        return plan
 
     def _skip(self, room_key: str, comment: Comment, plan: Skip) -> None:
         self.report.count("comment", "skipped")
@@ -646,7 +733,16 @@ class _Job:
         self.progress.end("verify", total)
 
     def _differ(self, kind: Kind, key: str, field: str, want: Any, got: Any) -> None:
-        if want != got:
+        """Report a field that reads differently on the target.
+
+        Verification lists it as a difference; a dry run, which compares
+        what the target already holds, as a conflict.
+        """
+        if want == got:
+            return
+        if self.dry_run:
+            self.report.conflicts.append(Problem(kind, key, field, want, got, _OTHER))
+        else:
             self.report.differences.append(Problem(kind, key, field, want, got))
 
     async def _verify_user(self, key: str, user: User) -> None:
@@ -667,6 +763,12 @@ class _Job:
         room_id = self.store.target_id("room", key)
         if room_id is None:
             return
+        if await self._check_room(plan, room_id):
+            await self._verify_comments(key, room_id)
+
+    async def _check_room(self, plan: RoomWrite, room_id: str) -> bool:
+        """Compare the target's room *room_id* with *plan*; whether it exists."""
+        key = plan.key
         reader = plan.creator if self.dst is Dialect.V2 else None
         try:
             found = await self.target.get_rooms_info(
@@ -674,11 +776,20 @@ class _Job:
             )
         except QiscusError as exc:
             self._differ("room", key, "room", key, f"not readable: {exc}")
-            return
+            return False
         if not found:
-            self._differ("room", key, "room", key, None)
-            return
-        got, want = found[0], self.rooms[key]
+            if self.dry_run:
+                self.report.conflicts.append(
+                    Problem("room", key, "room", key, None, _MISSING)
+                )
+            else:
+                self._differ("room", key, "room", key, None)
+            return False
+        self._compare_room(plan, found[0])
+        return True
+
+    def _compare_room(self, plan: RoomWrite, got: Room) -> None:
+        key, want = plan.key, self.rooms[plan.key]
         self._differ("room", key, "type", want.type, got.type)
         self._differ(
             "room",
@@ -694,27 +805,11 @@ class _Job:
             self._differ(
                 "room", key, "options", dict(plan.options or {}), dict(got.options)
             )
-        await self._verify_comments(key, room_id)
 
     async def _verify_comments(self, key: str, room_id: str) -> None:
-        reader = RoomComments(
-            self.target,
-            self.dst,
-            self.store,
-            self.report,
-            room_id,
-            use_import=False,
-            poll_interval=self.poll_interval,
-            wait_timeout=self.wait_timeout,
-            parents={},
-        )
         try:
             history = await self._history(key)
-            copied = {
-                str(c.id): c
-                async for c in self.target.iter_comments(room_id, page_size=_PAGE)
-            }
-            markers = await reader.read_markers()
+            copied, markers = await self._target_comments(room_id)
         except QiscusError as exc:
             self._differ("room", key, "comments", key, f"not readable: {exc}")
             return
