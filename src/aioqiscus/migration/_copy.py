@@ -73,8 +73,7 @@ def _second(moment: datetime | None) -> datetime | None:
 
 def _where(client: QiscusClient) -> str:
     """The app a client talks to: its id at its base URL (no secret)."""
-    base = client._transport.base_url  # noqa: SLF001 - the client's own URL
-    return f"{client.app_id} at {base}"
+    return f"{client.app_id} at {client.base_url}"
 
 
 async def _reachable(client: QiscusClient, side: str) -> Dialect:
