@@ -9,6 +9,7 @@ import pytest
 
 from aioqiscus.migration import copy_app
 from aioqiscus.migration._plan import marker
+from aioqiscus.models import RoomType
 
 from ._migration_app import ALICE, BOB, CAROL, app_pair, client, seed
 
@@ -176,3 +177,28 @@ class TestWhatTheTargetHolds:
         assert report.counts["comment"].already == 1
         assert report.counts["comment"].written == 9
         assert not (tmp_path / "m.sqlite").exists()
+
+    async def test_reports_a_channel_id_the_target_already_uses(self, tmp_path):
+        """A v2.1 target channel of the same unique id and other content is
+        a conflict: creating it would return that channel as it is."""
+        source, target = app_pair()
+        async with client(source, "v2.1") as s, client(target, "v2.1") as t:
+            for c in (s, t):
+                for user in (ALICE, BOB, CAROL):
+                    await c.login_or_register(user, user.split("@")[0])
+            channel = await s.get_or_create_channel("news", [ALICE, BOB], name="News")
+            await t.get_or_create_channel("news", [CAROL], name="Old news")
+        # A source room read as a channel (RoomType.CHANNEL) is recreated
+        # with get_or_create_channel under its unique id.
+        for room in source.store.rooms.values():
+            room.type = "channel"
+        with anyio.fail_after(30):
+            report = await dry_run(source, target, tmp_path / "m.sqlite")
+        found = [(c.kind, c.id, c.field, c.source, c.target) for c in report.conflicts]
+        assert found == [
+            ("room", channel.id, "type", RoomType.CHANNEL, RoomType.GROUP),
+            ("room", channel.id, "participants", [ALICE, BOB], [CAROL]),
+            ("room", channel.id, "name", "News", "Old news"),
+        ]
+        assert report.counts["room"].already == 1
+        assert report.counts["room"].written == 0

@@ -467,6 +467,8 @@ class _Job:
             )
         try:
             made = await self._existing(plan)
+            if made is None and self.dry_run:
+                made = await self._channel(plan)
             if made is None and not self.dry_run:
                 made = await self._create_room(plan)
         except _RECORD_ERRORS as exc:
@@ -478,6 +480,8 @@ class _Job:
         if self.dry_run:  # found on the target: compare what it holds
             self._seen_rooms[plan.key] = made.id
             self._compare_room(plan, made)
+            self.report.count("room", "already")
+            return
         state = "already" if made.id in self._found else "written"
         self._record("room", plan.key, made.id, state)
         self.report.count("room", state)
@@ -503,6 +507,19 @@ class _Job:
             avatar_url=plan.avatar_url,
             options=options,
         )
+
+    async def _channel(self, plan: RoomWrite) -> Room | None:
+        """The v2.1 target's channel of *plan*'s unique id, if it has one.
+
+        ``get_or_create_channel`` would return it as it is, whatever its
+        name or participants: a dry run compares it.
+        """
+        if plan.how != "channel" or self.dst is not Dialect.V2_1:
+            return None
+        found = await self.target.get_rooms_info(
+            [], channel_ids=[plan.channel_id or plan.key], show_participants=True
+        )
+        return found[0] if found else None
 
     async def _existing(self, plan: RoomWrite) -> Room | None:
         """The room the target already has for *plan*, if any.
