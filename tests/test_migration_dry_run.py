@@ -124,8 +124,9 @@ class TestWhatTheTargetHolds:
         ]
         dry = [e.endpoint for e in target.journal[start:]]
         assert [e for e in dry if e in WRITES] == []
-        # One read of each copied room's info, not one per comment.
+        # One read of each copied room's info and history, not one per comment.
         assert dry.count("get_rooms_info") == 2
+        assert dry.count("load_comments") == 2
 
     @pytest.mark.parametrize("dst", ["v2", "v2.1"])
     async def test_reports_a_found_room_and_a_marked_comment_that_differ(

@@ -704,7 +704,7 @@ class _Job:
             str(c.id): c
             async for c in self.target.iter_comments(room_id, page_size=_PAGE)
         }
-        return copied, await reader.read_markers()
+        return copied, await reader.read_markers(copied.values())
 
     def _plan_comment(self, room_key: str, comment: Comment) -> CommentWrite | None:
         """Count one source comment read and plan it (``None``: skipped)."""
