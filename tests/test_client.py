@@ -417,6 +417,22 @@ class TestBadInput:
         )
         assert user_id == "user@email.com"
 
+    @pytest.mark.parametrize(
+        ("given", "base_url"),
+        [
+            (None, "https://api.qiscus.com"),
+            ("https://eu.example.com/", "https://eu.example.com"),
+            ("http://127.0.0.1:8080/api", "http://127.0.0.1:8080/api"),
+        ],
+    )
+    def test_base_url_is_public_and_read_only(self, given, base_url):
+        """base_url reads the URL requests go to, without a trailing slash."""
+        options = {} if given is None else {"base_url": given}
+        client = QiscusClient("my-app", SECRET, **options)
+        assert client.base_url == base_url
+        with pytest.raises(AttributeError):
+            client.base_url = "https://elsewhere.example.com"  # type: ignore[misc]
+
     @pytest.mark.parametrize("app_id", ["", "-x", "a.b", "a/b", "x" * 64, 5])
     def test_bad_app_id(self, app_id):
         """app_id must be a DNS label."""

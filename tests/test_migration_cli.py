@@ -159,7 +159,7 @@ def test_ctrl_c_says_how_to_resume(apps, tmp_path):
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
-        seen = _lines(child, 6, timeout=60)
+        seen = _lines(child, 7, timeout=60)
         assert seen[-1] == "comments: 1", seen
         child.send_signal(signal.SIGINT)
         _, err = child.communicate(timeout=30)

@@ -33,7 +33,7 @@ from .events import EventHooks, RequestEvent, ResponseEvent, RetryEvent
 if TYPE_CHECKING:
     from ._otel import Telemetry
 
-__all__ = ["Observer", "observer"]
+__all__ = ["Observer", "check_hooks", "emit", "observer"]
 
 logger = logging.getLogger("aioqiscus")
 
@@ -44,17 +44,20 @@ _CREDENTIAL = re.compile(
 )
 
 
-def _hooks(event_hooks: Mapping[str, Any] | None) -> dict[str, tuple[Any, ...]]:
+def check_hooks(
+    event_hooks: Mapping[str, Any] | None, kinds: Sequence[str] = _KINDS
+) -> dict[str, tuple[Any, ...]]:
     """Check *event_hooks* before any request: known kinds, plain callables."""
     if event_hooks is None:
         return {}
     if not isinstance(cast("object", event_hooks), Mapping):
-        msg = "event_hooks must be a mapping of 'request'/'response'/'retry' to lists"
+        named = "/".join(repr(k) for k in kinds)
+        msg = f"event_hooks must be a mapping of {named} to lists"
         raise InvalidArgumentError(msg)
     found: dict[str, tuple[Any, ...]] = {}
     for kind, hooks in event_hooks.items():
-        if kind not in _KINDS:
-            msg = f"unknown event hook {kind!r}; expected one of {list(_KINDS)}"
+        if kind not in kinds:
+            msg = f"unknown event hook {kind!r}; expected one of {list(kinds)}"
             raise InvalidArgumentError(msg)
         if callable(hooks) or not isinstance(hooks, Sequence):
             msg = f"event_hooks[{kind!r}] must be a list of callables"
@@ -72,6 +75,15 @@ def _hooks(event_hooks: Mapping[str, Any] | None) -> dict[str, tuple[Any, ...]]:
         if hooks:
             found[kind] = tuple(hooks)
     return found
+
+
+def emit(hooks: tuple[Any, ...], event: object) -> None:
+    """Call each hook with *event*; one that raises is logged and ignored."""
+    for hook in hooks:
+        try:
+            hook(event)
+        except Exception:
+            logger.exception("event hook %r failed; ignored", hook)
 
 
 #: What loads telemetry: providers (or ``None`` for the global ones), version.
@@ -120,7 +132,7 @@ def observer(
         InvalidArgumentError: *event_hooks* is malformed, or a provider was
             given without OpenTelemetry installed.
     """
-    hooks = _hooks(event_hooks)
+    hooks = check_hooks(event_hooks)
     telemetry = _telemetry(tracer_provider, meter_provider)
     if not hooks and telemetry is None:
         return None
@@ -165,13 +177,7 @@ class Observer:
             url += "?" + urlencode(query)
         return _redaction.scrub(url)
 
-    @staticmethod
-    def _emit(hooks: tuple[Any, ...], event: object) -> None:
-        for hook in hooks:
-            try:
-                hook(event)
-            except Exception:
-                logger.exception("event hook %r failed; ignored", hook)
+    _emit = staticmethod(emit)
 
     async def exchange(
         self,

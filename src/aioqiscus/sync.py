@@ -187,6 +187,15 @@ class SyncQiscusClient(SyncBase):
         self._client.reconcile_recheck = value
 
     @property
+    def base_url(self) -> str:
+        """The server's URL requests go to, without a trailing slash.
+
+        Read-only; with :attr:`app_id` it names the app a client talks to
+        (neither is a secret).
+        """
+        return self._client.base_url
+
+    @property
     def dialect(self) -> Dialect | None:
         """The pinned or negotiated dialect; ``None`` until negotiated."""
         return self._client.dialect

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ._checkpoint import CheckpointError, MigrationError
 from ._compare import DialectComparison, Difference, compare_dialects
-from ._copy import ProgressCallback, copy_app
+from ._copy import copy_app
 from ._imports import (
     IMPORT_LIMIT,
     ImportChunk,
@@ -27,6 +27,7 @@ from ._imports import (
     ImportUser,
     plan_import,
 )
+from ._progress import MigrationHooks, MigrationProgress, ProgressCallback
 from ._report import Failure, KindCounts, MigrationReport, NotCarried, Problem
 
 __all__ = [
@@ -44,6 +45,8 @@ __all__ = [
     "ImportUser",
     "KindCounts",
     "MigrationError",
+    "MigrationHooks",
+    "MigrationProgress",
     "MigrationReport",
     "NotCarried",
     "Problem",

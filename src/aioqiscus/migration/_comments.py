@@ -16,7 +16,7 @@ import repeated after a crash cannot duplicate anything.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -257,16 +257,19 @@ class RoomComments:
 
     # ------------------------------------------------------------ markers
 
-    async def read_markers(self) -> dict[str, str]:
+    async def read_markers(
+        self, read: Iterable[Comment] | None = None
+    ) -> dict[str, str]:
         """The markers already in the target room, to comment ids.
 
         v2 lists each comment's ``unique_temp_id``; v2.1 lists only the
         marker a client put in ``extras``, so the other comments' are read
         with ``load_comments_with_range``, which answers ``unique_id``.
+        *read*: the room's comments, if already read.
         """
         found: dict[str, str] = {}
         unmarked: list[int] = []
-        async for c in self.target.iter_comments(self.room_id, page_size=PAGE):
+        async for c in self._comments(read):
             if c.unique_temp_id:
                 found[c.unique_temp_id] = str(c.id)
             elif c.id is not None:
@@ -274,6 +277,15 @@ class RoomComments:
         if unmarked and self.dialect is Dialect.V2_1:
             found.update(await self._ranged(sorted(unmarked)))
         return found
+
+    async def _comments(self, read: Iterable[Comment] | None) -> AsyncIterator[Comment]:
+        """*read*, or the room's comments page by page (none held at once)."""
+        if read is not None:
+            for c in read:
+                yield c
+            return
+        async for c in self.target.iter_comments(self.room_id, page_size=PAGE):
+            yield c
 
     async def _ranged(self, ids: Sequence[int]) -> dict[str, Any]:
         found: dict[str, Any] = {}

@@ -21,7 +21,7 @@ from __future__ import annotations
 import collections
 import json
 import os
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,16 +50,18 @@ from ._plan import (
     plan_user,
     unfit_user_id,
 )
+from ._progress import MigrationHooks, ProgressCallback, Reporter
 from ._report import Kind, MigrationReport, Problem, ReportBuilder
 
 if TYPE_CHECKING:
     from .._client import QiscusClient
 
-__all__ = ["ProgressCallback", "copy_app"]
+__all__ = ["copy_app"]
 
-#: ``on_progress(phase, done, total)``: phase is ``read``, ``users``,
-#: ``rooms``, ``comments`` or ``verify``; total is ``None`` while unknown.
-ProgressCallback = Callable[[str, int, "int | None"], object]
+#: Why a dry run reports an object the target already holds differently.
+_OTHER = "already on the target with other content; left as it is"
+#: Why a dry run reports an object the checkpoint maps to nothing.
+_MISSING = "the checkpoint records it as copied, but the target does not have it"
 #: The first day an export of "everything" starts from.
 _EPOCH = date(2000, 1, 1)
 
@@ -71,8 +73,7 @@ def _second(moment: datetime | None) -> datetime | None:
 
 def _where(client: QiscusClient) -> str:
     """The app a client talks to: its id at its base URL (no secret)."""
-    base = client._transport.base_url  # noqa: SLF001 - the client's own URL
-    return f"{client.app_id} at {base}"
+    return f"{client.app_id} at {client.base_url}"
 
 
 async def _reachable(client: QiscusClient, side: str) -> Dialect:
@@ -109,6 +110,7 @@ async def copy_app(
     dry_run: bool = False,
     verify: bool = True,
     on_progress: ProgressCallback | None = None,
+    event_hooks: MigrationHooks | Mapping[str, Any] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     users: Sequence[str] = (),
@@ -136,7 +138,12 @@ async def copy_app(
             the conflicts found.
         verify: Read the target back afterwards and compare it with the
             source, object by object, field by field.
-        on_progress: Called with ``(phase, done, total)``.
+        on_progress: Called with ``(phase, done, total)`` as each object
+            of a phase is handled.
+        event_hooks: ``{"progress": [hook, ...]}``: each hook is called
+            with a :class:`MigrationProgress` at the same steps; one that
+            raises is logged and ignored. Each phase ends with a step
+            whose ``done`` equals its ``total``.
         since: Copy only comments posted at or after this aware time.
         until: Copy only comments posted before this aware time.
         users: User ids to start from. v2 cannot list an app's users: a v2
@@ -175,6 +182,7 @@ async def copy_app(
     check_page_size(workers, "workers")
     check_polling(poll_interval, wait_timeout)
     seeds = tuple(check_ids(users, "users", allow_empty=True))
+    progress = Reporter(on_progress, event_hooks)
     where_from, where_to = _where(source), _where(target)
     if where_from == where_to:
         msg = (
@@ -205,7 +213,7 @@ async def copy_app(
             dry_run=dry_run,
             since=start,
             until=end,
-            progress=on_progress or (lambda *_: None),
+            progress=progress,
             workers=workers,
             use_import=imports,
             poll_interval=poll_interval,
@@ -237,7 +245,7 @@ class _Job:
     dry_run: bool
     since: datetime | None
     until: datetime | None
-    progress: ProgressCallback
+    progress: Reporter
     workers: int = 4
     use_import: bool = True
     poll_interval: float = 2.0
@@ -248,6 +256,8 @@ class _Job:
     #: The target's rooms per creator, read once; the ids adopted from them.
     _target_rooms: dict[str, list[Room]] = attrs.Factory(dict)
     _found: set[str] = attrs.Factory(set)
+    #: A dry run's rooms found on the target (it records nothing).
+    _seen_rooms: dict[str, str] = attrs.Factory(dict)
     _done: int = 0
     #: Room options by source room id, from the rooms export.
     _options: dict[str, str] = attrs.Factory(dict)
@@ -304,6 +314,7 @@ class _Job:
             except QiscusError as exc:
                 self.report.fail("user", user_id, f"its rooms could not be read: {exc}")
             self.progress("read", len(seen), None)
+        self.progress.end("read", len(seen))
 
     async def _list_users(self, seeds: tuple[str, ...]) -> None:
         """The users to start from: all of a v2.1 source, else those known."""
@@ -343,39 +354,33 @@ class _Job:
             self._drops("user", plan.key, plan.dropped)
             await self._user(plan)
             self.progress("users", done, total)
+        self.progress.end("users", total)
 
     async def _user(self, plan: UserWrite) -> None:
-        if self.store.target_id("user", plan.key) is not None:
+        mapped = self.store.target_id("user", plan.key)
+        if mapped is not None and not self.dry_run:
             self.report.count("user", "already")
             return
         unfit = unfit_user_id(plan.key, self.dst)
-        if unfit is not None:
+        if unfit is not None and mapped is None:
             self.report.conflicts.append(
                 Problem("user", plan.key, "id", plan.key, None, unfit)
             )
         try:
-            existing = await self.target.get_user(plan.key)
+            existing = await self.target.get_user(mapped or plan.key)
         except NotFoundError:
             existing = None
         except QiscusError as exc:
             self.report.fail("user", plan.key, str(exc))
             return
+        if existing is None and mapped is not None:  # a dry run
+            self.report.conflicts.append(
+                Problem("user", plan.key, "user", plan.key, None, _MISSING)
+            )
+            self.report.count("user", "already")
+            return
         if existing is not None:
-            for name, want, got in (
-                ("name", plan.name, existing.name),
-                ("avatar_url", plan.avatar_url, existing.avatar_url),
-            ):
-                if want != got:
-                    self.report.conflicts.append(
-                        Problem(
-                            "user",
-                            plan.key,
-                            name,
-                            want,
-                            got,
-                            "already on the target with other content; left as it is",
-                        )
-                    )
+            self._compare_user(plan, existing)
             self.report.count("user", "already")
             self._record("user", plan.key, existing.id, "already")
             return
@@ -391,6 +396,20 @@ class _Job:
             return
         self._record("user", plan.key, made.id, "written")
         self.report.count("user", "written")
+
+    def _compare_user(self, plan: UserWrite, got: User) -> None:
+        """Conflicts between *plan* and the target's user of the same id."""
+        fields: list[tuple[str, Any, Any]] = [
+            ("name", plan.name, got.name),
+            ("avatar_url", plan.avatar_url, got.avatar_url),
+        ]
+        if plan.extras is not None and self.dst is Dialect.V2_1:
+            fields.append(("extras", dict(plan.extras), dict(got.extras)))
+        for name, want, found in fields:
+            if want != found:
+                self.report.conflicts.append(
+                    Problem("user", plan.key, name, want, found, _OTHER)
+                )
 
     # ------------------------------------------------------------ rooms
 
@@ -410,6 +429,7 @@ class _Job:
                 self._drops("room", plan.key, plan.dropped)
                 await self._room(plan)
             self.progress("rooms", done, total)
+        self.progress.end("rooms", total)
 
     def _with_options(self, room: Room) -> tuple[Room, bool]:
         """*room* with the options its export row holds, if there is one."""
@@ -428,8 +448,11 @@ class _Job:
         return attrs.evolve(room, options=options), True
 
     async def _room(self, plan: RoomWrite) -> None:
-        if self.store.target_id("room", plan.key) is not None:
+        mapped = self.store.target_id("room", plan.key)
+        if mapped is not None:
             self.report.count("room", "already")
+            if self.dry_run:
+                await self._check_room(plan, mapped)
             return
         if plan.how == "channel" and self.dst is Dialect.V2:
             self.report.conflicts.append(
@@ -444,6 +467,8 @@ class _Job:
             )
         try:
             made = await self._existing(plan)
+            if made is None and self.dry_run:
+                made = await self._channel(plan)
             if made is None and not self.dry_run:
                 made = await self._create_room(plan)
         except _RECORD_ERRORS as exc:
@@ -451,6 +476,11 @@ class _Job:
             return
         if made is None:  # a dry run: it would be written
             self.report.count("room", "written")
+            return
+        if self.dry_run:  # found on the target: compare what it holds
+            self._seen_rooms[plan.key] = made.id
+            self._compare_room(plan, made)
+            self.report.count("room", "already")
             return
         state = "already" if made.id in self._found else "written"
         self._record("room", plan.key, made.id, state)
@@ -477,6 +507,19 @@ class _Job:
             avatar_url=plan.avatar_url,
             options=options,
         )
+
+    async def _channel(self, plan: RoomWrite) -> Room | None:
+        """The v2.1 target's channel of *plan*'s unique id, if it has one.
+
+        ``get_or_create_channel`` would return it as it is, whatever its
+        name or participants: a dry run compares it.
+        """
+        if plan.how != "channel" or self.dst is not Dialect.V2_1:
+            return None
+        found = await self.target.get_rooms_info(
+            [], channel_ids=[plan.channel_id or plan.key], show_participants=True
+        )
+        return found[0] if found else None
 
     async def _existing(self, plan: RoomWrite) -> Room | None:
         """The room the target already has for *plan*, if any.
@@ -537,6 +580,7 @@ class _Job:
     async def copy_comments(self) -> None:
         """Copy each room's comments, *workers* rooms at a time."""
         await self._each(list(self.rooms), self._room_comments)
+        self.progress.end("comments", self._done)
 
     async def _each(
         self, keys: list[str], run: Callable[[str], Awaitable[None]]
@@ -569,6 +613,9 @@ class _Job:
             self.report.fail("room", room_key, f"comments not readable: {exc}")
             return
         room_id = self.store.target_id("room", room_key)
+        if self.dry_run:
+            await self._check_comments(room_key, history, room_id)
+            return
         writer = None
         if room_id is not None and not self.dry_run:
             writer = RoomComments(
@@ -587,24 +634,89 @@ class _Job:
                 },
             )
         for comment in history:
-            self.report.count("comment", "read")
-            self._done += 1
-            self.progress("comments", self._done, None)
-            plan = plan_comment(comment, room_key, target=self.dst)
-            if isinstance(plan, Skip):
-                self._skip(room_key, comment, plan)
+            plan = self._plan_comment(room_key, comment)
+            if plan is None:
                 continue
-            self._drops("comment", plan.key, plan.dropped)
             if self.store.target_id("comment", plan.key) is not None:
                 self.report.count("comment", "already")
             elif writer is not None:
                 await writer.write(plan, comment)
-            elif self.dry_run:
-                self.report.count("comment", "written")
             else:
                 self.report.fail("comment", plan.key, "its room was not copied")
         if writer is not None:
             await writer.flush()
+
+    async def _check_comments(
+        self, room_key: str, history: list[Comment], room_id: str | None
+    ) -> None:
+        """A dry run's plan of a room's comments, against what the target has.
+
+        A comment the checkpoint maps, or whose marker the target room
+        holds, is compared with the target's; the rest would be written.
+        The target room is read once (its pages, and on v2.1 the ranges
+        that show markers).
+        """
+        room_id = room_id or self._seen_rooms.get(room_key)
+        copied: dict[str, Comment] = {}
+        markers: dict[str, str] = {}
+        if room_id is not None:
+            try:
+                copied, markers = await self._target_comments(room_id)
+            except QiscusError as exc:
+                self.report.fail(
+                    "room", room_key, f"the target's comments not readable: {exc}"
+                )
+                return
+        for comment in history:
+            plan = self._plan_comment(room_key, comment)
+            if plan is None:
+                continue
+            mapped = self.store.target_id("comment", plan.key)
+            landed = mapped or markers.get(plan.marker)
+            if landed is None:
+                self.report.count("comment", "written")
+                continue
+            self.report.count("comment", "already")
+            got = copied.get(landed)
+            if got is None:
+                self.report.conflicts.append(
+                    Problem("comment", plan.key, "comment", plan.key, None, _MISSING)
+                )
+            else:
+                self._compare_comment(plan, comment, got)
+
+    async def _target_comments(
+        self, room_id: str
+    ) -> tuple[dict[str, Comment], dict[str, str]]:
+        """A target room's comments by id, and its markers to comment ids."""
+        reader = RoomComments(
+            self.target,
+            self.dst,
+            self.store,
+            self.report,
+            room_id,
+            use_import=False,
+            poll_interval=self.poll_interval,
+            wait_timeout=self.wait_timeout,
+            parents={},
+        )
+        copied = {
+            str(c.id): c
+            async for c in self.target.iter_comments(room_id, page_size=_PAGE)
+        }
+        return copied, await reader.read_markers(copied.values())
+
+    def _plan_comment(self, room_key: str, comment: Comment) -> CommentWrite | None:
+        """Count one source comment read and plan it (``None``: skipped)."""
+        self.report.count("comment", "read")
+        self._done += 1
+        self.progress("comments", self._done, None)
+        plan = plan_comment(comment, room_key, target=self.dst)
+        if isinstance(plan, Skip):
+            self._skip(room_key, comment, plan)
+            return None
+        self._drops("comment", plan.key, plan.dropped)
+        return plan
 
     def _skip(self, room_key: str, comment: Comment, plan: Skip) -> None:
         self.report.count("comment", "skipped")
@@ -620,7 +732,7 @@ class _Job:
     async def verify(self) -> None:
         """Read the target back and compare it, field by field."""
         self.report.verified = True
-        total = len(self.users) + len(self.rooms)
+        total = len(self.users) + len(self.room_plans)
         done = 0
         for key, user in self.users.items():
             await self._verify_user(key, user)
@@ -634,9 +746,19 @@ class _Job:
             self.progress("verify", done, total)
 
         await self._each(list(self.room_plans), room)
+        self.progress.end("verify", total)
 
     def _differ(self, kind: Kind, key: str, field: str, want: Any, got: Any) -> None:
-        if want != got:
+        """Report a field that reads differently on the target.
+
+        Verification lists it as a difference; a dry run, which compares
+        what the target already holds, as a conflict.
+        """
+        if want == got:
+            return
+        if self.dry_run:
+            self.report.conflicts.append(Problem(kind, key, field, want, got, _OTHER))
+        else:
             self.report.differences.append(Problem(kind, key, field, want, got))
 
     async def _verify_user(self, key: str, user: User) -> None:
@@ -657,6 +779,12 @@ class _Job:
         room_id = self.store.target_id("room", key)
         if room_id is None:
             return
+        if await self._check_room(plan, room_id):
+            await self._verify_comments(key, room_id)
+
+    async def _check_room(self, plan: RoomWrite, room_id: str) -> bool:
+        """Compare the target's room *room_id* with *plan*; whether it exists."""
+        key = plan.key
         reader = plan.creator if self.dst is Dialect.V2 else None
         try:
             found = await self.target.get_rooms_info(
@@ -664,11 +792,20 @@ class _Job:
             )
         except QiscusError as exc:
             self._differ("room", key, "room", key, f"not readable: {exc}")
-            return
+            return False
         if not found:
-            self._differ("room", key, "room", key, None)
-            return
-        got, want = found[0], self.rooms[key]
+            if self.dry_run:
+                self.report.conflicts.append(
+                    Problem("room", key, "room", key, None, _MISSING)
+                )
+            else:
+                self._differ("room", key, "room", key, None)
+            return False
+        self._compare_room(plan, found[0])
+        return True
+
+    def _compare_room(self, plan: RoomWrite, got: Room) -> None:
+        key, want = plan.key, self.rooms[plan.key]
         self._differ("room", key, "type", want.type, got.type)
         self._differ(
             "room",
@@ -684,27 +821,11 @@ class _Job:
             self._differ(
                 "room", key, "options", dict(plan.options or {}), dict(got.options)
             )
-        await self._verify_comments(key, room_id)
 
     async def _verify_comments(self, key: str, room_id: str) -> None:
-        reader = RoomComments(
-            self.target,
-            self.dst,
-            self.store,
-            self.report,
-            room_id,
-            use_import=False,
-            poll_interval=self.poll_interval,
-            wait_timeout=self.wait_timeout,
-            parents={},
-        )
         try:
             history = await self._history(key)
-            copied = {
-                str(c.id): c
-                async for c in self.target.iter_comments(room_id, page_size=_PAGE)
-            }
-            markers = await reader.read_markers()
+            copied, markers = await self._target_comments(room_id)
         except QiscusError as exc:
             self._differ("room", key, "comments", key, f"not readable: {exc}")
             return
