@@ -725,6 +725,33 @@ class TestAdapters:
         await joined(bot)
         assert seen == ["any"]
 
+    async def test_asgi_answer_framing(self, bot):
+        """Answers carry their Content-Length; a send that edits headers leaks nothing."""
+        answers: list[tuple[int, list[tuple[bytes, bytes]], bytes]] = []
+
+        async def editing_send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                answers.append((message["status"], list(message["headers"]), b""))
+                message["headers"].append((b"x-added", b"1"))
+            else:
+                status, headers, _ = answers[-1]
+                answers[-1] = (status, headers, message["body"])
+
+        async def empty() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        for _ in range(2):
+            await bot.asgi(
+                {"type": "http", "method": "GET", "headers": []}, empty, editing_send
+            )
+        assert answers[0] == answers[1]
+        status, headers, text = answers[0]
+        assert status == 405
+        assert type(status) is int
+        assert (b"x-added", b"1") not in headers
+        assert dict(headers)[b"content-length"] == str(len(text)).encode()
+        assert dict(headers)[b"allow"] == b"POST"
+
     async def test_asgi_busy_says_retry_after(self, qiscus_client):
         """A full queue answers 503 with Retry-After."""
         bot = new_bot(

@@ -74,6 +74,12 @@ class DeliveryKey:
         return f"aioqiscus:bot:{self.digest}"
 
 
+# One encoder for every key: json.dumps with options builds one per call.
+_canonical = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False
+).encode
+
+
 def _raw_message(body: bytes) -> Any:
     """The ``message`` object of a delivery that :func:`webhooks.parse` accepted."""
     try:
@@ -103,8 +109,6 @@ def delivery_key(bot_id: str, event: WebhookEvent, body: bytes) -> DeliveryKey:
     else:
         parts = ["content", event.room.id, event.sender.id, _raw_message(body)]
         ttl = CONTENT_KEY_TTL
-    canonical = json.dumps(
-        [bot_id, *parts], sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    canonical = _canonical([bot_id, *parts])
     digest = hashlib.sha256(canonical.encode()).hexdigest()
     return DeliveryKey(digest, ttl)
