@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import re
@@ -610,6 +611,30 @@ class TestDedupeStore:
         assert one != delivery_key(BOT, webhooks.parse(other_room), other_room)
         plain = delivery("hi")
         assert delivery_key(BOT, webhooks.parse(plain), plain).ttl == CONTENT_KEY_TTL
+
+    @pytest.mark.parametrize(
+        ("bot_id", "room_id", "comment_id"),
+        [
+            (BOT, "1", 5),
+            ('b"o\\t\u00e9\u2028\x01', 'r"\\\n\u00fc', 2**70),
+            ("bot", "12345", 0),
+        ],
+    )
+    def test_id_keys_are_the_canonical_json_of_their_parts(
+        self, bot_id, room_id, comment_id
+    ):
+        """An id key hashes the compact, sorted, non-ASCII JSON of its parts,
+        as keys already in shared stores were made."""
+        body = delivery("hi", id=comment_id, room_id=room_id)
+        key = delivery_key(bot_id, webhooks.parse(body), body)
+        canonical = json.dumps(
+            [bot_id, "id", room_id, comment_id],
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        assert key.digest == hashlib.sha256(canonical.encode()).hexdigest()
+        assert key.ttl == 24 * 3600.0
 
 
 class TestConcurrency:
