@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import re
@@ -611,6 +612,30 @@ class TestDedupeStore:
         plain = delivery("hi")
         assert delivery_key(BOT, webhooks.parse(plain), plain).ttl == CONTENT_KEY_TTL
 
+    @pytest.mark.parametrize(
+        ("bot_id", "room_id", "comment_id"),
+        [
+            (BOT, "1", 5),
+            ('b"o\\t\u00e9\u2028\x01', 'r"\\\n\u00fc', 2**70),
+            ("bot", "12345", 0),
+        ],
+    )
+    def test_id_keys_are_the_canonical_json_of_their_parts(
+        self, bot_id, room_id, comment_id
+    ):
+        """An id key hashes the compact, sorted, non-ASCII JSON of its parts,
+        as keys already in shared stores were made."""
+        body = delivery("hi", id=comment_id, room_id=room_id)
+        key = delivery_key(bot_id, webhooks.parse(body), body)
+        canonical = json.dumps(
+            [bot_id, "id", room_id, comment_id],
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        assert key.digest == hashlib.sha256(canonical.encode()).hexdigest()
+        assert key.ttl == 24 * 3600.0
+
 
 class TestConcurrency:
     async def test_bounded_and_all_handled(self, qiscus_client):
@@ -724,6 +749,33 @@ class TestAdapters:
         assert (get.status_code, get.headers["allow"]) == (405, "POST")
         await joined(bot)
         assert seen == ["any"]
+
+    async def test_asgi_answer_framing(self, bot):
+        """Answers carry their Content-Length; a send that edits headers leaks nothing."""
+        answers: list[tuple[int, list[tuple[bytes, bytes]], bytes]] = []
+
+        async def editing_send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                answers.append((message["status"], list(message["headers"]), b""))
+                message["headers"].append((b"x-added", b"1"))
+            else:
+                status, headers, _ = answers[-1]
+                answers[-1] = (status, headers, message["body"])
+
+        async def empty() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        for _ in range(2):
+            await bot.asgi(
+                {"type": "http", "method": "GET", "headers": []}, empty, editing_send
+            )
+        assert answers[0] == answers[1]
+        status, headers, text = answers[0]
+        assert status == 405
+        assert type(status) is int
+        assert (b"x-added", b"1") not in headers
+        assert dict(headers)[b"content-length"] == str(len(text)).encode()
+        assert dict(headers)[b"allow"] == b"POST"
 
     async def test_asgi_busy_says_retry_after(self, qiscus_client):
         """A full queue answers 503 with Retry-After."""

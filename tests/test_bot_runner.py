@@ -11,6 +11,7 @@ import anyio
 import pytest
 
 from aioqiscus.bot import Bot, Context
+from aioqiscus.bot._runner import Runner
 
 from .test_bot import delivery, new_bot, send
 
@@ -137,3 +138,64 @@ class TestRobustQueue:
                 await send(bot, delivery(text))
             await bot.join()
         assert sorted(finished) == sorted(t for t in texts if t.startswith("slow"))
+
+
+class TestWaitingWorkers:
+    """A worker without a job waits a little for the next one (no task per job)."""
+
+    async def test_next_job_reuses_the_waiting_worker(self):
+        """Jobs submitted one after the other, each once the last is done, all
+        run on one worker task."""
+        ran_on: list[asyncio.Task[object] | None] = []
+
+        async def work(job: int) -> None:
+            ran_on.append(asyncio.current_task())
+
+        runner: Runner[int] = Runner(work, max_concurrency=4, max_pending=10)
+        with anyio.fail_after(10):
+            for job in range(5):
+                assert runner.reserve()
+                runner.submit(job)
+                await runner.join()
+            assert (runner.running, runner.pending) == (0, 0)
+            runner.close()
+            await asyncio.gather(*runner._tasks)
+        assert len(ran_on) == 5
+        assert len(set(ran_on)) == 1
+
+    async def test_closing_sends_waiting_workers_away(self, qiscus_client):
+        """Leaving async with ends the waiting workers at once, not after a wait."""
+        bot = new_bot(qiscus_client)
+        seen: list[str] = []
+
+        @bot.on_message()
+        async def handler(ctx: Context) -> None:
+            seen.append(ctx.text)
+
+        with anyio.fail_after(0.9):  # under the time a worker waits
+            async with bot:
+                await send(bot, delivery("a"))
+                await bot.join()
+        assert seen == ["a"]
+
+    async def test_job_handed_to_a_worker_cancelled_while_waiting_runs(self):
+        """A job handed to a waiting worker that is cancelled before it wakes
+        goes to a new worker."""
+        done: list[int] = []
+
+        async def work(job: int) -> None:
+            done.append(job)
+
+        runner: Runner[int] = Runner(work, max_concurrency=1, max_pending=10)
+        with anyio.fail_after(10):
+            assert runner.reserve()
+            runner.submit(1)
+            await runner.join()
+            (waiting,) = runner._tasks
+            assert runner.reserve()
+            runner.submit(2)  # handed over; the worker has not woken yet
+            waiting.cancel()
+            await asyncio.sleep(0.05)
+            await runner.join()
+            runner.close()
+        assert done == [1, 2]

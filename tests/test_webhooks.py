@@ -155,6 +155,58 @@ class TestParse:
         with pytest.raises(webhooks.WebhookError):
             webhooks.parse(raw)
 
+    @pytest.mark.parametrize(
+        ("path", "value", "read", "expected"),
+        [
+            (("from", "email"), "", lambda e: e.sender.id, "u1"),
+            (("from", "email"), 42, lambda e: e.sender.id, "42"),
+            (("from", "name"), None, lambda e: e.sender.name, ""),
+            (("from", "avatar_url"), "", lambda e: e.sender.avatar_url, None),
+            (("from", "id"), "12", lambda e: e.sender.internal_id, 12),
+            (("room", "id"), 7, lambda e: (e.room.id, e.comment.room_id), ("7", "7")),
+            (("room", "name"), None, lambda e: e.room.name, ""),
+            (("room", "type"), "single", lambda e: e.room.type, RoomType.SINGLE),
+            (("room", "options"), '{"a": 1}', lambda e: e.room.options, {"a": 1}),
+            (("room", "options"), None, lambda e: e.room.options, {}),
+            (("room", "participants"), None, lambda e: e.room.participants, ()),
+            (("message", "type"), None, lambda e: e.comment.type, "text"),
+            (("message", "id"), "99", lambda e: e.comment.id, 99),
+            (("message", "text"), None, lambda e: e.comment.message, ""),
+            (
+                ("message", "unique_temp_id"),
+                "",
+                lambda e: e.comment.unique_temp_id,
+                None,
+            ),
+        ],
+    )
+    def test_values_read_through_hooks(self, path, value, read, expected):
+        """Values not already of their type are read as the field hooks read them."""
+        data = json.loads(body("post_comment_v21"))
+        data["payload"]["from"]["user_id"] = "u1"
+        data["payload"][path[0]][path[1]] = value
+        assert read(webhooks.parse(json.dumps(data).encode())) == expected
+
+    @pytest.mark.parametrize(
+        ("path", "value"),
+        [
+            (("from", "email"), ["a"]),
+            (("from", "name"), 5),
+            (("from", "id"), True),
+            (("room", "id"), ""),
+            (("room", "type"), 1),
+            (("room", "participants"), {"a": 1}),
+            (("message", "text"), 3),
+            (("message", "id"), "x"),
+        ],
+    )
+    def test_wrong_values_are_malformed(self, path, value):
+        """A value of the wrong type makes the delivery malformed, typed."""
+        data = json.loads(body("post_comment_v21"))
+        data["payload"][path[0]][path[1]] = value
+        with pytest.raises(webhooks.WebhookError, match="malformed"):
+            webhooks.parse(json.dumps(data).encode())
+
     def test_oversized(self):
         """Bodies over 1 MiB are refused before decoding."""
         with pytest.raises(webhooks.WebhookError, match="limit"):

@@ -23,6 +23,7 @@ import attrs
 
 from ._envelope import items, loads
 from .dialects import (
+    assembler,
     identifier,
     optional_int,
     optional_str,
@@ -33,7 +34,7 @@ from .dialects import (
     timestamp,
 )
 from .errors import QiscusError
-from .models import Comment, Room, User
+from .models import Comment, Room, RoomType, User
 
 __all__ = [
     "EVENT_TYPES",
@@ -85,6 +86,9 @@ class WebhookEvent:
         return self.type == "post_comment_rest"
 
 
+_new_event = assembler(WebhookEvent)
+
+
 def sign(body: bytes, token: str) -> str:
     """The signature Qiscus sends for *body*: hex HMAC-SHA256 keyed by *token*."""
     return hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
@@ -117,13 +121,34 @@ def verify_signature(body: bytes, signature: str | None, token: str) -> bool:
     return hmac.compare_digest(expected, given)
 
 
+# Deliveries are the bot's hot path: models are put together by assemblers
+# (every field, in order) and each field takes the value as is when it
+# already has its type, the common case; otherwise it goes through the same
+# hook as before, which converts it or raises. What comes out, and what is
+# refused, is what the hooks alone give.
+_new_user = assembler(User)
+_new_room = assembler(Room)
+_new_comment = assembler(Comment)
+_ROOM_TYPES = {kind.value: kind for kind in RoomType}
+
+
 def _user(data: Any) -> User:
-    who = data.get("email") or data.get("user_id")
-    return User(
-        id=identifier(who),
-        name=strict_str(data.get("name") or data.get("username")),
-        avatar_url=optional_str(data.get("avatar_url")),
-        internal_id=optional_int(data.get("id")),
+    get = data.get
+    who = get("email") or get("user_id")
+    if type(who) is not str or not who:
+        who = identifier(who)
+    name = get("name") or get("username")
+    if type(name) is not str:
+        name = strict_str(name)
+    avatar = get("avatar_url")
+    if type(avatar) is not str or not avatar:
+        avatar = optional_str(avatar)
+    internal_id = get("id")
+    if internal_id is not None and type(internal_id) is not int:
+        internal_id = optional_int(internal_id)
+    # id, name, avatar_url, extras, internal_id, then seven unset fields.
+    return _new_user(
+        who, name, avatar, {}, internal_id, None, None, None, None, None, None, None
     )
 
 
@@ -143,28 +168,75 @@ def _event(data: Any) -> WebhookEvent:
     payload = data["payload"]
     sender = _user(payload["from"])
     room_data = payload["room"]
-    participants = items(room_data.get("participants"), "participants")
-    room = Room(
-        id=identifier(room_data["id"]),
-        name=strict_str(room_data.get("name")),
-        type=room_type(room_data["type"]),
-        # Omnichannel deliveries carry the room's options (a JSON string).
-        options=room_options(room_data.get("options")),
-        participants=tuple(_user(p) for p in participants),
+    participants = room_data.get("participants")
+    if type(participants) is not list:
+        participants = items(participants, "participants")
+    room_id = room_data["id"]
+    if type(room_id) is not str or not room_id:
+        room_id = identifier(room_id)
+    room_name = room_data.get("name")
+    if type(room_name) is not str:
+        room_name = strict_str(room_name)
+    wire_type = room_data["type"]
+    kind_of_room = _ROOM_TYPES.get(wire_type) if type(wire_type) is str else None
+    if kind_of_room is None:
+        kind_of_room = room_type(wire_type)
+    # Omnichannel deliveries carry the room's options (a JSON string).
+    options = room_data.get("options")
+    options = {} if options is None else room_options(options)
+    # id, name, type, avatar_url, options, channel_id, participants, then
+    # seven unset fields.
+    room = _new_room(
+        room_id,
+        room_name,
+        kind_of_room,
+        None,
+        options,
+        None,
+        tuple([_user(p) for p in participants]),
+        None,
+        None,
+        None,
+        None,
+        None,
+        (),
+        None,
     )
     message = payload["message"]
-    comment_type = strict_str(message.get("type")) or "text"
-    comment = Comment(
-        id=optional_int(message.get("id")),
-        room_id=room.id,
-        sender=sender,
-        message=strict_str(message.get("text")),
-        type=comment_type,
-        payload=payload_from_wire(comment_type, message.get("payload")),
-        unique_temp_id=optional_str(message.get("unique_temp_id")),
-        timestamp=_posted_at(message),
+    get = message.get
+    comment_type = get("type")
+    if type(comment_type) is not str:
+        comment_type = strict_str(comment_type)
+    comment_type = comment_type or "text"
+    comment_id = get("id")
+    if comment_id is not None and type(comment_id) is not int:
+        comment_id = optional_int(comment_id)
+    text = get("text")
+    if type(text) is not str:
+        text = strict_str(text)
+    typed_payload = payload_from_wire(comment_type, get("payload"))
+    temp_id = get("unique_temp_id")
+    if type(temp_id) is not str or not temp_id:
+        temp_id = optional_str(temp_id)
+    # id, room_id, sender, message, type, payload, timestamp,
+    # unique_temp_id, extras, comment_before_id, disable_link_preview,
+    # room_name, room_type.
+    comment = _new_comment(
+        comment_id,
+        room_id,
+        sender,
+        text,
+        comment_type,
+        typed_payload,
+        _posted_at(message),
+        temp_id,
+        {},
+        None,
+        False,  # noqa: FBT003 - a positional field value
+        None,
+        None,
     )
-    return WebhookEvent(kind, sender, room, comment)
+    return _new_event(kind, sender, room, comment)
 
 
 def decode(body: bytes | str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ An object with an ``async def __call__`` passes.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable, MutableMapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,18 @@ def extra_headers(status: int) -> list[tuple[bytes, bytes]]:
     if status == HTTPStatus.SERVICE_UNAVAILABLE:
         return [(b"retry-after", str(BUSY_RETRY_AFTER).encode())]
     return []
+
+
+@functools.cache
+def _answer(status: int) -> tuple[tuple[tuple[bytes, bytes], ...], bytes]:
+    """The headers and body answering *status*: its reason phrase, as text."""
+    phrase = HTTPStatus(status).phrase.encode()
+    headers = (
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(phrase)).encode()),
+        *extra_headers(status),
+    )
+    return headers, phrase
 
 
 async def _read_body(receive: Receive, cap: int) -> bytes | None:
@@ -90,31 +103,33 @@ class ASGIApp:
             if len(body) > self._bot.max_body:
                 status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
             else:
-                signature = next(
-                    (
-                        value.decode("latin-1")
-                        for name, value in scope.get("headers", ())
-                        if name.lower() == _SIGNATURE_HEADER
-                    ),
-                    None,
-                )
-                query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+                signature = None
+                for name, value in scope.get("headers", ()):
+                    if name.lower() == _SIGNATURE_HEADER:
+                        signature = value.decode("latin-1")
+                        break
+                # Qiscus's own deliveries carry no query: skip parsing one.
+                raw_query = scope.get("query_string", b"")
+                url_token = None
+                if raw_query:
+                    query = parse_qs(raw_query.decode("latin-1"))
+                    url_token = next(iter(query.get("token", ())), None)
                 client = scope.get("client")
                 status = await self._bot.handle(
                     body,
                     signature,
-                    url_token=next(iter(query.get("token", ())), None),
+                    url_token=url_token,
                     client_host=client[0] if client else None,
                 )
-        headers = [(b"content-type", b"text/plain; charset=utf-8")]
+        headers, phrase = _answer(status)
+        # A new list each time: middleware may add headers to it in place.
         await send(
             {
                 "type": "http.response.start",
                 "status": int(status),
-                "headers": headers + extra_headers(status),
+                "headers": list(headers),
             }
         )
-        phrase = HTTPStatus(status).phrase.encode()
         await send({"type": "http.response.body", "body": phrase})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

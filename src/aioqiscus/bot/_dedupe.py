@@ -74,6 +74,14 @@ class DeliveryKey:
         return f"aioqiscus:bot:{self.digest}"
 
 
+# How the encoder below writes a str (ensure_ascii=False).
+_string = json.encoder.encode_basestring
+# One encoder for every key: json.dumps with options builds one per call.
+_canonical = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False
+).encode
+
+
 def _raw_message(body: bytes) -> Any:
     """The ``message`` object of a delivery that :func:`webhooks.parse` accepted."""
     try:
@@ -89,22 +97,23 @@ def delivery_key(bot_id: str, event: WebhookEvent, body: bytes) -> DeliveryKey:
     reply markers, never collide.
     """
     comment = event.comment
-    parts: list[Any]
+    room_id, sender_id = event.room.id, event.sender.id
+    canonical: str | None = None
     if comment.id is not None:
-        parts, ttl = ["id", event.room.id, comment.id], ID_KEY_TTL
+        if type(comment.id) is int and type(room_id) is str and type(bot_id) is str:
+            # What the encoder writes for [bot_id, "id", room_id, comment.id],
+            # written out: the common key, made on every delivery.
+            bot, room = _string(bot_id), _string(room_id)
+            canonical = f'[{bot},"id",{room},{int.__repr__(comment.id)}]'
+        parts: list[Any] = ["id", room_id, comment.id]
+        ttl = ID_KEY_TTL
     elif comment.unique_temp_id:
-        parts = [
-            "unique_temp_id",
-            event.room.id,
-            event.sender.id,
-            comment.unique_temp_id,
-        ]
+        parts = ["unique_temp_id", room_id, sender_id, comment.unique_temp_id]
         ttl = ID_KEY_TTL
     else:
-        parts = ["content", event.room.id, event.sender.id, _raw_message(body)]
+        parts = ["content", room_id, sender_id, _raw_message(body)]
         ttl = CONTENT_KEY_TTL
-    canonical = json.dumps(
-        [bot_id, *parts], sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    if canonical is None:
+        canonical = _canonical([bot_id, *parts])
     digest = hashlib.sha256(canonical.encode()).hexdigest()
     return DeliveryKey(digest, ttl)

@@ -3,8 +3,12 @@
 Strictly private. At most *max_concurrency* jobs run at once; up to
 *max_pending* more wait in a FIFO queue; past that, :meth:`Runner.reserve`
 says no and the caller refuses the work (the bot answers 503). Workers are
-started on demand: a worker that finishes its job takes the next queued one
-and ends when the queue is empty, so an idle bot holds no task.
+started on demand: a worker that finishes its job takes the next queued one,
+and when the queue is empty it waits up to :data:`_LINGER` seconds for a new
+job before it ends, so a bot under steady traffic does not start a task (and
+a cancel scope) per delivery, and an idle bot soon holds no task. A waiting
+worker counts as neither running nor busy (``join`` does not wait for it),
+and closing the runner sends it away at once.
 
 Where workers run: in the task group given to :meth:`Runner.attach` (the
 bot's ``async with`` block or its ASGI lifespan; any anyio backend), else in
@@ -25,7 +29,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 import anyio
 import attrs
@@ -42,6 +46,8 @@ T = TypeVar("T")
 
 # How long workers cancelled at the drain's timeout get to unwind.
 _UNWIND = 5.0
+# How long a worker without a job waits for one before it ends (seconds).
+_LINGER = 1.0
 
 _NO_BACKGROUND = (
     "aioqiscus.bot runs handlers in background tasks; outside asyncio "
@@ -85,6 +91,48 @@ class Drained:
         return self.cancelled + self.dropped
 
 
+class _Waiting(Generic[T]):
+    """A worker without a job, and the job handed to it, if any.
+
+    Under asyncio it waits on a bare future with a timer, a fifth of what
+    an anyio event inside a timeout scope costs per delivery; under any
+    other backend, on an anyio event.
+    """
+
+    __slots__ = ("handed", "job", "signal")
+
+    def __init__(self, library: str) -> None:
+        self.job: T | None = None
+        self.handed = False
+        self.signal: asyncio.Future[None] | anyio.Event = (
+            asyncio.get_running_loop().create_future()
+            if library == "asyncio"
+            else anyio.Event()
+        )
+
+    def wake(self) -> None:
+        """End the wait (a job was handed over, the time is up, or closing)."""
+        signal = self.signal
+        if isinstance(signal, asyncio.Future):
+            if not signal.done():
+                signal.set_result(None)
+        else:
+            signal.set()
+
+    async def wait(self) -> None:
+        """Wait until woken, for :data:`_LINGER` seconds at most."""
+        signal = self.signal
+        if isinstance(signal, asyncio.Future):
+            timer = asyncio.get_running_loop().call_later(_LINGER, self.wake)
+            try:
+                await signal
+            finally:
+                timer.cancel()
+            return
+        with anyio.move_on_after(_LINGER):
+            await signal.wait()
+
+
 class Runner(Generic[T]):
     """Run ``work(job)`` for submitted jobs in the background, boundedly.
 
@@ -115,6 +163,8 @@ class Runner(Generic[T]):
         self._tasks: set[asyncio.Task[None]] = set()
         self._group: TaskGroup | None = None
         self._idle: list[anyio.Event] = []
+        # Workers waiting for a job, the latest last.
+        self._waiting: list[_Waiting[T]] = []
 
     @property
     def running(self) -> int:
@@ -161,13 +211,23 @@ class Runner(Generic[T]):
         """Start or queue *job* in a place held by :meth:`reserve`."""
         self._reserved -= 1
         if self._running < self._max_running:
-            self._spawn(job)
+            if self._waiting:
+                # Hand it to a waiting worker: no new task.
+                waiting = self._waiting.pop()
+                waiting.job, waiting.handed = job, True
+                self._running += 1
+                waiting.wake()
+            else:
+                self._spawn(job)
         else:
             self._queue.append(job)
 
     def close(self) -> None:
         """Accept nothing more; what was accepted still runs."""
         self._closed = True
+        waiting, self._waiting = self._waiting, []
+        for worker in waiting:
+            worker.wake()
 
     def _spawn(self, job: T) -> None:
         self._running += 1
@@ -181,18 +241,46 @@ class Runner(Generic[T]):
     async def _worker(self, job: T) -> None:
         scope = anyio.CancelScope()
         self._workers[scope] = job
+        waiting: _Waiting[T] | None = None
+        library = sniffio.current_async_library()
         try:
             with scope:
                 while True:
                     self._workers[scope] = job
                     await self._guarded(job, scope)
                     self._done += 1
-                    # No await between this check and the worker's end, so
-                    # a job queued by submit() always finds a worker.
-                    if not self._queue:
+                    # No await between this check and the wait, so a job
+                    # queued by submit() always finds a worker.
+                    if self._queue:
+                        job = self._queue.popleft()
+                        continue
+                    if self._closed:
                         return
-                    job = self._queue.popleft()
+                    waiting = _Waiting(library)
+                    self._waiting.append(waiting)
+                    del self._workers[scope]
+                    self._running -= 1
+                    self._notify()
+                    await waiting.wait()
+                    if not waiting.handed:
+                        # Timed out or sent away: nothing was handed over.
+                        if waiting in self._waiting:
+                            self._waiting.remove(waiting)
+                        waiting = None
+                        self._running += 1  # undone in finally
+                        self._workers[scope] = job
+                        return
+                    job, waiting = cast("T", waiting.job), None
         finally:
+            if waiting is not None:
+                # Cancelled while waiting: give back any job handed over.
+                if waiting in self._waiting:
+                    self._waiting.remove(waiting)
+                if waiting.handed:
+                    self._queue.appendleft(cast("T", waiting.job))
+                else:
+                    self._running += 1  # undone below
+                self._workers[scope] = job
             del self._workers[scope]
             self._running -= 1
             if self._queue and not self._closed and not self._group_cancelled():

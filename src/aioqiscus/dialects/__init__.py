@@ -7,7 +7,8 @@ tested synchronously against the JSON samples of the reference documents.
 This package's face, the only names other modules use: :class:`Codec` (what
 a dialect module provides), :data:`CODECS` (one per :class:`Dialect`), and
 the wire readers webhook deliveries share with the dialects
-(:func:`payload_from_wire` and the field hooks), and the payload writer the
+(:func:`payload_from_wire`, the field hooks and :func:`assembler`, which
+builds frozen models fast), and the payload writer the
 payload classes' ``to_wire()`` shares with them (:func:`payload_to_wire`),
 and the reader of export files (:func:`parse_export`).
 ``_common``, ``_payloads`` and ``_backups`` are strictly private.
@@ -22,6 +23,7 @@ from typing import Any, Protocol
 from .. import models
 from .._wire import Call, Dialect, Operation, Page, Route
 from . import v2, v21
+from ._assemble import assembler
 from ._backups import Backups, parse_export
 from ._common import (
     identifier,
@@ -38,6 +40,7 @@ from ._payloads import to_wire as payload_to_wire
 __all__ = [
     "CODECS",
     "Codec",
+    "assembler",
     "identifier",
     "optional_int",
     "optional_str",
