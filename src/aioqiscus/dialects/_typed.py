@@ -89,7 +89,7 @@ class _Answer2(msgspec.Struct):
     results: _Page2
 
 
-def _fields(
+def _comment(
     s: _Comment,
     sender: User,
     room_id: str | None,
@@ -131,14 +131,20 @@ def v21_reader() -> c.PageReader:
     decode = msgspec.json.Decoder(_Answer21).decode
 
     def read(body: bytes, room_id: str | None) -> tuple[Comment, ...]:
-        senders = c.Senders()
-        user = senders.user
-        return tuple(
-            [
-                _fields(s, user(s.user.user_id, s.user, _author), room_id)
-                for s in decode(body).results.comments
-            ]
-        )
+        # Each distinct author built once, as c.Senders does: a struct is
+        # reused for an equal one (its fields are typed, so == is exact).
+        seen: dict[str, tuple[_Author, User]] = {}
+        found = []
+        for s in decode(body).results.comments:
+            author = s.user
+            known = seen.get(author.user_id)
+            if known is not None and known[0] == author:
+                sender = known[1]
+            else:
+                sender = _author(author)
+                seen[author.user_id] = (author, sender)
+            found.append(_comment(s, sender, room_id))
+        return tuple(found)
 
     return read
 
@@ -158,7 +164,7 @@ def v2_reader(
         url = avatar(s.user_avatar_url, s.user_avatar)
         key = (s.email, s.username, url, s.user_id)
         name, kind = s.room_name, s.chat_type
-        return _fields(
+        return _comment(
             s,
             senders.user(key, key, sender),
             room_id,
