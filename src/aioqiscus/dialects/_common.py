@@ -353,7 +353,7 @@ def comment_of(  # noqa: C901 - one flat function: a call per field group costs
         msg = "comment type must be a string"
         raise TypeError(msg)
     if type(extras) is not dict:
-        extras = json_object(extras)
+        extras = {} if extras is None else json_object(extras)
     marker = extras.get(MARKER_KEY) if extras else None
     if marker is not None:
         extras = {k: v for k, v in extras.items() if k != MARKER_KEY}
@@ -374,7 +374,8 @@ def comment_of(  # noqa: C901 - one flat function: a call per field group costs
     if type(no_preview) is not bool:
         no_preview = strict_bool(no_preview)
     if type(room) is not str or not room:
-        room = optional_identifier(room)
+        # v2 sends integers: what optional_identifier makes of them.
+        room = str(room) if type(room) is int and room else optional_identifier(room)
     if payload is not None and (payload or type(payload) is not dict):
         payload = from_wire(kind, payload)
     else:
