@@ -160,20 +160,30 @@ def v2_reader(
     """
     decode = msgspec.json.Decoder(_Answer2).decode
 
-    def one(s: _Comment2, room_id: str | None, senders: c.Senders) -> Comment:
-        url = avatar(s.user_avatar_url, s.user_avatar)
-        key = (s.email, s.username, url, s.user_id)
-        name, kind = s.room_name, s.chat_type
-        return _comment(
-            s,
-            senders.user(key, key, sender),
-            room_id,
-            None if name is None else c.optional_str(name),
-            None if kind is None else c.room_type(kind),
-        )
-
     def read(body: bytes, room_id: str | None) -> tuple[Comment, ...]:
-        senders = c.Senders()
-        return tuple([one(s, room_id, senders) for s in decode(body).results.comments])
+        # Each distinct author built once, as c.Senders does; the key's
+        # fields are typed (the avatar URL, when not, fails the read), so an
+        # equal key is an equal document.
+        seen: dict[tuple[Any, ...], User] = {}
+        found = []
+        for s in decode(body).results.comments:
+            url = s.user_avatar_url
+            if url is None:
+                url = avatar(None, s.user_avatar)
+            key = (s.email, s.username, url, s.user_id)
+            author = seen.get(key)
+            if author is None:
+                author = seen[key] = sender(key)
+            kind = s.chat_type
+            found.append(
+                _comment(
+                    s,
+                    author,
+                    room_id,
+                    s.room_name or None,
+                    None if kind is None else c.room_type(kind),
+                )
+            )
+        return tuple(found)
 
     return read
