@@ -107,6 +107,27 @@ def _at(build: Callable[[Codec, int], Call[T]], page: int, codec: Codec) -> Call
 # ---------------------------------------------------------------- the client
 
 
+def _as_read(value: T) -> T:
+    return value
+
+
+def _deciphered(call: Call[T], raw: RawResponse) -> tuple[Callable[[Any], T], Any]:
+    """The ``results`` of *raw* and the function that parses them.
+
+    A success that ``call.read_body`` reads at once (a comment page decoded
+    into structs) comes back already parsed; anything it refuses is read
+    the usual way, by :func:`decipher` and ``call.parse``, which decide
+    every value and every error.
+    """
+    read = call.read_body
+    if read is not None and raw.status_code < 300:  # noqa: PLR2004
+        try:
+            return _as_read, read(raw.body)
+        except Exception:  # noqa: BLE001, S110 - read as usual, which says what is wrong
+            pass
+    return call.parse, decipher(raw)
+
+
 class QiscusClient(UserOperations, BackupOperations, RequestOperations):
     """An async client for one Qiscus app, speaking v2 or v2.1 as the server does.
 
@@ -394,7 +415,7 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
         if seen is not None:
             seen(raw)
         try:
-            results = decipher(raw)
+            parse, results = _deciphered(call, raw)
         except NotFoundError as exc:
             # A bare 404 may mean the server stopped serving the dialect; if
             # a new probe finds another one, the call is made again, once
@@ -418,7 +439,7 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
             raise not_qiscus(exc, self._transport.base_url) from exc
         if codec.DIALECT is not dialect:
             negotiator.answered(codec.DIALECT)
-        return structure(call.parse, results, call.operation)
+        return structure(parse, results, call.operation)
 
     # ------------------------------------------------------------ rooms
 

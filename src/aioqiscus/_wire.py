@@ -156,11 +156,19 @@ class RawResponse:
 
 @attrs.frozen
 class Call(Generic[T]):
-    """A request and the pure function that turns its ``results`` into models."""
+    """A request and the pure function that turns its ``results`` into models.
+
+    *read_body*, where set, reads a success's whole body at once, past the
+    envelope (a comment page decoded into msgspec structs): it may raise
+    anything, and the answer is then read the usual way, by
+    :func:`~aioqiscus._envelope.decipher` and *parse*, which decide every
+    value and every error.
+    """
 
     operation: Operation
     request: RequestSpec
     parse: Callable[[Any], T]
+    read_body: Callable[[bytes], T] | None = None
 
 
 @attrs.frozen

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import attrs
 
+from .. import _json
 from .._envelope import describe, field, loads, structure
 from .._wire import Call, Dialect, Operation, Page, Query, RequestSpec, Route
 from ..errors import ResponseShapeError, UnsupportedOperationError
@@ -282,7 +283,7 @@ def author_id(value: Any, key: str) -> str:
 _comment = assembler(Comment)
 
 
-def build_comment(  # noqa: C901 - one flat function: a call per field group costs
+def build_comment(
     data: Any,
     sender: User,
     room_name: str | None = None,
@@ -294,48 +295,87 @@ def build_comment(  # noqa: C901 - one flat function: a call per field group cos
     The dialect supplies the *sender* (flat in v2, nested in v2.1), the room
     facts only v2 comments carry (*room_name*, *room_kind*) and the
     *room_id* of the request, for answers without one (v2.1 never sends
-    it). Written out by hand because comments are the hot path (a generated
-    cattrs function cost 4 µs of the 10 µs per-comment budget): each field
-    goes through the same hook as a generated function would use, except
-    where the value already has its type, the common case, which is taken
-    as is, and the :class:`Comment` is put together by an :func:`assembler`.
-    *data* is a dict (the reader checked it with
-    :func:`check_comment_object`). A missing ``message`` is a KeyError,
-    mapped to ResponseShapeError by :func:`structure`.
+    it). *data* is a dict (the reader checked it with
+    :func:`check_comment_object`); its values go to :func:`comment_of`. A
+    missing ``message`` is a KeyError, mapped to ResponseShapeError by
+    :func:`structure`.
     """
     get = data.get
-    kind = get("type") or "text"
+    return comment_of(
+        get("type"),
+        get("extras"),
+        get("unique_temp_id"),
+        get("unique_id"),
+        get("id"),
+        get("comment_before_id"),
+        get("message", KeyError),
+        get("disable_link_preview", False),
+        get("room_id", room_id),
+        get("payload"),
+        get("timestamp"),
+        sender,
+        room_name,
+        room_kind,
+    )
+
+
+def comment_of(  # noqa: C901 - one flat function: a call per field group costs
+    kind: Any,
+    extras: Any,
+    unique_temp_id: Any,
+    unique_id: Any,
+    comment_id: Any,
+    before: Any,
+    text: Any,
+    no_preview: Any,
+    room: Any,
+    payload: Any,
+    sent_at: Any,
+    sender: User,
+    room_name: str | None,
+    room_kind: RoomType | None,
+) -> Comment:
+    """A :class:`Comment` from the values of a comment's JSON fields.
+
+    Both readers of a comment end here: :func:`build_comment` with a dict's
+    values, and a page decoded into structs (``_typed``) with its fields'.
+    *text* is :class:`KeyError` where ``message`` is missing, *room* the
+    request's room id where ``room_id`` is. Written out by hand because
+    comments are the hot path (a generated cattrs function cost 4 µs of the
+    10 µs per-comment budget): each field goes through the same hook as a
+    generated function would use, except where the value already has its
+    type, the common case, which is taken as is, and the :class:`Comment`
+    is put together by an :func:`assembler`. Checks run in field order, so
+    a comment wrong in two ways always names the same one.
+    """
+    kind = kind or "text"
     if type(kind) is not str:
         msg = "comment type must be a string"
         raise TypeError(msg)
-    extras = get("extras")
     if type(extras) is not dict:
-        extras = json_object(extras)
+        extras = {} if extras is None else json_object(extras)
     marker = extras.get(MARKER_KEY) if extras else None
     if marker is not None:
         extras = {k: v for k, v in extras.items() if k != MARKER_KEY}
     # Our own marker first, then the top-level unique_temp_id, then a
     # server's unique_id: load_comments_with_range answers a unique_id of its
     # own making, which must not hide the marker the send looks for.
-    temp_id = marker or get("unique_temp_id") or get("unique_id")
+    temp_id = marker or unique_temp_id or unique_id
     if temp_id is not None and type(temp_id) is not str:
         temp_id = optional_str(temp_id)
-    comment_id = get("id")
     if comment_id is not None and type(comment_id) is not int:
         comment_id = optional_int(comment_id)
-    before = get("comment_before_id")
     if before is not None and type(before) is not int:
         before = optional_int(before)
-    text = data["message"]
     if type(text) is not str:
+        if text is KeyError:
+            raise KeyError("message")
         text = strict_str(text)
-    no_preview = get("disable_link_preview", False)
     if type(no_preview) is not bool:
         no_preview = strict_bool(no_preview)
-    room = get("room_id", room_id)
     if type(room) is not str or not room:
-        room = optional_identifier(room)
-    payload = get("payload")
+        # v2 sends integers: what optional_identifier makes of them.
+        room = str(room) if type(room) is int and room else optional_identifier(room)
     if payload is not None and (payload or type(payload) is not dict):
         payload = from_wire(kind, payload)
     else:
@@ -347,7 +387,7 @@ def build_comment(  # noqa: C901 - one flat function: a call per field group cos
         text,
         kind,
         payload,
-        timestamp(get("timestamp")),
+        timestamp(sent_at),
         temp_id or None,
         extras,
         before,
@@ -360,6 +400,9 @@ def build_comment(  # noqa: C901 - one flat function: a call per field group cos
 #: A dialect's comment reader: the comment's JSON, the room id of the
 #: request (for answers without one) and, when reading a page, its senders.
 CommentReader = Callable[[Any, "str | None", "Senders | None"], Comment]
+#: A dialect's reader of a whole ``load_comments`` body (``_typed``): the
+#: body and the request's room id; anything unusual raises.
+PageReader = Callable[[bytes, "str | None"], tuple[Comment, ...]]
 
 
 def _fingerprint(data: Any) -> tuple[list[Any], list[type]] | None:
@@ -420,11 +463,13 @@ class Shapes:
         converter: Callable[[], cattrs.Converter],
         routes: Mapping[Operation, Route],
         read_comment: CommentReader,
+        page_reader: Callable[[], PageReader],
     ) -> None:
         self.routes = routes
         self._converter = functools.cache(converter)
         self._hooks: dict[type, Callable[[Any, Any], Any]] = {}
         self._read_comment = read_comment
+        self._page_reader = functools.cache(page_reader)
 
     def hook(self, cls: type[T]) -> Callable[[Any, Any], T]:
         """The converter's structuring function for *cls*."""
@@ -537,7 +582,15 @@ class Shapes:
             return Page(found, has_more=len(found) >= limit)
 
         op = Operation.LIST_COMMENTS
-        return Call(op, self.spec(op, query=query), parse)
+        if _json.BACKEND != "msgspec":
+            return Call(op, self.spec(op, query=query), parse)
+        typed = self._page_reader()
+
+        def read_body(body: bytes) -> Page[Comment]:
+            found = typed(body, room_id)
+            return Page(found, has_more=len(found) >= limit)
+
+        return Call(op, self.spec(op, query=query), parse, read_body)
 
 
 def refuse(

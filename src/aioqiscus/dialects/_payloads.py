@@ -219,29 +219,37 @@ _new_button = assembler(payloads.Button)
 
 
 def _parse_button(data: Any) -> payloads.Button:
-    action = data.get("payload") or {}
-    kind = data.get("type")
+    # The hot path of payloads (a page holds dozens of buttons): strings
+    # are taken as they are, anything else goes through _str.
+    get = data.get
+    action = get("payload") or {}
+    kind = get("type")
+    label = get("label")
+    if type(label) is not str:
+        label = _str(data, "label")
+    url = action.get("url")
+    if type(url) is not str:
+        url = _str(action, "url")
+    said = get("postback_text")
+    if type(said) is not str:
+        said = _str(data, "postback_text")
     if kind == "link":
-        return _new_button(
-            _str(data, "label"),
-            "link",
-            _str(action, "url"),
-            "get",
-            None,
-            _str(data, "postback_text"),
-        )
+        return _new_button(label, "link", url, "get", None, said)
     if kind != "postback":
         # Every document names the type; one we do not model is not read as
         # a postback: the payload is kept as sent (RawPayload).
         msg = f"unknown button type {kind!r:.40}"
         raise TypeError(msg)
+    method = action.get("method")
+    if type(method) is not str:
+        method = _str(action, "method")
     return _new_button(
-        _str(data, "label"),
+        label,
         "postback",
-        _str(action, "url"),
-        (_str(action, "method") or "get").lower(),
+        url,
+        (method or "get").lower(),
         action.get("payload"),
-        _str(data, "postback_text"),
+        said,
     )
 
 
@@ -334,6 +342,27 @@ def _system_event(data: Mapping[str, Any]) -> payloads.SystemEvent:
     return _event(payloads.SystemEventType.CUSTOM, data, inner)
 
 
+def _within(value: Any, bound: float) -> bool:
+    """Whether *value* is a JSON number in ``[-bound, bound]`` (NaN is not)."""
+    kind = type(value)
+    return (kind is float or kind is int) and -bound <= value <= bound
+
+
+def _read_location(data: Mapping[str, Any]) -> payloads.Payload:
+    latitude, longitude = data["latitude"], data["longitude"]
+    if not (_within(latitude, 90.0) and _within(longitude, 180.0)):
+        # Location would refuse it (a raised error costs more than the
+        # page's other payloads together): kept as sent, as from_wire does.
+        return payloads.RawPayload("location", data)
+    return payloads.Location(
+        _str(data, "name"),
+        _str(data, "address"),
+        latitude,
+        longitude,
+        _url(data, "map_url"),
+    )
+
+
 _PARSERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "buttons": lambda d: payloads.Buttons(_str(d, "text"), _buttons(d)),
     "card": _read_card,
@@ -345,13 +374,7 @@ _PARSERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
         dict(d.get("params") or {}),
     ),
     "custom": lambda d: payloads.Custom(_str(d, "type"), d.get("content")),
-    "location": lambda d: payloads.Location(
-        _str(d, "name"),
-        _str(d, "address"),
-        d["latitude"],
-        d["longitude"],
-        _url(d, "map_url"),
-    ),
+    "location": _read_location,
     "contact_person": lambda d: payloads.ContactPerson(
         _str(d, "name"),
         _str(d, "value"),

@@ -169,6 +169,14 @@ def _flat_sender(key: tuple[Any, Any, Any, Any]) -> User:
     )
 
 
+def _avatar(url: Any, holder: Any) -> Any:
+    """A v2 author's avatar: ``user_avatar_url``, else ``user_avatar.avatar.url``."""
+    if url is None:
+        nested = (holder or {}).get("avatar") or {}
+        url = nested.get("url") if isinstance(nested, dict) else None
+    return url
+
+
 def _read_comment(data: Any, room_id: str | None, senders: c.Senders | None) -> Comment:
     """A v2 comment: flat, its author in its own fields, its room named.
 
@@ -177,10 +185,7 @@ def _read_comment(data: Any, room_id: str | None, senders: c.Senders | None) -> 
     system events included (system@qiscus.com): one without is malformed.
     """
     c.check_comment_object(data)
-    avatar = data.get("user_avatar_url")
-    if avatar is None:
-        nested = (data.get("user_avatar") or {}).get("avatar") or {}
-        avatar = nested.get("url") if isinstance(nested, dict) else None
+    avatar = _avatar(data.get("user_avatar_url"), data.get("user_avatar"))
     key = (data.get("email"), data.get("username"), avatar, data.get("user_id"))
     if senders is None:
         sender = _flat_sender(key)
@@ -197,7 +202,13 @@ def _read_comment(data: Any, room_id: str | None, senders: c.Senders | None) -> 
     )
 
 
-_shapes = c.Shapes(_converter, ROUTES, _read_comment)
+def _page_reader() -> c.PageReader:
+    from ._typed import v2_reader  # noqa: PLC0415 - msgspec, on first use
+
+    return v2_reader(_avatar, _flat_sender)
+
+
+_shapes = c.Shapes(_converter, ROUTES, _read_comment, _page_reader)
 _spec = _shapes.spec
 #: A v2 user object, or a bare email.
 parse_user = _shapes.user

@@ -201,7 +201,13 @@ def _read_comment(data: Any, room_id: str | None, senders: c.Senders | None) -> 
     return c.build_comment(data, sender, room_id=room_id)
 
 
-_shapes = c.Shapes(_converter, ROUTES, _read_comment)
+def _page_reader() -> c.PageReader:
+    from ._typed import v21_reader  # noqa: PLC0415 - msgspec, on first use
+
+    return v21_reader()
+
+
+_shapes = c.Shapes(_converter, ROUTES, _read_comment, _page_reader)
 _spec = _shapes.spec
 #: A v2.1 user object (``get_user_list`` answers another shape, also read).
 parse_user = _shapes.user

@@ -1,0 +1,189 @@
+"""Comment pages decoded from bytes into msgspec structs (``aioqiscus[fast]``).
+
+Pure, no I/O; imported on the first page read where msgspec is the JSON
+library (:data:`aioqiscus._json.BACKEND`), never by ``import aioqiscus``.
+
+A ``load_comments`` answer is decoded straight into structs of the shape
+servers send (each field of the type the documents show), and each comment
+built from its struct's fields by :func:`~._common.comment_of`, the function
+the dict reader ends in, with the same hooks in the same order. The structs
+take only the usual shapes: anything else (a numeric string for an id,
+extras sent as a JSON string, a v2.1 author with keys beyond the five a
+comment's ``user`` holds, ``NaN``, a missing ``message``) makes the decoder
+or the reader raise, and the caller then reads the answer the usual way
+(envelope, dicts, :func:`~._common.build_comment`), which decides every
+value and every error. What the structs accept, both readers read alike
+(``tests/test_typed_pages.py`` compares them on random documents).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from ..models import Comment, User
+from . import _common as c
+
+_UNSET: Any = msgspec.UNSET
+
+
+class _Author(msgspec.Struct, forbid_unknown_fields=True):
+    """A v2.1 comment's ``user``: the keys the hand reader takes, no other."""
+
+    user_id: str
+    username: str | None = None
+    avatar_url: str | None = None
+    active: bool | None = None
+    extras: dict[str, Any] | None = None
+
+
+class _Comment(msgspec.Struct):
+    """The fields both dialects' comments share."""
+
+    message: str
+    type: str | None = None
+    extras: dict[str, Any] | None = None
+    unique_temp_id: str | None = None
+    unique_id: str | None = None
+    id: int | None = None
+    comment_before_id: int | None = None
+    disable_link_preview: bool = False
+    room_id: str | int | msgspec.UnsetType | None = msgspec.UNSET
+    payload: Any = None
+    timestamp: str | None = None
+
+
+class _Comment21(_Comment, kw_only=True):
+    """A v2.1 comment: its author nested."""
+
+    user: _Author
+
+
+class _Comment2(_Comment):
+    """A v2 comment: its author flat, its room named."""
+
+    email: str | None = None
+    username: str | None = None
+    user_avatar_url: str | None = None
+    user_avatar: Any = None
+    user_id: int | None = None
+    room_name: str | None = None
+    chat_type: str | None = None
+
+
+class _Page21(msgspec.Struct):
+    comments: list[_Comment21]
+
+
+class _Page2(msgspec.Struct):
+    comments: list[_Comment2]
+
+
+class _Answer21(msgspec.Struct):
+    results: _Page21
+
+
+class _Answer2(msgspec.Struct):
+    results: _Page2
+
+
+def _comment(
+    s: _Comment,
+    sender: User,
+    room_id: str | None,
+    room_name: str | None = None,
+    room_kind: Any = None,
+) -> Comment:
+    room = s.room_id
+    return c.comment_of(
+        s.type,
+        s.extras,
+        s.unique_temp_id,
+        s.unique_id,
+        s.id,
+        s.comment_before_id,
+        s.message,
+        s.disable_link_preview,
+        room_id if room is _UNSET else room,
+        s.payload,
+        s.timestamp,
+        sender,
+        room_name,
+        room_kind,
+    )
+
+
+def _author(a: _Author) -> User:
+    """What v2.1's hand reader of an author builds, from the struct."""
+    return User(
+        c.identifier(a.user_id),
+        c.strict_str(a.username),
+        c.optional_str(a.avatar_url),
+        c.json_object(a.extras),
+        active=c.optional_bool(a.active),
+    )
+
+
+def v21_reader() -> c.PageReader:
+    """The reader of a v2.1 ``load_comments`` body."""
+    decode = msgspec.json.Decoder(_Answer21).decode
+
+    def read(body: bytes, room_id: str | None) -> tuple[Comment, ...]:
+        # Each distinct author built once, as c.Senders does: a struct is
+        # reused for an equal one (its fields are typed, so == is exact).
+        seen: dict[str, tuple[_Author, User]] = {}
+        found = []
+        for s in decode(body).results.comments:
+            author = s.user
+            known = seen.get(author.user_id)
+            if known is not None and known[0] == author:
+                sender = known[1]
+            else:
+                sender = _author(author)
+                seen[author.user_id] = (author, sender)
+            found.append(_comment(s, sender, room_id))
+        return tuple(found)
+
+    return read
+
+
+def v2_reader(
+    avatar: Callable[[Any, Any], Any], sender: Callable[[Any], User]
+) -> c.PageReader:
+    """The reader of a v2 ``load_comments`` body.
+
+    *avatar* and *sender* are the v2 reader's own: the avatar URL from
+    ``user_avatar_url`` or ``user_avatar``, and the author from the key
+    (email, username, avatar URL, user id).
+    """
+    decode = msgspec.json.Decoder(_Answer2).decode
+
+    def read(body: bytes, room_id: str | None) -> tuple[Comment, ...]:
+        # Each distinct author built once, as c.Senders does; the key's
+        # fields are typed (the avatar URL, when not, fails the read), so an
+        # equal key is an equal document.
+        seen: dict[tuple[Any, ...], User] = {}
+        found = []
+        for s in decode(body).results.comments:
+            url = s.user_avatar_url
+            if url is None:
+                url = avatar(None, s.user_avatar)
+            key = (s.email, s.username, url, s.user_id)
+            author = seen.get(key)
+            if author is None:
+                author = seen[key] = sender(key)
+            kind = s.chat_type
+            found.append(
+                _comment(
+                    s,
+                    author,
+                    room_id,
+                    s.room_name or None,
+                    None if kind is None else c.room_type(kind),
+                )
+            )
+        return tuple(found)
+
+    return read

@@ -1,0 +1,355 @@
+"""Comment pages read from bytes into msgspec structs read as the dict reader does.
+
+With ``aioqiscus[fast]`` a ``load_comments`` answer is decoded straight into
+structs (``dialects/_typed.py``); anything the structs refuse is read the
+usual way. Every outcome, a value or an exception's type and message, must
+be the one the dict reader gives, on fixture pages and on random documents
+(valid and broken), and the usual pages must take the struct path.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aioqiscus import _json
+from aioqiscus._client import _deciphered
+from aioqiscus._envelope import decipher, structure
+from aioqiscus._wire import Call, RawResponse
+from aioqiscus.dialects import v2, v21
+
+from .conftest import SAMPLES, sample
+from .test_fuzz import JSON
+
+pytest.importorskip("msgspec")
+
+MODULES = {"v2": v2, "v2.1": v21}
+
+
+@pytest.fixture(autouse=True)
+def _msgspec() -> Any:
+    before = _json.BACKEND
+    _json.use("msgspec")
+    yield
+    _json.use(before)
+
+
+def _calls(dialect: str) -> tuple[Call[Any], Call[Any]]:
+    """The call as built with msgspec (typed) and with the stdlib (dicts)."""
+    module = MODULES[dialect]
+    typed = module.list_comments("234", 1, 3)
+    _json.use("json")
+    try:
+        plain = module.list_comments("234", 1, 3)
+    finally:
+        _json.use("msgspec")
+    assert typed.read_body is not None
+    assert plain.read_body is None
+    return typed, plain
+
+
+def _outcome(read: Any) -> tuple[Any, ...]:
+    """A value (with its every field and type spelt out) or an error."""
+    try:
+        value = read()
+    except Exception as exc:  # noqa: BLE001 - the outcome is what is compared
+        return ("raised", type(exc), str(exc))
+    return ("value", value, repr(attrs.asdict(value)))
+
+
+def _both(dialect: str, body: bytes) -> tuple[tuple[Any, ...], tuple[Any, ...], bool]:
+    """The client's outcome, the dict reader's, and whether structs read it."""
+    typed, plain = _calls(dialect)
+    raw = RawResponse(200, {}, body)
+
+    def client() -> Any:
+        parse, results = _deciphered(typed, raw)
+        return structure(parse, results, typed.operation)
+
+    def dicts() -> Any:
+        return structure(plain.parse, decipher(raw), plain.operation)
+
+    assert typed.read_body is not None
+    struct = _outcome(lambda: typed.read_body(raw.body))  # type: ignore[misc]
+    return _outcome(client), _outcome(dicts), struct[0] == "value"
+
+
+def _page(comments: Any) -> bytes:
+    return json.dumps({"status": 200, "results": {"comments": comments}}).encode()
+
+
+FIXTURES = [
+    ("v2", "v2/load_comments.json"),
+    ("v2", "v2/load_comments_early.json"),
+    ("v2.1", "v21/load_comments.json"),
+]
+
+
+@pytest.mark.parametrize(("dialect", "name"), FIXTURES)
+def test_fixture_pages_take_the_struct_path(dialect: str, name: str) -> None:
+    body = (SAMPLES / name).read_bytes()
+    client, dicts, typed = _both(dialect, body)
+    assert typed
+    assert client == dicts
+    assert client[0] == "value"
+
+
+def test_the_benchmark_page_takes_the_struct_path() -> None:
+    import sys
+
+    sys.path.insert(0, str(SAMPLES.parents[1] / "bench"))
+    try:
+        import micro  # type: ignore[import-not-found]
+    finally:
+        sys.path.pop(0)
+    for dialect in MODULES:
+        client, dicts, typed = _both(dialect, micro.mixed_page(dialect))
+        assert typed
+        assert client == dicts
+
+
+# ---------------------------------------------------------------- random pages
+
+#: Values a field is likely to hold, right and wrong.
+FIELD_VALUES: dict[str, list[Any]] = {
+    "id": ([1, 0, -5, 2**70, "12", "x", 1.0, True, None]),
+    "comment_before_id": ([3, "4", None, False, 2.5]),
+    "message": (["hi", "", None, 5, ["x"]]),
+    "type": (
+        [
+            "text",
+            "buttons",
+            "card",
+            "carousel",
+            "custom",
+            "location",
+            "reply",
+            "file_attachment",
+            "system_event",
+            "contact_person",
+            "account_linking",
+            "",
+            None,
+            3,
+            "odd",
+        ]
+    ),
+    "timestamp": (
+        [
+            "2024-05-01T10:00:00Z",
+            "2024-05-01T10:00:00+07:00",
+            "2024-05-01 10:00:00",
+            "2024-05-01T10Z",
+            "2024-05-01Z",
+            "2024-13-01T00:00:00Z",
+            "0001-01-01T10:00:00+05:00",
+            "Z",
+            "0001-01-01T00:00:00Z",
+            "",
+            None,
+            "soon",
+            7,
+        ]
+    ),
+    "extras": (
+        [
+            {},
+            None,
+            "",
+            "{}",
+            '{"a": 1}',
+            "[1]",
+            {"a": 1.0},
+            [1],
+            4,
+            {"aioqiscus_unique_temp_id": "m1", "k": True},
+            {"aioqiscus_unique_temp_id": 5},
+        ]
+    ),
+    "unique_temp_id": (["t1", "", None, 9]),
+    "unique_id": (["u1", "", None, 9]),
+    "disable_link_preview": ([True, False, None, 1, "no"]),
+    "room_id": (["99", "", 0, 77, None, True, 1.5]),
+    "room_name": (["Room", "", None, 3]),
+    "chat_type": (["group", "single", "channel", "", None, "odd", 1]),
+    "email": (["a@x.com", "b@x.com", "", None, 12, True]),
+    "username": (["Alice", "", None, 3]),
+    "user_id": ([1, 2, "3", None, 1.0, "a@x.com", ""]),
+    "user_avatar_url": (["https://x/a.png", "", None, 3]),
+    "user_avatar": (
+        [None, {}, {"avatar": {"url": "https://x/b.png"}}, {"avatar": 3}, "s", []]
+    ),
+    "payload": (
+        [
+            None,
+            {},
+            [],
+            "p",
+            {"text": "t", "buttons": []},
+            {"cards": []},
+            {"cards": [{"title": "c", "buttons": [{"label": "b", "type": "link"}]}]},
+            {"latitude": 1.5, "longitude": 2, "name": "n", "address": "a"},
+            {"type": "add_member", "subject_email": "a@x.com"},
+            {"url": "https://x/f.pdf", "size": "12"},
+        ]
+    ),
+}
+
+AUTHOR_VALUES: dict[str, list[Any]] = {
+    "user_id": (["a@x.com", "b@x.com", "", None, 5, True]),
+    "username": (["Alice", "", None, 3]),
+    "avatar_url": (["https://x/a.png", "", None, 3]),
+    "active": ([True, False, None, 1, "yes"]),
+    "extras": ([{}, None, "", '{"b": 2}', "nope", {"a": 1}, {"a": 1.0}]),
+    "email": (["a@x.com", None]),
+}
+
+
+def _templates(dialect: str) -> list[dict[str, Any]]:
+    if dialect == "v2":
+        found = sample("v2/load_comments")["results"]["comments"]
+        payloads = [
+            ("buttons", "buttons"),
+            ("card", "card"),
+            ("custom", "custom"),
+            ("location", "location"),
+            ("contact_person", "contact_person"),
+            ("account_linking", "account_linking"),
+            ("system_event", "system_add_member"),
+            ("system_event", "system_custom"),
+        ]
+        base = found[0]
+        found += [
+            {**base, "type": kind, "payload": sample(f"v2/payloads/{name}")}
+            for kind, name in payloads
+        ]
+        return found
+    found = sample("v21/load_comments")["results"]["comments"]
+    for kind in ("buttons", "card", "carousel", "custom", "file_attachment", "text"):
+        found.append(sample(f"v21/post_comment_{kind}")["results"]["comment"])
+    found.append(sample("v21/post_system_event_message")["results"]["comment"])
+    return found
+
+
+TEMPLATES = {dialect: _templates(dialect) for dialect in MODULES}
+
+
+@st.composite
+def comments(draw: st.DrawFn, dialect: str) -> Any:
+    """A comment from a template, some fields changed, removed or added."""
+    if draw(st.integers(0, 30)) == 0:
+        return draw(JSON)
+    comment = dict(draw(st.sampled_from(TEMPLATES[dialect])))
+    for key in draw(st.lists(st.sampled_from(sorted(FIELD_VALUES)), max_size=2)):
+        action = draw(st.integers(0, 4))
+        if action == 0:
+            comment.pop(key, None)
+        elif action == 1:
+            comment[key] = draw(JSON)
+        else:
+            comment[key] = draw(st.sampled_from(FIELD_VALUES[key]))
+    if dialect == "v2.1" and draw(st.booleans()):
+        user = comment.get("user")
+        user = dict(user) if isinstance(user, dict) else {}
+        for key in draw(st.lists(st.sampled_from(sorted(AUTHOR_VALUES)), max_size=3)):
+            if draw(st.integers(0, 3)) == 0:
+                user.pop(key, None)
+            else:
+                user[key] = draw(st.sampled_from(AUTHOR_VALUES[key]))
+        comment["user"] = draw(st.sampled_from([user, user, None, "u", []]))
+    if draw(st.integers(0, 10)) == 0:
+        comment["unknown"] = draw(JSON)
+    return comment
+
+
+@st.composite
+def bodies(draw: st.DrawFn, dialect: str) -> bytes:
+    page = draw(st.lists(comments(dialect), max_size=3))
+    shape = draw(st.integers(0, 20))
+    if shape == 0:
+        return _page(draw(JSON))
+    if shape == 1:
+        return json.dumps({"status": 200, "results": draw(JSON)}).encode()
+    if shape == 2:
+        return json.dumps(draw(JSON)).encode()
+    if shape == 3:
+        return _page(page)[: draw(st.integers(0, 40))]
+    if shape == 4:
+        extra = {"meta": draw(JSON), "status": draw(JSON)}
+        return json.dumps({**extra, "results": {"comments": page}}).encode()
+    return _page(page)
+
+
+def _same(dialect: str, body: bytes) -> bool:
+    client, dicts, typed = _both(dialect, body)
+    assert client[0] == dicts[0], (client, dicts)
+    if client[0] == "raised":
+        assert client == dicts
+    else:
+        assert client[2] == dicts[2]
+        assert client[1] == dicts[1]
+    if typed:  # what the structs read, the dicts read alike
+        assert dicts[0] == "value"
+    return typed
+
+
+@pytest.mark.parametrize("dialect", MODULES)
+def test_every_one_field_change_reads_alike(dialect: str) -> None:
+    """Each template with each listed value of one field, or without it."""
+    taken = []
+    for template in TEMPLATES[dialect]:
+        for key, values in FIELD_VALUES.items():
+            for value in [*values, KeyError]:
+                comment = {**template, key: value}
+                if value is KeyError:
+                    del comment[key]
+                taken.append(_same(dialect, _page([comment, template])))
+        if dialect == "v2.1":
+            for key, values in AUTHOR_VALUES.items():
+                for value in [*values, KeyError]:
+                    user = {**template["user"], key: value}
+                    if value is KeyError:
+                        del user[key]
+                    taken.append(_same(dialect, _page([{**template, "user": user}])))
+    assert sum(taken) >= len(taken) / 3
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(body=bodies("v2.1"))
+def test_v21_random_pages_read_alike(body: bytes) -> None:
+    _same("v2.1", body)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(body=bodies("v2"))
+def test_v2_random_pages_read_alike(body: bytes) -> None:
+    _same("v2", body)
+
+
+@pytest.mark.parametrize("dialect", MODULES)
+def test_random_pages_mostly_take_the_struct_path(dialect: str) -> None:
+    """The property tests above exercise the struct path, not only the fallback."""
+    taken = []
+
+    @settings(max_examples=120, deadline=None, database=None, derandomize=True)
+    @given(body=bodies(dialect))
+    def run(body: bytes) -> None:
+        taken.append(_same(dialect, body))
+
+    run()
+    assert sum(taken) >= len(taken) / 20
+
+
+def test_non_finite_numbers_are_read_as_the_stdlib_reads_them() -> None:
+    """msgspec refuses NaN; the page is read the usual way, by the stdlib."""
+    comment = {**TEMPLATES["v2.1"][0], "extras": {"x": math.nan}}
+    client, dicts, typed = _both("v2.1", _page([comment]))
+    assert not typed
+    assert client[0] == "value"
+    assert client[2] == dicts[2]
