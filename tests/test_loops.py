@@ -12,7 +12,7 @@ import anyio
 import pytest
 
 from aioqiscus import ClientClosedError, QiscusClient
-from aioqiscus.backends import HttpxBackend
+from aioqiscus.backends import POOL_SIZE, HttpxBackend
 
 from .conftest import ALICE
 
@@ -68,6 +68,39 @@ class TestSuccessiveLoops:
         assert backend.client.is_closed
         assert asyncio.run(_get(client)) == ALICE
         asyncio.run(client.aclose())
+
+    def test_aclose_at_the_end_of_a_loop_closes_every_connection(self, alice):
+        """``async with client`` as the last thing a loop does: every pooled
+        connection is closed when it returns, none is left to the loop's end
+        (the guard task closing the same pools meanwhile would be cut short,
+        leaving sockets unclosed)."""
+        fake, url = alice
+        client = _client(fake, url, api_version="v2.1")
+
+        backend = client._transport.backend
+        assert isinstance(backend, HttpxBackend)
+
+        async def burst() -> list[bool]:
+            async with client:
+                with anyio.fail_after(10):
+                    async with anyio.create_task_group() as tg:
+                        # Two pools' worth of connections, all left idle.
+                        for _ in range(2 * POOL_SIZE):
+                            tg.start_soon(_get, client)
+                opened = [
+                    c
+                    for pool in backend.pools
+                    for c in pool._transport._pool.connections  # type: ignore[attr-defined]
+                ]
+            return [c.is_closed() for c in opened]
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            closed = asyncio.run(burst())
+            gc.collect()
+        assert len(closed) > POOL_SIZE
+        assert all(closed)
+        assert [str(w.message) for w in caught] == []
 
     def test_trio_after_asyncio(self, alice):
         """The same client works on trio after asyncio, and on asyncio again."""

@@ -180,9 +180,13 @@ class PerLoop:
                 state.stop()
         current = states.get(here)
         if current is not None:
+            # Closed here, and only then the guard stopped: were both to
+            # close it, the second aclose() of an httpx pool returns at once,
+            # while the first is still closing its connections; the loop,
+            # ending, would cut the guard short with connections left open.
+            await current.backend.aclose()
             if current.stop is not None:
                 current.stop()
-            await current.backend.aclose()
         if not self._first_used:
             # Never used: it may hold a pool, never a connection. (Used, it
             # is closed with its loop's state above, or was closed by its
