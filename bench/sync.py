@@ -17,7 +17,14 @@ of a pair back to back, which one first alternating):
   above when the machine is busy (a blocking call that does no I/O, less
   the same call made directly);
 - **throughput**: 16 threads sharing one ``SyncQiscusClient`` against 16
-  asyncio tasks sharing one ``QiscusClient`` (target: at least 0.8x).
+  asyncio tasks sharing one ``QiscusClient`` (target: at least 0.8x), with
+  the client process's CPU per request on each side (all its threads);
+- **hand-off at 16 threads**: the same 16 threads making a blocking call
+  that does no I/O: what the hand-off itself costs a call under contention,
+  to set against the CPU per request above;
+- **pool retries** (httpx): how often per request httpcore's pool gave a
+  request a connection that another request took first
+  (``ConnectionNotAvailable``), so that it scanned the pool again.
 
 It prints medians over the rounds and the paired ratios (the ratio within
 each round, then their median). Both clients use the default (httpx)
@@ -145,32 +152,45 @@ def handoff(client: QiscusClient, sclient: SyncQiscusClient, calls: int) -> floa
     return statistics.median(blocking) - statistics.median(direct)
 
 
-def async_concurrent(client: QiscusClient, workers: int, calls: int) -> float:
-    """Calls per second of *workers* tasks making *calls* calls each."""
+def async_concurrent(
+    client: QiscusClient, workers: int, calls: int
+) -> tuple[float, float]:
+    """Calls per second of *workers* tasks making *calls* calls each, and
+    the client process's CPU seconds per call."""
 
     async def worker() -> None:
         for _ in range(calls):
             await client.get_user(USER)
 
-    async def run() -> float:
+    async def run() -> tuple[float, float]:
         await asyncio.gather(*(client.get_user(USER) for _ in range(workers)))
         started = time.perf_counter()
+        cpu = time.process_time()
         await asyncio.gather(*(worker() for _ in range(workers)))
-        return workers * calls / (time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        total = workers * calls
+        return total / elapsed, (time.process_time() - cpu) / total
 
     return asyncio.run(run())
 
 
-def sync_concurrent(client: SyncQiscusClient, workers: int, calls: int) -> float:
-    """Calls per second of *workers* threads making *calls* calls each."""
+def sync_concurrent(
+    client: SyncQiscusClient,
+    workers: int,
+    calls: int,
+    call: Callable[[SyncQiscusClient], object] = lambda c: c.get_user(USER),
+) -> tuple[float, float]:
+    """Calls per second of *workers* threads making *calls* calls each
+    (``get_user`` unless *call* says), and the client process's CPU seconds
+    per call (all its threads)."""
     start = threading.Barrier(workers + 1)
     done = threading.Barrier(workers + 1)
 
     def worker() -> None:
-        client.get_user(USER)
+        call(client)
         start.wait()
         for _ in range(calls):
-            client.get_user(USER)
+            call(client)
         done.wait()
 
     threads = [threading.Thread(target=worker) for _ in range(workers)]
@@ -178,11 +198,51 @@ def sync_concurrent(client: SyncQiscusClient, workers: int, calls: int) -> float
         thread.start()
     start.wait()
     started = time.perf_counter()
+    cpu = time.process_time()
     done.wait()
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     for thread in threads:
         thread.join()
-    return workers * calls / elapsed
+    total = workers * calls
+    return total / elapsed, cpu / total
+
+
+#: Requests httpcore's pool had to assign again, so far.
+RETRIES = [0]
+
+
+def count_pool_retries() -> None:
+    """Count httpcore's reassignments (a private hook: a bench, not a test)."""
+    try:
+        from httpcore._async.connection_pool import AsyncPoolRequest
+    except ImportError:  # another httpcore: nothing counted
+        return
+    clear = AsyncPoolRequest.clear_connection
+
+    def counted(self: AsyncPoolRequest) -> None:
+        RETRIES[0] += 1
+        clear(self)
+
+    AsyncPoolRequest.clear_connection = counted  # type: ignore[method-assign]
+
+
+def with_retries(
+    run: Callable[[], tuple[float, float]], calls: int
+) -> Callable[[], tuple[float, float, float]]:
+    """*run*, with the pool's retries per call made during it."""
+
+    def measured() -> tuple[float, float, float]:
+        before = RETRIES[0]
+        rate, cpu = run()
+        return rate, cpu, (RETRIES[0] - before) / calls
+
+    return measured
+
+
+def no_io(client: SyncQiscusClient) -> object:
+    """A blocking call that does no I/O: the hand-off alone."""
+    return client.negotiation_report()
 
 
 def paired(
@@ -207,6 +267,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--backend", choices=["httpx", "aiohttp"], default="httpx")
     args = parser.parse_args()
+    count_pool_retries()
     with fake_server() as settings:
         aclient = make_async(settings, args.backend)
         sclient = make_sync(settings, args.backend)
@@ -218,17 +279,26 @@ def main() -> None:
             )
             hand = [handoff(aclient, sclient, args.calls) for _ in range(args.rounds)]
             per_thread = max(1, args.calls // args.threads * 4)
+            total = args.threads * per_thread
             par_async, par_sync = paired(
                 args.rounds,
-                lambda: async_concurrent(aclient, args.threads, per_thread),
-                lambda: sync_concurrent(sclient, args.threads, per_thread),
+                with_retries(
+                    lambda: async_concurrent(aclient, args.threads, per_thread), total
+                ),
+                with_retries(
+                    lambda: sync_concurrent(sclient, args.threads, per_thread), total
+                ),
             )
+            idle = [
+                sync_concurrent(sclient, args.threads, per_thread * 4, no_io)
+                for _ in range(args.rounds)
+            ]
         finally:
             sclient.close()
             asyncio.run(aclient.aclose())
     overheads = [(s[0] - a[0]) * 1e6 for a, s in zip(seq_async, seq_sync, strict=True)]
     cpu = [(s[1] - a[1]) * 1e6 for a, s in zip(seq_async, seq_sync, strict=True)]
-    ratios = [s / a for a, s in zip(par_async, par_sync, strict=True)]
+    ratios = [s[0] / a[0] for a, s in zip(par_async, par_sync, strict=True)]
     med = statistics.median
     overhead = med(overheads)
     ratio = med(ratios)
@@ -242,10 +312,27 @@ def main() -> None:
     print(f"C=1   client CPU per call, sync less async: {med(cpu):5.0f} us")
     print(f"hand-off alone (a blocking call without I/O): {med(hand) * 1e6:5.0f} us")
     print(
-        f"C={args.threads}  async {med(par_async):7.0f} req/s ({args.threads} tasks)   "
-        f"sync {med(par_sync):7.0f} req/s ({args.threads} threads)   "
+        f"C={args.threads}  async {med(a for a, _, _ in par_async):7.0f} req/s "
+        f"({args.threads} tasks)   "
+        f"sync {med(s for s, _, _ in par_sync):7.0f} req/s ({args.threads} threads)   "
         f"ratio {ratio:4.2f}x (target >= 0.8) "
         f"{'met' if ratio >= 0.8 else 'MISSED'}"
+    )
+    print(
+        f"C={args.threads}  client CPU per request: "
+        f"async {med(c for _, c, _ in par_async) * 1e6:5.0f} us   "
+        f"sync {med(c for _, c, _ in par_sync) * 1e6:5.0f} us (all threads)"
+    )
+    if args.backend == "httpx":
+        print(
+            f"C={args.threads}  httpcore pool retries per request: "
+            f"async {med(r for _, _, r in par_async):4.2f}   "
+            f"sync {med(r for _, _, r in par_sync):4.2f}"
+        )
+    print(
+        f"C={args.threads}  hand-off alone ({args.threads} threads, no I/O): "
+        f"{1e6 / med(r for r, _ in idle):5.0f} us a call, "
+        f"{med(c for _, c in idle) * 1e6:5.0f} us CPU a call"
     )
     print("rounds: overhead us", [round(o) for o in overheads])
     print("rounds: ratio", [round(r, 2) for r in ratios])
