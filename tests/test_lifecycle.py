@@ -7,8 +7,8 @@ import asyncio
 import anyio
 import pytest
 
-from aioqiscus import ClientClosedError, EventLoopError, QiscusError
-from aioqiscus.testing import FakeQiscus
+from aioqiscus import ClientClosedError, EventLoopError, QiscusClient, QiscusError
+from aioqiscus.testing import FakeQiscus, Fault
 
 from .conftest import ALICE
 from .helpers import in_process
@@ -51,6 +51,28 @@ class TestClosed:
         await client.with_options(max_retries=0).aclose()
         with anyio.fail_after(10):
             assert (await client.get_user(ALICE)).id == ALICE
+
+    async def test_a_call_cut_by_close_is_not_retried_on_new_connections(self, served):
+        """A GET in flight when the client closes raises ClientClosedError:
+        its retry opens no new connections behind the closed client's back."""
+        fake, url = served
+        fake.reset()
+        fake.add_user(ALICE)
+        client = QiscusClient(
+            fake.app_id, fake.secret_key, base_url=url, api_version="v2.1"
+        )
+        await client.get_user(ALICE)
+        fake.inject(Fault.delay(2), times=1)
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as tg:
+
+                async def close_soon() -> None:
+                    await anyio.sleep(0.3)
+                    await client.aclose()
+
+                tg.start_soon(close_soon)
+                with pytest.raises(ClientClosedError):
+                    await client.get_user(ALICE)
 
 
 class TestAnotherEventLoop:

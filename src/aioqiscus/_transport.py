@@ -269,6 +269,9 @@ class Transport:
             content, headers = None, self._headers
         debug = logger.isEnabledFor(logging.DEBUG)
         started = time.perf_counter() if debug else 0.0
+        # Each attempt: a retry after aclose() (which cut the previous
+        # attempt) would open a new loop state, connections no one closes.
+        self.lifecycle.admit(spec.method, spec.path)
         here = self.loops.here()
         timeout = self.timeout
         backend = (
