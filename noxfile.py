@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import nox
 
 nox.options.default_venv_backend = "venv"
@@ -46,7 +48,8 @@ def bench(session: nox.Session) -> None:
     """The performance benchmark (not part of the test step); prints tables.
 
     ``nox -s bench`` runs the micro-benchmarks, then the network benchmark
-    (``-- --rounds 9`` for more rounds), and prints the targets table.
+    (``-- --rounds 9`` for more rounds), prints the targets table, and draws
+    the charts of docs/performance.md (``docs/performance/*.svg``).
     """
     install(
         session,
@@ -58,6 +61,10 @@ def bench(session: nox.Session) -> None:
         # Floors beside msgspec in the parse benchmark.
         "orjson",
         "qiscusapi==0.0.8",
+        # The charts only: never a runtime or test dependency.
+        "matplotlib",
     )
+    command = shlex.join(["nox", "-s", "bench", "--", *session.posargs])
     session.run("python", "bench/micro.py")
-    session.run("python", "bench/run.py", *session.posargs)
+    session.run("python", "bench/run.py", *session.posargs, "--command", command)
+    session.run("python", "bench/plots.py")

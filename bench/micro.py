@@ -34,6 +34,7 @@ import json
 import logging
 import multiprocessing
 import resource
+import shlex
 import socket
 import sys
 import time
@@ -290,13 +291,16 @@ def _read(call: Any, raw: Any) -> Any:
 _PARSE_TARGETS = {"aioqiscus (msgspec)": "<= 1.5x", "aioqiscus (json)": "<= 2.0x"}
 
 
-def parse_cost() -> tuple[list[str], dict[str, float], str]:
+def parse_cost() -> tuple[
+    list[str], dict[str, float], str, dict[str, dict[str, float]]
+]:
     from aioqiscus import _json
     from aioqiscus._wire import Call, RawResponse
     from aioqiscus.dialects import v2, v21
 
     lines = []
     ratios = {}
+    micros: dict[str, dict[str, float]] = {}
     picked = _json.BACKEND
     for dialect, module in (("v2", v2), ("v2.1", v21)):
         body = mixed_page(dialect)
@@ -343,7 +347,8 @@ def parse_cost() -> tuple[list[str], dict[str, float], str]:
                 + " |"
             )
         ratios[dialect] = per[f"aioqiscus ({picked})"] / base
-    return lines, ratios, picked
+        micros[dialect] = {name: s / 100 * 1e6 for name, s in per.items()}
+    return lines, ratios, picked, micros
 
 
 EMPTY_PAGE = json.dumps({"status": 200, "results": {"comments": []}}).encode()
@@ -755,7 +760,7 @@ def main() -> None:
         sys.stdout.write("\n".join(lines) + "\n")
         return
     built, each_ms = construction()
-    parsed, ratios, picked = parse_cost()
+    parsed, ratios, picked, micros = parse_cost()
     lines += parsed
     read_lines, read_ratios = asyncio.run(user_read_cost())
     lines += read_lines
@@ -767,11 +772,19 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "micro.md").write_text(text)
+    sys.path.insert(0, str(Path(__file__).parent))
+    from run import machine
+
     summary = {
         "date": f"{datetime.now(UTC):%Y-%m-%d %H:%M}",
+        "command": shlex.join(["python", "bench/micro.py", *sys.argv[1:]]),
+        "machine": machine(),
         "json": picked,
         "parse_ratio": ratios,
         "read_ratio": read_ratios,
+        # Per comment, µs: the floors beside aioqiscus, for bench/plots.py.
+        "parse_us": micros,
+        "parse_targets": _PARSE_TARGETS,
         "construction_ms": each_ms,
     }
     (RESULTS / "micro.json").write_text(json.dumps(summary, indent=2) + "\n")

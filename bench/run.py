@@ -13,7 +13,9 @@ same machine load. It reports medians over the rounds (req/s, client CPU per req
 getrusage, p50 and p99 latency) and paired ratios: the ratio of two variants
 within each round, then the median of those ratios. The table, and the
 targets checked against it and against ``bench/micro.py``'s last results,
-are printed and written to ``bench/results/NAME.md``.
+are printed and written to ``bench/results/NAME.md``; the same run, machine
+readable (medians and ranges per cell, paired ratios, the machine, the date
+and the command line), to ``bench/results/NAME.json`` for ``bench/plots.py``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import json
 import os
 import platform
 import random
+import shlex
 import signal
 import socket
 import statistics
@@ -295,6 +298,80 @@ def micro_targets() -> list[str]:
     return lines
 
 
+def machine() -> dict:
+    """What ran the benchmark: cores, CPU model, Python."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.partition(":")[2].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "system": f"{platform.system()} {platform.release()} {platform.machine()}",
+    }
+
+
+def spread(rows: list[dict | None], key: str) -> dict | None:
+    """Median, minimum and maximum of *key* over the rounds that ran."""
+    found = [r[key] for r in rows if r]
+    if not found:
+        return None
+    return {"median": statistics.median(found), "min": min(found), "max": max(found)}
+
+
+def summary(
+    rows: Rows, args: argparse.Namespace, loads: tuple[str, str], command: str
+) -> dict:
+    """The run as data: every cell's medians and ranges, the paired ratios."""
+    cells = []
+    for (latency, concurrency), by_variant in sorted(rows.items()):
+        for name in VARIANTS:
+            found = by_variant.get(name)
+            if not found or not any(found):
+                continue
+            cells.append(
+                {
+                    "latency_ms": latency,
+                    "concurrency": concurrency,
+                    "variant": name,
+                    "rounds": sum(1 for r in found if r),
+                    **{
+                        key: spread(found, key)
+                        for key in ("req_s", "cpu_us", "p50_ms", "p99_ms")
+                    },
+                }
+            )
+    ratios = [
+        {
+            "latency_ms": cell[0],
+            "concurrency": cell[1],
+            "numerator": a,
+            "denominator": b,
+            "req_s": paired(rows, cell, a, b, "req_s"),
+            "cpu_us": paired(rows, cell, a, b, "cpu_us"),
+        }
+        for cell in sorted(rows)
+        for a, b in PAIRS
+    ]
+    return {
+        "date": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "command": command,
+        "machine": machine(),
+        "load_average": {"before": loads[0], "after": loads[1]},
+        "rounds": args.rounds,
+        "calls": args.calls,
+        "trips_per_worker": TRIPS_PER_WORKER,
+        "cells": cells,
+        "ratios": ratios,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=2000)
@@ -304,6 +381,11 @@ def main() -> None:
     parser.add_argument("--latencies", default=",".join(map(str, LATENCIES)))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--name", default="network", help="results/NAME.md")
+    parser.add_argument(
+        "--command",
+        default=shlex.join(["python", "bench/run.py", *sys.argv[1:]]),
+        help="the command line recorded in NAME.json (nox passes its own)",
+    )
     args = parser.parse_args()
     chosen = args.variants.split(",")
     levels = [int(c) for c in args.concurrency.split(",")]
@@ -336,9 +418,12 @@ def main() -> None:
         for proc, _ in servers.values():
             proc.terminate()
             proc.wait(timeout=10)
-    text = table(rows, args, (before, load()))
+    loads = (before, load())
+    text = table(rows, args, loads)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.name}.md").write_text(text)
+    data = summary(rows, args, loads, args.command)
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(data, indent=2) + "\n")
     sys.stdout.write(text)
 
 
