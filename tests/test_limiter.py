@@ -104,3 +104,30 @@ class TestLimiter:
                 assert order == [2]
                 release.set()
         assert limiter.value == 1
+
+    async def test_take_wait_release(self):
+        """The plain-call form: take a free slot, wait in line, give back."""
+        limiter = Limiter(1)
+        assert limiter.take()
+        assert not limiter.take()
+        order: list[int] = []
+        release = anyio.Event()
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(hold, limiter, order, 1, release)
+                await anyio.sleep(0.01)
+                assert order == []
+                limiter.release()
+                await anyio.sleep(0.01)
+                # Handed to the waiter: a newcomer's take() does not jump it.
+                assert order == [1]
+                assert not limiter.take()
+                release.set()
+            assert limiter.take()
+            waiter = asyncio.create_task(limiter.wait())
+            await anyio.sleep(0.01)
+            assert not waiter.done()
+            limiter.release()
+            await waiter
+            limiter.release()
+        assert limiter.value == 1

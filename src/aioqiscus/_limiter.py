@@ -33,9 +33,22 @@ class Limiter:
         self._waiters: deque[anyio.Event] = deque()
 
     async def __aenter__(self) -> None:
+        if not self.take():
+            await self.wait()
+
+    def take(self) -> bool:
+        """Take a free slot without waiting; ``False`` if none is free.
+
+        With :meth:`wait` and :meth:`release`, the hot path's form of
+        ``async with``: a free slot costs no coroutine at all.
+        """
         if self.value and not self._waiters:
             self.value -= 1
-            return
+            return True
+        return False
+
+    async def wait(self) -> None:
+        """Wait, first come first served, for a slot :meth:`take` refused."""
         event = anyio.Event()
         self._waiters.append(event)
         try:
@@ -45,13 +58,14 @@ class Limiter:
                 self._waiters.remove(event)
             except ValueError:
                 # The slot was handed to us as we were cancelled: pass it on.
-                self._release()
+                self.release()
             raise
 
     async def __aexit__(self, *exc: object) -> None:
-        self._release()
+        self.release()
 
-    def _release(self) -> None:
+    def release(self) -> None:
+        """Give back a slot taken by :meth:`take` or :meth:`wait`."""
         if self._waiters:
             # The slot goes to the longest waiter directly: value unchanged.
             self._waiters.popleft().set()

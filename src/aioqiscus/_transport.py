@@ -279,7 +279,12 @@ class Transport:
             if timeout is None
             else self._timed_backend(here.backend, timeout)
         )
-        async with here.limiter:
+        # ``async with limiter`` without its two coroutines: a free slot
+        # (the common case) is taken and given back by plain calls.
+        limiter = here.limiter
+        if not limiter.take():
+            await limiter.wait()
+        try:
             raw = await backend.send(
                 spec.method,
                 self.base_url + spec.path,
@@ -289,6 +294,8 @@ class Transport:
                 files=spec.files,
                 form=spec.form,
             )
+        finally:
+            limiter.release()
         if debug:
             logger.debug(
                 "%s %s -> %d (attempt %d, %.1f ms)",
