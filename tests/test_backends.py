@@ -325,3 +325,49 @@ def test_parsed_urls_are_bounded():
     assert [backend._url(u) for u in urls] == [httpx.URL(u) for u in urls]
     assert backend._url(urls[0]) is backend._url(urls[0])
     assert len(backend._urls) == 128
+
+
+async def test_headers_reused_only_while_unchanged():
+    """The aiohttp backend's converted headers follow a changed mapping.
+
+    Converted once and reused (a speed-up), they must never go out stale,
+    nor show a secret in their repr.
+    """
+    seen: list[dict[bytes, bytes]] = []
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        seen.append(dict(scope["headers"]))
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-length", b"2")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    headers = {"QISCUS-SDK-SECRET": "hush", "X-Which": "one"}
+    backend = AiohttpBackend()
+    with serve(app) as url, anyio.fail_after(10):
+        try:
+            for which in ("one", "one", "two"):
+                headers["X-Which"] = which
+                raw = await backend.send(
+                    "GET",
+                    url + "/",
+                    query=(),
+                    headers=headers,
+                    content=None,
+                    files=None,
+                    form=None,
+                )
+                assert raw.status_code == 200
+            prepared = backend._multidict(headers)
+        finally:
+            await backend.aclose()
+    assert [h[b"x-which"] for h in seen] == [b"one", b"one", b"two"]
+    assert all(h[b"qiscus-sdk-secret"] == b"hush" for h in seen)
+    assert backend._multidict(headers) is prepared
+    assert "hush" not in repr(prepared)

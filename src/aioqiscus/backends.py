@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import anyio
 import httpx
 
-from ._redaction import clip
+from ._redaction import MASK, clip
 from ._wire import Query, RawResponse
 from .errors import (
     ClientClosedError,
@@ -683,6 +683,8 @@ class AiohttpBackend:
         self._timeout = aiohttp.ClientTimeout(
             total=timeout, sock_connect=connect_timeout
         )
+        # id(headers) -> (headers, a copy, their multidict): see _multidict.
+        self._multidicts: dict[int, tuple[Mapping[str, str], dict[str, str], Any]] = {}
 
     def clone(self) -> AiohttpBackend | None:
         """The same settings, no session: for another event loop.
@@ -740,7 +742,7 @@ class AiohttpBackend:
                 url,
                 params=query or None,
                 data=data,
-                headers=headers,
+                headers=self._multidict(headers),
                 allow_redirects=False,
                 timeout=limits,
                 auto_decompress=False,
@@ -776,6 +778,25 @@ class AiohttpBackend:
             if session.closed:
                 raise _closed(method, url) from _without_frames(exc)
             raise
+
+    def _multidict(self, headers: Mapping[str, str]) -> Any:
+        """*headers* as the multidict aiohttp would make of them, made once.
+
+        aiohttp copies any other mapping into a multidict on every request
+        (the transport's credentials, a dict subclass, the slow way); a
+        multidict it reads as is. The transport sends the same few header
+        mappings every time: each is converted once and reused while it
+        holds the same values (compared, so a changed mapping is never
+        sent stale).
+        """
+        cached = self._multidicts.get(id(headers))
+        if cached is not None and cached[0] is headers and cached[1] == headers:
+            return cached[2]
+        if len(self._multidicts) >= _MULTIDICTS:
+            self._multidicts.clear()
+        prepared = _masked_multidict()(headers)
+        self._multidicts[id(headers)] = (headers, dict(headers), prepared)
+        return prepared
 
     def _limits(self, timeout: httpx.Timeout) -> aiohttp.ClientTimeout:
         total = _deadline(timeout)
@@ -832,6 +853,32 @@ class AiohttpBackend:
         """Close the session if we created it."""
         if self._owns and self._session is not None:
             await self._session.close()
+
+
+#: The header mappings an :class:`AiohttpBackend` keeps converted (the
+#: transport sends two: with and without a JSON body).
+_MULTIDICTS = 8
+
+
+@functools.cache
+def _masked_multidict() -> type[Any]:
+    """The header multidict of aiohttp, its ``repr`` masking credentials.
+
+    Defined on first use: multidict comes with aiohttp, an optional
+    dependency.
+    """
+    from multidict import CIMultiDict  # noqa: PLC0415 - with aiohttp only
+
+    class Headers(CIMultiDict[str]):
+        """Request headers whose ``repr`` masks every credential value."""
+
+        __slots__ = ()
+
+        def __repr__(self) -> str:
+            shown = [(k, MASK if "SECRET" in k.upper() else v) for k, v in self.items()]
+            return f"{type(self).__name__}({shown!r})"
+
+    return Headers
 
 
 #: The backends :class:`~aioqiscus.QiscusClient` creates by name.
