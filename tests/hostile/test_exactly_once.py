@@ -19,28 +19,19 @@ from datetime import UTC, datetime, timedelta
 import anyio
 import pytest
 
-from aioqiscus import AmbiguousSendError, QiscusClient
+from aioqiscus import AmbiguousSendError
 from aioqiscus.dialects._common import MARKER_KEY
 from aioqiscus.testing import FakeQiscus, Fault
 
 from ..conftest import ALICE, BOB
-from ._servers import answer, call, drop, endpoint, rewrite_comments, until
+from ._burst import BURST, burst, client_for, texts
+from ._servers import answer, call, drop, endpoint, rewrite_comments
 
 VERSIONS = ["v2", "v2.1"]
 
 
-def client_for(fake: FakeQiscus, url: str, version: str, **kwargs) -> QiscusClient:
-    return QiscusClient(
-        fake.app_id, fake.secret_key, base_url=url, api_version=version, **kwargs
-    )
-
-
 def room_of(fake: FakeQiscus) -> str:
     return str(fake.store.create_room("Busy", "group", ALICE, [BOB]).id)
-
-
-def texts(fake: FakeQiscus, room_id: str) -> collections.Counter[str]:
-    return collections.Counter(c.message for c in fake.room(room_id).comments)
 
 
 def fresh(served) -> tuple[FakeQiscus, str, str]:
@@ -259,9 +250,6 @@ class TestMarkerPlacement:
         assert MARKER_KEY not in fake.room(room_id).comments[0].extras
 
 
-BURST = 300
-
-
 @pytest.mark.parametrize("version", VERSIONS)
 async def test_burst_to_one_room(served, version):
     """300 concurrent sends to one room under 30% dropped-after-store and gateway-lag faults: 0 lost, 0 duplicated."""
@@ -270,44 +258,21 @@ async def test_burst_to_one_room(served, version):
     fake.add_user(ALICE, "Alice")
     fake.add_user(BOB, "Bob")
     room_id = room_of(fake)
-    # First matching rule wins: 10% + 10% + 10% of all sends.
-    fake.inject(Fault.drop(), endpoints="post_comment", probability=0.10)
-    lag_504 = Fault.lagging(0.1, status=504)
-    fake.inject(lag_504, endpoints="post_comment", probability=0.10 / 0.90)
-    lag_drop = Fault.lagging(0.1, status=None)
-    fake.inject(lag_drop, endpoints="post_comment", probability=0.10 / 0.80)
-    unsettled = []
-
-    async def send(client: QiscusClient, i: int) -> None:
-        try:
-            await client.post_text(room_id, ALICE, f"burst {i}")
-        except AmbiguousSendError as exc:
-            unsettled.append(exc.marker)
-
-    started = time.monotonic()
-    async with client_for(fake, url, version, reconcile_delay=0.5) as client:
-        with anyio.fail_after(20):
-            async with anyio.create_task_group() as tg:
-                for i in range(BURST):
-                    tg.start_soon(send, client, i)
-            await until(lambda: not fake.pending)
-    elapsed = time.monotonic() - started
-    counts = texts(fake, room_id)
+    outcome = await burst(fake, url, version, room_id, reconcile_delay=0.5)
     posts = fake.requests("post_comment")
     faults = collections.Counter(
         "drop" if e.fault.kind == "drop" else f"lag-{e.fault.status_code or 'drop'}"
         for e in posts
         if e.fault
     )
-    lost = BURST - len(counts)
-    duplicated = sum(n - 1 for n in counts.values())
     sys.stdout.write(
         f"\n[burst {version}] sends={BURST} requests={len(posts)} "
         f"faults={dict(sorted(faults.items()))} "
-        f"lookups={len(fake.requests('load_comments'))} unsettled={len(unsettled)} "
-        f"lost={lost} duplicated={duplicated} elapsed={elapsed:.1f}s\n"
+        f"lookups={len(fake.requests('load_comments'))} "
+        f"unsettled={len(outcome.unsettled)} lost={outcome.lost} "
+        f"duplicated={outcome.duplicated} elapsed={outcome.elapsed:.1f}s\n"
     )
-    assert unsettled == []
-    assert lost == 0
-    assert duplicated == 0
+    assert outcome.unsettled == []
+    assert outcome.lost == 0
+    assert outcome.duplicated == 0
     assert sum(faults.values()) >= BURST * 0.2

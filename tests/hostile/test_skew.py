@@ -8,7 +8,6 @@ comment.
 
 from __future__ import annotations
 
-import collections
 import json
 import sys
 import time
@@ -20,28 +19,19 @@ import anyio
 import pytest
 
 import aioqiscus._reconcile
-from aioqiscus import AmbiguousSendError, QiscusClient, ResponseShapeError
+from aioqiscus import AmbiguousSendError, ResponseShapeError
 from aioqiscus._reconcile import ServerClock
 from aioqiscus._wire import Page, RawResponse
 from aioqiscus.models import Comment, User
 from aioqiscus.testing import FakeQiscus, Fault
 
 from ..conftest import ALICE, BOB
-from ._servers import call, drop, endpoint, until
+from ._burst import BURST, burst, client_for, texts
+from ._servers import call, drop, endpoint
 
 VERSIONS = ["v2", "v2.1"]
 #: The server's clock, seconds off the client's: behind, then ahead.
 SKEWS = [-600.0, 600.0]
-
-
-def client_for(fake: FakeQiscus, url: str, version: str, **kwargs) -> QiscusClient:
-    return QiscusClient(
-        fake.app_id, fake.secret_key, base_url=url, api_version=version, **kwargs
-    )
-
-
-def texts(fake: FakeQiscus, room_id: str) -> collections.Counter[str]:
-    return collections.Counter(c.message for c in fake.room(room_id).comments)
 
 
 def store_bury_drop(holder: dict, newer: int):
@@ -238,9 +228,6 @@ class TestSecondLookUp:
         assert len(fake.requests("load_comments")) >= 2
 
 
-BURST = 300
-
-
 @pytest.mark.parametrize(
     ("version", "skew"), [("v2.1", -600.0), ("v2", 600.0)], ids=["behind", "ahead"]
 )
@@ -254,40 +241,16 @@ async def test_burst_with_a_skewed_clock(served, version, skew):
     room_id = str(fake.store.create_room("Busy", "group", ALICE, [BOB]).id)
     for i in range(150):  # a page and a half of comments before the burst
         fake.add_comment(room_id, BOB, f"before {i}")
-    # First matching rule wins: 10% + 10% + 10% of all sends.
-    fake.inject(Fault.drop(), endpoints="post_comment", probability=0.10)
-    lag_504 = Fault.lagging(0.1, status=504)
-    fake.inject(lag_504, endpoints="post_comment", probability=0.10 / 0.90)
-    lag_drop = Fault.lagging(0.1, status=None)
-    fake.inject(lag_drop, endpoints="post_comment", probability=0.10 / 0.80)
-    unsettled = []
-
-    async def send(client: QiscusClient, i: int) -> None:
-        try:
-            await client.post_text(room_id, ALICE, f"burst {i}")
-        except AmbiguousSendError as exc:
-            unsettled.append(exc.marker)
-
-    started = time.monotonic()
-    async with client_for(fake, url, version, reconcile_delay=0.4) as client:
-        with anyio.fail_after(20):
-            async with anyio.create_task_group() as tg:
-                for i in range(BURST):
-                    tg.start_soon(send, client, i)
-            await until(lambda: not fake.pending)
-    elapsed = time.monotonic() - started
-    counts = texts(fake, room_id)
-    burst = {m: n for m, n in counts.items() if m.startswith("burst ")}
+    outcome = await burst(fake, url, version, room_id, reconcile_delay=0.4)
     faulted = sum(1 for e in fake.requests("post_comment") if e.fault)
-    lost = BURST - len(burst)
-    duplicated = sum(n - 1 for n in burst.values())
     sys.stdout.write(
         f"\n[skewed burst {version} {skew:+.0f}s] sends={BURST} faulted={faulted} "
-        f"lookups={len(fake.requests('load_comments'))} unsettled={len(unsettled)} "
-        f"lost={lost} duplicated={duplicated} elapsed={elapsed:.1f}s\n"
+        f"lookups={len(fake.requests('load_comments'))} "
+        f"unsettled={len(outcome.unsettled)} lost={outcome.lost} "
+        f"duplicated={outcome.duplicated} elapsed={outcome.elapsed:.1f}s\n"
     )
-    assert unsettled == []
-    assert (lost, duplicated) == (0, 0)
+    assert outcome.unsettled == []
+    assert (outcome.lost, outcome.duplicated) == (0, 0)
     assert faulted >= BURST * 0.2
 
 
