@@ -185,6 +185,7 @@ class TestRefusedBeforeSending:
             ({"params": {"x": {"nested": 1}}}, TypeError),
             ({"params": ["x"]}, TypeError),
             ({"dialect": "v3"}, InvalidArgumentError),
+            ({"dialect": "auto"}, InvalidArgumentError),
         ],
     )
     async def test_bad_body_params_dialect(self, mock, pinned, kwargs, error):

@@ -248,9 +248,6 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
         )
         self._transport = transport
         self._negotiator = Negotiator(self._transport, VERSIONS[api_version])
-        #: The verb each operation with two was answered to, once known:
-        #: shared with this client's views (copies share the dict).
-        self._verbs: dict[Operation, str] = {}
 
     def __repr__(self) -> str:
         return (
@@ -379,16 +376,7 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
         Raises:
             NegotiationError: Not negotiated yet.
         """
-        report = self._negotiator.report()
-        if not self._verbs:
-            return report
-        routes = tuple(
-            attrs.evolve(r, method=self._verbs[r.operation])
-            if r.dialect is Dialect.V2_1 and r.operation in self._verbs
-            else r
-            for r in report.routes
-        )
-        return attrs.evolve(report, routes=routes)
+        return self._negotiator.report()
 
     async def _call(
         self,
@@ -525,7 +513,8 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
                 uid, members, title, avatar, opts, method=method
             )
 
-        learned = self._verbs.get(op)
+        negotiator = self._negotiator
+        learned = negotiator.verb(op)
         if learned is not None:
             return await self._call(op, build(learned))
         try:
@@ -538,9 +527,9 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
             if not wrong_verb:
                 raise
             room = await self._call(op, build("POST"))
-            self._verbs[op] = "POST"
+            negotiator.learn_verb(op, "POST")
         else:
-            self._verbs[op] = "GET"
+            negotiator.learn_verb(op, "GET")
         return room
 
     async def get_rooms_info(

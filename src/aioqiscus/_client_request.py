@@ -19,6 +19,7 @@ from urllib.parse import unquote
 
 from ._diagnose import not_qiscus
 from ._envelope import read_body
+from ._validate import VERSIONS
 from ._wire import Dialect, Query, RequestSpec
 from .errors import InvalidArgumentError, ResponseShapeError
 
@@ -36,8 +37,6 @@ METHODS = {"GET": True, "PUT": True, "DELETE": True, "POST": False, "PATCH": Fal
 _URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:|[/\\]{2})")
 #: What a query value may be.
 _SCALARS = (str, int, float)
-#: The names of the dialects, for a pinned one.
-_DIALECTS = {d.value: d for d in Dialect}
 
 
 def check_method(value: object) -> str:
@@ -131,7 +130,8 @@ def check_dialect(value: object) -> Dialect | None:
     """A pinned dialect (``"v2"``, ``"v2.1"``, a :class:`Dialect`), or ``None``."""
     if value is None or isinstance(value, Dialect):
         return value
-    found = _DIALECTS.get(value) if isinstance(value, str) else None
+    # VERSIONS maps "auto" to None: refused here too (None is the default).
+    found = VERSIONS.get(value) if isinstance(value, str) else None
     if found is None:
         msg = f"dialect must be 'v2', 'v2.1' or None, got {value!r}"
         raise InvalidArgumentError(msg)

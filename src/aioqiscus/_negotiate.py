@@ -224,6 +224,9 @@ class Negotiator:
         self._strikes: dict[Dialect, float] = {}
         self._renegotiated = -RENEGOTIATE_INTERVAL
         self._routes: dict[tuple[Operation, Dialect], Codec] = {}
+        #: The v2.1 verb each operation with two was answered to, once known
+        #: (``get_or_create_channel``: the documented GET or the Go SDK's POST).
+        self._verbs: dict[Operation, str] = {}
 
     @property
     def dialect(self) -> Dialect | None:
@@ -467,6 +470,14 @@ class Negotiator:
         hint = f"this server does not serve {borrowed}"
         return UnsupportedOperationError(operation, dialect, hint)
 
+    def verb(self, operation: Operation) -> str | None:
+        """The verb *operation* was answered to, or ``None`` before one was."""
+        return self._verbs.get(operation)
+
+    def learn_verb(self, operation: Operation, verb: str) -> None:
+        """Keep *verb* for *operation* on v2.1, for later calls and the report."""
+        self._verbs[operation] = verb
+
     def report(self) -> NegotiationReport:
         """Per operation, the dialect, verb and path that will be used."""
         dialect = self._dialect
@@ -481,5 +492,8 @@ class Negotiator:
                 routes.append(OperationRoute(op, None, "", ""))
                 continue
             route = codec.ROUTES[op]
-            routes.append(OperationRoute(op, codec.DIALECT, route.method, route.path))
+            method = route.method
+            if codec.DIALECT is Dialect.V2_1:
+                method = self._verbs.get(op, method)
+            routes.append(OperationRoute(op, codec.DIALECT, method, route.path))
         return NegotiationReport(dialect, self._pinned is not None, tuple(routes))
