@@ -194,6 +194,16 @@ class TestRefusedBeforeSending:
             await pinned.request("POST", "user_profile", **kwargs)
         assert not mock.calls
 
+    async def test_over_long_query_value(self, mock, pinned):
+        """A query value too long for a URL is refused with the limit, not sent
+        (httpx would raise InvalidURL of its own)."""
+        with pytest.raises(InvalidArgumentError, match="8192") as info:
+            await pinned.request(
+                "GET", "user_profile", params={"user_id": "x" * 70_000}
+            )
+        assert "params['user_id']" in str(info.value)
+        assert not mock.calls
+
     async def test_circular_body(self, mock, pinned):
         """A body that contains itself is refused, not sent."""
         body: dict = {}
