@@ -133,6 +133,18 @@ class TestMigrate:
         assert "QISCUS_TARGET_SECRET_KEY" in capsys.readouterr().err
 
     @pytest.mark.usefixtures("apps")
+    def test_no_source_credentials_names_the_source_options(self, monkeypatch, capsys):
+        """Neither source id nor secret: exit 2, naming the source's options."""
+        monkeypatch.delenv("QISCUS_SOURCE_APP_ID")
+        monkeypatch.delenv("QISCUS_SOURCE_SECRET_KEY")
+        with pytest.raises(SystemExit) as exc:
+            run()
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert "no source credentials: pass --source-app-id" in err
+        assert "QISCUS_SOURCE_SECRET_KEY" in err
+
+    @pytest.mark.usefixtures("apps")
     def test_other_checkpoint_is_refused(self, monkeypatch, capsys):
         """A checkpoint of another pair: exit 1 and the reason."""
         run("--progress", "none", "--checkpoint", "a.sqlite")

@@ -331,7 +331,25 @@ class TestCheckpoint:
         with sqlite3.connect(path) as db:
             db.execute("CREATE TABLE notes (x)")
         source, target = app_pair()
-        with pytest.raises(CheckpointError, match="not a migration checkpoint"):
+        with pytest.raises(
+            CheckpointError,
+            match="not a migration checkpoint; use another checkpoint file",
+        ):
+            await run_copy(source, target, path)
+
+    async def test_other_schema_is_refused_saying_what_to_do(self, tmp_path):
+        """A checkpoint of another schema: refused, naming the way out."""
+        source, target = app_pair()
+        await seed(source)
+        path = tmp_path / "m.sqlite"
+        await run_copy(source, target, path)
+        with sqlite3.connect(path) as db:
+            db.execute("UPDATE meta SET value = '0' WHERE key = 'schema'")
+        db.close()
+        with pytest.raises(
+            CheckpointError,
+            match=r"has schema '0'.*use another checkpoint file",
+        ):
             await run_copy(source, target, path)
 
     async def test_full_disk_stops_the_job_and_a_rerun_finishes(

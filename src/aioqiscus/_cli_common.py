@@ -24,10 +24,6 @@ from .errors import QiscusError
 ENV_APP_ID = "QISCUS_APP_ID"
 ENV_SECRET = "QISCUS_SECRET_KEY"  # noqa: S105 - the name of a variable, not a secret
 ENV_BASE_URL = "QISCUS_BASE_URL"
-#: How to give credentials, for messages that ask for them.
-HOW_TO_AUTHENTICATE = (
-    f"pass --app-id and --secret-key, or set {ENV_APP_ID} and {ENV_SECRET}"
-)
 
 
 class UsageError(Exception):
@@ -91,31 +87,67 @@ class Target:
         return f"app {self.client.app_id!r} at {self.url}"
 
 
-def credentials(args: argparse.Namespace) -> tuple[str, str] | None:
+def _names(side: str) -> tuple[str, str]:
+    """The option prefix and variable prefix of *side* (``""``: the one app).
+
+    ``"source"`` gives ``--source-app-id`` and ``QISCUS_SOURCE_APP_ID``;
+    ``""`` gives ``--app-id`` and ``QISCUS_APP_ID``.
+    """
+    if not side:
+        return "", "QISCUS"
+    return f"{side}-", f"QISCUS_{side.upper()}"
+
+
+def _option(args: argparse.Namespace, side: str, name: str) -> str | None:
+    """Option *name* of *side* (``app_id``...), else its ``QISCUS_*`` variable."""
+    prefix, env = _names(side)
+    value = getattr(args, (prefix + name).replace("-", "_"))
+    return value or os.environ.get(f"{env}_{name.upper()}") or None
+
+
+def credentials(args: argparse.Namespace, side: str = "") -> tuple[str, str] | None:
     """The app id and secret from the options or the environment, if given.
+
+    *side* names one of several apps (``"source"``: ``--source-app-id``,
+    ``QISCUS_SOURCE_APP_ID``...); ``""`` the only one.
 
     Raises:
         UsageError: Only one of the two was given.
     """
-    app_id = args.app_id or os.environ.get(ENV_APP_ID)
-    secret = args.secret_key or os.environ.get(ENV_SECRET)
+    app_id = _option(args, side, "app_id")
+    secret = _option(args, side, "secret_key")
     if bool(app_id) != bool(secret):
-        msg = f"give both --app-id and --secret-key (or {ENV_APP_ID} and {ENV_SECRET})"
+        prefix, env = _names(side)
+        msg = (
+            f"give both --{prefix}app-id and --{prefix}secret-key "
+            f"(or {env}_APP_ID and {env}_SECRET_KEY)"
+        )
         raise UsageError(msg)
     return (app_id, secret) if app_id and secret else None
 
 
-def require_credentials(args: argparse.Namespace, hint: str = "") -> tuple[str, str]:
+def require_credentials(
+    args: argparse.Namespace, hint: str = "", side: str = ""
+) -> tuple[str, str]:
     """The credentials, or a usage error saying how to give them (and *hint*)."""
-    found = credentials(args)
+    found = credentials(args, side)
     if found is None:
-        raise UsageError(f"no credentials: {HOW_TO_AUTHENTICATE}{hint}")
+        prefix, env = _names(side)
+        how = (
+            f"pass --{prefix}app-id and --{prefix}secret-key, "
+            f"or set {env}_APP_ID and {env}_SECRET_KEY"
+        )
+        whose = f"{side} " if side else ""
+        raise UsageError(f"no {whose}credentials: {how}{hint}")
     return found
 
 
-def base_url(args: argparse.Namespace) -> str | None:
-    """``--base-url``, else ``QISCUS_BASE_URL``, else None (the default host)."""
-    return args.base_url or os.environ.get(ENV_BASE_URL) or None
+def base_url(args: argparse.Namespace, side: str = "") -> str | None:
+    """``--base-url``, else ``QISCUS_BASE_URL``, else None (the default host).
+
+    *side* as for :func:`credentials`.
+    """
+    return _option(args, side, "base_url")
 
 
 def target(args: argparse.Namespace, *, allow_fake: bool, hint: str = "") -> Target:

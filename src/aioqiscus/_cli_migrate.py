@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._cli_common import HelpFormatter, UsageError
+from ._cli_common import HelpFormatter, UsageError, base_url, require_credentials
 from ._client import QiscusClient
 from ._transport import DEFAULT_BASE_URL
 from .migration import MigrationReport, ProgressCallback, copy_app
@@ -127,20 +126,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _client(args: argparse.Namespace, side: str) -> QiscusClient:
     """The *side* client from its options or ``QISCUS_<SIDE>_*`` variables."""
-    env = f"QISCUS_{side.upper()}"
-    app_id = getattr(args, f"{side}_app_id") or os.environ.get(f"{env}_APP_ID")
-    secret = getattr(args, f"{side}_secret_key") or os.environ.get(f"{env}_SECRET_KEY")
-    if not app_id or not secret:
-        msg = (
-            f"no {side} credentials: pass --{side}-app-id and --{side}-secret-key, "
-            f"or set {env}_APP_ID and {env}_SECRET_KEY"
-        )
-        raise UsageError(msg)
-    url = getattr(args, f"{side}_base_url") or os.environ.get(f"{env}_BASE_URL")
+    app_id, secret = require_credentials(args, side=side)
     return QiscusClient(
         app_id,
         secret,
-        base_url=url or DEFAULT_BASE_URL,
+        base_url=base_url(args, side) or DEFAULT_BASE_URL,
         api_version=getattr(args, f"{side}_api_version"),
     )
 

@@ -115,19 +115,12 @@ def _comment(
     )
 
 
-def _author(a: _Author) -> User:
-    """What v2.1's hand reader of an author builds, from the struct."""
-    return User(
-        c.identifier(a.user_id),
-        c.strict_str(a.username),
-        c.optional_str(a.avatar_url),
-        c.json_object(a.extras),
-        active=c.optional_bool(a.active),
-    )
+def v21_reader(author_of: Callable[[Any, Any, Any, Any, Any], User]) -> c.PageReader:
+    """The reader of a v2.1 ``load_comments`` body.
 
-
-def v21_reader() -> c.PageReader:
-    """The reader of a v2.1 ``load_comments`` body."""
+    *author_of* is the v2.1 reader's own: the author from its user id,
+    username, avatar URL, extras and active flag.
+    """
     decode = msgspec.json.Decoder(_Answer21).decode
 
     def read(body: bytes, room_id: str | None) -> tuple[Comment, ...]:
@@ -141,7 +134,13 @@ def v21_reader() -> c.PageReader:
             if known is not None and known[0] == author:
                 sender = known[1]
             else:
-                sender = _author(author)
+                sender = author_of(
+                    author.user_id,
+                    author.username,
+                    author.avatar_url,
+                    author.extras,
+                    author.active,
+                )
                 seen[author.user_id] = (author, sender)
             found.append(_comment(s, sender, room_id))
         return tuple(found)

@@ -174,14 +174,31 @@ def _sender(data: Any) -> User:
     """
     if type(data) is dict and "user_id" in data and data.keys() <= _AUTHOR_KEYS:
         get = data.get
-        return User(
-            c.identifier(data["user_id"]),
-            c.strict_str(get("username")),
-            c.optional_str(get("avatar_url")),
-            c.json_object(get("extras")),
-            active=c.optional_bool(get("active")),
+        return _author(
+            data["user_id"],
+            get("username"),
+            get("avatar_url"),
+            get("extras"),
+            get("active"),
         )
     return _shapes.hook(User)(data, User)
+
+
+def _author(
+    user_id: Any, username: Any, avatar_url: Any, extras: Any, active: Any
+) -> User:
+    """An author from the five keys of :data:`_AUTHOR_KEYS`.
+
+    What both readers end in: :func:`_sender` from a dict, the struct
+    reader (``_typed``) from a decoded struct's fields.
+    """
+    return User(
+        c.identifier(user_id),
+        c.strict_str(username),
+        c.optional_str(avatar_url),
+        c.json_object(extras),
+        active=c.optional_bool(active),
+    )
 
 
 def _read_comment(data: Any, room_id: str | None, senders: c.Senders | None) -> Comment:
@@ -204,7 +221,7 @@ def _read_comment(data: Any, room_id: str | None, senders: c.Senders | None) -> 
 def _page_reader() -> c.PageReader:
     from ._typed import v21_reader  # noqa: PLC0415 - msgspec, on first use
 
-    return v21_reader()
+    return v21_reader(_author)
 
 
 _shapes = c.Shapes(_converter, ROUTES, _read_comment, _page_reader)

@@ -87,13 +87,17 @@ class Checkpoint:
                 )
             return
         if tables != {"meta", "objects"}:
-            msg = f"the checkpoint {self.path} is not a migration checkpoint"
+            msg = (
+                f"the checkpoint {self.path} is not a migration checkpoint; "
+                "use another checkpoint file"
+            )
             raise CheckpointError(msg)
         meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
         if meta.get("schema") != SCHEMA:
             msg = (
                 f"the checkpoint {self.path} has schema {meta.get('schema')!r}, "
-                f"not {SCHEMA!r}"
+                f"not {SCHEMA!r}: another aioqiscus version wrote it; resume "
+                "with that version, or use another checkpoint file"
             )
             raise CheckpointError(msg)
         if (meta.get("source"), meta.get("target")) != (source, target):
