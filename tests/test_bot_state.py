@@ -283,6 +283,7 @@ class TestLocking:
         assert isinstance(error, ConversationBusyError)
         assert isinstance(error, TimeoutError)
         assert "0.1 s" in str(error)
+        assert "raise the bot's conversation_wait" in str(error)
 
 
 class TestRedisConversationStore:

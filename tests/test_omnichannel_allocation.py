@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from aioqiscus.bot import RedisConversationStore
-from aioqiscus.errors import AmbiguousSendError, BadRequestError
+from aioqiscus.errors import AmbiguousSendError, BadRequestError, InvalidArgumentError
 from aioqiscus.omnichannel import (
     Allocation,
     Allocator,
@@ -188,11 +188,19 @@ class TestFailures:
         assert not result.ok
         assert "held" in str(result.error)
 
-    def test_settings_are_checked(self, fake):
-        """A quota or attempts below 1 is refused."""
+    @pytest.mark.parametrize(
+        ("options", "message"),
+        [
+            ({"max_customers": 0}, "max_customers must be >= 1, got 0"),
+            ({"max_customers": 1, "attempts": 0}, "attempts must be >= 1, got 0"),
+            ({"max_customers": 1, "lock_wait": 0}, "lock_wait must be > 0 seconds"),
+        ],
+    )
+    def test_settings_are_checked(self, fake, options, message):
+        """A quota or attempts below 1, or no lock wait, is refused by name."""
         omni = _omni(fake)
-        with pytest.raises(ValueError, match="max_customers"):
-            Allocator(omni, max_customers=0)
+        with pytest.raises(InvalidArgumentError, match=message):
+            Allocator(omni, **options)
 
 
 class TestWebhookReceiver:

@@ -170,6 +170,22 @@ class TestParse:
         assert event.customer.user_id == "6281234567890"
         assert event.service.extras == {"source": "wa"}
 
+    @pytest.mark.parametrize(
+        ("name", "key", "attr"),
+        [
+            ("webhook_bot", "channel", "channel"),
+            ("webhook_resolved", "resolved_by", "resolved_by"),
+        ],
+    )
+    def test_nested_value_not_an_object_is_kept(self, name, key, attr):
+        """A nested object sent as another type is None, kept in extras."""
+        event = parse(_body(name, **{key: "Support WA"}))
+        assert getattr(event, attr) is None
+        assert event.extras[key] == "Support WA"
+        absent = parse(_body(name, **{key: None}))
+        assert getattr(absent, attr) is None
+        assert key not in absent.extras
+
     def test_resolved_webhook_int_comment_id(self):
         """ADI's integer last_comment_id reads as its text (5.4)."""
         data = sample("omnichannel/webhook_resolved")

@@ -98,9 +98,10 @@ class TestRedisDedupeStore:
             f"redis://127.0.0.1:{free_port()}/0", timeout=0.5
         )
         start = time.monotonic()
-        with anyio.fail_after(10), pytest.raises(StoreUnavailableError):
+        with anyio.fail_after(10), pytest.raises(StoreUnavailableError) as info:
             await store.claim("k", 5)
         assert time.monotonic() - start < 2
+        assert "check that Redis is up and reachable" in str(info.value)
         await store.aclose()
 
     async def test_silent_server_times_out(self):
@@ -115,6 +116,7 @@ class TestRedisDedupeStore:
             await store.aclose()
         assert 0.25 < elapsed < 2
         assert "0.3 s" in str(info.value)
+        assert "raise the store's timeout" in str(info.value)
 
     async def test_fail_open_lets_through_and_warns(self, caplog):
         """fail_open=True: an unreachable Redis lets the delivery through,

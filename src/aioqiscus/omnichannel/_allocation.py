@@ -22,7 +22,13 @@ import anyio
 import attrs
 
 from ..bot import MemoryConversationStore
-from ..errors import AmbiguousSendError, APIError, QiscusError, TransportError
+from ..errors import (
+    AmbiguousSendError,
+    APIError,
+    InvalidArgumentError,
+    QiscusError,
+    TransportError,
+)
 from ._client import OmnichannelClient
 from .models import Agent
 from .webhooks import AgentAllocationNeeded, HookGuard, WebhookError, parse
@@ -122,9 +128,15 @@ class Allocator:
         on_failure: Callable[[Allocation], Awaitable[None] | None] | None = None,
         guard: HookGuard | None = None,
     ) -> None:
-        if max_customers < 1 or attempts < 1 or lock_wait <= 0:
-            msg = "max_customers and attempts must be >= 1, lock_wait > 0"
-            raise ValueError(msg)
+        if max_customers < 1:
+            msg = f"max_customers must be >= 1, got {max_customers!r}"
+            raise InvalidArgumentError(msg)
+        if attempts < 1:
+            msg = f"attempts must be >= 1, got {attempts!r}"
+            raise InvalidArgumentError(msg)
+        if lock_wait <= 0:
+            msg = f"lock_wait must be > 0 seconds, got {lock_wait!r}"
+            raise InvalidArgumentError(msg)
         self.omni = omni
         self.max_customers = max_customers
         self.policy = policy

@@ -10,14 +10,16 @@ writes from and whether the room waits or is resolved (``omnichannel.md``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from ..models import Room
 from . import _convert as wire
 from .models import ChannelDetails, OmnichannelRoom, Source
 
-__all__ = ["read_options", "room_info"]
+__all__ = ["read_nested", "read_options", "room_info"]
+
+T = TypeVar("T")
 
 #: The option keys :class:`OmnichannelRoom` names.
 _KEYS = ("channel", "source", "is_resolved", "is_waiting", "channel_details")
@@ -46,6 +48,27 @@ def _flag(value: Any) -> bool | None:
     return None
 
 
+def read_nested(
+    value: Any,
+    key: str,
+    table: wire.Table,
+    make: Callable[..., T],
+    extras: dict[str, Any],
+) -> T | None:
+    """*value*, the object under *key*, read by *table* into *make*.
+
+    A JSON object becomes ``make(**fields, extras=other_keys)``; any other
+    value that is not ``None`` is kept, as it arrived, in ``extras[key]``,
+    and the answer is ``None``.
+    """
+    if isinstance(value, dict):
+        known, rest = wire.read_fields(value, table, key)
+        return make(**known, extras=rest)
+    if value is not None:
+        extras[key] = value
+    return None
+
+
 def read_options(
     room_id: str, options: Mapping[str, Any] | str | None
 ) -> OmnichannelRoom:
@@ -58,13 +81,13 @@ def read_options(
         wire.parse_options(options) if not isinstance(options, Mapping) else options
     )
     extras = {k: v for k, v in found.items() if k not in _KEYS}
-    details = found.get("channel_details")
-    typed_details = None
-    if isinstance(details, dict):
-        known, rest = wire.read_fields(details, _DETAILS, "channel_details")
-        typed_details = ChannelDetails(**known, extras=rest)
-    elif details is not None:
-        extras["channel_details"] = details
+    typed_details = read_nested(
+        found.get("channel_details"),
+        "channel_details",
+        _DETAILS,
+        ChannelDetails,
+        extras,
+    )
     view = OmnichannelRoom(
         room_id=room_id,
         channel=_source(found.get("channel")),

@@ -38,7 +38,7 @@ from ..errors import InvalidArgumentError, ResponseShapeError
 from ..models import Comment, Room, User
 from ..webhooks import WebhookError, WebhookEvent
 from . import _convert as wire
-from ._rooms import read_options
+from ._rooms import read_nested, read_options
 from .models import Agent, OmnichannelRoom, RoomLog, Service
 
 __all__ = [
@@ -321,13 +321,9 @@ def _chat_event(kind: str, payload: Any) -> WebhookEvent:
 def _bot(data: dict[str, Any]) -> BotMessage:
     rest = {k: v for k, v in data.items() if k not in ("type", "payload")}
     app_code = rest.pop("app_code", None)
-    raw_channel = rest.pop("channel", None)
-    channel = None
-    if isinstance(raw_channel, dict):
-        known, other = wire.read_fields(raw_channel, _CHANNEL, "channel")
-        channel = WebhookChannel(**known, extras=other)
-    elif raw_channel is not None:
-        rest["channel"] = raw_channel
+    channel = read_nested(
+        rest.pop("channel", None), "channel", _CHANNEL, WebhookChannel, rest
+    )
     return BotMessage(
         _chat_event(data["type"], data["payload"]),
         app_code=app_code if isinstance(app_code, str) else None,
@@ -392,13 +388,9 @@ def _customer(data: Any) -> ResolvedCustomer | None:
 def _resolved(data: dict[str, Any]) -> RoomResolved:
     rest = dict(data)
     service = wire.service(rest.pop("service"))
-    by = rest.pop("resolved_by", None)
-    resolver = None
-    if isinstance(by, dict):
-        known, other = wire.read_fields(by, _RESOLVER, "resolved_by")
-        resolver = Resolver(**known, extras=other)
-    elif by is not None:
-        rest["resolved_by"] = by
+    resolver = read_nested(
+        rest.pop("resolved_by", None), "resolved_by", _RESOLVER, Resolver, rest
+    )
     raw_customer = rest.pop("customer", None)
     customer = _customer(raw_customer)
     if customer is None and raw_customer is not None:

@@ -39,3 +39,13 @@ class ConversationLockLostError(StoreError):
     ``lock_expiry``; another delivery may have taken it, so the state was
     not written. Raise ``lock_expiry`` above the longest handler.
     """
+
+
+def busy(wait: float) -> ConversationBusyError:
+    """The error for a conversation lock still held after *wait* seconds."""
+    msg = (
+        f"conversation still held by another delivery after {wait:g} s: "
+        "raise the bot's conversation_wait, or hold the conversation "
+        "(ctx.conversation()) for less time in handlers"
+    )
+    return ConversationBusyError(msg)

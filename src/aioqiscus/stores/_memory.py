@@ -16,7 +16,7 @@ import anyio
 import attrs
 
 from .._validate import check_page_size
-from ._errors import ConversationBusyError, ConversationLockLostError
+from ._errors import ConversationLockLostError, busy
 
 __all__ = ["MemoryConversationStore", "MemoryDedupeStore"]
 
@@ -135,8 +135,7 @@ class MemoryConversationStore:
             if not acquired:
                 self._forget(key, slot)
         if not acquired:
-            msg = f"conversation still held by another delivery after {wait:g} s"
-            raise ConversationBusyError(msg)
+            raise busy(wait)
         token = secrets.token_hex(8)
         self._owners[key] = token
         return token, self._states.get(key)

@@ -26,9 +26,9 @@ import sniffio
 from ..errors import EventLoopError, InvalidArgumentError
 from ._check import positive_seconds
 from ._errors import (
-    ConversationBusyError,
     ConversationLockLostError,
     StoreUnavailableError,
+    busy,
 )
 
 if TYPE_CHECKING:
@@ -138,10 +138,16 @@ class _RedisStore:
             with anyio.fail_after(self._timeout):
                 return await call()
         except TimeoutError as exc:
-            msg = f"Redis did not answer {what} within {self._timeout:g} s"
+            msg = (
+                f"Redis did not answer {what} within {self._timeout:g} s: "
+                "check that Redis is up and reachable, or raise the store's timeout"
+            )
             raise StoreUnavailableError(msg) from exc
         except (RedisError, OSError) as exc:
-            msg = f"Redis failed {what}: {type(exc).__name__}: {exc}"
+            msg = (
+                f"Redis failed {what}: {type(exc).__name__}: {exc}; "
+                "check that Redis is up and reachable at the store's URL"
+            )
             raise StoreUnavailableError(msg) from exc
 
 
@@ -286,8 +292,7 @@ class RedisConversationStore(_RedisStore):
                 return token, None if value is None else bytes(value).decode()
             left = deadline - anyio.current_time()
             if left <= 0:
-                msg = f"conversation still held by another delivery after {wait:g} s"
-                raise ConversationBusyError(msg)
+                raise busy(wait)
             held = value / 1000 if isinstance(value, int) and value > 0 else pause
             await anyio.sleep(min(pause, left, held))
             pause = min(pause * 2, _LONGEST_PAUSE)
