@@ -17,6 +17,7 @@ import anyio
 import pytest
 import redis.asyncio
 
+import aioqiscus
 from aioqiscus import (
     RateLimitedError,
     RateLimitStoreError,
@@ -226,6 +227,8 @@ class TestRedisFailing:
             stack.close()
         assert len(fake.journal) == 1
         assert "not sent" in str(caught.value)
+        # One except clause catches "Redis is down", whichever part met it.
+        assert isinstance(caught.value, aioqiscus.StoreError)
 
     async def test_silent_redis_fails_within_the_socket_timeout(self, fake):
         """A Redis that accepts but never answers fails a call in socket_timeout."""

@@ -14,6 +14,7 @@ import anyio
 import pytest
 import redis.asyncio
 
+import aioqiscus
 from aioqiscus.bot import (
     DedupeStore,
     MemoryDedupeStore,
@@ -102,6 +103,7 @@ class TestRedisDedupeStore:
             await store.claim("k", 5)
         assert time.monotonic() - start < 2
         assert "check that Redis is up and reachable" in str(info.value)
+        assert isinstance(info.value, aioqiscus.StoreError)
         await store.aclose()
 
     async def test_silent_server_times_out(self):

@@ -40,6 +40,7 @@ from .errors import (
     ResponseShapeError,
     ResponseTooLargeError,
     ServerError,
+    StoreError,
     TransportError,
     UnsupportedOperationError,
 )
@@ -155,6 +156,7 @@ __all__ = [
     "RoomType",
     "SendOptions",
     "ServerError",
+    "StoreError",
     "SyncIterator",
     "SyncListing",
     "SyncQiscusClient",

@@ -20,7 +20,9 @@ Every exception derives from :class:`QiscusError`::
      |         +-- NegotiationTimeoutError (also a RequestTimeoutError)
      +-- AmbiguousSendError (a send may or may not have landed)
      +-- RateLimitedError (our own rate limit had no token in time; nothing sent)
-     +-- RateLimitStoreError (the shared rate limit's store failed; nothing sent)
+     +-- StoreError (a shared store, Redis, failed: catch it for "Redis is down")
+     |    +-- RateLimitStoreError (the shared rate limit's store; nothing sent)
+     |    +-- aioqiscus.stores' errors (dedupe and conversation stores)
      +-- BackupFailedError (an export or import reported failure)
      +-- BackupTimeoutError (also a TimeoutError; waiting took too long)
      +-- ClientClosedError (also a RuntimeError; the client was used after aclose)
@@ -67,6 +69,7 @@ __all__ = [
     "ResponseShapeError",
     "ResponseTooLargeError",
     "ServerError",
+    "StoreError",
     "TransportError",
     "UnsupportedOperationError",
 ]
@@ -314,11 +317,19 @@ class RateLimitedError(QiscusError):
         self.max_wait = max_wait
 
 
-class RateLimitStoreError(QiscusError):
+class StoreError(QiscusError):
+    """A shared store (Redis) failed: a rate limit's bucket, dedupe, conversations.
+
+    The base of :class:`RateLimitStoreError` and of the errors of
+    :mod:`aioqiscus.stores`, so an application catches "Redis is down" once.
+    """
+
+
+class RateLimitStoreError(StoreError):
     """The store behind a shared rate limit (Redis) failed or timed out.
 
     The request was not sent. Raised within the store's socket timeouts,
-    never after an unbounded wait.
+    never after an unbounded wait: check that Redis is up and reachable.
     """
 
 

@@ -48,6 +48,7 @@ def instances() -> dict[str, errors.QiscusError]:
         ),
         "RateLimitedError": errors.RateLimitedError("no token", wait=2.5, max_wait=1.0),
         "RateLimitStoreError": errors.RateLimitStoreError("redis went away"),
+        "StoreError": errors.StoreError("redis went away"),
     }
     for name in (
         "APIError",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import QiscusError
+from ..errors import StoreError
 
 __all__ = [
     "ConversationBusyError",
@@ -10,10 +10,6 @@ __all__ = [
     "StoreError",
     "StoreUnavailableError",
 ]
-
-
-class StoreError(QiscusError):
-    """A shared store (dedupe, conversations) failed."""
 
 
 class StoreUnavailableError(StoreError):
