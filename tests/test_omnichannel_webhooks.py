@@ -131,6 +131,21 @@ class TestParse:
         assert event.info.is_resolved is False
         assert event.comment.timestamp == datetime(2025, 7, 11, 5, 46, 37, tzinfo=UTC)
 
+    def test_bot_webhook_near_the_size_limit_with_non_ascii_text(self):
+        """A body within MAX_BODY stays within it when its Chat SDK part is read
+        (the re-encoding neither escapes non-ASCII nor adds spaces)."""
+        from aioqiscus.webhooks import MAX_BODY
+
+        data = sample("omnichannel/webhook_bot")
+        data["payload"]["message"]["text"] = ""
+        size = len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+        text = "é" * ((MAX_BODY - size - 64) // 2)  # 2 UTF-8 bytes, 6 escaped
+        data["payload"]["message"]["text"] = text
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        assert MAX_BODY - 256 <= len(body) <= MAX_BODY
+        event = parse(body)
+        assert event.comment.message == text
+
     def test_old_bot_webhook_with_object_options(self):
         """Older deliveries: integer room id, options as an object (5.5)."""
         data = sample("omnichannel/webhook_bot")

@@ -312,7 +312,12 @@ def _chat_event(kind: str, payload: Any) -> WebhookEvent:
     messages apart by their ``unique_temp_id`` (``wa_wamid.`` on WhatsApp)
     instead of taking every message of a room for one.
     """
-    event = chat_webhooks.parse(json.dumps({"type": kind, "payload": payload}))
+    # Read by the Chat SDK parser itself (one reader for both hooks); encoded
+    # as compactly as it arrived, so a body within MAX_BODY stays within it.
+    text = json.dumps(
+        {"type": kind, "payload": payload}, ensure_ascii=False, separators=(",", ":")
+    )
+    event = chat_webhooks.parse(text)
     if event.comment.id == 0:
         event = attrs.evolve(event, comment=attrs.evolve(event.comment, id=None))
     return event
