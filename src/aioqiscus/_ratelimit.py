@@ -301,7 +301,6 @@ class RedisTokenBucket:
         self.max_wait = math.inf if max_wait is None else float(max_wait)
         self._name = _PREFIX + key
         interval = max(1, round(_MICRO / self.rate))
-        self._interval = interval
         self._args = (
             interval,
             (burst - 1) * interval,
