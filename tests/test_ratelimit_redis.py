@@ -226,6 +226,7 @@ class TestRedisFailing:
             stack.close()
         assert len(fake.journal) == 1
         assert "not sent" in str(caught.value)
+        assert "check that Redis is running" in str(caught.value)  # what to do
 
     async def test_silent_redis_fails_within_the_socket_timeout(self, fake):
         """A Redis that accepts but never answers fails a call in socket_timeout."""
