@@ -371,3 +371,50 @@ async def test_headers_reused_only_while_unchanged():
     assert all(h[b"qiscus-sdk-secret"] == b"hush" for h in seen)
     assert backend._multidict(headers) is prepared
     assert "hush" not in repr(prepared)
+
+
+class TestClone:
+    """``clone()``: a backend for another event loop, same settings."""
+
+    async def test_httpx_keeps_settings_not_pools(self):
+        """The clone has the settings and a pool of its own."""
+        timeout = httpx.Timeout(7.0, connect=2.0)
+        backend = HttpxBackend(
+            timeout=timeout, max_connections=3, max_response_bytes=1234
+        )
+        clone = backend.clone()
+        try:
+            assert isinstance(clone, HttpxBackend)
+            assert clone.timeout == timeout
+            assert clone.max_connections == 3
+            assert clone.max_response_bytes == 1234
+            assert clone.client is not backend.client
+        finally:
+            await backend.aclose()
+            if clone is not None:
+                await clone.aclose()
+
+    async def test_httpx_injected_client_is_not_cloned(self):
+        """An injected client's pool belongs to one loop: no clone."""
+        async with httpx.AsyncClient() as http:
+            assert HttpxBackend(http).clone() is None
+
+    async def test_aiohttp_keeps_settings(self):
+        """The clone has the timeouts and limits, and no session yet."""
+        backend = AiohttpBackend(
+            timeout=7.0, connect_timeout=2.0, max_connections=3, max_response_bytes=9
+        )
+        clone = backend.clone()
+        assert isinstance(clone, AiohttpBackend)
+        assert clone._timeout.total == 7.0
+        assert clone._timeout.sock_connect == 2.0
+        assert clone.max_connections == 3
+        assert clone.max_response_bytes == 9
+        assert clone._session is None
+        await clone.aclose()
+        await backend.aclose()
+
+    async def test_aiohttp_shared_session_is_not_cloned(self):
+        """A session of the user's belongs to one loop: no clone."""
+        async with aiohttp.ClientSession() as session:
+            assert AiohttpBackend(session).clone() is None

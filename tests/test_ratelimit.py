@@ -176,6 +176,7 @@ class TestClient:
         assert caught.value.max_wait == 0.2
         assert caught.value.wait == pytest.approx(1.0, abs=0.1)
         assert "not sent" in str(caught.value)
+        assert "larger max_wait" in str(caught.value)  # what to do
 
     async def test_cancelled_wait_sends_nothing_and_holds_no_slot(self, fake):
         """A call cancelled while waiting for a token sends nothing and held no slot."""

@@ -227,6 +227,7 @@ class TestRedisFailing:
             stack.close()
         assert len(fake.journal) == 1
         assert "not sent" in str(caught.value)
+        assert "check that Redis is running" in str(caught.value)  # what to do
         # One except clause catches "Redis is down", whichever part met it.
         assert isinstance(caught.value, aioqiscus.StoreError)
 

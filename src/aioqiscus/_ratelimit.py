@@ -98,7 +98,8 @@ def _check(rate: object, burst: object, max_wait: object) -> None:
 def _refused(wait: float, max_wait: float, where: str) -> RateLimitedError:
     msg = (
         f"no token from rate limit {where} within max_wait={max_wait:g} s "
-        f"(the next is {wait:.3g} s away); the request was not sent"
+        f"(the next is {wait:.3g} s away); the request was not sent: "
+        "send it again later, or give the bucket a larger max_wait"
     )
     return RateLimitedError(msg, wait=wait, max_wait=max_wait)
 
@@ -301,7 +302,6 @@ class RedisTokenBucket:
         self.max_wait = math.inf if max_wait is None else float(max_wait)
         self._name = _PREFIX + key
         interval = max(1, round(_MICRO / self.rate))
-        self._interval = interval
         self._args = (
             interval,
             (burst - 1) * interval,
@@ -414,6 +414,7 @@ class RedisTokenBucket:
         except self._errors as exc:
             msg = (
                 f"rate limit {self.key!r} could not {what} "
-                f"({type(exc).__name__}: {exc}); the request was not sent"
+                f"({type(exc).__name__}: {exc}); the request was not sent: "
+                "check that Redis is running and reachable, then send it again"
             )
             raise RateLimitStoreError(msg) from exc

@@ -57,12 +57,11 @@ class TimedBackend:
     """*backend*, with *timeout* on every request; closing it closes nothing."""
 
     def __init__(self, backend: Backend, timeout: httpx.Timeout) -> None:
-        inner = backend.inner if isinstance(backend, TimedBackend) else backend
-        self.inner: Backend = inner
+        self.inner = backend
         self.timeout = timeout
-        self.max_connections = inner.max_connections
+        self.max_connections = backend.max_connections
         self.read_timeout = timeout.read
-        self._native = _takes_timeout(inner)
+        self._native = _takes_timeout(backend)
         self._deadline = _deadline(timeout)
 
     async def send(self, method: str, url: str, **request: Any) -> RawResponse:

@@ -140,7 +140,7 @@ class Transport:
     def with_timeout(self, timeout: httpx.Timeout) -> Transport:
         """A view like :meth:`with_retry` whose every attempt has *timeout*."""
         view = self.with_retry(self.retry)
-        view.backend = TimedBackend(self.backend, timeout)
+        # Each loop's backend is wrapped where it is used (_timed_backend).
         view.timeout = timeout
         view._timed = {}  # noqa: SLF001 - a view of our own class
         return view

@@ -191,6 +191,10 @@ def test_views_chain():
     """A view of a view keeps the last timeout and the first backend underneath."""
     client = QiscusClient("my-app", "s3cr3t-key")
     view = client.with_options(timeout=1).with_options(timeout=2, max_retries=0)
-    backend = view._transport.backend
-    assert backend.timeout == httpx.Timeout(2)
-    assert backend.inner is client._transport.backend
+    transport = view._transport
+    assert transport.timeout == httpx.Timeout(2)
+    assert transport.backend is client._transport.backend
+    # Each loop's backend is wrapped once, with the last timeout.
+    timed = transport._timed_backend(client._transport.backend, transport.timeout)
+    assert timed.timeout == httpx.Timeout(2)
+    assert timed.inner is client._transport.backend
