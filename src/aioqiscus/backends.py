@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import anyio
 import httpx
 
+from ._pool import one_request_per_connection
 from ._redaction import MASK, clip
 from ._wire import Query, RawResponse
 from .errors import (
@@ -488,13 +489,15 @@ class HttpxBackend:
     def _new_pool(self) -> int:
         size = min(POOL_SIZE, self.max_connections - sum(self._sizes))
         self.pools.append(
-            httpx.AsyncClient(
-                timeout=self.timeout,
-                follow_redirects=False,
-                verify=shared_ssl_context(),
-                limits=httpx.Limits(
-                    max_connections=size, max_keepalive_connections=size
-                ),
+            one_request_per_connection(
+                httpx.AsyncClient(
+                    timeout=self.timeout,
+                    follow_redirects=False,
+                    verify=shared_ssl_context(),
+                    limits=httpx.Limits(
+                        max_connections=size, max_keepalive_connections=size
+                    ),
+                )
             )
         )
         self._sizes.append(size)
