@@ -209,8 +209,6 @@ class TestInterrupted:
 
 def _tasks(client: SyncQiscusClient) -> list[object]:
     """The client's calls still running on its loop (guards aside)."""
-    loop = client._shared.loop._loop
-    assert loop is not None
 
     async def running() -> list[object]:
         here = asyncio.current_task()
@@ -222,7 +220,7 @@ def _tasks(client: SyncQiscusClient) -> list[object]:
             and "serve" not in repr(t.get_coro())
         ]
 
-    return asyncio.run_coroutine_threadsafe(running(), loop).result(5)
+    return client._shared.loop.run(running())
 
 
 class TestClosedMeanwhile:
@@ -251,6 +249,106 @@ class TestClosedMeanwhile:
         assert time.monotonic() - started < 5
         assert len(outcome) == 1
         assert isinstance(outcome[0], QiscusError), outcome
+
+
+class TestOneLoop:
+    """A call on an idle loop runs it in its own thread; the loop is passed on."""
+
+    def test_an_idle_loop_runs_in_the_callers_thread(self, served):
+        """Nothing else in flight: the call runs the loop in the caller's
+        thread, with no hand-off (two thread switches) to another."""
+        fake, url = served
+        fake.reset()
+        fake.add_user(ALICE)
+        seen: list[threading.Thread] = []
+        with SyncQiscusClient(
+            fake.app_id,
+            fake.secret_key,
+            base_url=url,
+            timeout=5,
+            event_hooks={
+                "response": [lambda _: seen.append(threading.current_thread())]
+            },
+        ) as client:
+            client.get_user(ALICE)
+            client.get_user(ALICE)
+        assert len(seen) >= 2
+        assert set(seen) == {threading.current_thread()}
+
+    def test_calls_overlap_and_the_loop_passes_on(self, served):
+        """A call made while another thread runs the loop joins it (it does
+        not wait for that thread's call); a call still in flight when that
+        thread's own call ends is finished by the client's daemon thread."""
+        fake, url = served
+        fake.reset()
+        fake.add_user(ALICE)
+        fake.add_user(BOB)
+        answered: dict[str, str] = {}
+        threads: dict[str, str] = {}
+
+        def hook(event: object) -> None:
+            threads[threading.current_thread().name] = "seen"
+
+        client = SyncQiscusClient(
+            fake.app_id,
+            fake.secret_key,
+            base_url=url,
+            timeout=5,
+            event_hooks={"response": [hook]},
+        )
+
+        def slow(name: str) -> None:
+            answered[name] = client.get_user(ALICE).id
+
+        try:
+            client.negotiate()
+            fake.inject(Fault.delay(0.6), times=1)
+            first = threading.Thread(target=slow, args=("first",), name="first")
+            first.start()
+            time.sleep(0.15)  # "first" runs the loop, waiting for its answer
+            started = time.monotonic()
+            assert client.get_user(BOB).id == BOB
+            assert time.monotonic() - started < 0.45
+            fake.inject(Fault.delay(0.6), times=1)
+            second = threading.Thread(target=slow, args=("second",), name="second")
+            second.start()
+            first.join(5)
+            second.join(5)
+        finally:
+            client.close()
+        assert answered == {"first": ALICE, "second": ALICE}
+        # The second's answer came after the first's caller left the loop.
+        assert "aioqiscus-sync" in threads
+
+    def test_ctrl_c_in_the_thread_running_the_loop(self, sync_env):
+        """Ctrl-C in the main thread while it runs the loop cancels its own
+        call; another thread's call on the same loop still gets its answer."""
+        fake, client = sync_env
+        client.negotiate()
+        outcome: list[object] = []
+
+        def other() -> None:
+            fake.inject(Fault.delay(0.3), times=1)
+            outcome.append(client.get_user(BOB).id)
+
+        fake.inject(Fault.delay(0.8), times=1)
+        main = threading.get_ident()
+        interrupt = threading.Timer(0.2, signal.pthread_kill, (main, signal.SIGINT))
+        helper = threading.Timer(0.05, other)
+        helper.start()
+        interrupt.start()
+        started = time.monotonic()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                client.get_user(ALICE)
+        finally:
+            interrupt.cancel()
+        assert time.monotonic() - started < 0.6
+        helper.join(5)
+        assert outcome == [BOB]
+        assert client.get_user(ALICE).id == ALICE
+        # The server answers the cancelled request later: not in another test.
+        time.sleep(max(0.0, started + 0.9 - time.monotonic()))
 
 
 class TestThreads:

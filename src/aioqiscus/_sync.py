@@ -1,12 +1,14 @@
-"""The machinery of :class:`~aioqiscus.SyncQiscusClient`: a loop in a thread.
+"""The machinery of :class:`~aioqiscus.SyncQiscusClient`: one event loop.
 
 :class:`SyncBase` owns one :class:`~aioqiscus.QiscusClient` and runs it on
-one asyncio event loop in a background thread (as anyio's blocking portal
-would, for less). Every blocking call hands the async call to that loop
-and waits for its result:
-calls from several threads at once run concurrently on the one loop, over
-one connection pool. :class:`SyncIterator` and :class:`SyncListing` turn the
-async iterators into plain ones, a page fetched per blocking step.
+one asyncio event loop (as anyio's blocking portal would, for less): a
+blocking call runs the loop in its own thread when the loop is idle, and is
+handed to the loop and waits for its result when the loop is running (in
+another caller's thread or in a daemon thread of its own, see
+:class:`_LoopThread`). Calls from several threads at once run concurrently
+on the one loop, over one connection pool. :class:`SyncIterator` and
+:class:`SyncListing` turn the async iterators into plain ones, a page
+fetched per blocking step.
 
 The methods themselves are generated into ``sync.py`` from the async class
 (``python -m aioqiscus._syncgen``); this module is what they call.
@@ -18,6 +20,7 @@ import asyncio
 import contextlib
 import inspect
 import os
+import signal
 import sys
 import threading
 import weakref
@@ -40,34 +43,47 @@ T = TypeVar("T")
 
 
 class _LoopThread:
-    """An asyncio event loop in a daemon thread; :meth:`run` blocks on it.
+    """One asyncio event loop, run by the thread that needs it.
 
-    Like anyio's blocking portal, at under half its cost per call (30 us
-    against 68 us for a call that does nothing, on the machine of
-    ``bench/sync.py``): a call is one task started with
-    ``call_soon_threadsafe`` and one lock released when it is done, with no
-    task group, cancel scope or chained futures around it. The loop runs in
-    ``asyncio.run``, so stopping it cancels what is left and closes it as
-    any ``asyncio.run`` does. A daemon thread: a client never closed does
-    not hold the interpreter at exit.
+    A blocking call made while the loop is idle runs the loop itself, in the
+    caller's thread, until its own call is done: no thread switch at all,
+    which is most of what a hand-off costs (two wake-ups, 80 to 110 us of a
+    call on the machine of ``bench/sync.py``). Calls made while the loop runs
+    are handed to it (``call_soon_threadsafe``) and wait on a lock. When the
+    caller that runs the loop is done while others still wait, the loop
+    passes to a daemon thread of its own, which runs it until no call is
+    left, then parks; so does a call from a thread that cannot run a loop (a
+    Jupyter cell runs inside one). Background work never waits for a caller:
+    nothing runs on the loop but calls, and a call in flight always has a
+    thread running the loop.
+
+    Ctrl-C in the main thread while it runs the loop cancels its call, then
+    raises ``KeyboardInterrupt``, as ``asyncio.run`` does; the others' calls
+    go on. :meth:`stop` cancels what is left and closes the loop. A daemon
+    thread: a client never closed does not hold the interpreter at exit.
     """
 
     def __init__(self) -> None:
-        ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Future[None] | None = None
-
-        async def serve() -> None:
-            self._loop = asyncio.get_running_loop()
-            self._stop = self._loop.create_future()
-            ready.set()
-            await self._stop
-
+        self._loop = asyncio.new_event_loop()
+        self._state = threading.Condition(threading.Lock())
+        #: Who runs the loop now: a caller, the thread, or nobody.
+        self._driver: str | None = None
+        #: Calls started and not finished (run by whichever thread drives).
+        self._inflight = 0
+        self._stopped = False
+        self._finishing = False
+        #: Released once each time the loop passes to the thread.
+        self._wake = threading.Semaphore(0)
+        #: Set on the loop when no call is left (the thread then parks).
+        self._settled: asyncio.Future[None] | None = None
         self.thread = threading.Thread(
-            target=asyncio.run, args=(serve(),), name="aioqiscus-sync", daemon=True
+            target=self._serve, name="aioqiscus-sync", daemon=True
         )
         self.thread.start()
-        ready.wait()
+
+    def owns(self, loop: asyncio.AbstractEventLoop | None) -> bool:
+        """Whether *loop* (the one running in the calling thread) is this one."""
+        return loop is self._loop
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run *coroutine* on the loop; block until it is done.
@@ -77,14 +93,30 @@ class _LoopThread:
         the client was closed meanwhile (from another thread) raises
         :class:`~aioqiscus.errors.ClientClosedError`, never waits forever.
         """
+        call = _Call(coroutine, self)
+        # A thread already running a loop (a Jupyter cell) cannot run ours.
+        leads = asyncio._get_running_loop() is None  # noqa: SLF001
+        with self._state:
+            if self._stopped:
+                coroutine.close()
+                raise _closed_meanwhile()
+            self._inflight += 1
+            driver = self._driver
+            if driver is None:
+                self._driver = driver = "caller" if leads else "thread"
+                mine = driver
+            else:
+                mine = "follower"
+        if mine == "caller":
+            return self._lead(call)
         loop = self._loop
-        assert loop is not None  # noqa: S101 - set before __init__ returns
-        call = _Call(coroutine)
         try:
-            loop.call_soon_threadsafe(call.start, loop)
+            loop.call_soon_threadsafe(call.start)
         except RuntimeError:  # the loop is closed
             coroutine.close()
             raise _closed_meanwhile() from None
+        if mine == "thread":
+            self._wake.release()
         try:
             self._wait(call)
         except BaseException:
@@ -97,6 +129,44 @@ class _LoopThread:
             raise _closed_meanwhile()
         return task.result()
 
+    def _lead(self, call: _Call[T]) -> T:
+        """Run the loop in this thread until *call* is done, then pass it on."""
+        loop = self._loop
+        try:
+            try:
+                call.start()  # nobody runs the loop: scheduling from here is safe
+            except BaseException:
+                call.coroutine.close()
+                self.finished()
+                raise
+            task = call.task
+            assert task is not None  # noqa: S101 - set by start()
+            interrupted = _Interruption(loop, task)
+            try:
+                with interrupted:
+                    loop.run_until_complete(task)
+            except BaseException:
+                if not task.done():  # KeyboardInterrupt or SystemExit out of the loop
+                    task.cancel()  # the thread the loop passes to finishes it
+                    raise
+                if interrupted.count and task.cancelled():
+                    raise KeyboardInterrupt from None
+                if task.cancelled():  # by the loop's shutdown: not by this caller
+                    raise _closed_meanwhile() from None
+                raise
+        finally:
+            with self._state:
+                if self._inflight and not self._finishing:
+                    self._driver = "thread"
+                    handed = True
+                else:
+                    self._driver = None
+                    handed = False
+                    self._state.notify_all()
+            if handed:
+                self._wake.release()
+        return task.result()
+
     def _wait(self, call: _Call[Any]) -> None:
         """Wait until *call* is done, or its loop stopped without running it.
 
@@ -107,38 +177,144 @@ class _LoopThread:
             if not self.thread.is_alive():
                 raise _closed_meanwhile()
 
+    def finished(self) -> None:
+        """On the loop: a call is done."""
+        with self._state:
+            self._inflight -= 1
+            left = self._inflight
+        settled = self._settled
+        if not left and settled is not None and not settled.done():
+            settled.set_result(None)
+
+    def _settle(self) -> None:
+        settled = self._settled
+        if settled is not None and not settled.done():
+            settled.set_result(None)
+
+    async def _quiet(self) -> None:
+        """Run until no call is left (or the loop is being stopped)."""
+        while self._inflight and not self._finishing:
+            self._settled = self._loop.create_future()
+            await self._settled
+        self._settled = None
+
+    def _serve(self) -> None:
+        """The thread: run the loop whenever it is passed here; then close it."""
+        while True:
+            self._wake.acquire()
+            with self._state:
+                if self._finishing and self._driver != "thread":
+                    break
+            while True:
+                self._loop.run_until_complete(self._quiet())
+                with self._state:
+                    if not self._inflight or self._finishing:
+                        self._driver = None
+                        self._state.notify_all()
+                        break
+        self._close()
+
+    def _close(self) -> None:
+        """Cancel what is left on the loop and close it (as asyncio.run does)."""
+        loop = self._loop
+        try:
+            tasks = asyncio.all_tasks(loop)
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                gathered = asyncio.gather(*tasks, return_exceptions=True)
+                loop.run_until_complete(gathered)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            loop.close()
+
     def stop(self) -> None:
-        """Stop the loop and wait for its thread (not from the thread itself)."""
-        if threading.current_thread() is self.thread:
+        """Stop the loop and wait for its thread (not from the loop itself)."""
+        if self.owns(asyncio._get_running_loop()):  # noqa: SLF001
             return
-        loop, stop = self._loop, self._stop
-        if loop is not None and stop is not None:
-            with contextlib.suppress(RuntimeError):  # already stopped
-                loop.call_soon_threadsafe(_finish, stop)
-        self.thread.join(10)
+        here = threading.current_thread() is self.thread
+        with self._state:
+            if self._stopped:
+                already = True
+            else:
+                already = False
+                self._stopped = True
+                # A caller running the loop finishes its call (bounded by its
+                # deadlines) before the loop closes under it.
+                self._state.wait_for(lambda: self._driver != "caller", timeout=10)
+                self._finishing = True
+        if not already:
+            with contextlib.suppress(RuntimeError):  # closed
+                self._loop.call_soon_threadsafe(self._settle)
+            self._wake.release()
+        if not here:
+            self.thread.join(10)
+
+
+class _Interruption:
+    """Ctrl-C, while the main thread runs the loop: cancel its call first.
+
+    A ``KeyboardInterrupt`` raised at any point of the loop's own code could
+    drop another thread's callback; like ``asyncio.run``, the first Ctrl-C
+    cancels the call instead (then ``KeyboardInterrupt`` is raised), a
+    second one raises at once. Only where Python's default handler is in
+    place, and only in the main thread, the one that receives signals.
+    """
+
+    __slots__ = ("_loop", "_previous", "_task", "count")
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]
+    ) -> None:
+        self._loop = loop
+        self._task = task
+        self._previous: Any = None
+        self.count = 0
+
+    def __enter__(self) -> None:
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+
+    def _on_sigint(self, *_: object) -> None:
+        self.count += 1
+        if self.count == 1 and not self._task.done():
+            self._task.cancel()
+            self._loop.call_soon_threadsafe(lambda: None)  # wake the selector
+            return
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 class _Call(Generic[T]):
-    """One call handed to the loop thread (strictly private).
+    """One call run on the loop (strictly private).
 
     Lighter than ``run_coroutine_threadsafe``'s two chained futures: the
     task's own result is read once *done* (a plain lock) is released.
     """
 
-    __slots__ = ("coroutine", "done", "task")
+    __slots__ = ("coroutine", "done", "owner", "task")
 
-    def __init__(self, coroutine: Coroutine[Any, Any, T]) -> None:
+    def __init__(self, coroutine: Coroutine[Any, Any, T], owner: _LoopThread) -> None:
         self.coroutine = coroutine
+        self.owner = owner
         self.task: asyncio.Task[T] | None = None
         self.done = threading.Lock()
         self.done.acquire()
 
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+    def start(self) -> None:
         """On the loop: run the coroutine as a task."""
-        self.task = loop.create_task(self.coroutine)
+        self.task = self.owner._loop.create_task(self.coroutine)  # noqa: SLF001
         self.task.add_done_callback(self._finished)
 
     def _finished(self, _: object) -> None:
+        self.owner.finished()
         self.done.release()
 
     def cancel(self) -> None:
@@ -158,11 +334,6 @@ def _closed_meanwhile() -> ClientClosedError:
         "the SyncQiscusClient was closed by close() while this call ran; "
         "create a new SyncQiscusClient"
     )
-
-
-def _finish(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
 
 
 class _Shared:
@@ -212,18 +383,18 @@ def _in_jupyter() -> bool:
     return type(shell).__name__ == "ZMQInteractiveShell"
 
 
-def _refuse_in_loop(name: str, own: threading.Thread) -> None:
+def _refuse_in_loop(name: str, own: _LoopThread) -> None:
     """Refuse a blocking call from inside a running event loop.
 
-    Always on the client's own loop thread (an event hook, say), where it
-    would deadlock; elsewhere except in a Jupyter cell, where it would
-    stall the loop.
+    Always on the client's own loop (an event hook, say), where it would
+    deadlock; elsewhere except in a Jupyter cell, where it would stall the
+    loop.
     """
     try:
         library = sniffio.current_async_library()
     except sniffio.AsyncLibraryNotFoundError:
         return
-    if threading.current_thread() is not own and _in_jupyter():
+    if not own.owns(asyncio._get_running_loop()) and _in_jupyter():  # noqa: SLF001
         return
     msg = (
         f"SyncQiscusClient.{name}() was called from inside a running {library} "
@@ -262,7 +433,7 @@ class SyncBase:
             )
             raise EventLoopError(msg)
         loop = self._shared.loop
-        _refuse_in_loop(name, loop.thread)
+        _refuse_in_loop(name, loop)
         return loop
 
     def _call(
@@ -343,7 +514,7 @@ class SyncBase:
             if os.getpid() != shared.pid:
                 shared.closed = True  # the parent's to close
                 return
-            _refuse_in_loop("close", shared.loop.thread)
+            _refuse_in_loop("close", shared.loop)
             try:
                 shared.loop.run(self._client.aclose())
             finally:
