@@ -69,6 +69,29 @@ def _cpu() -> float:
 Result = tuple[list[float], Measure]
 
 
+def settle() -> None:
+    """Bring the process to the state of one that has run a while.
+
+    A fresh process's first full garbage collection walks every object its
+    imports made: done here, it falls outside the window for every variant
+    alike, instead of landing in some (a heap of aioqiscus, cattrs and
+    msgspec objects gets there within 2,000 calls, raw aiohttp's smaller
+    one may not).
+
+    And glibc's malloc serves blocks over its mmap threshold (128 KiB at
+    start) with a fresh mmap each, unmapped again on free, until freeing a
+    larger mapped block raises the threshold to that block's size. asyncio's
+    socket transport reads into a 256 KiB buffer: a process whose threshold
+    was never raised pays mmap, mremap, munmap and a page fault for every
+    response it reads, one whose imports happened to raise it pays none
+    (raw aiohttp on asyncio paid them, about a fifth of its CPU per request
+    at 32 in flight; aioqiscus did not). A 1 MiB block freed here raises it
+    in every variant alike, as in any process that has run a while.
+    """
+    gc.collect()
+    bytearray(1 << 20)  # allocated and freed: an mmap'd block, given back
+
+
 async def drive(
     one: Callable[[int], Awaitable[None]], calls: int, concurrency: int
 ) -> Result:
@@ -81,12 +104,7 @@ async def drive(
             await one(i)
             latencies.append(time.perf_counter() - started)
 
-    # A fresh process's first full garbage collection walks every object its
-    # imports made: done here, it falls outside the window for every variant
-    # alike, instead of landing in some (a heap of aioqiscus, cattrs and
-    # msgspec objects gets there within 2,000 calls, raw aiohttp's smaller
-    # one may not).
-    gc.collect()
+    settle()
     with Measure() as measure:
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     return latencies, measure
@@ -153,7 +171,7 @@ def qiscusapi_variant(url: str, calls: int, concurrency: int, threads: bool) -> 
         return time.perf_counter() - started
 
     one(-1)
-    gc.collect()  # as in drive()
+    settle()  # as in drive()
     with Measure() as measure:
         if threads:
             with ThreadPoolExecutor(concurrency) as pool:
