@@ -103,3 +103,14 @@ def test_refuses_validators_and_converters():
     with pytest.raises(TypeError):
         assembler(attrs.make_class("Loose", ["a"], slots=False))
     assert assembler(Plain)(1) == Plain(1)
+
+
+def test_checked_sets_fields_only():
+    """``checked=True`` builds what ``__init__`` builds from values it accepts,
+    and leaves every check to the caller."""
+    button = Button.link("Open", "https://example.com")
+    values = ("Deal", "", "", "https://example.com/i.png", None, (button,))
+    assert assembler(Card, checked=True)(*values) == Card(*values)
+    unchecked = assembler(Card, checked=True)("", "", "", "ftp://x", None, ())
+    assert unchecked.title == ""
+    assert assembler(Button, checked=True)("", "other", "", "get", None, "").label == ""

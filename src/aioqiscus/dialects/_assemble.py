@@ -7,6 +7,13 @@ comments builds a hundred. :func:`assembler` writes that function once per
 class, only for classes without validators or converters (checks belong in
 ``__attrs_post_init__``, which it calls as ``__init__`` does), and it takes
 every field, so what it builds is what ``cls(*values)`` builds.
+
+A payload read from the wire is checked by its reader
+(``dialects/_payloads.py``) as its class's ``__init__`` would check it,
+validators and ``__attrs_post_init__`` alike: ``assembler(cls, checked=True)``
+then only sets the fields, a third of what ``__init__`` costs for a card
+(``tests/test_payloads.py`` builds every read both ways and compares).
+Public constructors always validate.
 """
 
 from __future__ import annotations
@@ -19,19 +26,27 @@ import attrs
 T = TypeVar("T")
 
 
-def assembler(cls: type[T]) -> Callable[..., T]:
+def assembler(cls: type[T], *, checked: bool = False) -> Callable[..., T]:
     """A function of all of *cls*'s fields, in order, that builds one.
 
+    Args:
+        cls: A slotted attrs class.
+        checked: Whether the caller has made every check ``__init__`` makes
+            (validators, ``__attrs_post_init__``) and passes converted
+            values: then the function only sets the fields.
+
     Raises:
-        TypeError: *cls* is not a slotted attrs class, or it has a
-            validator, a converter or ``__attrs_pre_init__``.
+        TypeError: *cls* is not a slotted attrs class, it has
+            ``__attrs_pre_init__``, or (unless *checked*) a validator or a
+            converter.
     """
     fields = attrs.fields(cls)  # type: ignore[arg-type]  # checked at run time
-    plain = all(f.validator is None and f.converter is None for f in fields)
+    plain = checked or all(f.validator is None and f.converter is None for f in fields)
     if "__slots__" not in vars(cls) or not plain or hasattr(cls, "__attrs_pre_init__"):
         msg = f"{cls.__name__}.__init__ does more than set its fields and check them"
         raise TypeError(msg)
-    check = ["    self.__attrs_post_init__()"] * hasattr(cls, "__attrs_post_init__")
+    post_init = hasattr(cls, "__attrs_post_init__") and not checked
+    check = ["    self.__attrs_post_init__()"] * post_init
     names = [f.name for f in fields]
     source = "\n".join(
         [
