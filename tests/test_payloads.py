@@ -660,7 +660,7 @@ class TestCheckedBuilds:
         builders = {name for name in vars(_payloads) if name.startswith("_new_")}
         assert builders - {"_new_system_event", "_new_raw"} == set(CHECKED_BUILDERS)
 
-    @settings(max_examples=800, deadline=None)
+    @settings(max_examples=500, deadline=None)
     @given(wire_payloads())
     def test_same_payload_as_the_constructors(self, drawn):
         """Valid or not, each payload reads as the validating classes read it."""
