@@ -381,9 +381,9 @@ def comment_of(  # noqa: C901, PLR0912 - one flat function: a call per field gro
         payload = from_wire(kind, payload)
     else:
         payload = None
-    # timestamp(sent_at), its usual case without the call: a UTC time. Any
-    # other (no time, an offset, year 1, which may be Go's zero time, or no
-    # time at all) is timestamp()'s to read, or to refuse.
+    # timestamp(sent_at), its usual case without the call: a UTC time.
+    # Anything else (null or "", another offset or none, year 1, which may
+    # be Go's zero time, or not a time) is timestamp()'s to read or refuse.
     try:
         at = _from_iso(sent_at)
     except (TypeError, ValueError):
