@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aioqiscus.dialects import _assemble
 from aioqiscus.dialects._assemble import assembler
 from aioqiscus.errors import InvalidArgumentError
 from aioqiscus.models import Comment, RoomType, User
@@ -46,6 +47,27 @@ class TestComment:
         assert repr(built) == repr(Comment(*values))
         with pytest.raises(attrs.exceptions.FrozenInstanceError):
             built.message = "changed"  # type: ignore[misc]
+
+    def test_without_the_twin(self, monkeypatch):
+        """Where a class cannot take its twin's instances, slots are set one by
+        one, to the same object."""
+        values = (7, "234", SENDER, "hi", "text", None, None, None, {}, None, False)
+        values += (None, None)
+        monkeypatch.setattr(_assemble, "_twin", lambda _: None)
+        built = assembler(Comment)(*values)
+        assert type(built) is Comment
+        assert fields(built) == values
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            built.message = "changed"  # type: ignore[misc]
+
+    def test_twin_only_where_python_allows_it(self):
+        """A class whose instances cannot be made by ``object.__new__`` and
+        then given its class gets no twin: its slots are set one by one."""
+        twin = _assemble._twin(Comment)
+        assert twin is not None
+        assert issubclass(twin, Comment)
+        assert twin.__slots__ == ()
+        assert _assemble._twin(int) is None
 
     def test_needs_every_field(self):
         """No defaults: a missing field is a TypeError, never a silent default."""
@@ -103,3 +125,14 @@ def test_refuses_validators_and_converters():
     with pytest.raises(TypeError):
         assembler(attrs.make_class("Loose", ["a"], slots=False))
     assert assembler(Plain)(1) == Plain(1)
+
+
+def test_checked_sets_fields_only():
+    """``checked=True`` builds what ``__init__`` builds from values it accepts,
+    and leaves every check to the caller."""
+    button = Button.link("Open", "https://example.com")
+    values = ("Deal", "", "", "https://example.com/i.png", None, (button,))
+    assert assembler(Card, checked=True)(*values) == Card(*values)
+    unchecked = assembler(Card, checked=True)("", "", "", "ftp://x", None, ())
+    assert unchecked.title == ""
+    assert assembler(Button, checked=True)("", "other", "", "get", None, "").label == ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 
@@ -28,8 +29,9 @@ from aioqiscus import (
     SystemEventType,
     payloads,
 )
+from aioqiscus._payload_rules import is_http_url as _is_http_url
+from aioqiscus.dialects import _payloads
 from aioqiscus.dialects._payloads import _PARSERS, from_wire, summary, to_wire
-from aioqiscus.payloads import _is_http_url
 
 from .conftest import sample
 
@@ -525,3 +527,208 @@ PAYLOADS = st.one_of(
         JSON_OBJECT.filter(bool),
     ),
 )
+
+
+# ---------------------------------------------------------------- checked builds
+
+#: The reader's builders that skip the class's own checks, and the public
+#: constructor each stands for.
+CHECKED_BUILDERS = {
+    "_new_button": Button,
+    "_new_buttons": Buttons,
+    "_new_card": Card,
+    "_new_carousel_card": CarouselCard,
+    "_new_carousel": Carousel,
+    "_new_account_linking": AccountLinking,
+    "_new_custom": Custom,
+    "_new_location": Location,
+    "_new_contact_person": ContactPerson,
+    "_new_file_attachment": FileAttachment,
+}
+#: Values a payload field is likely to hold, right and wrong for its class.
+FIELD_VALUES = [
+    "",
+    "  ",
+    "\t",
+    None,
+    0,
+    3,
+    1.5,
+    -200.0,
+    True,
+    [],
+    {},
+    "x",
+    "http://",
+    "ftp://x.example.com",
+    "https://x y.example.com",
+    "HTTPS://Example.com/a",
+    "http://example.com/\u2028",
+    "GET",
+    "fetch",
+    "link",
+    "postback",
+    "email",
+    "fax",
+    "add_member",
+    "custom",
+    {"url": "https://example.com", "method": "POST"},
+    [{"label": "b", "type": "link", "payload": {"url": "https://example.com"}}],
+]
+
+_URLS = ["x", "http://", "ftp://x.example.com", "https://a b.example.com", None, ""]
+_WORDS = ["", "  ", None, 3, "ok"]
+#: Values that one check or another of a payload class refuses, by wire key.
+KEYED_VALUES = {
+    "method": ["GET", "fetch", "head", " get", "", None, 3, "Post"],
+    "url": _URLS,
+    "image": _URLS,
+    "image_url": _URLS,
+    "map_url": _URLS,
+    "redirect_url": _URLS,
+    "label": _WORDS,
+    "title": _WORDS,
+    "name": _WORDS,
+    "value": _WORDS,
+    "text": _WORDS,
+    "type": ["link", "postback", "phone", "email", "fax", "", "  ", None, "custom"],
+    "buttons": [[], None, "b", [{}]],
+    "cards": [[], None, [{}], {"title": "t"}],
+    "latitude": [91, -90, 1.5, "1", True, None],
+    "longitude": [181, -180, 1.5, "1", True, None],
+    "size": ["12", 1.5, None, "x", True],
+}
+
+
+def _slots(value: object) -> list[tuple[object, object]]:
+    """Every (container, key) of a JSON value, nested ones included."""
+    found: list[tuple[object, object]] = []
+    keys = (
+        list(value)
+        if isinstance(value, dict)
+        else range(len(value))
+        if isinstance(value, list)
+        else []
+    )
+    for key in keys:
+        found.append((value, key))
+        found += _slots(value[key])  # type: ignore[index]
+    return found
+
+
+@st.composite
+def wire_payloads(draw: st.DrawFn) -> tuple[str, object]:
+    """A payload's wire form with up to three values changed or removed."""
+    payload = draw(PAYLOADS)
+    kind = payload.type if isinstance(payload, RawPayload) else payload.TYPE
+    kind = draw(st.sampled_from([kind, kind, kind, *sorted(_PARSERS)]))
+    wire = json.loads(json.dumps(payload.to_wire()))
+    for _ in range(draw(st.integers(0, 3))):
+        slots = _slots(wire)
+        if not slots:
+            break
+        container, key = draw(st.sampled_from(slots))
+        if isinstance(container, dict) and draw(st.integers(0, 4)) == 0:
+            del container[key]
+        else:
+            values = KEYED_VALUES.get(key, FIELD_VALUES)  # type: ignore[call-overload]
+            values = draw(st.sampled_from([values, values, values, FIELD_VALUES]))
+            value = copy.deepcopy(draw(st.sampled_from(values)))
+            container[key] = value  # type: ignore[index]
+    return kind, wire
+
+
+def _button(**changes: object) -> dict[str, object]:
+    """A postback button's wire form, with *changes* to it or its action."""
+    action = {"url": "https://example.com/b", "method": "post", "payload": None}
+    button = {"label": "b", "type": "postback", "payload": action}
+    for key, value in changes.items():
+        (action if key in action else button)[key] = value
+    return button
+
+
+def _read(kind: str, wire: object) -> tuple[object, str]:
+    return (result := from_wire(kind, json.loads(json.dumps(wire)))), repr(result)
+
+
+class TestCheckedBuilds:
+    """The reader checks what each class's ``__init__`` checks, then builds
+    without it: reading with the public constructors gives the same."""
+
+    def test_every_checked_builder_is_compared(self):
+        """A new builder that skips its class's checks joins the comparison."""
+        builders = {name for name in vars(_payloads) if name.startswith("_new_")}
+        assert builders - {"_new_system_event", "_new_raw"} == set(CHECKED_BUILDERS)
+
+    @settings(max_examples=500, deadline=None)
+    @given(wire_payloads())
+    def test_same_payload_as_the_constructors(self, drawn):
+        """Valid or not, each payload reads as the validating classes read it."""
+        kind, wire = drawn
+        fast = _read(kind, wire)
+        with pytest.MonkeyPatch.context() as patch:
+            for name, cls in CHECKED_BUILDERS.items():
+                patch.setattr(_payloads, name, cls)
+            checked = _read(kind, wire)
+        assert fast == checked
+        assert type(fast[0]) is type(checked[0])
+
+    @pytest.mark.parametrize(
+        ("kind", "data"),
+        [
+            ("buttons", {"text": "t", "buttons": [_button(label="  ")]}),
+            ("buttons", {"text": "t", "buttons": [_button(url="ftp://x.example")]}),
+            ("buttons", {"text": "t", "buttons": [_button(method="fetch")]}),
+            ("buttons", {"text": "t", "buttons": []}),
+            ("card", {"title": " ", "buttons": [_button()]}),
+            ("card", {"title": "c", "image": "ftp://x.example"}),
+            ("card", {"title": "c", "url": "http://"}),
+            ("carousel", {"cards": []}),
+            ("carousel", {"cards": [{"title": "\t"}]}),
+            ("carousel", {"cards": [{"title": "c", "image": "x"}]}),
+            (
+                "carousel",
+                {"cards": [{"title": "c", "default_action": _button(url="")}]},
+            ),
+            ("account_linking", {"text": "t", "url": "x"}),
+            (
+                "account_linking",
+                {"text": "t", "url": "http://a.b", "redirect_url": "x"},
+            ),
+            ("custom", {"type": "  ", "content": 1}),
+            ("contact_person", {"name": " ", "value": "v"}),
+            ("contact_person", {"name": "n", "value": ""}),
+            ("contact_person", {"name": "n", "value": "v", "type": "fax"}),
+            ("file_attachment", {"url": "example.com/f.pdf"}),
+            (
+                "location",
+                {
+                    "name": "n",
+                    "address": "a",
+                    "latitude": 1,
+                    "longitude": 2,
+                    "map_url": "x",
+                },
+            ),
+        ],
+    )
+    def test_each_check_refuses_as_its_class(self, kind, data):
+        """One field its class refuses: both readings keep the payload raw."""
+        assert from_wire(kind, data) == RawPayload(kind, data)
+        with pytest.MonkeyPatch.context() as patch:
+            for name, cls in CHECKED_BUILDERS.items():
+                patch.setattr(_payloads, name, cls)
+            assert from_wire(kind, data) == RawPayload(kind, data)
+
+    def test_refusals_are_compared_too(self):
+        """The changes above make refused payloads as well as accepted ones."""
+        outcomes = set()
+
+        @settings(max_examples=300, deadline=None, database=None, derandomize=True)
+        @given(wire_payloads())
+        def run(drawn):
+            outcomes.add(type(from_wire(*drawn)))
+
+        run()
+        assert RawPayload in outcomes
+        assert {Button, Buttons, Card, Carousel, FileAttachment} & outcomes

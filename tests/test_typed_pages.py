@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -23,6 +25,8 @@ from aioqiscus._client import _deciphered
 from aioqiscus._envelope import decipher, structure
 from aioqiscus._wire import Call, RawResponse
 from aioqiscus.dialects import v2, v21
+from aioqiscus.dialects._common import timestamp
+from aioqiscus.errors import ResponseShapeError
 
 from .conftest import SAMPLES, sample
 from .test_fuzz import JSON
@@ -353,3 +357,35 @@ def test_non_finite_numbers_are_read_as_the_stdlib_reads_them() -> None:
     assert not typed
     assert client[0] == "value"
     assert client[2] == dicts[2]
+
+
+#: Times as servers write them, and as they should not.
+TIMES = st.one_of(
+    st.sampled_from(FIELD_VALUES["timestamp"]),
+    st.datetimes(timezones=st.none() | st.timezones()).map(datetime.isoformat),
+    st.datetimes().map(lambda d: d.isoformat(sep=" ", timespec="milliseconds")),
+    st.datetimes().map(lambda d: f"{d:%Y-%m-%dT%H:%M:%S}.{d.microsecond:07d}Z"),
+    st.from_regex(r"000[01]-01-01[T ][0-9:]{0,8}(Z|[+-]0[0-9]:00)?", fullmatch=True),
+    st.text(max_size=12),
+    st.integers() | st.none() | st.booleans(),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=TIMES)
+def test_comment_times_read_as_timestamp_reads_them(value: Any) -> None:
+    """A comment's time, read in place, is what ``timestamp`` makes of it."""
+    try:
+        expected = timestamp(value)
+    except (TypeError, ValueError) as exc:
+        refusal = re.escape(f"{type(exc).__name__}: {exc}")
+        for dialect, module in MODULES.items():
+            comment = {**TEMPLATES[dialect][0], "timestamp": value}
+            with pytest.raises(ResponseShapeError, match=f"{refusal}$"):
+                module.parse_comment(comment)
+        return
+    for dialect, module in MODULES.items():
+        comment = {**TEMPLATES[dialect][0], "timestamp": value}
+        found = module.parse_comment(comment).timestamp
+        assert found == expected
+        assert repr(found) == repr(expected)

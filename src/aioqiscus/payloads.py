@@ -23,6 +23,8 @@ from typing import Any, ClassVar, Literal
 
 import attrs
 
+from ._payload_rules import METHODS as _METHODS
+from ._payload_rules import is_http_url as _is_http_url
 from ._wire import Dialect
 from .errors import InvalidArgumentError
 
@@ -45,8 +47,6 @@ __all__ = [
     "from_wire",
 ]
 
-_METHODS = frozenset({"get", "post", "put", "patch", "delete"})
-
 
 def _fail(cls: str, field: str, problem: str) -> InvalidArgumentError:
     return InvalidArgumentError(f"{cls}.{field} {problem}")
@@ -59,36 +59,6 @@ def _non_empty(
         raise _fail(
             type(instance).__name__, attribute.name, "must be a non-empty string"
         )
-
-
-def _is_http_url(value: str) -> bool:
-    r"""Whether *value* is an http(s) URL with a host and no whitespace.
-
-    The test ``re.fullmatch(r"https?://[^/?#\s]+(?:[/?#]\S*)?", value,
-    re.IGNORECASE)`` made, in string methods (``\s`` and :meth:`str.isspace`
-    share one notion of whitespace): parsing a page checks every button's
-    URL, and the regex cost a microsecond each. Unlike the regex, it does
-    not take U+017F (long s) for an ``s`` in the scheme.
-    """
-    if value.startswith("https://"):
-        host = 8
-    elif value.startswith("http://"):
-        host = 7
-    else:
-        scheme = value[:8].lower()
-        if scheme == "https://":
-            host = 8
-        elif scheme.startswith("http://"):
-            host = 7
-        else:
-            return False
-    if len(value) == host or value[host] in "/?#":
-        return False
-    # Every whitespace character but the space is unprintable: two scans in
-    # C settle the usual URL; an unprintable one is split to be sure.
-    if " " in value:
-        return False
-    return value.isprintable() or value.split() == [value]
 
 
 def _http_url(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:

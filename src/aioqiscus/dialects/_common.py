@@ -281,6 +281,7 @@ def author_id(value: Any, key: str) -> str:
 
 
 _comment = assembler(Comment)
+_from_iso = datetime.fromisoformat
 
 
 def build_comment(
@@ -319,7 +320,7 @@ def build_comment(
     )
 
 
-def comment_of(  # noqa: C901 - one flat function: a call per field group costs
+def comment_of(  # noqa: C901, PLR0912 - one flat function: a call per field group costs
     kind: Any,
     extras: Any,
     unique_temp_id: Any,
@@ -380,6 +381,15 @@ def comment_of(  # noqa: C901 - one flat function: a call per field group costs
         payload = from_wire(kind, payload)
     else:
         payload = None
+    # timestamp(sent_at), its usual case without the call: a UTC time.
+    # Anything else (null or "", another offset or none, year 1, which may
+    # be Go's zero time, or not a time) is timestamp()'s to read or refuse.
+    try:
+        at = _from_iso(sent_at)
+    except (TypeError, ValueError):
+        at = None
+    if at is None or at.tzinfo is not UTC or at.year == 1:
+        at = timestamp(sent_at)
     return _comment(
         comment_id,
         room,
@@ -387,7 +397,7 @@ def comment_of(  # noqa: C901 - one flat function: a call per field group costs
         text,
         kind,
         payload,
-        timestamp(sent_at),
+        at,
         temp_id or None,
         extras,
         before,

@@ -29,7 +29,12 @@ from . import _common as c
 _UNSET: Any = msgspec.UNSET
 
 
-class _Author(msgspec.Struct, forbid_unknown_fields=True):
+# Every struct is untracked by the garbage collector (gc=False): decoded JSON
+# holds no cycles, a struct lives only while its page is read, and a page's
+# hundred comments no longer count towards the collections a parse sets off.
+
+
+class _Author(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     """A v2.1 comment's ``user``: the keys the hand reader takes, no other."""
 
     user_id: str
@@ -39,7 +44,7 @@ class _Author(msgspec.Struct, forbid_unknown_fields=True):
     extras: dict[str, Any] | None = None
 
 
-class _Comment(msgspec.Struct):
+class _Comment(msgspec.Struct, gc=False):
     """The fields both dialects' comments share."""
 
     message: str
@@ -55,13 +60,13 @@ class _Comment(msgspec.Struct):
     timestamp: str | None = None
 
 
-class _Comment21(_Comment, kw_only=True):
+class _Comment21(_Comment, kw_only=True, gc=False):
     """A v2.1 comment: its author nested."""
 
     user: _Author
 
 
-class _Comment2(_Comment):
+class _Comment2(_Comment, gc=False):
     """A v2 comment: its author flat, its room named."""
 
     email: str | None = None
