@@ -15,7 +15,8 @@ of a pair back to back, which one first alternating):
   machine's scheduling latency;
 - **hand-off**: the overhead without the network, as a check on the
   above when the machine is busy (a blocking call that does no I/O, less
-  the same call made directly);
+  the same call made directly; at C=1 the call runs the idle loop in its
+  own thread, so this is the cost of running the loop for one call);
 - **throughput**: 16 threads sharing one ``SyncQiscusClient`` against 16
   asyncio tasks sharing one ``QiscusClient`` (target: at least 0.8x), with
   the client process's CPU per request on each side (all its threads);
