@@ -86,6 +86,25 @@ class TestImportAioqiscus:
         for package in NOT_LOADED:
             assert _under(loaded, package) == []
 
+    def test_clients_load_dialects_and_asyncio_when_used(self):
+        """The dialects load with a client's first call, asyncio with its loop.
+
+        Neither is needed to define the clients: ``import httpx`` does not
+        load asyncio either.
+        """
+        loaded = _loaded_after(
+            "import aioqiscus\naioqiscus.QiscusClient\naioqiscus.SyncQiscusClient"
+        )
+        assert "aioqiscus.sync" in loaded
+        for package in ("aioqiscus.dialects", "aioqiscus.webhooks", "asyncio"):
+            assert _under(loaded, package) == []
+        used = _loaded_after(
+            "import aioqiscus\n"
+            "with aioqiscus.SyncQiscusClient('app', 'key', api_version='v2') as c:\n"
+            "    c.negotiation_report()"
+        )
+        assert "asyncio" in used
+
     def test_errors_load_without_the_client(self):
         """Catching ``aioqiscus.QiscusError`` loads neither httpx nor the client."""
         loaded = _loaded_after("import aioqiscus\naioqiscus.QiscusError")
@@ -133,11 +152,12 @@ class TestImportAioqiscus:
         Nothing relies on the package having loaded another part before: no
         import cycle hides behind the order ``import aioqiscus`` once imposed.
         """
+        # One name per module behind the names, then the modules no name is in.
         names = {}
         for name, module in aioqiscus._FROM.items():
             names.setdefault(module, name)
         probes = [f"from aioqiscus import {name}" for name in names.values()]
-        probes += [f"import aioqiscus.{module}" for module in aioqiscus._MODULES]
+        probes += [f"import aioqiscus.{m}" for m in aioqiscus._MODULES - names.keys()]
         children = [
             subprocess.Popen(  # noqa: S603 - our own interpreter, fixed code
                 [sys.executable, "-c", probe], stderr=subprocess.PIPE, text=True

@@ -14,7 +14,6 @@ The methods themselves are generated into ``sync.py`` from the async class
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import inspect
 import os
@@ -30,6 +29,8 @@ import sniffio
 from .errors import ClientClosedError, EventLoopError, InvalidArgumentError
 
 if TYPE_CHECKING:
+    import asyncio
+
     from ._client import QiscusClient
     from ._paging import Listing
 
@@ -53,6 +54,11 @@ class _LoopThread:
     """
 
     def __init__(self) -> None:
+        # asyncio loads with the first loop thread, not with the module:
+        # ``import httpx`` does not load it either (54M instructions,
+        # a tenth of ``import httpx``).
+        import asyncio  # noqa: PLC0415 - see above
+
         ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Future[None] | None = None
