@@ -194,17 +194,22 @@ else:
 
     def __getattr__(name: str) -> object:
         """A public name or module of the package, imported on first use."""
-        from importlib import import_module  # noqa: PLC0415 - only on first use
-
         if name in _MODULES:
-            # Importing a submodule binds it on the package.
-            return import_module(f"{__name__}.{name}")
-        try:
-            module = _FROM[name]
-        except KeyError:
-            msg = f"module {__name__!r} has no attribute {name!r}"
-            raise AttributeError(msg) from None
-        value = getattr(import_module(f"{__name__}.{module}"), name)
+            module = name
+        else:
+            try:
+                module = _FROM[name]
+            except KeyError:
+                msg = f"module {__name__!r} has no attribute {name!r}"
+                raise AttributeError(msg) from None
+        # The import statement's own machinery, not importlib.import_module:
+        # -X importtime then times the module and nests its imports under
+        # it. Importing a submodule binds it on the package.
+        __import__(f"{__name__}.{module}")
+        loaded = globals()[module]
+        if module == name:
+            return loaded
+        value = getattr(loaded, name)
         # Bound here, the next lookup is a plain module attribute.
         globals()[name] = value
         return value
