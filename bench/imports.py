@@ -167,7 +167,8 @@ def main() -> None:
     lines = [
         (
             f"Medians of {args.rounds} interleaved rounds (lowest to highest "
-            f"beside), Python {sys.version.split()[0]}, {os.cpu_count()} cores, "
+            f"beside), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+            f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, "
             f"load average {os.getloadavg()[0]:.2f} at the end; "
             f"`python bench/imports.py{' --callgrind' if args.callgrind else ''}`."
         ),
