@@ -4,6 +4,9 @@ Strictly private. Holds where a command talks to (:class:`Target`, a real app
 from options or ``QISCUS_*`` variables, or an in-process fake), the errors
 the command line reports (:class:`UsageError`, :class:`StepError` naming the
 step of a command that failed), and the help formatter every parser uses.
+
+Light on purpose: ``aioqiscus --help`` imports it, so httpx and the client
+are imported only by the functions that need them, when a command runs.
 """
 
 from __future__ import annotations
@@ -11,15 +14,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-from collections.abc import Iterator
-from typing import Any
 
-import attrs
-import httpx
+#: ``typing.TYPE_CHECKING`` without importing typing (see ``__init__``).
+TYPE_CHECKING = False
 
-from ._client import QiscusClient
-from ._transport import DEFAULT_BASE_URL
-from .errors import QiscusError
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    from ._client import QiscusClient
 
 ENV_APP_ID = "QISCUS_APP_ID"
 ENV_SECRET = "QISCUS_SECRET_KEY"  # noqa: S105 - the name of a variable, not a secret
@@ -45,8 +48,13 @@ def one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {' '.join(str(error).split())}"
 
 
-#: What a step may fail with; anything else is a bug and keeps its traceback.
-STEP_FAILURES = (QiscusError, httpx.HTTPError, OSError)
+def step_failures() -> tuple[type[BaseException], ...]:
+    """What a step may fail with; anything else is a bug and keeps its traceback."""
+    import httpx  # noqa: PLC0415 - loaded by the time a step fails
+
+    from .errors import QiscusError  # noqa: PLC0415 - likewise
+
+    return (QiscusError, httpx.HTTPError, OSError)
 
 
 @contextlib.contextmanager
@@ -57,7 +65,7 @@ def step(command: str, name: str) -> Iterator[None]:
     except BrokenPipeError:
         # Our own output went away: not the step's fault (see _cli.main).
         raise
-    except STEP_FAILURES as exc:
+    except step_failures() as exc:
         raise StepError(command, name, exc) from exc
 
 
@@ -70,14 +78,13 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action) or ""
 
 
-@attrs.define
 class Target:
     """Where commands talk to: a real app, or an in-process fake."""
 
-    client: QiscusClient
-    fake: Any = None
-
-    url: str = DEFAULT_BASE_URL
+    def __init__(self, client: QiscusClient, fake: Any = None, url: str = "") -> None:
+        self.client = client
+        self.fake = fake
+        self.url = url
 
     @property
     def label(self) -> str:
@@ -156,6 +163,9 @@ def target(args: argparse.Namespace, *, allow_fake: bool, hint: str = "") -> Tar
     Raises:
         UsageError: No credentials and *allow_fake* is false.
     """
+    from ._client import QiscusClient  # noqa: PLC0415 - when a command runs
+    from ._transport import DEFAULT_BASE_URL  # noqa: PLC0415 - likewise
+
     version = args.api_version
     found = credentials(args)
     if found is None:
@@ -183,6 +193,8 @@ def add_target_options(
     parser: argparse.ArgumentParser, *, fake_dialects: str | None
 ) -> None:
     """Options saying which app to talk to (credentials, URL, dialect)."""
+    from ._transport import DEFAULT_BASE_URL  # noqa: PLC0415 - a command is named
+
     parser.add_argument("--app-id", help=f"the app id (or set {ENV_APP_ID})")
     parser.add_argument(
         "--secret-key", help=f"the secret key (or set {ENV_SECRET}; safer)"

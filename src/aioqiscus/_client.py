@@ -26,7 +26,7 @@ from collections.abc import (
 )
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar, Unpack
 
 import attrs
 import httpx
@@ -74,7 +74,6 @@ from .backends import (
     Backend,
     BackendName,
 )
-from .dialects import Codec
 from .errors import (
     AmbiguousSendError,
     APIError,
@@ -92,6 +91,9 @@ from .models import (
     User,
 )
 from .payloads import Button, Buttons, Card, SystemEventType
+
+if TYPE_CHECKING:
+    from .dialects import Codec
 
 __all__ = ["QiscusClient"]
 

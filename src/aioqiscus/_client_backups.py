@@ -22,7 +22,6 @@ from ._validate import (
     check_resource,
 )
 from ._wire import Call, Operation
-from .dialects import Codec, parse_export
 from .errors import InvalidArgumentError, NotFoundError, ResponseTooLargeError
 from .models import (
     Backup,
@@ -33,6 +32,7 @@ from .models import (
 
 if TYPE_CHECKING:
     from ._transport import Transport
+    from .dialects import Codec
 
 __all__: list[str] = []
 
@@ -175,6 +175,8 @@ class BackupOperations:
         except ResponseTooLargeError as exc:
             raise _too_large(export, "is larger", max_bytes) from exc
         if isinstance(sink, _export_download.MemorySink):
+            from .dialects import parse_export  # noqa: PLC0415 - on first use
+
             return parse_export(export.resource, sink.data())
         return sink.size
 

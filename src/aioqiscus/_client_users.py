@@ -22,12 +22,14 @@ from ._validate import (
     check_window,
 )
 from ._wire import Call, Operation, Page
-from .dialects import Codec
 from .models import (
     ReplyTime,
     User,
     WebhookLog,
 )
+
+if TYPE_CHECKING:
+    from .dialects import Codec
 
 __all__: list[str] = []
 

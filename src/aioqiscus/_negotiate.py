@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
 import anyio
 import attrs
@@ -37,7 +38,6 @@ from ._lifecycle import LIFECYCLE_ERRORS
 from ._loops import running_loop
 from ._transport import Transport
 from ._wire import Dialect, Operation, RawResponse, RequestSpec
-from .dialects import CODECS, Codec
 from .errors import (
     AuthenticationError,
     NegotiationError,
@@ -49,6 +49,11 @@ from .errors import (
     TransportError,
     UnsupportedOperationError,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from .dialects import Codec
 
 __all__ = ["NegotiationReport", "Negotiator", "OperationRoute"]
 
@@ -79,6 +84,18 @@ FORGET_AFTER = 600.0
 #: The least time between two probes caused by bare 404s on the negotiated
 #: dialect's own routes.
 RENEGOTIATE_INTERVAL = 60.0
+
+
+def _codecs() -> Mapping[Dialect, Codec]:
+    """The dialects' codecs, imported with a client's first route.
+
+    Not with the client: the dialects and their payload readers are a
+    tenth of what ``import httpx`` costs, due only when a call is made
+    (each route is cached, so this runs a few times per client).
+    """
+    from .dialects import CODECS  # noqa: PLC0415 - see above
+
+    return CODECS
 
 
 @attrs.frozen
@@ -336,7 +353,7 @@ class Negotiator:
         if (
             self._pinned is not None
             or dialect is not Dialect.V2
-            or operation not in CODECS[Dialect.V2_1].ROUTES
+            or operation not in _codecs()[Dialect.V2_1].ROUTES
         ):
             raise error
         if self._dialect is dialect:
@@ -372,7 +389,8 @@ class Negotiator:
         return codec
 
     def _route(self, operation: Operation, dialect: Dialect) -> Codec:
-        codec = CODECS[dialect]
+        codecs = _codecs()
+        codec = codecs[dialect]
         if operation in codec.ROUTES:
             return codec
         if (
@@ -380,11 +398,11 @@ class Negotiator:
             and dialect is Dialect.V2_1
             and self._served(Dialect.V2)
         ):
-            fallback = CODECS[Dialect.V2]
+            fallback = codecs[Dialect.V2]
             if operation in fallback.ROUTES:
                 return fallback
         other = Dialect.V2 if dialect is Dialect.V2_1 else Dialect.V2_1
-        if operation in CODECS[other].ROUTES:
+        if operation in codecs[other].ROUTES:
             if self._pinned is not None and self._served(other):
                 hint = f"it needs {other}: use api_version='{other}' or 'auto'"
             else:

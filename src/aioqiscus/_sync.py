@@ -16,7 +16,6 @@ The methods themselves are generated into ``sync.py`` from the async class
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import inspect
 import os
@@ -33,6 +32,8 @@ import sniffio
 from .errors import ClientClosedError, EventLoopError, InvalidArgumentError
 
 if TYPE_CHECKING:
+    import asyncio
+
     from ._client import QiscusClient
     from ._paging import Listing
 
@@ -64,7 +65,13 @@ class _LoopThread:
     """
 
     def __init__(self) -> None:
+        # asyncio loads with the first loop, not with the module: ``import
+        # httpx`` does not load it either (54M instructions, a tenth of
+        # ``import httpx``).
+        import asyncio  # noqa: PLC0415 - see above
+
         self._loop = asyncio.new_event_loop()
+        self._running_loop = asyncio._get_running_loop  # noqa: SLF001
         self._state = threading.Condition(threading.Lock())
         #: Who runs the loop now: a caller, the thread, or nobody.
         self._driver: str | None = None
@@ -81,9 +88,9 @@ class _LoopThread:
         )
         self.thread.start()
 
-    def owns(self, loop: asyncio.AbstractEventLoop | None) -> bool:
-        """Whether *loop* (the one running in the calling thread) is this one."""
-        return loop is self._loop
+    def runs_here(self) -> bool:
+        """Whether this loop is the one running in the calling thread."""
+        return self._running_loop() is self._loop
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run *coroutine* on the loop; block until it is done.
@@ -95,7 +102,7 @@ class _LoopThread:
         """
         call = _Call(coroutine, self)
         # A thread already running a loop (a Jupyter cell) cannot run ours.
-        leads = asyncio._get_running_loop() is None  # noqa: SLF001
+        leads = self._running_loop() is None
         with self._state:
             if self._stopped:
                 coroutine.close()
@@ -216,6 +223,8 @@ class _LoopThread:
 
     def _close(self) -> None:
         """Cancel what is left on the loop and close it (as asyncio.run does)."""
+        import asyncio  # noqa: PLC0415 - loaded by __init__ already
+
         loop = self._loop
         try:
             tasks = asyncio.all_tasks(loop)
@@ -231,7 +240,7 @@ class _LoopThread:
 
     def stop(self) -> None:
         """Stop the loop and wait for its thread (not from the loop itself)."""
-        if self.owns(asyncio._get_running_loop()):  # noqa: SLF001
+        if self.runs_here():
             return
         here = threading.current_thread() is self.thread
         with self._state:
@@ -394,7 +403,7 @@ def _refuse_in_loop(name: str, own: _LoopThread) -> None:
         library = sniffio.current_async_library()
     except sniffio.AsyncLibraryNotFoundError:
         return
-    if not own.owns(asyncio._get_running_loop()) and _in_jupyter():  # noqa: SLF001
+    if not own.runs_here() and _in_jupyter():
         return
     msg = (
         f"SyncQiscusClient.{name}() was called from inside a running {library} "
