@@ -434,37 +434,60 @@ class Senders:
     (``==``) the one the user was built from, with the same keys in the same
     order holding values of the same JSON types (``true == 1`` in Python but
     not here), so every field reads as a fresh structuring would read it.
-    Nested values (a user's ``extras``) are compared by ``==`` alone: equal
+    Nested values (a user's extras) are compared by ``==`` alone: equal
     documents whose extras differ only as ``1`` and ``1.0`` share the first.
+
+    :attr:`seen` maps each key to the JSON and the user built from it; a
+    dialect's page reader (``read_page``) consults and fills it directly for
+    the usual shape of sender, where equal values are of equal types.
     """
 
-    __slots__ = ("_seen",)
+    __slots__ = ("seen",)
 
     def __init__(self) -> None:
-        self._seen: dict[Any, tuple[Any, Any, User]] = {}
+        self.seen: dict[Any, tuple[Any, User]] = {}
 
     def user(self, key: Any, data: Any, build: Callable[[Any], User]) -> User:
         """``build(data)``, or the user built from the same *data* under *key*."""
         kind = type(key)
         if kind is not str and kind is not int and kind is not tuple:
             return build(data)
-        seen = self._seen.get(key)
+        seen = self.seen.get(key)
         if seen is not None:
-            before, print_, user = seen
-            if before == data and print_ == _fingerprint(data):
+            before, user = seen
+            if before == data and _fingerprint(before) == _fingerprint(data):
                 return user
         user = build(data)
-        self._seen[key] = (data, _fingerprint(data), user)
+        self.seen[key] = (data, user)
         return user
+
+
+#: A dialect's reader of a page's comments: the list from ``results`` and
+#: the room id of the request.
+CommentsReader = Callable[[list[Any], "str | None"], tuple[Comment, ...]]
+
+
+class UnusualCommentError(Exception):
+    """A comment a page reader leaves to the dialect's general reader."""
+
+
+def unusual() -> NoReturn:
+    """Leave the comment being read to the dialect's general reader.
+
+    A page reader's way out of its usual shape: the general reader decides
+    every value and every error.
+    """
+    raise UnusualCommentError
 
 
 class Shapes:
     """One dialect's routes and the parsers of its converter.
 
     Each dialect module builds one from the function that configures its
-    converter (with hooks for :class:`User` and :class:`Room`) and its comment
-    reader, and exposes :meth:`user`, :meth:`room` and :meth:`comment` as
-    ``parse_user``, ``parse_room`` and ``parse_comment``. The converter is
+    converter (with hooks for :class:`User` and :class:`Room`), its comment
+    reader and its reader of a page's comments, and exposes :meth:`user`,
+    :meth:`room` and :meth:`comment` as ``parse_user``, ``parse_room`` and
+    ``parse_comment``. The converter is
     built the first time a parser needs it (:meth:`hook`).
     """
 
@@ -473,12 +496,14 @@ class Shapes:
         converter: Callable[[], cattrs.Converter],
         routes: Mapping[Operation, Route],
         read_comment: CommentReader,
+        read_comments: CommentsReader,
         page_reader: Callable[[], PageReader],
     ) -> None:
         self.routes = routes
         self._converter = functools.cache(converter)
         self._hooks: dict[type, Callable[[Any, Any], Any]] = {}
         self._read_comment = read_comment
+        self._read_comments = read_comments
         self._page_reader = functools.cache(page_reader)
 
     def hook(self, cls: type[T]) -> Callable[[Any, Any], T]:
@@ -517,13 +542,8 @@ class Shapes:
 
     def comments(self, found: list[Any], room_id: str | None) -> tuple[Comment, ...]:
         """A page's comments, each distinct sender structured once."""
-        read = self._read_comment
-
-        def parse(page: list[Any]) -> tuple[Comment, ...]:
-            senders = Senders()
-            return tuple([read(d, room_id, senders) for d in page])
-
-        return structure(parse, found, "comments")
+        read = self._read_comments
+        return structure(lambda page: read(page, room_id), found, "comments")
 
     def one_user(self, results: Any) -> User:
         """The user of ``results.user``."""
