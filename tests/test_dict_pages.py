@@ -123,6 +123,11 @@ def test_senders_equal_but_of_other_types_are_not_shared(dialect: str) -> None:
         first = {**good, "user": {**good["user"], "extras": {"a": 1}}}
         moved = {**good, "user": dict(reversed(list(good["user"].items())))}
         pages = [[good, other], [first, nested], [good, moved, good]]
+    # A sender first met in a comment the general reader reads (one key
+    # more), then in usual ones.
+    odd = {**good, "unknown": 1}
+    pages += [[{**odd, **page[0]}, *page[1:]] for page in pages]
+    pages += [[odd, *page] for page in pages]
     for page in pages:
         _same(dialect, page)
 

@@ -437,15 +437,16 @@ class Senders:
     Nested values (a user's extras) are compared by ``==`` alone: equal
     documents whose extras differ only as ``1`` and ``1.0`` share the first.
 
-    :attr:`seen` maps each key to the JSON and the user built from it; a
-    dialect's page reader (``read_page``) consults and fills it directly for
-    the usual shape of sender, where equal values are of equal types.
+    :attr:`seen` maps each key to the JSON, the user built from it and what
+    a dialect's page reader (``_read_page``) compares of it (``None`` where
+    it was not stored by one): a page reader consults and fills it directly
+    for the usual shape of sender, where equal values are of equal types.
     """
 
     __slots__ = ("seen",)
 
     def __init__(self) -> None:
-        self.seen: dict[Any, tuple[Any, User]] = {}
+        self.seen: dict[Any, tuple[Any, User, Any]] = {}
 
     def user(self, key: Any, data: Any, build: Callable[[Any], User]) -> User:
         """``build(data)``, or the user built from the same *data* under *key*."""
@@ -454,11 +455,11 @@ class Senders:
             return build(data)
         seen = self.seen.get(key)
         if seen is not None:
-            before, user = seen
+            before, user, _ = seen
             if before == data and _fingerprint(before) == _fingerprint(data):
                 return user
         user = build(data)
-        self.seen[key] = (data, user)
+        self.seen[key] = (data, user, None)
         return user
 
 

@@ -243,7 +243,7 @@ def _read_page(page: list[Any], room_id: str | None) -> tuple[Comment, ...]:
             known = seen.get(key)
             if known is None:
                 sender = _flat_sender(key)
-                seen[key] = (key, sender)
+                seen[key] = (key, sender, None)
             elif type(email) is str and type(user_id) in _EXACT_IDS:
                 sender = known[1]
             else:

@@ -218,6 +218,8 @@ def _read_comment(data: Any, room_id: str | None, senders: c.Senders | None) -> 
     return c.build_comment(data, sender, room_id=room_id)
 
 
+#: The author's keys a page reader compares, after their order.
+_SAID_KEYS = ("username", "avatar_url", "extras")
 #: How many keys a comment has in the shape servers send (v2.1/comment.md,
 #: the Go SDK): id, message, payload, timestamp, type, extras and user.
 _USUAL_KEYS = 7
@@ -255,17 +257,20 @@ def _read_page(page: list[Any], room_id: str | None) -> tuple[Comment, ...]:
             active = author["active"]
             if type(user_id) is not str:
                 c.unusual()
+            # The author's keys in order and values but active, which its
+            # User holds as sent (a bool or null) and is compared by identity.
+            said = (tuple(author), name, avatar_url, extras)
             known = seen.get(user_id)
-            before = None if known is None else known[0]
-            if (
-                before == author
-                and before["active"] is active
-                and tuple(before) == tuple(author)
-            ):
-                sender = known[1]  # type: ignore[index]  # before is known's
+            if known is None:
+                same = False
             else:
+                before, sender, before_said = known
+                if before_said is None:  # stored by the general reader
+                    before_said = (tuple(before), *map(before.get, _SAID_KEYS))
+                same = before_said == said and sender.active is active
+            if not same:
                 sender = _author(user_id, name, avatar_url, extras, active)
-                seen[user_id] = (author, sender)
+                seen[user_id] = (author, sender, said)
             comment = c.comment_of(
                 data["type"],
                 data["extras"],
