@@ -222,7 +222,7 @@ def _url(data: Mapping[str, Any], *keys: str) -> str | None:
     for key in keys:
         value = data.get(key)
         if value:
-            return _str(data, key)
+            return value if type(value) is str else _str(data, key)
     return None
 
 

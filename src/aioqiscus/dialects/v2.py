@@ -225,12 +225,11 @@ def _read_page(page: list[Any], room_id: str | None) -> tuple[Comment, ...]:
     """
     senders = c.Senders()
     seen = senders.seen
+    last: dict[Any, tuple[Any, Any, Any, User]] = {}
     found = []
     for data in page:
         try:
-            if type(data) is not dict:
-                c.unusual()
-            size = len(data)
+            size = len(data)  # not a dict (a list, a string): subscripts raise
             if size == _SENT_KEYS:
                 kind, payload, user_id = data["type"], data["payload"], data["user_id"]
             elif size == _DOCUMENTED_KEYS:
@@ -239,16 +238,32 @@ def _read_page(page: list[Any], room_id: str | None) -> tuple[Comment, ...]:
                 c.unusual()
             email = data["email"]
             # Without user_avatar, _avatar() gives user_avatar_url as it is.
-            key = (email, data["username"], data["user_avatar_url"], user_id)
-            known = seen.get(key)
-            if known is None:
-                sender = _flat_sender(key)
-                seen[key] = (key, sender, None)
-            elif type(email) is str and type(user_id) in _EXACT_IDS:
-                sender = known[1]
+            name, avatar_url = data["username"], data["user_avatar_url"]
+            # The sender of this email's last comment, if the same: a key
+            # equal to one in seen, without hashing a long avatar URL.
+            said = last.get(email) if type(email) is str else None
+            if (
+                said is not None
+                and said[0] == name
+                and said[1] == avatar_url
+                and said[2] == user_id
+                and type(user_id) in _EXACT_IDS
+            ):
+                sender = said[3]
             else:
-                c.unusual()
-            name = data["room_name"]
+                key = (email, name, avatar_url, user_id)
+                known = seen.get(key)
+                if known is None:
+                    sender = _flat_sender(key)
+                    seen[key] = (key, sender, None)
+                elif type(email) is str and type(user_id) in _EXACT_IDS:
+                    sender = known[1]
+                else:
+                    c.unusual()
+                last[email] = (name, avatar_url, user_id, sender)
+            room_name = data["room_name"]
+            if type(room_name) is not str or not room_name:
+                room_name = None if room_name is None else c.optional_str(room_name)
             comment = c.comment_of(
                 kind,
                 None,
@@ -262,7 +277,7 @@ def _read_page(page: list[Any], room_id: str | None) -> tuple[Comment, ...]:
                 payload,
                 data["timestamp"],
                 sender,
-                None if name is None else c.optional_str(name),
+                room_name,
                 None,
             )
         except Exception:  # noqa: BLE001 - the general reader decides
