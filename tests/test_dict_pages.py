@@ -23,7 +23,13 @@ from aioqiscus._envelope import structure
 from aioqiscus.dialects import _common as c
 from aioqiscus.dialects import v2, v21
 
-from ._comment_pages import AUTHOR_VALUES, DIALECTS, TEMPLATES, comments
+from ._comment_pages import (
+    AUTHOR_VALUES,
+    DIALECTS,
+    FIELD_VALUES,
+    TEMPLATES,
+    comments,
+)
 from .conftest import SAMPLES, sample
 from .test_fuzz import JSON
 
@@ -132,6 +138,24 @@ def test_senders_equal_but_of_other_types_are_not_shared(dialect: str) -> None:
         _same(dialect, page)
 
 
+#: Markers in a comment's extras, right and wrong.
+MARKERS = [{c.MARKER_KEY: v, "k": 1} for v in ("m1", "", 0, False, 5, [1], None)]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_every_one_field_change_of_a_usual_comment_reads_alike(dialect: str) -> None:
+    """The usual comment with each listed value of one field, or without it,
+    between two usual ones."""
+    good = _usual(dialect)
+    changes = {**FIELD_VALUES, "extras": [*FIELD_VALUES["extras"], *MARKERS]}
+    for key, values in changes.items():
+        for value in [*values, KeyError]:
+            comment = {**good, key: value}
+            if value is KeyError:
+                del comment[key]
+            _same(dialect, [good, comment, good])
+
+
 @st.composite
 def pages(draw: st.DrawFn, dialect: str) -> list[Any]:
     """Up to six comments: usual ones, their senders repeated or changed, and
@@ -139,7 +163,7 @@ def pages(draw: st.DrawFn, dialect: str) -> list[Any]:
     usual = _usual(dialect)
     found: list[Any] = []
     for _ in range(draw(st.integers(0, 6))):
-        pick = draw(st.integers(0, 3))
+        pick = draw(st.integers(0, 4))
         if pick == 0:
             found.append(draw(comments(dialect)))
         elif pick == 1 and dialect == "v2.1":
@@ -150,6 +174,10 @@ def pages(draw: st.DrawFn, dialect: str) -> list[Any]:
         elif pick == 1:
             key = draw(st.sampled_from(["email", "username", "user_id"]))
             found.append({**usual, key: draw(st.sampled_from([1, 1.0, True, "1"]))})
+        elif pick == 2:
+            key = draw(st.sampled_from(sorted(set(usual) & set(FIELD_VALUES))))
+            value = draw(st.sampled_from(FIELD_VALUES[key]) | JSON)
+            found.append({**usual, key: value})
         else:
             found.append(dict(draw(st.sampled_from([usual, *TEMPLATES[dialect]]))))
     return found
