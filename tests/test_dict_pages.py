@@ -47,23 +47,32 @@ def _outcome(read: Any) -> tuple[Any, ...]:
     return ("value", found, repr([attrs.asdict(x) for x in found]), shared)
 
 
-def _both(dialect: str, page: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+def _both(
+    dialect: str, page: Any, room: Any = "234"
+) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """What the page reader makes of *page*, and what the general reader does."""
     module = MODULES[dialect]
 
     def general(found: Any) -> tuple[Any, ...]:
         senders = c.Senders()
-        return tuple(module._read_comment(d, "234", senders) for d in found)
+        return tuple(module._read_comment(d, room, senders) for d in found)
 
-    fast = _outcome(lambda: structure(lambda p: module._read_page(p, "234"), page, "x"))
+    fast = _outcome(lambda: structure(lambda p: module._read_page(p, room), page, "x"))
     slow = _outcome(lambda: structure(general, page, "x"))
     return fast, slow
 
 
-def _same(dialect: str, page: Any) -> tuple[Any, ...]:
-    fast, slow = _both(dialect, page)
+def _same(dialect: str, page: Any, room: Any = "234") -> tuple[Any, ...]:
+    fast, slow = _both(dialect, page, room)
     assert fast == slow
     return fast
+
+
+@pytest.mark.parametrize("room", [None, "", 0, 77, True])
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_any_room_id_of_the_request_reads_alike(dialect: str, room: Any) -> None:
+    """The request's room id fills the comments' as the general reader fills it."""
+    _same(dialect, [_usual(dialect)] * 2, room)
 
 
 @pytest.mark.parametrize(
