@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from aioqiscus.dialects import _assemble
 from aioqiscus.dialects._assemble import assembler
+from aioqiscus.dialects._common import comment_of
 from aioqiscus.errors import InvalidArgumentError
 from aioqiscus.models import Comment, RoomType, User
 from aioqiscus.payloads import Button, Card
@@ -73,6 +74,37 @@ class TestComment:
         """No defaults: a missing field is a TypeError, never a silent default."""
         with pytest.raises(TypeError):
             assembler(Comment)(7, "234", SENDER, "hi")
+
+    def test_comment_of_sets_every_field(self):
+        """The comment reader's in-place assembly sets each field ``__init__``
+        sets, and nothing else: the same frozen Comment."""
+        at = datetime(2024, 5, 1, tzinfo=UTC)
+        built = comment_of(
+            "text", {"k": 1}, "marker", None, 7, 6, "hi", True, "234", None,
+            "2024-05-01T00:00:00Z", SENDER, "Lobby", RoomType.GROUP,
+        )  # fmt: skip
+        values = (7, "234", SENDER, "hi", "text", None, at, "marker", {"k": 1}, 6)
+        values += (True, "Lobby", RoomType.GROUP)
+        assert type(built) is Comment
+        assert fields(built) == values
+        assert repr(built) == repr(Comment(*values))
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            built.message = "changed"  # type: ignore[misc]
+
+    def test_in_place_only_for_plain_classes(self):
+        """``twin`` refuses a class whose ``__init__`` does more than set fields."""
+
+        @attrs.frozen
+        class Checked:
+            value: int
+
+            def __attrs_post_init__(self) -> None:
+                pass
+
+        assert issubclass(_assemble.twin(Comment), Comment)
+        for cls in (Checked, Button):
+            with pytest.raises(TypeError):
+                _assemble.twin(cls)
 
 
 URLS = st.sampled_from(

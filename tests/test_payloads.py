@@ -732,3 +732,22 @@ class TestCheckedBuilds:
         run()
         assert RawPayload in outcomes
         assert {Button, Buttons, Card, Carousel, FileAttachment} & outcomes
+
+
+class TestUrlVerdicts:
+    """The wire reader remembers its URL checks, within bounds."""
+
+    def test_a_remembered_verdict_is_the_check_s(self):
+        """Each URL, read twice, gets is_http_url's verdict both times."""
+        urls = ["https://x/a", "http://", "ftp://x", "https://x/\u2028", "HTTPS://X"]
+        for url in urls * 2:
+            assert _payloads._http_url(url) is _is_http_url(url)
+
+    def test_the_table_is_bounded(self):
+        """Long URLs are not kept, and the table never outgrows its bound."""
+        long_url = "https://x/" + "a" * _payloads._KEPT_URL_MAX
+        assert _payloads._http_url(long_url)
+        assert long_url not in _payloads._VERDICTS
+        for number in range(_payloads._VERDICTS_MAX + 5):
+            _payloads._http_url(f"https://x/{number}")
+            assert len(_payloads._VERDICTS) <= _payloads._VERDICTS_MAX

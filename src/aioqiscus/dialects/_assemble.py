@@ -54,6 +54,34 @@ def _twin(cls: type) -> type | None:
     return twin
 
 
+def twin(cls: type) -> type:
+    """The mutable twin of a slotted attrs class without checks, to fill in.
+
+    Set every field of an instance of it, then give it *cls* as its
+    ``__class__``: what :func:`assembler`'s function does, for a caller
+    that builds so many that the call counts (a page's comments).
+
+    Raises:
+        TypeError: *cls* is not such a class, or Python would not let an
+            instance of the twin become a *cls*.
+    """
+    _check(cls, checked=False)
+    found = _twin(cls)
+    if found is None or hasattr(cls, "__attrs_post_init__"):
+        msg = f"a {cls.__name__} cannot be assembled in place"
+        raise TypeError(msg)
+    return found
+
+
+def _check(cls: type, *, checked: bool) -> None:
+    """Refuse a class whose ``__init__`` does more than an assembler can."""
+    fields = attrs.fields(cls)
+    plain = checked or all(f.validator is None and f.converter is None for f in fields)
+    if "__slots__" not in vars(cls) or not plain or hasattr(cls, "__attrs_pre_init__"):
+        msg = f"{cls.__name__}.__init__ does more than set its fields and check them"
+        raise TypeError(msg)
+
+
 def assembler(cls: type[T], *, checked: bool = False) -> Callable[..., T]:
     """A function of all of *cls*'s fields, in order, that builds one.
 
@@ -68,11 +96,8 @@ def assembler(cls: type[T], *, checked: bool = False) -> Callable[..., T]:
             ``__attrs_pre_init__``, or (unless *checked*) a validator or a
             converter.
     """
+    _check(cls, checked=checked)
     fields = attrs.fields(cls)  # type: ignore[arg-type]  # checked at run time
-    plain = checked or all(f.validator is None and f.converter is None for f in fields)
-    if "__slots__" not in vars(cls) or not plain or hasattr(cls, "__attrs_pre_init__"):
-        msg = f"{cls.__name__}.__init__ does more than set its fields and check them"
-        raise TypeError(msg)
     post_init = hasattr(cls, "__attrs_post_init__") and not checked
     check = ["    self.__attrs_post_init__()"] * post_init
     names = [f.name for f in fields]

@@ -32,7 +32,7 @@ from .._envelope import describe, field, loads, structure
 from .._wire import Call, Dialect, Operation, Page, Query, RequestSpec, Route
 from ..errors import ResponseShapeError, UnsupportedOperationError
 from ..models import RAW_OPTIONS_KEY, Comment, Room, RoomType, User
-from ._assemble import assembler
+from ._assemble import twin
 from ._payloads import from_wire, summary, to_wire
 
 if TYPE_CHECKING:
@@ -280,7 +280,8 @@ def author_id(value: Any, key: str) -> str:
     return identifier(value)
 
 
-_comment = assembler(Comment)
+_AssembledComment: Any = twin(Comment)
+_new = object.__new__
 _from_iso = datetime.fromisoformat
 
 
@@ -346,8 +347,9 @@ def comment_of(  # noqa: C901, PLR0912 - one flat function: a call per field gro
     10 µs per-comment budget): each field goes through the same hook as a
     generated function would use, except where the value already has its
     type, the common case, which is taken as is, and the :class:`Comment`
-    is put together by an :func:`assembler`. Checks run in field order, so
-    a comment wrong in two ways always names the same one.
+    is put together as an assembler (``_assemble``) would, in place.
+    Checks run in field order, so a comment wrong in two ways always names
+    the same one.
     """
     kind = kind or "text"
     if type(kind) is not str:
@@ -390,21 +392,24 @@ def comment_of(  # noqa: C901, PLR0912 - one flat function: a call per field gro
         at = None
     if at is None or at.tzinfo is not UTC or at.year == 1:
         at = timestamp(sent_at)
-    return _comment(
-        comment_id,
-        room,
-        sender,
-        text,
-        kind,
-        payload,
-        at,
-        temp_id or None,
-        extras,
-        before,
-        no_preview,
-        room_name,
-        room_kind,
-    )
+    # What assembler(Comment) does, without its call: a page builds a
+    # hundred (tests/test_dict_pages.py checks every field is set).
+    comment = _new(_AssembledComment)
+    comment.id = comment_id
+    comment.room_id = room
+    comment.sender = sender
+    comment.message = text
+    comment.type = kind
+    comment.payload = payload
+    comment.timestamp = at
+    comment.unique_temp_id = temp_id or None
+    comment.extras = extras
+    comment.comment_before_id = before
+    comment.disable_link_preview = no_preview
+    comment.room_name = room_name
+    comment.room_type = room_kind
+    comment.__class__ = Comment
+    return comment  # type: ignore[no-any-return]  # a Comment, now
 
 
 #: A dialect's comment reader: the comment's JSON, the room id of the
@@ -434,37 +439,61 @@ class Senders:
     (``==``) the one the user was built from, with the same keys in the same
     order holding values of the same JSON types (``true == 1`` in Python but
     not here), so every field reads as a fresh structuring would read it.
-    Nested values (a user's ``extras``) are compared by ``==`` alone: equal
+    Nested values (a user's extras) are compared by ``==`` alone: equal
     documents whose extras differ only as ``1`` and ``1.0`` share the first.
+
+    :attr:`seen` maps each key to the JSON, the user built from it and what
+    a dialect's page reader (``_read_page``) compares of it (``None`` where
+    it was not stored by one): a page reader consults and fills it directly
+    for the usual shape of sender, where equal values are of equal types.
     """
 
-    __slots__ = ("_seen",)
+    __slots__ = ("seen",)
 
     def __init__(self) -> None:
-        self._seen: dict[Any, tuple[Any, Any, User]] = {}
+        self.seen: dict[Any, tuple[Any, User, Any]] = {}
 
     def user(self, key: Any, data: Any, build: Callable[[Any], User]) -> User:
         """``build(data)``, or the user built from the same *data* under *key*."""
         kind = type(key)
         if kind is not str and kind is not int and kind is not tuple:
             return build(data)
-        seen = self._seen.get(key)
+        seen = self.seen.get(key)
         if seen is not None:
-            before, print_, user = seen
-            if before == data and print_ == _fingerprint(data):
+            before, user, _ = seen
+            if before == data and _fingerprint(before) == _fingerprint(data):
                 return user
         user = build(data)
-        self._seen[key] = (data, _fingerprint(data), user)
+        self.seen[key] = (data, user, None)
         return user
+
+
+#: A dialect's reader of a page's comments: the list from ``results`` and
+#: the room id of the request.
+CommentsReader = Callable[[list[Any], "str | None"], tuple[Comment, ...]]
+
+
+class UnusualCommentError(Exception):
+    """A comment a page reader leaves to the dialect's general reader."""
+
+
+def unusual() -> NoReturn:
+    """Leave the comment being read to the dialect's general reader.
+
+    A page reader's way out of its usual shape: the general reader decides
+    every value and every error.
+    """
+    raise UnusualCommentError
 
 
 class Shapes:
     """One dialect's routes and the parsers of its converter.
 
     Each dialect module builds one from the function that configures its
-    converter (with hooks for :class:`User` and :class:`Room`) and its comment
-    reader, and exposes :meth:`user`, :meth:`room` and :meth:`comment` as
-    ``parse_user``, ``parse_room`` and ``parse_comment``. The converter is
+    converter (with hooks for :class:`User` and :class:`Room`), its comment
+    reader and its reader of a page's comments, and exposes :meth:`user`,
+    :meth:`room` and :meth:`comment` as ``parse_user``, ``parse_room`` and
+    ``parse_comment``. The converter is
     built the first time a parser needs it (:meth:`hook`).
     """
 
@@ -473,12 +502,14 @@ class Shapes:
         converter: Callable[[], cattrs.Converter],
         routes: Mapping[Operation, Route],
         read_comment: CommentReader,
+        read_comments: CommentsReader,
         page_reader: Callable[[], PageReader],
     ) -> None:
         self.routes = routes
         self._converter = functools.cache(converter)
         self._hooks: dict[type, Callable[[Any, Any], Any]] = {}
         self._read_comment = read_comment
+        self._read_comments = read_comments
         self._page_reader = functools.cache(page_reader)
 
     def hook(self, cls: type[T]) -> Callable[[Any, Any], T]:
@@ -517,13 +548,8 @@ class Shapes:
 
     def comments(self, found: list[Any], room_id: str | None) -> tuple[Comment, ...]:
         """A page's comments, each distinct sender structured once."""
-        read = self._read_comment
-
-        def parse(page: list[Any]) -> tuple[Comment, ...]:
-            senders = Senders()
-            return tuple([read(d, room_id, senders) for d in page])
-
-        return structure(parse, found, "comments")
+        read = self._read_comments
+        return structure(lambda page: read(page, room_id), found, "comments")
 
     def one_user(self, results: Any) -> User:
         """The user of ``results.user``."""

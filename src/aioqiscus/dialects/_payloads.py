@@ -222,7 +222,7 @@ def _url(data: Mapping[str, Any], *keys: str) -> str | None:
     for key in keys:
         value = data.get(key)
         if value:
-            return _str(data, key)
+            return value if type(value) is str else _str(data, key)
     return None
 
 
@@ -231,9 +231,30 @@ def _refused(what: str) -> ValueError:
     return ValueError(f"{what} does not pass its class's checks")
 
 
+#: :func:`is_http_url`'s verdicts on URLs read before, up to a bound: pages
+#: repeat their buttons' and images' URLs (a bot's menu, a shop's cards),
+#: and a lookup costs a third of the check. Only short URLs are kept, and
+#: the table is emptied when full, so it never holds more than a few
+#: hundred kilobytes.
+_VERDICTS: dict[str, bool] = {}
+_VERDICTS_MAX, _KEPT_URL_MAX = 1024, 256
+
+
+def _http_url(value: str) -> bool:
+    """:func:`is_http_url`, remembered for short URLs."""
+    verdict = _VERDICTS.get(value)
+    if verdict is None:
+        verdict = is_http_url(value)
+        if len(value) <= _KEPT_URL_MAX:
+            if len(_VERDICTS) >= _VERDICTS_MAX:
+                _VERDICTS.clear()
+            _VERDICTS[value] = verdict
+    return verdict
+
+
 def _is_url(value: str | None) -> bool:
     """The ``_http_url`` validator's verdict on a string or ``None``."""
-    return value is None or is_http_url(value)
+    return value is None or _http_url(value)
 
 
 _new_button = assembler(payloads.Button, checked=True)
@@ -266,14 +287,15 @@ def _parse_button(data: Any, label: Any = None) -> payloads.Button:
         url = _str(action, "url")
     said = get("postback_text")
     if type(said) is not str:
-        said = _str(data, "postback_text")
+        said = "" if said is None else _str(data, "postback_text")
     method: Any = "get"
     payload: Any = None
     if kind == "postback":
         method = action.get("method")
         if type(method) is not str:
             method = _str(action, "method")
-        method = (method or "get").lower()
+        if method not in METHODS:  # else lower() would give it back
+            method = (method or "get").lower()
         payload = action.get("payload")
     elif kind != "link":
         # Every document names the type; one we do not model is not read as
@@ -281,7 +303,7 @@ def _parse_button(data: Any, label: Any = None) -> payloads.Button:
         msg = f"unknown button type {kind!r:.40}"
         raise TypeError(msg)
     # Button.__attrs_post_init__'s checks that strings of a known type can fail.
-    if not label.strip() or not is_http_url(url) or method not in METHODS:
+    if not label.strip() or not _http_url(url) or method not in METHODS:
         raise _refused("button")
     return _new_button(label, kind, url, method, payload, said)
 
@@ -342,7 +364,7 @@ def _read_account_linking(data: Mapping[str, Any]) -> payloads.AccountLinking:
     url = _str(data, "url")
     redirect_url = _url(data, "redirect_url")
     params = dict(data.get("params") or {})
-    if not is_http_url(url) or not _is_url(redirect_url):
+    if not _http_url(url) or not _is_url(redirect_url):
         raise _refused("account linking")
     return _new_account_linking(text, url, redirect_url, params)
 
@@ -369,7 +391,7 @@ def _read_file_attachment(data: Mapping[str, Any]) -> payloads.FileAttachment:
     file_name = _str(data, "file_name")
     size = _count(data, "size", 0)
     pages = _count(data, "pages", 1)
-    if not is_http_url(url):
+    if not _http_url(url):
         raise _refused("file attachment")
     return _new_file_attachment(url, caption, file_name, size, pages)
 
