@@ -742,7 +742,7 @@ class AiohttpBackend:
         aiohttp = self._aiohttp
         limits = self._timeout if timeout is None else self._limits(timeout)
         data: Any = content if files is None else self._form_data(form, files)
-        session = self._get_session()
+        session = self._session or self._get_session()
         try:
             # auto_decompress=False: BoundedBody inflates, counting every byte.
             async with session.request(
