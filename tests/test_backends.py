@@ -8,6 +8,7 @@ import aiohttp
 import anyio
 import httpx
 import pytest
+import yarl
 
 from aioqiscus import (
     AmbiguousSendError,
@@ -318,13 +319,18 @@ class TestPools:
         assert route.call_count == 5
 
 
-def test_parsed_urls_are_bounded():
+@pytest.mark.parametrize(
+    ("backend", "parse"),
+    [(HttpxBackend, httpx.URL), (AiohttpBackend, yarl.URL)],
+    ids=["httpx", "aiohttp"],
+)
+def test_parsed_urls_are_bounded(backend, parse):
     """Endpoint URLs are parsed once, and the backend keeps a bounded number."""
-    backend = HttpxBackend()
+    made = backend()
     urls = [f"https://api.qiscus.com/api/v2.1/rest/e{i}" for i in range(200)]
-    assert [backend._url(u) for u in urls] == [httpx.URL(u) for u in urls]
-    assert backend._url(urls[0]) is backend._url(urls[0])
-    assert len(backend._urls) == 128
+    assert [made._url(u) for u in urls] == [parse(u) for u in urls]
+    assert made._url(urls[0]) is made._url(urls[0])
+    assert len(made._urls) == 128
 
 
 async def test_headers_reused_only_while_unchanged():

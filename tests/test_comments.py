@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import anyio
 import cattrs
@@ -31,7 +31,8 @@ from aioqiscus import (
     UnsupportedOperationError,
     User,
 )
-from aioqiscus.dialects import v2, v21
+from aioqiscus._reconcile import Reconciler, marker_time
+from aioqiscus.dialects import payload_to_wire, v2, v21
 from aioqiscus.dialects._common import MARKER_KEY
 
 from .conftest import sample
@@ -375,6 +376,77 @@ def body(route):
 
 
 class TestRequests:
+    def test_post_comment_bodies_in_order(self):
+        """Each send body holds its fields in one order: the same bytes every time."""
+        card = Card(text="t", title="T", url="https://example.com")
+        wire = {d: payload_to_wire(card, d) for d in (v2.DIALECT, v21.DIALECT)}
+        cases = [
+            (
+                v21.post_comment("1", "a", "m", "text", None, None, "x", False),
+                [
+                    ("user_id", "a"),
+                    ("room_id", "1"),
+                    ("message", "m"),
+                    ("type", "text"),
+                    ("extras", {MARKER_KEY: "x"}),
+                    ("unique_temp_id", "x"),
+                ],
+            ),
+            (
+                v21.post_comment("1", "a", "", "card", card, {"k": 1}, "x", True),
+                [
+                    ("user_id", "a"),
+                    ("room_id", "1"),
+                    ("message", "t"),
+                    ("type", "card"),
+                    ("payload", wire[v21.DIALECT]),
+                    ("extras", {"k": 1, MARKER_KEY: "x"}),
+                    ("unique_temp_id", "x"),
+                    ("disable_link_preview", True),
+                ],
+            ),
+            (
+                v21.post_comment(
+                    "1", "a", "m", "text", None, {}, "x", False, marker_in_extras=False
+                ),
+                [
+                    ("user_id", "a"),
+                    ("room_id", "1"),
+                    ("message", "m"),
+                    ("type", "text"),
+                    ("extras", {}),
+                    ("unique_temp_id", "x"),
+                ],
+            ),
+            (
+                v2.post_comment("1", "a", "m", "text", None, None, "x", False),
+                [
+                    ("sender_email", "a"),
+                    ("room_id", "1"),
+                    ("message", "m"),
+                    ("type", "text"),
+                    ("unique_temp_id", "x"),
+                    ("disable_link_preview", False),
+                ],
+            ),
+            (
+                v2.post_comment("1", "a", "", "card", card, {"k": 1}, "x", True),
+                [
+                    ("sender_email", "a"),
+                    ("room_id", "1"),
+                    ("message", "t"),
+                    ("type", "card"),
+                    ("payload", wire[v2.DIALECT]),
+                    ("unique_temp_id", "x"),
+                    ("disable_link_preview", True),
+                    ("extras", {"k": 1}),
+                ],
+            ),
+        ]
+        for call, expected in cases:
+            assert call.request.json is not None
+            assert list(call.request.json.items()) == expected
+
     async def test_v21_post_buttons(self, mock):
         """v2.1 sends user_id, the payload and the marker in extras."""
         route = mock.post("/api/v2.1/rest/post_comment").respond(
@@ -627,6 +699,25 @@ class TestRequests:
         assert info.value.marker.startswith("aioqiscus-")
         assert post.call_count == 1
         assert load.call_count == 0
+
+    @pytest.mark.parametrize("at", [0.0, 0.035, 0.036, 1_765_432_100.123])
+    def test_marker_holds_its_mint_time(self, at):
+        """A marker minted at *at* reads back as *at*, to the millisecond."""
+        marker = Reconciler(1.0).marker(at)
+        assert re.fullmatch(r"aioqiscus-[0-9a-f]{16}-[0-9a-z]+-1", marker)
+        assert marker_time(marker) == datetime.fromtimestamp(int(at * 1000) / 1000, UTC)
+
+    async def test_marker_minted_at_the_send(self, mock):
+        """The marker of a send holds its start: the look-up reads back to it."""
+        mock.post("/api/v2.1/rest/post_comment").respond(504)
+        async with QiscusClient(
+            "a", "s", api_version="v2.1", ambiguous_sends="raise"
+        ) as client:
+            with pytest.raises(AmbiguousSendError) as info:
+                await client.post_text("1", "a", "hi")
+        minted = marker_time(info.value.marker)
+        assert minted is not None
+        assert abs(minted - info.value.sent_at) < timedelta(milliseconds=1)
 
     async def test_lookup_failure_is_ambiguous(self, mock):
         """If looking for the send fails, the error says so and keeps the marker."""

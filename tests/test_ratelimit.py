@@ -12,6 +12,7 @@ import pytest
 
 from aioqiscus import (
     APIError,
+    ClientClosedError,
     InvalidArgumentError,
     NegotiationError,
     QiscusError,
@@ -192,6 +193,23 @@ class TestClient:
                     await anyio.sleep(0.1)
                     assert limiter.value == 1  # the waiter holds no slot
                     tg.cancel_scope.cancel()
+        assert len(fake.journal) == 1
+
+    async def test_closed_while_waiting_for_a_token(self, fake):
+        """A call whose client closes while it waits for its token sends nothing."""
+        bucket = TokenBucket(rate=4, burst=1)
+        async with in_process(fake, "v2.1", rate_limit=bucket) as client:
+            await client.get_user(ALICE)
+            with anyio.fail_after(5):
+                async with anyio.create_task_group() as tg:
+
+                    async def close_soon() -> None:
+                        await anyio.sleep(0.05)
+                        await client.aclose()
+
+                    tg.start_soon(close_soon)
+                    with pytest.raises(ClientClosedError):
+                        await client.get_user(ALICE)
         assert len(fake.journal) == 1
 
     async def test_retries_take_tokens(self, fake):

@@ -172,7 +172,8 @@ def decipher(raw: RawResponse) -> Any:
     Pure: the client calls it on every response the transport returns
     (gidgethub's ``decipher_response``).
     """
-    data = read_body(raw)
+    # A success decoded at once: read_body's checks are for the others.
+    data = decode_json(raw) if raw.status_code < 300 else read_body(raw)  # noqa: PLR2004
     if not isinstance(data, dict) or "results" not in data:
         msg = f"expected a Qiscus envelope with 'results', got {describe(data)}"
         raise ResponseShapeError(msg)

@@ -231,7 +231,9 @@ class Negotiator:
     def __init__(self, transport: Transport, pinned: Dialect | None) -> None:
         self._transport = transport
         self._pinned = pinned
-        self._dialect = pinned
+        #: The negotiated or pinned dialect, or None before negotiation (an
+        #: attribute: read on every request, a property's call is not free).
+        self.dialect = pinned
         #: The probe in flight on each event loop: an anyio event belongs to
         #: one loop, so callers on another loop probe on their own.
         self._inflight: dict[object, _Attempt] = {}
@@ -246,11 +248,6 @@ class Negotiator:
         self._verbs: dict[Operation, str] = {}
 
     @property
-    def dialect(self) -> Dialect | None:
-        """The negotiated or pinned dialect, or None before negotiation."""
-        return self._dialect
-
-    @property
     def pinned(self) -> bool:
         """Whether the dialect was pinned (``api_version`` not ``"auto"``)."""
         return self._pinned is not None
@@ -261,7 +258,7 @@ class Negotiator:
         A probe goes through *transport* (the calling view's, with its
         timeout), else the client's own.
         """
-        while self._dialect is None:
+        while self.dialect is None:
             loop = running_loop()
             attempt = self._inflight.get(loop)
             if attempt is None:
@@ -283,7 +280,7 @@ class Negotiator:
                 if error is not None:
                     raise _failed(f"negotiation failed: {error}", error) from error
                 # A cancelled leader leaves no result and no error: go again.
-        return self._dialect
+        return self.dialect
 
     async def _lead(self, loop: object, transport: Transport) -> None:
         attempt = self._inflight[loop] = _Attempt()
@@ -304,7 +301,7 @@ class Negotiator:
             error = attempt.error = _failed(msg, exc)
             raise error from exc
         else:
-            self._dialect = dialect
+            self.dialect = dialect
             logger.info("negotiated Qiscus API dialect %s", dialect)
         finally:
             del self._inflight[loop]
@@ -356,14 +353,14 @@ class Negotiator:
             or operation not in _codecs()[Dialect.V2_1].ROUTES
         ):
             raise error
-        if self._dialect is dialect:
+        if self.dialect is dialect:
             # Not probed again since: probe, unless it was done lately.
             now = time.monotonic()
             if now - self._renegotiated < RENEGOTIATE_INTERVAL:
                 raise error
             self._renegotiated = now
             logger.info("%s needs v2.1: probing the server again", operation)
-            self._dialect = None
+            self.dialect = None
             self._routes.clear()
         # Else another call is probing (or has): share its outcome.
         again = await self.resolve()
@@ -457,17 +454,17 @@ class Negotiator:
             return False
         if self._pinned is not None:
             return False
-        if self._dialect is not None and self._dialect is not dialect:
+        if self.dialect is not None and self.dialect is not dialect:
             return True  # another call renegotiated meanwhile
         now = time.monotonic()
         if now - self._renegotiated < RENEGOTIATE_INTERVAL:
             return False
         self._renegotiated = now
-        if self._dialect is dialect:
+        if self.dialect is dialect:
             logger.info(
                 "%s answered a bare 404 on %s: probing again", dialect, operation
             )
-            self._dialect = None
+            self.dialect = None
             self._routes.clear()
         return await self.resolve() is not dialect
 
@@ -498,7 +495,7 @@ class Negotiator:
 
     def report(self) -> NegotiationReport:
         """Per operation, the dialect, verb and path that will be used."""
-        dialect = self._dialect
+        dialect = self.dialect
         if dialect is None:
             msg = "not negotiated yet: await client.negotiate() first"
             raise NegotiationError(msg)

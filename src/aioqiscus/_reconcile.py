@@ -125,18 +125,10 @@ def _base36(number: int) -> str:
             return "".join(reversed(digits))
 
 
-#: The last millisecond a marker was minted in, and its base 36 text: at a
-#: thousand sends a second, most sends reuse it (a tuple: one atomic swap).
-_minted = (0, "0")
-
-
-def _now36() -> str:
-    """The current time in milliseconds, in base 36 (cached per millisecond)."""
-    global _minted  # noqa: PLW0603 - a one-entry cache
-    millis = int(time.time() * 1000)
-    if millis != _minted[0]:
-        _minted = (millis, _base36(millis))
-    return _minted[1]
+#: The last 36 ms a marker was minted in, and their base 36 text but the
+#: last digit: at a thousand sends a second, most sends reuse it (a tuple:
+#: one atomic swap).
+_minted = (0, "")
 
 
 def marker_time(marker: str) -> datetime | None:
@@ -278,14 +270,20 @@ class Reconciler:
                 return testing
         return self.delay
 
-    def marker(self) -> str:
-        """A unique send marker holding its mint time.
+    def marker(self, at: float | None = None) -> str:
+        """A unique send marker holding its mint time (*at*, else now).
 
         64 random bits tell clients apart, the counter sends; the time (ms,
         base 36) tells a later look-up how far back to read. Cheaper than a
         uuid4 per send (no system call on the hot path).
         """
-        return f"aioqiscus-{self._prefix}-{_now36()}-{next(self._count)}"
+        global _minted  # noqa: PLW0603 - a one-entry cache
+        millis = int((time.time() if at is None else at) * 1000)
+        high, low = divmod(millis, 36)
+        minted = _minted
+        if high != minted[0]:
+            minted = _minted = (high, _base36(high) if high else "")
+        return f"aioqiscus-{self._prefix}-{minted[1]}{_DIGITS[low]}-{next(self._count)}"
 
     async def find(
         self, fetch: Fetch, marker: str, since: datetime | None, window: int

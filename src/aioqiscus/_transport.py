@@ -186,6 +186,8 @@ class Transport:
                 # Before the in-flight slot and the connection: a caller
                 # waiting for its token holds neither.
                 await rate_limit.acquire()
+                # Closed while waiting for the token? (See the backoff's.)
+                self.lifecycle.admit(spec.method, spec.path)
             try:
                 # Unobserved, the attempt is the exchange itself: no wrapper.
                 raw = await (
@@ -218,6 +220,10 @@ class Transport:
             if observer is not None:
                 observer.retry(spec, attempt, delay, operation, dialect, outcome)
             await anyio.sleep(delay)
+            # Closed during the backoff, the next attempt would open a new
+            # loop state, connections no one closes. (Nothing else is awaited
+            # between the check at the start and an attempt.)
+            self.lifecycle.admit(spec.method, spec.path)
 
     async def _check_retryable(
         self, spec: RequestSpec, raw: RawResponse, policy: RetryPolicy
@@ -269,9 +275,6 @@ class Transport:
             content, headers = None, self._headers
         debug = logger.isEnabledFor(logging.DEBUG)
         started = time.perf_counter() if debug else 0.0
-        # Each attempt: a retry after aclose() (which cut the previous
-        # attempt) would open a new loop state, connections no one closes.
-        self.lifecycle.admit(spec.method, spec.path)
         here = self.loops.here()
         timeout = self.timeout
         backend = (

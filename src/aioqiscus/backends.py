@@ -41,6 +41,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     import aiohttp
+    import yarl
 
 __all__ = [
     "POOL_SIZE",
@@ -66,7 +67,7 @@ ACCEPT_ENCODING = "gzip, deflate"
 #: CPU per request stays flat up to about 8 in flight, then climbs (1.7 ms
 #: at 8, 2.8 ms at 16, 4.3 ms at 128 in ``bench/sweep.py``).
 POOL_SIZE = 8
-#: Parsed URLs an httpx backend keeps (one per endpoint it calls).
+#: Parsed URLs a backend keeps (one per endpoint it calls).
 _PARSED_URLS = 128
 
 
@@ -677,8 +678,10 @@ class AiohttpBackend:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         import aiohttp  # noqa: PLC0415 - an optional dependency
+        import yarl  # noqa: PLC0415 - aiohttp's own URL type, with it
 
         self._aiohttp = aiohttp
+        self._parse_url = yarl.URL
         self.max_connections = max_connections
         self.max_response_bytes = max_response_bytes
         self._owns = session is None
@@ -688,6 +691,8 @@ class AiohttpBackend:
         )
         # id(headers) -> (headers, a copy, their multidict): see _multidict.
         self._multidicts: dict[int, tuple[Mapping[str, str], dict[str, str], Any]] = {}
+        # URL text -> its parsed yarl.URL: see _url.
+        self._urls: dict[str, yarl.URL] = {}
 
     def clone(self) -> AiohttpBackend | None:
         """The same settings, no session: for another event loop.
@@ -737,12 +742,12 @@ class AiohttpBackend:
         aiohttp = self._aiohttp
         limits = self._timeout if timeout is None else self._limits(timeout)
         data: Any = content if files is None else self._form_data(form, files)
-        session = self._get_session()
+        session = self._session or self._get_session()
         try:
             # auto_decompress=False: BoundedBody inflates, counting every byte.
             async with session.request(
                 method,
-                url,
+                self._url(url),
                 params=query or None,
                 data=data,
                 headers=self._multidict(headers),
@@ -800,6 +805,19 @@ class AiohttpBackend:
         prepared = _masked_multidict()(headers)
         self._multidicts[id(headers)] = (headers, dict(headers), prepared)
         return prepared
+
+    def _url(self, url: str) -> yarl.URL:
+        """*url* parsed once, as aiohttp would parse it (like the httpx one's).
+
+        aiohttp parses a URL given as text on every request; a ``yarl.URL``
+        it takes as is.
+        """
+        parsed = self._urls.get(url)
+        if parsed is None:
+            parsed = self._parse_url(url)
+            if len(self._urls) < _PARSED_URLS:
+                self._urls[url] = parsed
+        return parsed
 
     def _limits(self, timeout: httpx.Timeout) -> aiohttp.ClientTimeout:
         total = _deadline(timeout)

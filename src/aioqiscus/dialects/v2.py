@@ -537,16 +537,20 @@ def post_comment(
 ) -> Call[Comment]:
     """``POST post_comment`` with ``sender_email`` and ``unique_temp_id``."""
     text, wire_payload = c.comment_body(message, payload, DIALECT)
-    body = drop_none(
-        sender_email=sender,
-        room_id=room_id,
-        message=text,
-        type=comment_type,
-        payload=wire_payload,
-        unique_temp_id=marker,
-        disable_link_preview=disable_link_preview,
-        extras=dict(extras) if extras else None,
-    )
+    # Written out, not drop_none(**fields): every send builds this body.
+    body: dict[str, Any] = {
+        "sender_email": sender,
+        "room_id": room_id,
+        "message": text,
+        "type": comment_type,
+    }
+    if wire_payload is not None:
+        body["payload"] = wire_payload
+    body["unique_temp_id"] = marker
+    if disable_link_preview is not None:
+        body["disable_link_preview"] = disable_link_preview
+    if extras:
+        body["extras"] = dict(extras)
     return _shapes.comment_call(Operation.POST_COMMENT, body, room_id)
 
 

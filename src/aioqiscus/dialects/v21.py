@@ -572,18 +572,25 @@ def post_comment(
     unless *marker_in_extras* is false, under ``extras[MARKER_KEY]`` too.
     """
     text, wire_payload = c.comment_body(message, payload, DIALECT)
+    # Written out, not drop_none(**fields): every send builds this body, and
+    # the keyword dict and its filtering took a fifth of building the call.
+    body: dict[str, Any] = {
+        "user_id": sender,
+        "room_id": room_id,
+        "message": text,
+        "type": comment_type,
+    }
+    if wire_payload is not None:
+        body["payload"] = wire_payload
     if marker_in_extras:
-        extras = {**(extras or {}), c.MARKER_KEY: marker}
-    body = drop_none(
-        user_id=sender,
-        room_id=room_id,
-        message=text,
-        type=comment_type,
-        payload=wire_payload,
-        extras=dict(extras) if extras is not None else None,
-        unique_temp_id=marker,
-        disable_link_preview=disable_link_preview or None,
-    )
+        body["extras"] = (
+            {**extras, c.MARKER_KEY: marker} if extras else {c.MARKER_KEY: marker}
+        )
+    elif extras is not None:
+        body["extras"] = dict(extras)
+    body["unique_temp_id"] = marker
+    if disable_link_preview:
+        body["disable_link_preview"] = disable_link_preview
     return _shapes.comment_call(Operation.POST_COMMENT, body, room_id)
 
 
