@@ -14,7 +14,10 @@ pydantic/httpx2#1075 describe the same race.)
 connection handed to a request that has not started yet as spoken for: it
 is neither given to another request nor closed. Only pools of the one
 httpcore line whose internals this was written against are changed; any
-other version keeps httpcore's own pool.
+other version keeps httpcore's own pool. Without the retries, requests
+released together also leave together (their jitter is gone): against a
+server that answers every request in exactly the same time, workers stay in
+step (docs/performance.md, "Met and missed").
 """
 
 from __future__ import annotations
