@@ -328,8 +328,8 @@ def test_parsed_urls_are_bounded(backend, parse):
     """Endpoint URLs are parsed once, and the backend keeps a bounded number."""
     made = backend()
     urls = [f"https://api.qiscus.com/api/v2.1/rest/e{i}" for i in range(200)]
-    assert [made._url(u) for u in urls] == [parse(u) for u in urls]
-    assert made._url(urls[0]) is made._url(urls[0])
+    assert [made._urls[u] for u in urls] == [parse(u) for u in urls]
+    assert made._urls[urls[0]] is made._urls[urls[0]]
     assert len(made._urls) == 128
 
 

@@ -23,7 +23,7 @@ import math
 import ssl
 import zlib
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import anyio
 import httpx
@@ -41,7 +41,6 @@ from .errors import (
 
 if TYPE_CHECKING:
     import aiohttp
-    import yarl
 
 __all__ = [
     "POOL_SIZE",
@@ -69,6 +68,28 @@ ACCEPT_ENCODING = "gzip, deflate"
 POOL_SIZE = 8
 #: Parsed URLs a backend keeps (one per endpoint it calls).
 _PARSED_URLS = 128
+
+_U = TypeVar("_U")
+
+
+class _ParsedURLs(dict[str, _U]):
+    """Endpoint URLs parsed once: ``urls[text]`` is *text* parsed by *parse*.
+
+    httpx and aiohttp parse a URL given as text on every request (httpx its
+    host through ``ipaddress`` too); a parsed one they take as is. A client
+    calls a few dozen endpoints at most: at most :data:`_PARSED_URLS` are
+    kept, further ones parsed on each use. A hit is a plain dict look-up.
+    """
+
+    def __init__(self, parse: Callable[[str], _U]) -> None:
+        super().__init__()
+        self._parse = parse
+
+    def __missing__(self, url: str) -> _U:
+        parsed = self._parse(url)
+        if len(self) < _PARSED_URLS:
+            self[url] = parsed
+        return parsed
 
 
 @functools.cache
@@ -448,7 +469,7 @@ class HttpxBackend:
         self.pools: list[httpx.AsyncClient] = []
         self._sizes: list[int] = []
         self._busy: list[int] = []
-        self._urls: dict[str, httpx.URL] = {}
+        self._urls = _ParsedURLs(httpx.URL)
         if client is None:
             self._new_pool()
         else:
@@ -473,19 +494,6 @@ class HttpxBackend:
     def client(self) -> httpx.AsyncClient:
         """The first pool: the only one unless requests overlapped."""
         return self.pools[0]
-
-    def _url(self, url: str) -> httpx.URL:
-        """*url* parsed once: a client calls a few dozen endpoints at most.
-
-        httpx parses a string URL on every request (its host through
-        ``ipaddress`` too); a parsed one it takes as is.
-        """
-        parsed = self._urls.get(url)
-        if parsed is None:
-            parsed = httpx.URL(url)
-            if len(self._urls) < _PARSED_URLS:
-                self._urls[url] = parsed
-        return parsed
 
     def _new_pool(self) -> int:
         size = min(POOL_SIZE, self.max_connections - sum(self._sizes))
@@ -552,7 +560,7 @@ class HttpxBackend:
                 try:
                     request = client.build_request(
                         method,
-                        self._url(url),
+                        self._urls[url],
                         params=query or None,
                         content=content,
                         data=form,
@@ -681,7 +689,6 @@ class AiohttpBackend:
         import yarl  # noqa: PLC0415 - aiohttp's own URL type, with it
 
         self._aiohttp = aiohttp
-        self._parse_url = yarl.URL
         self.max_connections = max_connections
         self.max_response_bytes = max_response_bytes
         self._owns = session is None
@@ -691,8 +698,7 @@ class AiohttpBackend:
         )
         # id(headers) -> (headers, a copy, their multidict): see _multidict.
         self._multidicts: dict[int, tuple[Mapping[str, str], dict[str, str], Any]] = {}
-        # URL text -> its parsed yarl.URL: see _url.
-        self._urls: dict[str, yarl.URL] = {}
+        self._urls = _ParsedURLs(yarl.URL)
 
     def clone(self) -> AiohttpBackend | None:
         """The same settings, no session: for another event loop.
@@ -747,7 +753,7 @@ class AiohttpBackend:
             # auto_decompress=False: BoundedBody inflates, counting every byte.
             async with session.request(
                 method,
-                self._url(url),
+                self._urls[url],
                 params=query or None,
                 data=data,
                 headers=self._multidict(headers),
@@ -805,19 +811,6 @@ class AiohttpBackend:
         prepared = _masked_multidict()(headers)
         self._multidicts[id(headers)] = (headers, dict(headers), prepared)
         return prepared
-
-    def _url(self, url: str) -> yarl.URL:
-        """*url* parsed once, as aiohttp would parse it (like the httpx one's).
-
-        aiohttp parses a URL given as text on every request; a ``yarl.URL``
-        it takes as is.
-        """
-        parsed = self._urls.get(url)
-        if parsed is None:
-            parsed = self._parse_url(url)
-            if len(self._urls) < _PARSED_URLS:
-                self._urls[url] = parsed
-        return parsed
 
     def _limits(self, timeout: httpx.Timeout) -> aiohttp.ClientTimeout:
         total = _deadline(timeout)
