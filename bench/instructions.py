@@ -59,25 +59,9 @@ def per_request(command: list[str], calls: int) -> float:
 
 async def stub_calls(calls: int) -> None:
     """*calls* post_text through a stub backend, after 50 to warm up."""
-    from server import BODIES
+    from observe import stub_client  # the same stub as bench/observe.py's
 
-    import aioqiscus
-    from aioqiscus._wire import RawResponse
-
-    answer = BODIES["v2.1"]
-
-    class Stub:
-        max_connections = 100
-
-        async def send(self, *_: object, **__: object) -> RawResponse:
-            return RawResponse(200, {}, answer)
-
-        async def aclose(self) -> None:
-            return None
-
-    async with aioqiscus.QiscusClient(
-        "bench", "secret", api_version="v2.1", backend=Stub()
-    ) as client:
+    async with stub_client("v2.1") as client:
         for _ in range(50):
             await client.post_text("234", "bot@example.com", "warm-up")
         for i in range(calls):

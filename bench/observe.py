@@ -20,24 +20,27 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 
 
-def stub_client(**options: Any) -> Any:
-    """A v2 client on a stub backend answering the documented comment at once."""
-    from server import BODY
+def stub_client(dialect: str = "v2", **options: Any) -> Any:
+    """A client of *dialect* on a stub backend answering its documented
+    comment at once (``bench/server.py``'s body)."""
+    from server import BODIES
 
     import aioqiscus
     from aioqiscus._wire import RawResponse
+
+    answer = BODIES[dialect]
 
     class Stub:
         max_connections = 100
 
         async def send(self, *_: object, **__: object) -> RawResponse:
-            return RawResponse(200, {}, BODY)
+            return RawResponse(200, {}, answer)
 
         async def aclose(self) -> None:
             return None
 
     return aioqiscus.QiscusClient(
-        "bench", "secret", api_version="v2", backend=Stub(), **options
+        "bench", "secret", api_version=dialect, backend=Stub(), **options
     )
 
 

@@ -189,11 +189,11 @@ class _LoopThread:
         with self._state:
             self._inflight -= 1
             left = self._inflight
-        settled = self._settled
-        if not left and settled is not None and not settled.done():
-            settled.set_result(None)
+        if not left:
+            self._settle()
 
     def _settle(self) -> None:
+        """On the loop: wake :meth:`_quiet` (no call left, or stopping)."""
         settled = self._settled
         if settled is not None and not settled.done():
             settled.set_result(None)
