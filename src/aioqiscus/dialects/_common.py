@@ -23,7 +23,7 @@ import functools
 import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeVar
 
 import attrs
 
@@ -418,6 +418,16 @@ CommentReader = Callable[[Any, "str | None", "Senders | None"], Comment]
 #: A dialect's reader of a whole ``load_comments`` body (``_typed``): the
 #: body and the request's room id; anything unusual raises.
 PageReader = Callable[[bytes, "str | None"], tuple[Comment, ...]]
+#: A dialect's reader of a whole comment send's answer (``results.comment``):
+#: the body and the request's room id; anything unusual raises.
+SentReader = Callable[[bytes, "str | None"], Comment]
+
+
+class TypedReaders(NamedTuple):
+    """A dialect's readers of whole answers decoded into structs (``_typed``)."""
+
+    page: PageReader
+    sent: SentReader
 
 
 def _fingerprint(data: Any) -> tuple[list[Any], list[type]] | None:
@@ -503,14 +513,14 @@ class Shapes:
         routes: Mapping[Operation, Route],
         read_comment: CommentReader,
         read_comments: CommentsReader,
-        page_reader: Callable[[], PageReader],
+        typed_readers: Callable[[], TypedReaders],
     ) -> None:
         self.routes = routes
         self._converter = functools.cache(converter)
         self._hooks: dict[type, Callable[[Any, Any], Any]] = {}
         self._read_comment = read_comment
         self._read_comments = read_comments
-        self._page_reader = functools.cache(page_reader)
+        self._typed = functools.cache(typed_readers)
 
     def hook(self, cls: type[T]) -> Callable[[Any, Any], T]:
         """The converter's structuring function for *cls*."""
@@ -575,11 +585,27 @@ class Shapes:
         self, op: Operation, body: dict[str, Any], room_id: str
     ) -> Call[Comment]:
         """A comment send (not idempotent), answered by ``results.comment``."""
+        spec = self.spec(op, json=body, idempotent=False)
 
         def parse(results: Any) -> Comment:
             return self.comment(field(results, "comment"), room_id)
 
-        return Call(op, self.spec(op, json=body, idempotent=False), parse)
+        # Every send reads its answer: a success is read at once, past the
+        # envelope's and the parser's calls, and anything unusual raises
+        # there and is read as above, which decides every value and error.
+        if _json.BACKEND == "msgspec":
+            typed = self._typed().sent
+
+            def read_body(answer: bytes) -> Comment:
+                return typed(answer, room_id)
+
+        else:
+            read = self._read_comment
+
+            def read_body(answer: bytes) -> Comment:
+                return read(_json.loads(answer)["results"]["comment"], room_id, None)
+
+        return Call(op, spec, parse, read_body)
 
     def page_call(
         self,
@@ -620,7 +646,7 @@ class Shapes:
         op = Operation.LIST_COMMENTS
         if _json.BACKEND != "msgspec":
             return Call(op, self.spec(op, query=query), parse)
-        typed = self._page_reader()
+        typed = self._typed().page
 
         def read_body(body: bytes) -> Page[Comment]:
             found = typed(body, room_id)

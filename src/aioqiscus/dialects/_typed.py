@@ -1,10 +1,12 @@
-"""Comment pages decoded from bytes into msgspec structs (``aioqiscus[fast]``).
+"""Comment pages and sends' answers decoded into msgspec structs (``aioqiscus[fast]``).
 
-Pure, no I/O; imported on the first page read where msgspec is the JSON
-library (:data:`aioqiscus._json.BACKEND`), never by ``import aioqiscus``.
+Pure, no I/O; imported on the first page read or comment send where
+msgspec is the JSON library (:data:`aioqiscus._json.BACKEND`), never by
+``import aioqiscus``.
 
-A ``load_comments`` answer is decoded straight into structs of the shape
-servers send (each field of the type the documents show), and each comment
+A ``load_comments`` answer, or a comment send's (``results.comment``), is
+decoded straight into structs of the shape servers send (each field of the
+type the documents show), and each comment
 built from its struct's fields by :func:`~._common.comment_of`, the function
 the dict reader ends in, with the same hooks in the same order. The structs
 take only the usual shapes: anything else (a numeric string for an id,
@@ -94,6 +96,22 @@ class _Answer2(msgspec.Struct):
     results: _Page2
 
 
+class _Sent21(msgspec.Struct):
+    comment: _Comment21
+
+
+class _Sent2(msgspec.Struct):
+    comment: _Comment2
+
+
+class _SentAnswer21(msgspec.Struct):
+    results: _Sent21
+
+
+class _SentAnswer2(msgspec.Struct):
+    results: _Sent2
+
+
 def _comment(
     s: _Comment,
     sender: User,
@@ -120,49 +138,68 @@ def _comment(
     )
 
 
-def v21_reader(author_of: Callable[[Any, Any, Any, Any, Any], User]) -> c.PageReader:
-    """The reader of a v2.1 ``load_comments`` body.
+def v21_readers(author_of: Callable[[Any, Any, Any, Any, Any], User]) -> c.TypedReaders:
+    """The readers of a v2.1 ``load_comments`` body and a comment send's answer.
 
     *author_of* is the v2.1 reader's own: the author from its user id,
     username, avatar URL, extras and active flag.
     """
-    decode = msgspec.json.Decoder(_Answer21).decode
+    decode_page = msgspec.json.Decoder(_Answer21).decode
+    decode_sent = msgspec.json.Decoder(_SentAnswer21).decode
+
+    def author(a: _Author) -> User:
+        return author_of(a.user_id, a.username, a.avatar_url, a.extras, a.active)
 
     def read(body: bytes, room_id: str | None) -> tuple[Comment, ...]:
         # Each distinct author built once, as c.Senders does: a struct is
         # reused for an equal one (its fields are typed, so == is exact).
         seen: dict[str, tuple[_Author, User]] = {}
         found = []
-        for s in decode(body).results.comments:
-            author = s.user
-            known = seen.get(author.user_id)
-            if known is not None and known[0] == author:
+        for s in decode_page(body).results.comments:
+            a = s.user
+            known = seen.get(a.user_id)
+            if known is not None and known[0] == a:
                 sender = known[1]
             else:
-                sender = author_of(
-                    author.user_id,
-                    author.username,
-                    author.avatar_url,
-                    author.extras,
-                    author.active,
-                )
-                seen[author.user_id] = (author, sender)
+                sender = author(a)
+                seen[a.user_id] = (a, sender)
             found.append(_comment(s, sender, room_id))
         return tuple(found)
 
-    return read
+    def read_sent(body: bytes, room_id: str | None) -> Comment:
+        s = decode_sent(body).results.comment
+        return _comment(s, author(s.user), room_id)
+
+    return c.TypedReaders(read, read_sent)
 
 
-def v2_reader(
+def v2_readers(
     avatar: Callable[[Any, Any], Any], sender: Callable[[Any], User]
-) -> c.PageReader:
-    """The reader of a v2 ``load_comments`` body.
+) -> c.TypedReaders:
+    """The readers of a v2 ``load_comments`` body and a comment send's answer.
 
     *avatar* and *sender* are the v2 reader's own: the avatar URL from
     ``user_avatar_url`` or ``user_avatar``, and the author from the key
     (email, username, avatar URL, user id).
     """
-    decode = msgspec.json.Decoder(_Answer2).decode
+    decode_page = msgspec.json.Decoder(_Answer2).decode
+    decode_sent = msgspec.json.Decoder(_SentAnswer2).decode
+
+    def key_of(s: _Comment2) -> tuple[Any, ...]:
+        url = s.user_avatar_url
+        if url is None:
+            url = avatar(None, s.user_avatar)
+        return (s.email, s.username, url, s.user_id)
+
+    def comment(s: _Comment2, author: User, room_id: str | None) -> Comment:
+        kind = s.chat_type
+        return _comment(
+            s,
+            author,
+            room_id,
+            s.room_name or None,
+            None if kind is None else c.room_type(kind),
+        )
 
     def read(body: bytes, room_id: str | None) -> tuple[Comment, ...]:
         # Each distinct author built once, as c.Senders does; the key's
@@ -170,24 +207,16 @@ def v2_reader(
         # equal key is an equal document.
         seen: dict[tuple[Any, ...], User] = {}
         found = []
-        for s in decode(body).results.comments:
-            url = s.user_avatar_url
-            if url is None:
-                url = avatar(None, s.user_avatar)
-            key = (s.email, s.username, url, s.user_id)
+        for s in decode_page(body).results.comments:
+            key = key_of(s)
             author = seen.get(key)
             if author is None:
                 author = seen[key] = sender(key)
-            kind = s.chat_type
-            found.append(
-                _comment(
-                    s,
-                    author,
-                    room_id,
-                    s.room_name or None,
-                    None if kind is None else c.room_type(kind),
-                )
-            )
+            found.append(comment(s, author, room_id))
         return tuple(found)
 
-    return read
+    def read_sent(body: bytes, room_id: str | None) -> Comment:
+        s = decode_sent(body).results.comment
+        return comment(s, sender(key_of(s)), room_id)
+
+    return c.TypedReaders(read, read_sent)

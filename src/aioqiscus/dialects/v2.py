@@ -286,13 +286,13 @@ def _read_page(page: list[Any], room_id: str | None) -> tuple[Comment, ...]:
     return tuple(found)
 
 
-def _page_reader() -> c.PageReader:
-    from ._typed import v2_reader  # noqa: PLC0415 - msgspec, on first use
+def _typed_readers() -> c.TypedReaders:
+    from ._typed import v2_readers  # noqa: PLC0415 - msgspec, on first use
 
-    return v2_reader(_avatar, _flat_sender)
+    return v2_readers(_avatar, _flat_sender)
 
 
-_shapes = c.Shapes(_converter, ROUTES, _read_comment, _read_page, _page_reader)
+_shapes = c.Shapes(_converter, ROUTES, _read_comment, _read_page, _typed_readers)
 _spec = _shapes.spec
 #: A v2 user object, or a bare email.
 parse_user = _shapes.user
