@@ -168,7 +168,9 @@ def v21_readers(author_of: Callable[[Any, Any, Any, Any, Any], User]) -> c.Typed
 
     def read_sent(body: bytes, room_id: str | None) -> Comment:
         s = decode_sent(body).results.comment
-        return _comment(s, author(s.user), room_id)
+        a = s.user  # author() without its call: every send reads one
+        sender = author_of(a.user_id, a.username, a.avatar_url, a.extras, a.active)
+        return _comment(s, sender, room_id)
 
     return c.TypedReaders(read, read_sent)
 
