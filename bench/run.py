@@ -49,6 +49,16 @@ VARIANTS = [
     "qiscusapi-sequential",
     "qiscusapi-threads",
 ]
+#: Run only when named in ``--variants``: the least a client can do for the
+#: aioqiscus variants' result (``minimal_variant`` in bench/variants.py), so
+#: that what aioqiscus spends beyond it is measured too.
+FLOORS = ["minimal-aiohttp", "minimal-aiohttp-uvloop"]
+#: Their ratios, shown with the others when both sides ran.
+FLOOR_PAIRS = [
+    ("aioqiscus-aiohttp", "minimal-aiohttp"),
+    ("aioqiscus-aiohttp-uvloop", "minimal-aiohttp-uvloop"),
+    ("minimal-aiohttp-uvloop", "raw-aiohttp-uvloop"),
+]
 CONCURRENCY = [1, 8, 32, 128]
 LATENCIES = [0, 20]
 #: With latency, a run is at most this many round trips per worker (about
@@ -169,6 +179,12 @@ def paired(rows: Rows, cell: Cell, a: str, b: str, key: str) -> float | None:
     return statistics.median(ratios) if ratios else None
 
 
+def shown_pairs(rows: Rows) -> list[tuple[str, str]]:
+    """PAIRS, and the floors' pairs whose two sides ran."""
+    ran = {name for by in rows.values() for name, found in by.items() if any(found)}
+    return PAIRS + [(a, b) for a, b in FLOOR_PAIRS if a in ran and b in ran]
+
+
 def fmt(value: float | None, spec: str = ".2f", suffix: str = "x") -> str:
     return "-" if value is None else f"{value:{spec}}{suffix}"
 
@@ -192,7 +208,7 @@ def table(rows: Rows, args: argparse.Namespace, loads: tuple[str, str]) -> str:
         "|---:|---:|---|---:|---:|---:|---:|",
     ]
     for cell, by_variant in sorted(rows.items()):
-        for name in VARIANTS:
+        for name in VARIANTS + FLOORS:
             found = by_variant.get(name)
             if not found or not any(found):
                 continue
@@ -203,18 +219,19 @@ def table(rows: Rows, args: argparse.Namespace, loads: tuple[str, str]) -> str:
                 f"{fmt(median(found, 'p50_ms'), '.2f', '')} | "
                 f"{fmt(median(found, 'p99_ms'), '.2f', '')} |"
             )
+    pairs = shown_pairs(rows)
     lines += [
         "",
         "Paired ratios (per round, then the median): req/s, and CPU per request.",
         "",
-        "| latency | in flight | " + " | ".join(f"{a} / {b}" for a, b in PAIRS) + " |",
-        "|---:|---:|" + "---:|" * len(PAIRS),
+        "| latency | in flight | " + " | ".join(f"{a} / {b}" for a, b in pairs) + " |",
+        "|---:|---:|" + "---:|" * len(pairs),
     ]
     for cell in sorted(rows):
         cells = [
             f"{fmt(paired(rows, cell, a, b, 'req_s'))} "
             f"(CPU {fmt(paired(rows, cell, a, b, 'cpu_us'))})"
-            for a, b in PAIRS
+            for a, b in pairs
         ]
         lines.append(f"| {cell[0]} ms | {cell[1]} | " + " | ".join(cells) + " |")
     lines += ["", *targets(rows)]
@@ -353,7 +370,7 @@ def summary(
     """The run as data: every cell's medians and ranges, the paired ratios."""
     cells = []
     for (latency, concurrency), by_variant in sorted(rows.items()):
-        for name in VARIANTS:
+        for name in VARIANTS + FLOORS:
             found = by_variant.get(name)
             if not found or not any(found):
                 continue
@@ -379,7 +396,7 @@ def summary(
             "cpu_us": paired(rows, cell, a, b, "cpu_us"),
         }
         for cell in sorted(rows)
-        for a, b in PAIRS
+        for a, b in shown_pairs(rows)
     ]
     return {
         "date": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",

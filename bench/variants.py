@@ -4,8 +4,10 @@
 
 Every variant sends the same v2.1 ``post_comment`` request (the JSON body
 and headers aioqiscus sends) and decodes the JSON answer; the aioqiscus
-variants also normalise it into a ``Comment``. ``qiscusapi`` speaks only v2
-and sends its own form. ``*-uvloop`` variants run on uvloop's event loop.
+variants also normalise it into a ``Comment``, and so does ``minimal-*``,
+the least a client can do for their result (no checks, negotiation, limits,
+retries or error mapping). ``qiscusapi`` speaks only v2 and sends its own
+form. ``*-uvloop`` variants run on uvloop's event loop.
 """
 
 from __future__ import annotations
@@ -157,6 +159,51 @@ async def aiohttp_variant(url: str, calls: int, concurrency: int) -> Result:
         return await drive(one, calls, concurrency)
 
 
+async def minimal_variant(url: str, calls: int, concurrency: int) -> Result:
+    """The least a client can do for the aioqiscus variants' result.
+
+    aiohttp, the same request (the body encoded by aioqiscus's JSON library,
+    a fresh marker in it per send) and the answer read into a typed
+    ``Comment`` by aioqiscus's own reader; nothing else: no argument checks,
+    negotiation, in-flight bound, retries, timeouts of ours or error
+    mapping. What aioqiscus-aiohttp spends beyond it is what those cost.
+    """
+    import itertools
+
+    import aiohttp
+
+    from aioqiscus import _json
+    from aioqiscus.dialects import v21
+
+    # A send's call, built once: its quick reader of the answer.
+    no_preview = False
+    read = v21.post_comment(
+        ROOM, SENDER, "", "text", None, None, "", no_preview
+    ).read_body
+    assert read is not None
+    target = url + TARGET
+    count = itertools.count()
+    async with aiohttp.ClientSession() as session:
+
+        async def one(i: int) -> None:
+            marker = f"aioqiscus-{next(count):032x}"
+            content = _json.dumps(
+                {
+                    "user_id": SENDER,
+                    "room_id": ROOM,
+                    "message": f"benchmark message {i}",
+                    "type": "text",
+                    "extras": {"aioqiscus_unique_temp_id": marker},
+                    "unique_temp_id": marker,
+                }
+            )
+            async with session.post(target, data=content, headers=HEADERS) as response:
+                read(await response.read())
+
+        await one(-1)
+        return await drive(one, calls, concurrency)
+
+
 def qiscusapi_variant(url: str, calls: int, concurrency: int, threads: bool) -> Result:
     from concurrent.futures import ThreadPoolExecutor
 
@@ -200,6 +247,9 @@ VARIANTS: dict[str, Variant] = {
     "raw-httpx": lambda u, n, c: asyncio.run(httpx_variant(u, n, c)),
     "raw-aiohttp": lambda u, n, c: asyncio.run(aiohttp_variant(u, n, c)),
     "raw-aiohttp-uvloop": lambda u, n, c: on_uvloop(aiohttp_variant(u, n, c)),
+    # The floor of the aioqiscus variants' work (minimal_variant).
+    "minimal-aiohttp": lambda u, n, c: asyncio.run(minimal_variant(u, n, c)),
+    "minimal-aiohttp-uvloop": lambda u, n, c: on_uvloop(minimal_variant(u, n, c)),
     "qiscusapi-sequential": lambda u, n, c: qiscusapi_variant(u, n, c, threads=False),
     "qiscusapi-threads": lambda u, n, c: qiscusapi_variant(u, n, c, threads=True),
 }
