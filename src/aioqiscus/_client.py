@@ -117,7 +117,8 @@ def _deciphered(call: Call[T], raw: RawResponse) -> tuple[Callable[[Any], T], An
     """The ``results`` of *raw* and the function that parses them.
 
     A success that ``call.read_body`` reads at once (a comment page decoded
-    into structs) comes back already parsed; anything it refuses is read
+    into structs, a comment send's answer) comes back already parsed (the
+    parse returned is then :func:`_as_read`); anything it refuses is read
     the usual way, by :func:`decipher` and ``call.parse``, which decide
     every value and every error.
     """

@@ -165,7 +165,8 @@ class Call(Generic[T]):
     """A request and the pure function that turns its ``results`` into models.
 
     *read_body*, where set, reads a success's whole body at once, past the
-    envelope (a comment page decoded into msgspec structs): it may raise
+    envelope (a comment page decoded into msgspec structs, a comment send's
+    answer): it may raise
     anything, and the answer is then read the usual way, by
     :func:`~aioqiscus._envelope.decipher` and *parse*, which decide every
     value and every error.
