@@ -80,6 +80,7 @@ from .errors import (
     ClientClosedError,
     NotFoundError,
     ResponseShapeError,
+    TransportError,
     UnsupportedOperationError,
 )
 from .events import EventHooks
@@ -129,6 +130,27 @@ def _deciphered(call: Call[T], raw: RawResponse) -> tuple[Callable[[Any], T], An
         except Exception:  # noqa: BLE001, S110 - read as usual, which says what is wrong
             pass
     return call.parse, decipher(raw)
+
+
+def _comment_send(
+    values: tuple[Any, ...], in_extras: bool, codec: Codec
+) -> Call[Comment]:
+    """``post_comment``'s request in *codec*'s dialect, from its checked values."""
+    return codec.post_comment(*values, marker_in_extras=in_extras)
+
+
+@attrs.frozen
+class _FirstAttempt:
+    """A send's first attempt, made flat by ``post_comment`` (strictly private).
+
+    The codec and dialect it was built for, its outcome (the response, or
+    the transport's error) and when it began (``time.monotonic()``).
+    """
+
+    codec: Codec
+    dialect: Dialect
+    outcome: RawResponse | TransportError
+    started: float
 
 
 def _unreadable(exc: ResponseShapeError) -> AmbiguousSendError:
@@ -387,28 +409,39 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
         """
         return self._negotiator.report()
 
-    async def _call(
+    async def _call(  # noqa: C901 - one path from request to model, every way out named
         self,
         operation: Operation,
         build: Callable[[Codec], Call[T]],
         *,
         renegotiate: bool = True,
         seen: Callable[[RawResponse], None] | None = None,
+        first: _FirstAttempt | None = None,
     ) -> T:
         # The per-request path is benchmarked: once negotiated (or pinned),
         # no coroutine is spent on negotiation.
         # The path reads send -> decipher -> parse: the transport returns the
         # raw response, the envelope is read here, the dialect parses results.
         negotiator = self._negotiator
-        dialect = negotiator.dialect or await negotiator.resolve(self._transport)
-        try:
-            codec = negotiator.codec_for(operation, dialect)
-        except UnsupportedOperationError as exc:
-            # v2 negotiated from bare 404s may have been a gateway's hiccup.
-            codec = await negotiator.reroute(operation, dialect, exc)
-            dialect = codec.DIALECT
+        if first is not None:
+            # The caller made attempt 1 with this codec: decided from there.
+            codec, dialect = first.codec, first.dialect
+        else:
+            dialect = negotiator.dialect or await negotiator.resolve(self._transport)
+            try:
+                codec = negotiator.codec_for(operation, dialect)
+            except UnsupportedOperationError as exc:
+                # v2 negotiated from bare 404s may have been a gateway's hiccup.
+                codec = await negotiator.reroute(operation, dialect, exc)
+                dialect = codec.DIALECT
         call = build(codec)
-        raw = await self._transport.send(call.request, call.operation, codec.DIALECT)
+        raw = await self._transport.send(
+            call.request,
+            call.operation,
+            codec.DIALECT,
+            first=None if first is None else first.outcome,
+            started=None if first is None else first.started,
+        )
         if seen is not None:
             seen(raw)
         try:
@@ -760,30 +793,68 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
         )
         policy = check_send_policy(on_ambiguous or self.ambiguous_sends, "on_ambiguous")
         in_extras = self.marker_in_extras
-
-        def build(c: Codec) -> Call[Comment]:
-            return c.post_comment(
-                room,
-                author,
-                text,
-                kind,
-                payload,
-                extra,
-                marker,
-                disable_link_preview,
-                marker_in_extras=in_extras,
-            )
-
-        try:
-            # _send_comment's body, without its coroutine: the first send is
-            # the per-request path, measured in bench/calls.py.
+        values = (
+            room,
+            author,
+            text,
+            kind,
+            payload,
+            extra,
+            marker,
+            disable_link_preview,
+        )
+        transport, negotiator = self._transport, self._negotiator
+        dialect = negotiator.dialect
+        attempt: _FirstAttempt | None = None
+        if dialect is not None and transport.plain():
+            # The usual send, flat: its first attempt without the request's
+            # objects, _call or the retry loop's coroutines (a sixth of a
+            # send's CPU under load, docs/performance.md). A success read at
+            # once is the answer; any other outcome goes on below as attempt
+            # 1 of the same request, decided as if made there.
+            codec = negotiator.codec_for(Operation.POST_COMMENT, dialect)
+            route = codec.ROUTES[Operation.POST_COMMENT]
+            body = codec.post_comment_body(*values, marker_in_extras=in_extras)
+            begun = time.monotonic()
+            outcome: RawResponse | TransportError
             try:
-                return await self._call(Operation.POST_COMMENT, build)
+                outcome = await transport.attempt_json(route.method, route.path, body)
+            except TransportError as exc:
+                outcome = exc
+            else:
+                if outcome.status_code < 300:  # noqa: PLR2004
+                    try:
+                        return codec.read_sent(outcome.body, room)
+                    except Exception:  # noqa: BLE001, S110 - read as usual below
+                        pass
+            attempt = _FirstAttempt(codec, dialect, outcome, begun)
+        # A partial, not a closure: a closure's cells would cost every send.
+        build = functools.partial(_comment_send, values, in_extras)
+        try:
+            # _send_comment's body, without its coroutine.
+            try:
+                return await self._call(Operation.POST_COMMENT, build, first=attempt)
             except ResponseShapeError as exc:
                 raise _unreadable(exc) from exc
         except AmbiguousSendError as exc:
             first = exc
         # Settled outside the except block, so later errors chain from theirs.
+        return await self._settle_comment(first, policy, room, marker, started, build)
+
+    async def _settle_comment(
+        self,
+        first: AmbiguousSendError,
+        policy: AmbiguousPolicy,
+        room: str,
+        marker: str,
+        started: float,
+        build: Callable[[Codec], Call[Comment]],
+    ) -> Comment:
+        """Settle a send whose fate is unknown: look for it, resend once if absent.
+
+        Its own method: the resend's closure would otherwise give
+        ``post_comment`` cells that every send pays for.
+        """
         return await self._reconciler.settle(
             first,
             policy=policy,

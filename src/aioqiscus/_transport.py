@@ -161,11 +161,57 @@ class Transport:
             finally:
                 self._release()
 
-    async def send(
+    def plain(self) -> bool:
+        """Whether an attempt is the exchange alone (see :meth:`attempt_json`).
+
+        Nothing observes, rate-limits, times or logs attempts: a caller may
+        then make the first one itself and hand its outcome to :meth:`send`.
+        """
+        return (
+            self.observer is None
+            and self.rate_limit is None
+            and self.timeout is None
+            and not logger.isEnabledFor(logging.DEBUG)
+        )
+
+    async def attempt_json(
+        self, method: str, path: str, body: Mapping[str, object]
+    ) -> RawResponse:
+        """One attempt of a JSON request, when :meth:`plain`: the first of a send.
+
+        The closed-client check, the in-flight slot and the exchange, as
+        :meth:`send` makes its first attempt, without the retry loop around
+        it; its outcome (the response, or the :class:`TransportError` it
+        raises) goes to :meth:`send` as *first*, which then decides as it
+        would have.
+        """
+        self.lifecycle.admit(method, path)
+        content = _json.dumps(body)
+        here = self.loops.here()
+        limiter = here.limiter
+        if not limiter.take():
+            await limiter.wait()
+        try:
+            return await here.backend.send(
+                method,
+                self.base_url + path,
+                query=(),
+                headers=self._json_headers,
+                content=content,
+                files=None,
+                form=None,
+            )
+        finally:
+            limiter.release()
+
+    async def send(  # noqa: C901, PLR0912 - every attempt's outcome decided in one loop
         self,
         spec: RequestSpec,
         operation: Operation | str = "",
         dialect: Dialect | str = "",
+        *,
+        first: RawResponse | TransportError | None = None,
+        started: float | None = None,
     ) -> RawResponse:
         """Send *spec*, retrying per the policy; return the final response.
 
@@ -174,29 +220,42 @@ class Transport:
         fate is unknown: that raises :class:`AmbiguousSendError`. *operation*
         and *dialect* name the call for the observer, if there is one (as
         enums: only an observer spends time turning them into text).
+
+        *first* is the outcome of a first attempt the caller made with
+        :meth:`attempt_json` (*spec*'s request, begun at *started*, a
+        ``time.monotonic()``): it counts as attempt 1, decided as if this
+        method had made it.
         """
-        self.lifecycle.admit(spec.method, spec.path)
+        if first is None:
+            self.lifecycle.admit(spec.method, spec.path)
         policy, observer, rate_limit = self.retry, self.observer, self.rate_limit
-        started = time.monotonic()
+        if started is None:
+            started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
             outcome: RawResponse | TransportError
-            if rate_limit is not None:
+            if rate_limit is not None and first is None:
                 # Before the in-flight slot and the connection: a caller
                 # waiting for its token holds neither.
                 await rate_limit.acquire()
                 # Closed while waiting for the token? (See the backoff's.)
                 self.lifecycle.admit(spec.method, spec.path)
             try:
-                # Unobserved, the attempt is the exchange itself: no wrapper.
-                raw = await (
-                    self._exchange(spec, attempt)
-                    if observer is None
-                    else observer.exchange(
-                        self._exchange, spec, attempt, operation, dialect
+                if first is not None:
+                    made, first = first, None
+                    if isinstance(made, TransportError):
+                        raise made
+                    raw = made
+                else:
+                    # Unobserved, the attempt is the exchange itself: no wrapper.
+                    raw = await (
+                        self._exchange(spec, attempt)
+                        if observer is None
+                        else observer.exchange(
+                            self._exchange, spec, attempt, operation, dialect
+                        )
                     )
-                )
             except TransportError as exc:
                 if not spec.idempotent and not exc.never_sent:
                     raise self._ambiguous(spec, exc) from exc

@@ -144,6 +144,22 @@ class Codec(Protocol):
         marker_in_extras: bool = True,
     ) -> Call[models.Comment]: ...
 
+    def post_comment_body(
+        self,
+        room_id: str,
+        sender: str,
+        message: str,
+        comment_type: str,
+        payload: Any,
+        extras: Mapping[str, Any] | None,
+        marker: str,
+        disable_link_preview: bool,
+        *,
+        marker_in_extras: bool = True,
+    ) -> dict[str, Any]: ...
+
+    def read_sent(self, answer: bytes, room_id: str | None) -> models.Comment: ...
+
     def list_comments(
         self, room_id: str, page: int, limit: int
     ) -> Call[Page[models.Comment]]: ...

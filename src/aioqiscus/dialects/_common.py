@@ -418,6 +418,9 @@ CommentReader = Callable[[Any, "str | None", "Senders | None"], Comment]
 #: A dialect's reader of a whole ``load_comments`` body (``_typed``): the
 #: body and the request's room id; anything unusual raises.
 PageReader = Callable[[bytes, "str | None"], tuple[Comment, ...]]
+#: A dialect's ``post_comment_body``: the room id, sender, message, type,
+#: payload, extras, marker and link-preview flag, and where the marker goes.
+CommentBody = Callable[..., dict[str, Any]]
 #: A dialect's reader of a whole comment send's answer (``results.comment``):
 #: the body and the request's room id; anything unusual raises.
 SentReader = Callable[[bytes, "str | None"], Comment]
@@ -593,19 +596,38 @@ class Shapes:
         # Every send reads its answer: a success is read at once, past the
         # envelope's and the parser's calls, and anything unusual raises
         # there and is read as above, which decides every value and error.
-        if _json.BACKEND == "msgspec":
-            typed = self._typed().sent
+        read = self.read_sent
 
-            def read_body(answer: bytes) -> Comment:
-                return typed(answer, room_id)
-
-        else:
-            read = self._read_comment
-
-            def read_body(answer: bytes) -> Comment:
-                return read(_json.loads(answer)["results"]["comment"], room_id, None)
+        def read_body(answer: bytes) -> Comment:
+            return read(answer, room_id)
 
         return Call(op, spec, parse, read_body)
+
+    def comment_send(self, body_of: CommentBody) -> Callable[..., Call[Comment]]:
+        """A dialect's ``post_comment``: the Call of the body *body_of* builds."""
+
+        def post_comment(
+            room_id: str, *values: Any, marker_in_extras: bool = True
+        ) -> Call[Comment]:
+            body = body_of(room_id, *values, marker_in_extras=marker_in_extras)
+            return self.comment_call(Operation.POST_COMMENT, body, room_id)
+
+        post_comment.__doc__ = f"The send {body_of.__name__} describes."
+        return post_comment
+
+    def read_sent(self, answer: bytes, room_id: str | None) -> Comment:
+        """A comment send's whole answer read at once: its ``results.comment``.
+
+        Into msgspec structs with ``aioqiscus[fast]``, else from the decoded
+        dicts by the comment reader. Only the usual answer is read; anything
+        else raises (any exception), and the answer is then read the usual
+        way (:func:`~aioqiscus._envelope.decipher` and :meth:`comment_call`'s
+        parse), which decides every value and every error.
+        """
+        if _json.BACKEND == "msgspec":
+            return self._typed().sent(answer, room_id)
+        found = _json.loads(answer)["results"]["comment"]
+        return self._read_comment(found, room_id, None)
 
     def page_call(
         self,

@@ -523,7 +523,7 @@ def _comments(results: Any, room_id: str | None) -> list[Comment]:
     return list(_shapes.comments(c.listed(results, "comments"), room_id))
 
 
-def post_comment(
+def post_comment_body(
     room_id: str,
     sender: str,
     message: str,
@@ -534,7 +534,7 @@ def post_comment(
     disable_link_preview: bool,
     *,
     marker_in_extras: bool = True,  # noqa: ARG001 - v2 documents unique_temp_id
-) -> Call[Comment]:
+) -> dict[str, Any]:
     """``POST post_comment`` with ``sender_email`` and ``unique_temp_id``."""
     text, wire_payload = c.comment_body(message, payload, DIALECT)
     # Written out, not drop_none(**fields): every send builds this body.
@@ -551,7 +551,15 @@ def post_comment(
         body["disable_link_preview"] = disable_link_preview
     if extras:
         body["extras"] = dict(extras)
-    return _shapes.comment_call(Operation.POST_COMMENT, body, room_id)
+    return body
+
+
+#: The send :func:`post_comment_body` describes, answered by ``results.comment``.
+post_comment = _shapes.comment_send(post_comment_body)
+
+
+#: A comment send's whole answer read at once (:meth:`c.Shapes.read_sent`).
+read_sent = _shapes.read_sent
 
 
 #: ``GET load_comments`` with ``room_id``, ``page`` and ``limit``.

@@ -585,7 +585,7 @@ def get_unread_counts(user_id: str, room_ids: Sequence[str]) -> Call[dict[str, i
     return Call(op, _spec(op, query=query), parse)
 
 
-def post_comment(
+def post_comment_body(
     room_id: str,
     sender: str,
     message: str,
@@ -596,7 +596,7 @@ def post_comment(
     disable_link_preview: bool,
     *,
     marker_in_extras: bool = True,
-) -> Call[Comment]:
+) -> dict[str, Any]:
     """``POST post_comment`` with ``user_id``; the marker rides in ``extras``.
 
     v2.1 documents no ``unique_temp_id``: the marker goes top-level and,
@@ -622,7 +622,15 @@ def post_comment(
     body["unique_temp_id"] = marker
     if disable_link_preview:
         body["disable_link_preview"] = disable_link_preview
-    return _shapes.comment_call(Operation.POST_COMMENT, body, room_id)
+    return body
+
+
+#: The send :func:`post_comment_body` describes, answered by ``results.comment``.
+post_comment = _shapes.comment_send(post_comment_body)
+
+
+#: A comment send's whole answer read at once (:meth:`c.Shapes.read_sent`).
+read_sent = _shapes.read_sent
 
 
 #: ``GET load_comments`` with ``room_id``, ``page`` and ``limit``.

@@ -1,0 +1,157 @@
+"""A comment send's first attempt made flat decides as the retry loop would.
+
+With nothing observing, rate-limiting, timing or logging attempts and the
+dialect known, ``post_comment`` makes its first attempt itself
+(``Transport.attempt_json``) and reads a success at once; any other outcome
+goes to the general path as attempt 1 of the same request. For every kind
+of outcome, on both dialects, a plain client must end as a client whose
+attempts an event hook observes (which always takes the general path): the
+same requests on the wire, in the same order, and the same comment or the
+same error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from aioqiscus import QiscusClient
+from aioqiscus._negotiate import PROBE
+from aioqiscus._wire import Operation
+
+from .conftest import sample
+
+ANSWERS = {"v2": sample("v2/post_comment"), "v2.1": sample("v21/gosdk/post_comment")}
+PATHS = {"v2": "/api/v2/rest/post_comment", "v2.1": "/api/v2.1/rest/post_comment"}
+
+
+def _ok(dialect: str) -> httpx.Response:
+    return httpx.Response(200, json=ANSWERS[dialect])
+
+
+def _unusual(dialect: str) -> httpx.Response:
+    """A success the quick read refuses but the usual way reads (a string id)."""
+    answer = json.loads(json.dumps(ANSWERS[dialect]))
+    answer["results"]["comment"]["id"] = "4242"
+    return httpx.Response(200, json=answer)
+
+
+def _raise(error: type[Exception]) -> Callable[[httpx.Request], httpx.Response]:
+    def side_effect(request: httpx.Request) -> httpx.Response:
+        raise error("injected", request=request)  # type: ignore[call-arg]
+
+    return side_effect
+
+
+#: Each scenario: the answers to successive attempts (a response, or a
+#: function raising the transport's error), then what the room holds.
+SCENARIOS: dict[str, Callable[[str], list[Any]]] = {
+    "success": lambda d: [_ok(d)],
+    "success read the usual way": lambda d: [_unusual(d)],
+    "unreadable success": lambda _: [httpx.Response(200, text="<html>oops</html>")],
+    "refused then success": lambda d: [httpx.Response(503), _ok(d)],
+    "rate limited then success": lambda d: [
+        httpx.Response(429, headers={"Retry-After": "0"}),
+        _ok(d),
+    ],
+    "server error": lambda _: [httpx.Response(500)],
+    "error envelope": lambda _: [
+        httpx.Response(
+            400,
+            json={"status": 400, "error": {"message": "room not found"}},
+        )
+    ],
+    "bare not found": lambda _: [httpx.Response(404, text="Not Found")],
+    "never sent, then success": lambda d: [_raise(httpx.ConnectError), _ok(d)],
+    "may have been sent": lambda _: [_raise(httpx.ReadTimeout)],
+}
+
+
+async def _run(
+    mock: Any, dialect: str, scenario: str, *, observed: bool
+) -> tuple[Any, list[Any]]:
+    """The outcome of one post_text, and the bodies of the requests sent."""
+    answers = SCENARIOS[scenario](dialect)
+    route = mock.post(PATHS[dialect])
+    route.side_effect = [*answers, *([_ok(dialect)] * 3)]
+    hooks = {"request": [lambda _: None]} if observed else None
+    async with QiscusClient(
+        "app",
+        "secret",
+        api_version=dialect,
+        event_hooks=hooks,
+        ambiguous_sends="raise",
+    ) as client:
+        try:
+            found: Any = await client.post_text(
+                "234", "bot@example.com", "hi", unique_temp_id="m-1"
+            )
+        except Exception as exc:  # noqa: BLE001 - the outcome is what is compared
+            found = (type(exc), str(exc))
+    bodies = [json.loads(call.request.content) for call in route.calls]
+    route.reset()
+    return found, bodies
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+@pytest.mark.parametrize("dialect", ["v2", "v2.1"])
+async def test_every_outcome_ends_as_on_the_general_path(
+    mock: Any, dialect: str, scenario: str
+) -> None:
+    flat = await _run(mock, dialect, scenario, observed=False)
+    general = await _run(mock, dialect, scenario, observed=True)
+    assert flat == general
+    assert flat[1], "no request was sent"
+
+
+@pytest.fixture
+def general(monkeypatch: pytest.MonkeyPatch) -> list[Operation]:
+    """The operations that went through the general path (``_call``)."""
+    seen: list[Operation] = []
+    call = QiscusClient._call
+
+    async def spy(
+        self: QiscusClient, operation: Operation, *args: Any, **kw: Any
+    ) -> Any:
+        seen.append(operation)
+        return await call(self, operation, *args, **kw)
+
+    monkeypatch.setattr(QiscusClient, "_call", spy)
+    return seen
+
+
+@pytest.mark.parametrize("dialect", ["v2", "v2.1"])
+async def test_a_plain_send_takes_the_flat_path(
+    mock: Any, general: list[Operation], dialect: str
+) -> None:
+    """A usual success never reaches the general path; an observed send does."""
+    mock.post(PATHS[dialect]).mock(side_effect=lambda _: _ok(dialect))
+    async with QiscusClient("app", "secret", api_version=dialect) as client:
+        comment = await client.post_text("234", "bot@example.com", "hi")
+    assert general == []
+    assert comment.message
+    hooks = {"request": [lambda _: None]}
+    async with QiscusClient(
+        "app", "secret", api_version=dialect, event_hooks=hooks
+    ) as client:
+        await client.post_text("234", "bot@example.com", "hi")
+    assert general == [Operation.POST_COMMENT]
+
+
+async def test_auto_negotiates_first_then_sends_flat(
+    mock: Any, general: list[Operation]
+) -> None:
+    """Before the dialect is known the general path negotiates; then sends go flat."""
+    mock.post(PATHS["v2.1"]).mock(side_effect=lambda _: _ok("v2.1"))
+    # The probe's user is unknown: an enveloped 404 means v2.1.
+    not_found = {"status": 404, "error": {"message": "user not found"}}
+    mock.get(PROBE.path).respond(404, json=not_found)
+    async with QiscusClient("app", "secret") as client:
+        first = await client.post_text("234", "bot@example.com", "one")
+        second = await client.post_text("234", "bot@example.com", "two")
+    assert general == [Operation.POST_COMMENT]
+    assert first == second
