@@ -941,7 +941,9 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
         self, room_id: str, sender: str, message: str, **kwargs: Unpack[SendOptions]
     ) -> Comment:
         """Post a plain text comment (see :meth:`post_comment`)."""
-        return await self.post_comment(room_id, sender, message, **kwargs)
+        if kwargs:
+            return await self.post_comment(room_id, sender, message, **kwargs)
+        return await self.post_comment(room_id, sender, message)  # no dict to unpack
 
     async def post_buttons(
         self,
