@@ -808,10 +808,10 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
         attempt: _FirstAttempt | None = None
         if dialect is not None and transport.plain():
             # The usual send, flat: its first attempt without the request's
-            # objects, _call or the retry loop's coroutines (a sixth of a
-            # send's CPU under load, docs/performance.md). A success read at
-            # once is the answer; any other outcome goes on below as attempt
-            # 1 of the same request, decided as if made there.
+            # objects, _call or the retry loop's coroutines (what they cost
+            # under load: docs/performance.md). A success read at once is
+            # the answer; any other outcome goes on below as attempt 1 of
+            # the same request, decided as if made there (tests/test_flat_send.py).
             codec = negotiator.codec_for(Operation.POST_COMMENT, dialect)
             route = codec.ROUTES[Operation.POST_COMMENT]
             body = codec.post_comment_body(*values, marker_in_extras=in_extras)
