@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from aioqiscus import QiscusClient
+from aioqiscus import QiscusClient, RateLimitedError, TokenBucket
 from aioqiscus._negotiate import PROBE
 from aioqiscus._wire import Operation
 
@@ -72,18 +72,21 @@ SCENARIOS: dict[str, Callable[[str], list[Any]]] = {
 
 
 async def _run(
-    mock: Any, dialect: str, scenario: str, *, observed: bool
+    mock: Any, dialect: str, scenario: str, *, observed: bool, limited: bool = False
 ) -> tuple[Any, list[Any]]:
     """The outcome of one post_text, and the bodies of the requests sent."""
     answers = SCENARIOS[scenario](dialect)
     route = mock.post(PATHS[dialect])
     route.side_effect = [*answers, *([_ok(dialect)] * 3)]
     hooks = {"request": [lambda _: None]} if observed else None
+    # A bucket that never limits here: its token is taken on either path.
+    bucket = TokenBucket(rate=1000, burst=100) if limited else None
     async with QiscusClient(
         "app",
         "secret",
         api_version=dialect,
         event_hooks=hooks,
+        rate_limit=bucket,
         ambiguous_sends="raise",
     ) as client:
         try:
@@ -97,13 +100,14 @@ async def _run(
     return found, bodies
 
 
+@pytest.mark.parametrize("limited", [False, True], ids=["", "rate-limited"])
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 @pytest.mark.parametrize("dialect", ["v2", "v2.1"])
 async def test_every_outcome_ends_as_on_the_general_path(
-    mock: Any, dialect: str, scenario: str
+    mock: Any, dialect: str, scenario: str, limited: bool
 ) -> None:
-    flat = await _run(mock, dialect, scenario, observed=False)
-    general = await _run(mock, dialect, scenario, observed=True)
+    flat = await _run(mock, dialect, scenario, observed=False, limited=limited)
+    general = await _run(mock, dialect, scenario, observed=True, limited=limited)
     assert flat == general
     assert flat[1], "no request was sent"
 
@@ -129,11 +133,23 @@ async def test_a_plain_send_takes_the_flat_path(
     mock: Any, general: list[Operation], dialect: str
 ) -> None:
     """A usual success never reaches the general path; an observed send does."""
-    mock.post(PATHS[dialect]).mock(side_effect=lambda _: _ok(dialect))
+    route = mock.post(PATHS[dialect]).mock(side_effect=lambda _: _ok(dialect))
     async with QiscusClient("app", "secret", api_version=dialect) as client:
         comment = await client.post_text("234", "bot@example.com", "hi")
     assert general == []
     assert comment.message
+    # A rate limit does not take a send off the flat path: the token is
+    # taken before the attempt, as the retry loop takes it.
+    bucket = TokenBucket(rate=1, burst=1, max_wait=0)
+    async with QiscusClient(
+        "app", "secret", api_version=dialect, rate_limit=bucket
+    ) as client:
+        await client.post_text("234", "bot@example.com", "hi")
+        assert general == []
+        with pytest.raises(RateLimitedError):
+            # The bucket is empty and waits for nothing: refused, not sent.
+            await client.post_text("234", "bot@example.com", "again")
+    assert route.call_count == 2
     hooks = {"request": [lambda _: None]}
     async with QiscusClient(
         "app", "secret", api_version=dialect, event_hooks=hooks

@@ -164,12 +164,12 @@ class Transport:
     def plain(self) -> bool:
         """Whether an attempt is the exchange alone (see :meth:`attempt_json`).
 
-        Nothing observes, rate-limits, times or logs attempts: a caller may
-        then make the first one itself and hand its outcome to :meth:`send`.
+        Nothing observes, times or logs attempts (a rate limit's token is
+        taken as :meth:`send` takes it): a caller may then make the first
+        attempt itself and hand its outcome to :meth:`send`.
         """
         return (
             self.observer is None
-            and self.rate_limit is None
             and self.timeout is None
             and not logger.isEnabledFor(logging.DEBUG)
         )
@@ -179,13 +179,18 @@ class Transport:
     ) -> RawResponse:
         """One attempt of a JSON request, when :meth:`plain`: the first of a send.
 
-        The closed-client check, the in-flight slot and the exchange, as
-        :meth:`send` makes its first attempt, without the retry loop around
-        it; its outcome (the response, or the :class:`TransportError` it
-        raises) goes to :meth:`send` as *first*, which then decides as it
-        would have.
+        The closed-client check, the rate limit's token, the in-flight slot
+        and the exchange, as :meth:`send` makes its first attempt, without
+        the retry loop around it; its outcome (the response, or the
+        :class:`TransportError` it raises) goes to :meth:`send` as *first*,
+        which then decides as it would have.
         """
         self.lifecycle.admit(method, path)
+        rate_limit = self.rate_limit
+        if rate_limit is not None:
+            # As send's: before the in-flight slot, and closed meanwhile?
+            await rate_limit.acquire()
+            self.lifecycle.admit(method, path)
         content = _json.dumps(body)
         here = self.loops.here()
         limiter = here.limiter
