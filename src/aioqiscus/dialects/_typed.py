@@ -187,38 +187,37 @@ def v2_readers(
     decode_page = msgspec.json.Decoder(_Answer2).decode
     decode_sent = msgspec.json.Decoder(_SentAnswer2).decode
 
-    def key_of(s: _Comment2) -> tuple[Any, ...]:
-        url = s.user_avatar_url
-        if url is None:
-            url = avatar(None, s.user_avatar)
-        return (s.email, s.username, url, s.user_id)
-
-    def comment(s: _Comment2, author: User, room_id: str | None) -> Comment:
-        kind = s.chat_type
-        return _comment(
-            s,
-            author,
-            room_id,
-            s.room_name or None,
-            None if kind is None else c.room_type(kind),
-        )
-
-    def read(body: bytes, room_id: str | None) -> tuple[Comment, ...]:
+    def read_all(found: list[_Comment2], room_id: str | None) -> tuple[Comment, ...]:
         # Each distinct author built once, as c.Senders does; the key's
         # fields are typed (the avatar URL, when not, fails the read), so an
-        # equal key is an equal document.
+        # equal key is an equal document. One flat loop: a call per comment
+        # would cost every page.
         seen: dict[tuple[Any, ...], User] = {}
-        found = []
-        for s in decode_page(body).results.comments:
-            key = key_of(s)
+        read = []
+        for s in found:
+            url = s.user_avatar_url
+            if url is None:
+                url = avatar(None, s.user_avatar)
+            key = (s.email, s.username, url, s.user_id)
             author = seen.get(key)
             if author is None:
                 author = seen[key] = sender(key)
-            found.append(comment(s, author, room_id))
-        return tuple(found)
+            kind = s.chat_type
+            read.append(
+                _comment(
+                    s,
+                    author,
+                    room_id,
+                    s.room_name or None,
+                    None if kind is None else c.room_type(kind),
+                )
+            )
+        return tuple(read)
+
+    def read_page(body: bytes, room_id: str | None) -> tuple[Comment, ...]:
+        return read_all(decode_page(body).results.comments, room_id)
 
     def read_sent(body: bytes, room_id: str | None) -> Comment:
-        s = decode_sent(body).results.comment
-        return comment(s, sender(key_of(s)), room_id)
+        return read_all([decode_sent(body).results.comment], room_id)[0]
 
-    return c.TypedReaders(read, read_sent)
+    return c.TypedReaders(read_page, read_sent)
