@@ -34,20 +34,22 @@ HEADERS = {
 }
 
 
-def body(i: int) -> bytes:
+def fields(i: int) -> dict[str, Any]:
     """The body aioqiscus sends for post_text (its marker in two places)."""
     marker = f"aioqiscus-{i:032x}"
-    return json.dumps(
-        {
-            "user_id": SENDER,
-            "room_id": ROOM,
-            "message": f"benchmark message {i}",
-            "type": "text",
-            "extras": {"aioqiscus_unique_temp_id": marker},
-            "unique_temp_id": marker,
-        },
-        separators=(",", ":"),
-    ).encode()
+    return {
+        "user_id": SENDER,
+        "room_id": ROOM,
+        "message": f"benchmark message {i}",
+        "type": "text",
+        "extras": {"aioqiscus_unique_temp_id": marker},
+        "unique_temp_id": marker,
+    }
+
+
+def body(i: int) -> bytes:
+    """:func:`fields` as the raw variants encode it."""
+    return json.dumps(fields(i), separators=(",", ":")).encode()
 
 
 class Measure:
@@ -168,37 +170,19 @@ async def minimal_variant(url: str, calls: int, concurrency: int) -> Result:
     negotiation, in-flight bound, retries, timeouts of ours or error
     mapping. What aioqiscus-aiohttp spends beyond it is what those cost.
     """
-    import itertools
-
     import aiohttp
 
     from aioqiscus import _json
     from aioqiscus.dialects import v21
 
-    # A send's call, built once: its quick reader of the answer.
-    no_preview = False
-    read = v21.post_comment(
-        ROOM, SENDER, "", "text", None, None, "", no_preview
-    ).read_body
-    assert read is not None
     target = url + TARGET
-    count = itertools.count()
     async with aiohttp.ClientSession() as session:
 
         async def one(i: int) -> None:
-            marker = f"aioqiscus-{next(count):032x}"
-            content = _json.dumps(
-                {
-                    "user_id": SENDER,
-                    "room_id": ROOM,
-                    "message": f"benchmark message {i}",
-                    "type": "text",
-                    "extras": {"aioqiscus_unique_temp_id": marker},
-                    "unique_temp_id": marker,
-                }
-            )
+            content = _json.dumps(fields(i))
             async with session.post(target, data=content, headers=HEADERS) as response:
-                read(await response.read())
+                # The dialect's quick reader of a send's answer.
+                v21.read_sent(await response.read(), ROOM)
 
         await one(-1)
         return await drive(one, calls, concurrency)
