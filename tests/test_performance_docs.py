@@ -23,29 +23,29 @@ def _load(name: str) -> Any:
     return json.loads((RESULTS / name).read_text(encoding="utf-8"))
 
 
+#: The table's columns after latency and in flight: (numerator, denominator, key).
+COLUMNS = [
+    ("aioqiscus-default", "raw-httpx", "req_s"),
+    ("aioqiscus-default", "raw-httpx", "cpu_us"),
+    ("aioqiscus-aiohttp", "raw-aiohttp", "req_s"),
+    ("aioqiscus-aiohttp", "raw-aiohttp", "cpu_us"),
+    ("aioqiscus-aiohttp", "aioqiscus-default", "req_s"),
+    ("aioqiscus-default", "qiscusapi-threads", "req_s"),
+]
+
+
 def _ratio_rows() -> list[str]:
     """The rows of the ratio table, as both documents print them."""
-    run = _load("network.json")
     ratios = {
         (r["latency_ms"], r["concurrency"], r["numerator"], r["denominator"]): r
-        for r in run["ratios"]
+        for r in _load("network.json")["ratios"]
     }
     rows = []
     for latency in (0, 20):
         for in_flight in (1, 8, 32, 128):
-
-            def pair(a: str, b: str, key: str) -> str:
-                return f"{ratios[(latency, in_flight, a, b)][key]:.2f}x"
-
-            default = ("aioqiscus-default", "raw-httpx")
-            aiohttp = ("aioqiscus-aiohttp", "raw-aiohttp")
             cells = [
-                pair(*default, "req_s"),
-                pair(*default, "cpu_us"),
-                pair(*aiohttp, "req_s"),
-                pair(*aiohttp, "cpu_us"),
-                pair("aioqiscus-aiohttp", "aioqiscus-default", "req_s"),
-                pair("aioqiscus-default", "qiscusapi-threads", "req_s"),
+                f"{ratios[(latency, in_flight, a, b)][key]:.2f}x"
+                for a, b, key in COLUMNS
             ]
             rows.append(f"| {latency} ms | {in_flight} | " + " | ".join(cells) + " |")
     return rows
