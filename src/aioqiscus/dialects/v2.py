@@ -535,7 +535,7 @@ def post_comment_body(
     *,
     marker_in_extras: bool = True,  # noqa: ARG001 - v2 documents unique_temp_id
 ) -> dict[str, Any]:
-    """``POST post_comment`` with ``sender_email`` and ``unique_temp_id``."""
+    """The body of ``POST post_comment``: ``sender_email`` and ``unique_temp_id``."""
     text, wire_payload = c.comment_body(message, payload, DIALECT)
     # Written out, not drop_none(**fields): every send builds this body.
     body: dict[str, Any] = {

@@ -597,7 +597,7 @@ def post_comment_body(
     *,
     marker_in_extras: bool = True,
 ) -> dict[str, Any]:
-    """``POST post_comment`` with ``user_id``; the marker rides in ``extras``.
+    """The body of ``POST post_comment``: ``user_id``; the marker rides in ``extras``.
 
     v2.1 documents no ``unique_temp_id``: the marker goes top-level and,
     unless *marker_in_extras* is false, under ``extras[MARKER_KEY]`` too.
