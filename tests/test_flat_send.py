@@ -12,6 +12,7 @@ same error.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Callable
 from typing import Any
@@ -19,9 +20,10 @@ from typing import Any
 import httpx
 import pytest
 
-from aioqiscus import QiscusClient, RateLimitedError, TokenBucket
+from aioqiscus import QiscusClient, RateLimitedError, TokenBucket, _json
 from aioqiscus._negotiate import PROBE
 from aioqiscus._wire import Operation
+from aioqiscus.dialects._common import Shapes
 
 from .conftest import sample
 
@@ -171,3 +173,31 @@ async def test_auto_negotiates_first_then_sends_flat(
         second = await client.post_text("234", "bot@example.com", "two")
     assert general == [Operation.POST_COMMENT]
     assert first == second
+
+
+@pytest.mark.skipif(importlib.util.find_spec("msgspec") is None, reason="needs msgspec")
+async def test_the_flat_read_follows_the_json_library(
+    mock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client keeps the send's reader while the JSON library stays the same."""
+    mock.post(PATHS["v2.1"]).mock(side_effect=lambda _: _ok("v2.1"))
+    by_dicts: list[str | None] = []
+    read = Shapes._read_dict_sent  # the reader without msgspec
+
+    def spy(self: Shapes, answer: bytes, room_id: str | None) -> Any:
+        by_dicts.append(room_id)
+        return read(self, answer, room_id)
+
+    monkeypatch.setattr(Shapes, "_read_dict_sent", spy)
+    before = _json.BACKEND
+    found = []
+    try:
+        async with QiscusClient("app", "secret", api_version="v2.1") as client:
+            # The dict reader reads the second send only.
+            for backend, dict_reads in (("msgspec", 0), ("json", 1), ("msgspec", 1)):
+                _json.use(backend)
+                found.append(await client.post_text("234", "bot@example.com", "hi"))
+                assert by_dicts == ["234"] * dict_reads
+    finally:
+        _json.use(before)
+    assert found[0] == found[1] == found[2]

@@ -215,3 +215,32 @@ class TestBare404OnTheProbe:
                 assert client.dialect is Dialect.V2_1
                 assert (await client.get_user(BOB)).id == BOB
         assert left == {"route": 0, "probe": 0}
+
+
+async def test_sends_follow_a_renegotiated_dialect(served):
+    """A send's flat attempt goes to the dialect negotiated now, not the first one.
+
+    The client keeps what a flat send needs for the dialect it was made for:
+    once the server stops serving v2.1, the send that meets the bare 404 is
+    renegotiated onto v2, and the next one goes straight to v2.
+    """
+    fake, url = served
+    with_comment(fake)
+    room = fake.store.create_room("S", "group", ALICE, [BOB])
+    async with auto_client(fake, url) as client:
+        with anyio.fail_after(10):
+            await client.post_text(str(room.id), ALICE, "on v2.1")
+            assert client.dialect is Dialect.V2_1
+            fake.dialects = frozenset({"v2"})
+            await client.post_text(str(room.id), ALICE, "renegotiated")
+            assert client.dialect is Dialect.V2
+            before = len(fake.journal)
+            await client.post_text(str(room.id), ALICE, "on v2")
+    sends = [
+        (e.dialect, e.status) for e in fake.journal if e.endpoint == "post_comment"
+    ]
+    assert sends == [("v2.1", 200), ("v2.1", 404), ("v2", 200), ("v2", 200)]
+    assert [(e.dialect, e.endpoint) for e in fake.journal[before:]] == [
+        ("v2", "post_comment")
+    ]
+    assert [c.message for c in room.comments] == ["on v2.1", "renegotiated", "on v2"]

@@ -16,7 +16,7 @@ and the reader of export files (:func:`parse_export`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -159,6 +159,8 @@ class Codec(Protocol):
     ) -> dict[str, Any]: ...
 
     def read_sent(self, answer: bytes, room_id: str | None) -> models.Comment: ...
+
+    def sent_reader(self) -> Callable[[bytes, str | None], models.Comment]: ...
 
     def list_comments(
         self, room_id: str, page: int, limit: int

@@ -624,8 +624,20 @@ class Shapes:
         way (:func:`~aioqiscus._envelope.decipher` and :meth:`comment_call`'s
         parse), which decides every value and every error.
         """
+        return self.sent_reader()(answer, room_id)
+
+    def sent_reader(self) -> Callable[[bytes, str | None], Comment]:
+        """:meth:`read_sent` for the JSON library in use, its choice made.
+
+        A caller that reads many sends keeps it while ``_json.BACKEND`` stays
+        the same (``QiscusClient.post_comment`` does).
+        """
         if _json.BACKEND == "msgspec":
-            return self._typed().sent(answer, room_id)
+            return self._typed().sent
+        return self._read_dict_sent
+
+    def _read_dict_sent(self, answer: bytes, room_id: str | None) -> Comment:
+        """:meth:`read_sent` from the decoded dicts (no ``aioqiscus[fast]``)."""
         found = _json.loads(answer)["results"]["comment"]
         return self._read_comment(found, room_id, None)
 

@@ -536,16 +536,18 @@ def post_comment_body(
     marker_in_extras: bool = True,  # noqa: ARG001 - v2 documents unique_temp_id
 ) -> dict[str, Any]:
     """The body of ``POST post_comment``: ``sender_email`` and ``unique_temp_id``."""
-    text, wire_payload = c.comment_body(message, payload, DIALECT)
     # Written out, not drop_none(**fields): every send builds this body.
     body: dict[str, Any] = {
         "sender_email": sender,
         "room_id": room_id,
-        "message": text,
+        "message": message,
         "type": comment_type,
     }
-    if wire_payload is not None:
-        body["payload"] = wire_payload
+    if payload is not None:  # c.comment_body: a text comment has none to convert
+        text, wire_payload = c.comment_body(message, payload, DIALECT)
+        body["message"] = text
+        if wire_payload is not None:
+            body["payload"] = wire_payload
     body["unique_temp_id"] = marker
     if disable_link_preview is not None:
         body["disable_link_preview"] = disable_link_preview
@@ -560,6 +562,10 @@ post_comment = _shapes.comment_send(post_comment_body)
 
 #: A comment send's whole answer read at once (:meth:`c.Shapes.read_sent`).
 read_sent = _shapes.read_sent
+
+
+#: :func:`read_sent` for the JSON library in use (:meth:`c.Shapes.sent_reader`).
+sent_reader = _shapes.sent_reader
 
 
 #: ``GET load_comments`` with ``room_id``, ``page`` and ``limit``.

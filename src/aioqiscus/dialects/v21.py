@@ -602,17 +602,19 @@ def post_comment_body(
     v2.1 documents no ``unique_temp_id``: the marker goes top-level and,
     unless *marker_in_extras* is false, under ``extras[MARKER_KEY]`` too.
     """
-    text, wire_payload = c.comment_body(message, payload, DIALECT)
     # Written out, not drop_none(**fields): every send builds this body, and
     # the keyword dict and its filtering took a fifth of building the call.
     body: dict[str, Any] = {
         "user_id": sender,
         "room_id": room_id,
-        "message": text,
+        "message": message,
         "type": comment_type,
     }
-    if wire_payload is not None:
-        body["payload"] = wire_payload
+    if payload is not None:  # c.comment_body: a text comment has none to convert
+        text, wire_payload = c.comment_body(message, payload, DIALECT)
+        body["message"] = text
+        if wire_payload is not None:
+            body["payload"] = wire_payload
     if marker_in_extras:
         body["extras"] = (
             {**extras, c.MARKER_KEY: marker} if extras else {c.MARKER_KEY: marker}
@@ -631,6 +633,10 @@ post_comment = _shapes.comment_send(post_comment_body)
 
 #: A comment send's whole answer read at once (:meth:`c.Shapes.read_sent`).
 read_sent = _shapes.read_sent
+
+
+#: :func:`read_sent` for the JSON library in use (:meth:`c.Shapes.sent_reader`).
+sent_reader = _shapes.sent_reader
 
 
 #: ``GET load_comments`` with ``room_id``, ``page`` and ``limit``.
