@@ -114,7 +114,12 @@ class PerLoop:
             EventLoopError: The backend is the user's and belongs to another
                 loop.
         """
-        loop = running_loop()
+        # running_loop()'s common case without its call: every request asks.
+        asyncio = sys.modules.get("asyncio")
+        try:
+            loop: object = asyncio.get_running_loop()  # type: ignore[union-attr]
+        except (AttributeError, RuntimeError):
+            loop = running_loop()
         last = self._last
         if last is not None and last[0] is loop:
             return last[1]
