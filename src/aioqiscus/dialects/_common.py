@@ -321,7 +321,7 @@ def build_comment(
     )
 
 
-def comment_of(  # noqa: C901, PLR0912 - one flat function: a call per field group costs
+def comment_of(  # noqa: C901, PLR0912, PLR0915 - one flat function: a call per field group costs
     kind: Any,
     extras: Any,
     unique_temp_id: Any,
@@ -359,7 +359,8 @@ def comment_of(  # noqa: C901, PLR0912 - one flat function: a call per field gro
         extras = {} if extras is None else json_object(extras)
     marker = extras.get(MARKER_KEY) if extras else None
     if marker is not None:
-        extras = {k: v for k, v in extras.items() if k != MARKER_KEY}
+        extras = extras.copy()  # without the marker: a copy, not a comprehension
+        del extras[MARKER_KEY]
     # Our own marker first, then the top-level unique_temp_id, then a
     # server's unique_id: load_comments_with_range answers a unique_id of its
     # own making, which must not hide the marker the send looks for.
