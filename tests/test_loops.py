@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import os
 import threading
 import time
 import warnings
@@ -11,7 +13,7 @@ import warnings
 import anyio
 import pytest
 
-from aioqiscus import ClientClosedError, QiscusClient
+from aioqiscus import ClientClosedError, QiscusClient, _loops
 from aioqiscus.backends import POOL_SIZE, HttpxBackend
 
 from .conftest import ALICE
@@ -194,3 +196,71 @@ class TestLoopsAtTheSameTime:
         done.set()
         thread.join(10)
         assert backends[0].client.is_closed
+
+
+class TestTheRunningLoop:
+    """The running loop's state is found without asking asyncio every time."""
+
+    def test_asked_once_per_loop(self, alice, monkeypatch):
+        """One question per loop, however many calls; a new loop is asked again.
+
+        asyncio's get_running_loop() makes a getpid system call each time
+        (the check that a loop is not a forked parent's): a thread's running
+        loop is known again by the thread and the loop's is_running().
+        """
+        fake, url = alice
+        client = _client(fake, url, "aiohttp", api_version="v2.1")
+        asked: list[object] = []
+        running_loop = _loops.running_loop
+
+        def counted() -> object:
+            asked.append(None)
+            return running_loop()
+
+        monkeypatch.setattr(_loops, "running_loop", counted)
+
+        async def five() -> object:
+            for _ in range(5):
+                await _get(client)
+            return client._transport.loops.here().backend
+
+        first = asyncio.run(five())
+        assert len(asked) == 1
+        second = asyncio.run(five())
+        assert len(asked) == 2
+        assert second is not first  # the new loop's own connections
+        asyncio.run(client.aclose())
+
+    @pytest.mark.skipif(not hasattr(os, "fork"), reason="forks on POSIX only")
+    def test_a_forked_child_asks_again(self, monkeypatch):
+        """A child forked while its parent's loop runs does not take that loop's state."""
+        loops = _loops.PerLoop(HttpxBackend(), 4)
+        asked: list[object] = []
+        running_loop = _loops.running_loop
+
+        def counted() -> object:
+            asked.append(None)
+            return running_loop()
+
+        async def main() -> int:
+            first = loops.here()
+            monkeypatch.setattr(_loops, "running_loop", counted)
+            assert loops.here() is first
+            assert asked == []  # the parent's loop, known without asking
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # threads
+                pid = os.fork()
+            if pid == 0:  # the child: reports whether it asked, and exits
+                with contextlib.suppress(BaseException):
+                    loops.here()
+                os._exit(0 if asked else 1)
+            with anyio.fail_after(10):
+                while True:
+                    done, status = os.waitpid(pid, os.WNOHANG)  # noqa: ASYNC222 - never blocks
+                    if done:
+                        break
+                    await anyio.sleep(0.01)
+            await loops.aclose()
+            return os.waitstatus_to_exitcode(status)
+
+        assert asyncio.run(main()) == 0

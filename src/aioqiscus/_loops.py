@@ -26,6 +26,7 @@ Strictly private: :class:`~aioqiscus._transport.Transport` owns one.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -60,6 +61,20 @@ def running_loop() -> object:
 
     token = anyio.lowlevel.current_token()
     return getattr(token, "native_token", token)
+
+
+#: How many times this process was forked: a loop a parent ran is not
+#: running in its child (asyncio says so by comparing process ids).
+_forks = 0
+
+
+def _forked() -> None:
+    global _forks  # noqa: PLW0603 - counted for every PerLoop
+    _forks += 1
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_forked)
 
 
 def _is_asyncio(loop: object) -> TypeGuard[asyncio.AbstractEventLoop]:
@@ -102,8 +117,10 @@ class PerLoop:
         self.backend = backend
         self.max_in_flight = max_in_flight
         self._states: dict[object, LoopState] = {}
-        #: The last loop served and its state: the hot path's one lookup.
-        self._last: tuple[object, LoopState] | None = None
+        #: The last loop served, its state, and for an asyncio loop the
+        #: thread that ran it (else 0) and the fork count then: the hot
+        #: path's one lookup.
+        self._last: tuple[Any, LoopState, int, int] | None = None
         self._lock = threading.Lock()
         self._first_used = False
 
@@ -114,20 +131,29 @@ class PerLoop:
             EventLoopError: The backend is the user's and belongs to another
                 loop.
         """
-        # running_loop()'s common case without its call: every request asks.
-        asyncio = sys.modules.get("asyncio")
-        try:
-            loop: object = asyncio.get_running_loop()  # type: ignore[union-attr]
-        except (AttributeError, RuntimeError):
-            loop = running_loop()
         last = self._last
-        if last is not None and last[0] is loop:
-            return last[1]
+        if last is not None:
+            if (
+                last[2] == threading.get_ident()
+                and last[3] == _forks
+                and last[0].is_running()
+            ):
+                # The asyncio loop this thread ran last, running still: the
+                # running loop (a thread runs one at a time), known without
+                # asking asyncio, whose get_running_loop() makes a getpid
+                # system call every time (docs/performance.md).
+                return last[1]
+            loop = running_loop()
+            if last[0] is loop:
+                return last[1]
+        else:
+            loop = running_loop()
         with self._lock:
             state = self._states.get(loop)
             if state is None:
                 state = self._open(loop)
-            self._last = (loop, state)
+            ident = threading.get_ident() if _is_asyncio(loop) else 0
+            self._last = (loop, state, ident, _forks)
         return state
 
     def _open(self, loop: object) -> LoopState:
