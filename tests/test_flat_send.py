@@ -12,11 +12,13 @@ same error.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -201,3 +203,39 @@ async def test_the_flat_read_follows_the_json_library(
     finally:
         _json.use(before)
     assert found[0] == found[1] == found[2]
+
+
+async def test_a_burst_beyond_max_in_flight_waits_its_turn(mock: Any) -> None:
+    """Sends beyond the bound wait for a slot; every slot is given back, failed or not."""
+    in_flight = most = calls = 0
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most, calls
+        calls += 1
+        number = calls
+        in_flight += 1
+        most = max(most, in_flight)
+        try:
+            await asyncio.sleep(0.01)
+            if number % 4 == 0:  # a quarter time out: their fate is unknown
+                raise httpx.ReadTimeout("injected", request=request)
+            return _ok("v2.1")
+        finally:
+            in_flight -= 1
+
+    mock.post(PATHS["v2.1"]).mock(side_effect=slow)
+    async with QiscusClient(
+        "app", "secret", api_version="v2.1", max_in_flight=2, ambiguous_sends="raise"
+    ) as client:
+        with anyio.fail_after(10):
+            found = await asyncio.gather(
+                *(
+                    client.post_text("234", "bot@example.com", f"m{i}")
+                    for i in range(12)
+                ),
+                return_exceptions=True,
+            )
+        limiter = client._transport.loops.here().limiter
+        assert (limiter.value, most) == (2, 2)  # bounded, and every slot given back
+    kinds = sorted(type(f).__name__ for f in found)
+    assert kinds == ["AmbiguousSendError"] * 3 + ["Comment"] * 9
