@@ -16,7 +16,7 @@ and the reader of export files (:func:`parse_export`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -26,6 +26,8 @@ from . import v2, v21
 from ._assemble import assembler
 from ._backups import Backups, parse_export
 from ._common import (
+    CommentBody,
+    SentReader,
     identifier,
     optional_int,
     optional_str,
@@ -131,36 +133,17 @@ class Codec(Protocol):
     ) -> Call[dict[str, int]]: ...
 
     def post_comment(
-        self,
-        room_id: str,
-        sender: str,
-        message: str,
-        comment_type: str,
-        payload: Any,
-        extras: Mapping[str, Any] | None,
-        marker: str,
-        disable_link_preview: bool,
-        *,
-        marker_in_extras: bool = True,
-    ) -> Call[models.Comment]: ...
+        self, room_id: str, *values: Any, marker_in_extras: bool = True
+    ) -> Call[models.Comment]:
+        """The send of the body :attr:`post_comment_body` builds from these values."""
+        ...
 
-    def post_comment_body(
-        self,
-        room_id: str,
-        sender: str,
-        message: str,
-        comment_type: str,
-        payload: Any,
-        extras: Mapping[str, Any] | None,
-        marker: str,
-        disable_link_preview: bool,
-        *,
-        marker_in_extras: bool = True,
-    ) -> dict[str, Any]: ...
+    @property
+    def post_comment_body(self) -> CommentBody:
+        """The body of a comment send (the dialect's ``post_comment_body``)."""
+        ...
 
-    def read_sent(self, answer: bytes, room_id: str | None) -> models.Comment: ...
-
-    def sent_reader(self) -> Callable[[bytes, str | None], models.Comment]: ...
+    def sent_reader(self) -> SentReader: ...
 
     def list_comments(
         self, room_id: str, page: int, limit: int

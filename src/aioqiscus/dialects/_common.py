@@ -724,10 +724,13 @@ def options_string(options: Mapping[str, Any] | None) -> str | None:
 
 def comment_body(
     message: str, payload: Any, dialect: Any
-) -> tuple[str, dict[str, Any] | None]:
-    """The message text and wire payload of a comment to send."""
-    if payload is None:
-        return message, None
+) -> tuple[str, dict[str, Any]]:
+    """The message text and wire payload of a comment with *payload*.
+
+    An empty *message* takes the payload's own text (:func:`summary`). A
+    comment without a payload has nothing to convert: the dialects' bodies
+    send its message as it is, without this call.
+    """
     return message or summary(payload), to_wire(payload, dialect)
 
 

@@ -610,11 +610,8 @@ def post_comment_body(
         "message": message,
         "type": comment_type,
     }
-    if payload is not None:  # c.comment_body: a text comment has none to convert
-        text, wire_payload = c.comment_body(message, payload, DIALECT)
-        body["message"] = text
-        if wire_payload is not None:
-            body["payload"] = wire_payload
+    if payload is not None:  # a text comment has no payload to convert
+        body["message"], body["payload"] = c.comment_body(message, payload, DIALECT)
     if marker_in_extras:
         body["extras"] = (
             {**extras, c.MARKER_KEY: marker} if extras else {c.MARKER_KEY: marker}
@@ -631,11 +628,8 @@ def post_comment_body(
 post_comment = _shapes.comment_send(post_comment_body)
 
 
-#: A comment send's whole answer read at once (:meth:`c.Shapes.read_sent`).
-read_sent = _shapes.read_sent
-
-
-#: :func:`read_sent` for the JSON library in use (:meth:`c.Shapes.sent_reader`).
+#: The reader of a comment send's whole answer, for the JSON library in use
+#: (:meth:`c.Shapes.sent_reader`).
 sent_reader = _shapes.sent_reader
 
 
