@@ -141,20 +141,6 @@ def _comment_send(
 
 
 @attrs.frozen
-class _FirstAttempt:
-    """A send's first attempt, made flat by ``post_comment`` (strictly private).
-
-    The codec and dialect it was built for, its outcome (the response, or
-    the transport's error) and when it began (``time.monotonic()``).
-    """
-
-    codec: Codec
-    dialect: Dialect
-    outcome: RawResponse | TransportError
-    started: float
-
-
-@attrs.frozen
 class _FlatSend:
     """What ``post_comment``'s flat first attempt needs (strictly private).
 
@@ -171,6 +157,19 @@ class _FlatSend:
     path: str
     body: Callable[..., dict[str, Any]]
     read: Callable[[bytes, str | None], Comment]
+
+
+@attrs.frozen
+class _FirstAttempt:
+    """A send's first attempt, made flat by ``post_comment`` (strictly private).
+
+    What it was made with (codec and dialect), its outcome (the response,
+    or the transport's error) and when it began (``time.monotonic()``).
+    """
+
+    flat: _FlatSend
+    outcome: RawResponse | TransportError
+    started: float
 
 
 def _unreadable(exc: ResponseShapeError) -> AmbiguousSendError:
@@ -446,7 +445,7 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
         negotiator = self._negotiator
         if first is not None:
             # The caller made attempt 1 with this codec: decided from there.
-            codec, dialect = first.codec, first.dialect
+            codec, dialect = first.flat.codec, first.flat.dialect
         else:
             dialect = negotiator.dialect or await negotiator.resolve(self._transport)
             try:
@@ -853,7 +852,7 @@ class QiscusClient(UserOperations, BackupOperations, RequestOperations):
                             return flat.read(outcome.body, room)
                         except Exception:  # noqa: BLE001, S110 - read as usual below
                             pass
-                attempt = _FirstAttempt(flat.codec, flat.dialect, outcome, begun)
+                attempt = _FirstAttempt(flat, outcome, begun)
         # A partial, not a closure: a closure's cells would cost every send.
         build = functools.partial(_comment_send, values, in_extras)
         try:

@@ -132,22 +132,20 @@ class PerLoop:
                 loop.
         """
         last = self._last
-        if last is not None:
-            if (
-                last[2] == threading.get_ident()
-                and last[3] == _forks
-                and last[0].is_running()
-            ):
-                # The asyncio loop this thread ran last, running still: the
-                # running loop (a thread runs one at a time), known without
-                # asking asyncio, whose get_running_loop() makes a getpid
-                # system call every time (docs/performance.md).
-                return last[1]
-            loop = running_loop()
-            if last[0] is loop:
-                return last[1]
-        else:
-            loop = running_loop()
+        if (
+            last is not None
+            and last[2] == threading.get_ident()
+            and last[3] == _forks
+            and last[0].is_running()
+        ):
+            # The asyncio loop this thread ran last, running still: the
+            # running loop (a thread runs one at a time), known without
+            # asking asyncio, whose get_running_loop() makes a getpid
+            # system call every time (docs/performance.md).
+            return last[1]
+        loop = running_loop()
+        if last is not None and last[0] is loop:  # trio's, or a loop moved threads
+            return last[1]
         with self._lock:
             state = self._states.get(loop)
             if state is None:
