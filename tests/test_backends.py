@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import ssl
 
 import aiohttp
@@ -16,6 +18,7 @@ from aioqiscus import (
     QiscusClient,
     RequestTimeoutError,
     ResponseShapeError,
+    ResponseTooLargeError,
     RetryPolicy,
     TransportError,
 )
@@ -28,6 +31,7 @@ from aioqiscus.backends import (
 from aioqiscus.testing import FakeQiscus, Fault, serve
 
 from .conftest import ALICE, BOB, sample
+from .hostile._servers import raw_server, read_head, response_head
 
 
 async def test_shared_session_not_closed(served):
@@ -424,3 +428,72 @@ class TestClone:
         """A session of the user's belongs to one loop: no clone."""
         async with aiohttp.ClientSession() as session:
             assert AiohttpBackend(session).clone() is None
+
+
+async def test_every_answer_gives_its_connection_back():
+    """With one connection allowed, no answer keeps it from the next request.
+
+    A raw server answers whole, chunked, gzip'd, too large and cut short; the
+    backend awaits aiohttp's response rather than entering it, so its own
+    ``release()`` is all that hands the connection back when a read stops
+    early. Answers read to the end keep it alive for the next request.
+    """
+    accepted = []
+    gzipped = gzip.compress(b'{"status": 200, "results": {}}')
+
+    async def handle(reader, writer):
+        accepted.append(writer)
+        while True:
+            head = await read_head(reader)
+            path = head.split(b" ")[1]
+            if path == b"/whole":
+                writer.write(response_head(content_length="2") + b"{}")
+            elif path == b"/chunked":
+                writer.write(response_head(transfer_encoding="chunked"))
+                writer.write(b"2\r\n{}\r\n0\r\n\r\n")
+            elif path == b"/gzip":
+                writer.write(
+                    response_head(
+                        content_encoding="gzip", content_length=str(len(gzipped))
+                    )
+                    + gzipped
+                )
+            elif path == b"/huge":
+                writer.write(response_head(transfer_encoding="chunked"))
+                writer.write(b"800\r\n" + b"x" * 2048 + b"\r\n")
+                await asyncio.Event().wait()  # the rest never comes
+            else:  # /short: 100 bytes promised, 10 sent
+                writer.write(response_head(content_length="100") + b"0123456789")
+                await writer.drain()
+                return
+            await writer.drain()
+
+    backend = AiohttpBackend(max_connections=1, max_response_bytes=1024, timeout=5)
+
+    async def get(path):
+        return await backend.send(
+            "GET",
+            url + path,
+            query=(),
+            headers={},
+            content=None,
+            files=None,
+            form=None,
+        )
+
+    async with raw_server(handle) as url:
+        try:
+            with anyio.fail_after(10):
+                for path in ("/whole", "/chunked", "/gzip"):
+                    assert (await get(path)).status_code == 200
+                assert len(accepted) == 1  # one connection, kept alive
+                with pytest.raises(ResponseTooLargeError):
+                    await get("/huge")
+                assert (await get("/whole")).body == b"{}"
+                with pytest.raises(TransportError):
+                    await get("/short")
+                assert (await get("/whole")).body == b"{}"
+            connector = backend._get_session().connector
+            assert sum(len(v) for v in connector._acquired_per_host.values()) == 0
+        finally:
+            await backend.aclose()

@@ -751,7 +751,11 @@ class AiohttpBackend:
         session = self._session or self._get_session()
         try:
             # auto_decompress=False: BoundedBody inflates, counting every byte.
-            async with session.request(
+            # Awaited, not entered: aiohttp's context managers are two more
+            # coroutines on the way in and three on the way out, for what
+            # release() does (the connection goes back to the pool once the
+            # body is read; unread, it is closed).
+            response = await session.request(
                 method,
                 self._urls[url],
                 params=query or None,
@@ -760,7 +764,8 @@ class AiohttpBackend:
                 allow_redirects=False,
                 timeout=limits,
                 auto_decompress=False,
-            ) as response:
+            )
+            try:
                 # aiohttp's headers are a case-insensitive mapping already.
                 received = response.headers
                 length = received.get("Content-Length")
@@ -778,6 +783,8 @@ class AiohttpBackend:
                 async for chunk in response.content.iter_chunked(65536):
                     body.feed(chunk)
                 return RawResponse(response.status, received, body.result())
+            finally:
+                response.release()
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             cause = _without_frames(exc)
             raise _failure(exc, method, url, never_sent=True) from cause
