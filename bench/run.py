@@ -1,21 +1,24 @@
 """The benchmark: aioqiscus against raw httpx, raw aiohttp and qiscusapi.
 
-    python bench/run.py [--calls 2000] [--rounds 5] [--name network]
+    python bench/run.py [--calls 5000] [--rounds 5] [--name network]
 
 It starts ``bench/server.py`` under uvicorn + httptools + uvloop on loopback
 (one server process per latency: 0 ms and 20 ms), then runs every variant
 (``bench/variants.py``) in its own process at 1, 8, 32 and 128 requests in
-flight. Runs are interleaved: each round visits every (latency, in flight)
-cell in a random order and the variants of a cell in a random order, the
-two of each compared pair back to back (which runs first alternates by
-round), so variants compared with each other ran side by side under the
-same machine load. It reports medians over the rounds (req/s, client CPU per request from
-getrusage, p50 and p99 latency) and paired ratios: the ratio of two variants
-within each round, then the median of those ratios. The table, and the
-targets checked against it and against ``bench/micro.py``'s last results,
-are printed and written to ``bench/results/NAME.md``; the same run, machine
-readable (medians and ranges per cell, paired ratios, the machine, the date
-and the command line), to ``bench/results/NAME.json`` for ``bench/plots.py``.
+flight, 5,000 calls a run (on the aiohttp backend at 32 in flight, about
+0.4 s: with 2,000, a run was 0.15 s, and one scheduler hiccup moved a
+round's ratio by a tenth or more). Runs are interleaved: each round visits every
+(latency, in flight) cell in a random order and the variants of a cell in a
+random order, the two of each compared pair back to back (which runs first
+alternates by round), so variants compared with each other ran side by side
+under the same machine load. It reports medians over the rounds (req/s,
+client CPU per request from getrusage, p50 and p99 latency) and paired
+ratios: the ratio of two variants within each round, then the median of
+those ratios. The table, and the targets checked against it and against
+``bench/micro.py``'s last results, are printed and written to
+``bench/results/NAME.md``; the same run, machine readable (medians and
+ranges per cell, paired ratios, the machine, the date and the command line),
+to ``bench/results/NAME.json`` for ``bench/plots.py``.
 """
 
 from __future__ import annotations
@@ -413,7 +416,7 @@ def summary(
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--calls", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--concurrency", default=",".join(map(str, CONCURRENCY)))
