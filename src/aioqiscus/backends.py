@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 import anyio
 import httpx
 
-from ._pool import one_request_per_connection
 from ._redaction import MASK, clip
 from ._wire import Query, RawResponse
 from .errors import (
@@ -496,6 +495,10 @@ class HttpxBackend:
         return self.pools[0]
 
     def _new_pool(self) -> int:
+        # httpcore loads with the first pool, as httpx loads it with its
+        # first client (with trio, when installed): never on import.
+        from ._pool import one_request_per_connection  # noqa: PLC0415
+
         size = min(POOL_SIZE, self.max_connections - sum(self._sizes))
         self.pools.append(
             one_request_per_connection(
