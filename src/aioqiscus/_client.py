@@ -140,7 +140,6 @@ def _comment_send(
     return codec.post_comment(*values, marker_in_extras=in_extras)
 
 
-@attrs.frozen
 class _FlatSend:
     """What ``post_comment``'s flat first attempt needs (strictly private).
 
@@ -148,18 +147,32 @@ class _FlatSend:
     again when either changes: the codec and its route, the body's builder
     and the send's reader with their look-ups done (each was a dict look-up
     keyed by an enum, whose attribute access alone costs 90 ns on 3.11).
+    A plain class, as is :class:`_FirstAttempt`: an attrs class costs about
+    half a millisecond of import time, paid by every program's first use of
+    a client (docs/performance.md, "Import time").
     """
 
-    dialect: Dialect
-    json: str
-    codec: Codec
-    method: str
-    path: str
-    body: Callable[..., dict[str, Any]]
-    read: Callable[[bytes, str | None], Comment]
+    __slots__ = ("body", "codec", "dialect", "json", "method", "path", "read")
+
+    def __init__(
+        self,
+        dialect: Dialect,
+        json: str,
+        codec: Codec,
+        method: str,
+        path: str,
+        body: Callable[..., dict[str, Any]],
+        read: Callable[[bytes, str | None], Comment],
+    ) -> None:
+        self.dialect = dialect
+        self.json = json
+        self.codec = codec
+        self.method = method
+        self.path = path
+        self.body = body
+        self.read = read
 
 
-@attrs.frozen
 class _FirstAttempt:
     """A send's first attempt, made flat by ``post_comment`` (strictly private).
 
@@ -167,9 +180,14 @@ class _FirstAttempt:
     or the transport's error) and when it began (``time.monotonic()``).
     """
 
-    flat: _FlatSend
-    outcome: RawResponse | TransportError
-    started: float
+    __slots__ = ("flat", "outcome", "started")
+
+    def __init__(
+        self, flat: _FlatSend, outcome: RawResponse | TransportError, started: float
+    ) -> None:
+        self.flat = flat
+        self.outcome = outcome
+        self.started = started
 
 
 def _unreadable(exc: ResponseShapeError) -> AmbiguousSendError:
