@@ -2,6 +2,7 @@
 
     python bench/instructions.py [--calls 200]
     python bench/instructions.py --network [--calls 300] [--variants a,b,...]
+                                 [--concurrency 32]
 
 Each measurement runs a process twice under ``valgrind --tool=callgrind``,
 making *calls* and then five times as many requests, and divides the
@@ -14,7 +15,7 @@ answers the benchmark's comment at once (``bench/server.py``'s body), the
 client's own work and the parse of the answer. With ``--network``: the
 variants of ``bench/variants.py`` (default: the aiohttp backend and raw
 aiohttp, on asyncio and uvloop) against ``bench/server.py`` on loopback, at
-32 in flight. Needs valgrind.
+32 in flight (``--concurrency``). Needs valgrind.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ async def stub_calls(calls: int) -> None:
             await client.post_text("234", "bot@example.com", f"benchmark message {i}")
 
 
-def network(variants: list[str], calls: int) -> None:
+def network(variants: list[str], calls: int, concurrency: int) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -86,7 +87,7 @@ def network(variants: list[str], calls: int) -> None:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
-        print("| variant | instructions per request, 32 in flight |")
+        print(f"| variant | instructions per request, {concurrency} in flight |")
         print("|---|---:|")
         for name in variants:
             command = [
@@ -96,7 +97,7 @@ def network(variants: list[str], calls: int) -> None:
                 "--url",
                 f"http://127.0.0.1:{port}",
                 "--concurrency",
-                "32",
+                str(concurrency),
                 "--calls",
             ]
             print(f"| {name} | {per_request(command, calls):,.0f} |", flush=True)
@@ -110,13 +111,14 @@ def main() -> None:
     parser.add_argument("--calls", type=int)
     parser.add_argument("--network", action="store_true")
     parser.add_argument("--variants", default=",".join(NETWORK))
+    parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--stub", type=int, help=argparse.SUPPRESS)  # inner run
     args = parser.parse_args()
     if args.stub is not None:
         sys.path.insert(0, str(HERE))
         asyncio.run(stub_calls(args.stub))
     elif args.network:
-        network(args.variants.split(","), args.calls or 300)
+        network(args.variants.split(","), args.calls or 300, args.concurrency)
     else:
         command = [sys.executable, str(Path(__file__).resolve()), "--stub"]
         seen = per_request(command, args.calls or 200)

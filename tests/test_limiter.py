@@ -1,4 +1,8 @@
-"""The in-flight limiter: a bound, first come first served, cancellation-safe."""
+"""The in-flight limiter: a bound, first come first served, cancellation-safe.
+
+Every test runs with both kinds of waiter: the asyncio loop's futures (a
+client on asyncio) and ``anyio.Event`` (on trio).
+"""
 
 from __future__ import annotations
 
@@ -16,10 +20,22 @@ async def hold(limiter: Limiter, order: list[int], n: int, release: anyio.Event)
         await release.wait()
 
 
+@pytest.fixture(params=["futures", "events"])
+def make(request):
+    """A limiter factory whose waiters are the loop's futures, or anyio events."""
+
+    def made(capacity: int) -> Limiter:
+        if request.param == "futures":
+            return Limiter(capacity, asyncio.get_running_loop())
+        return Limiter(capacity)
+
+    return made
+
+
 class TestLimiter:
-    async def test_bound_and_order(self):
+    async def test_bound_and_order(self, make):
         """At most capacity holders; waiters get slots in arrival order."""
-        limiter = Limiter(2)
+        limiter = make(2)
         order: list[int] = []
         releases = [anyio.Event() for _ in range(5)]
         with anyio.fail_after(5):
@@ -38,9 +54,9 @@ class TestLimiter:
         assert order == [0, 1, 2, 3, 4]
         assert limiter.value == 2
 
-    async def test_no_queue_jumping(self):
+    async def test_no_queue_jumping(self, make):
         """A newcomer waits behind earlier waiters even when a slot frees up."""
-        limiter = Limiter(1)
+        limiter = make(1)
         order: list[int] = []
         first, second, third = anyio.Event(), anyio.Event(), anyio.Event()
         with anyio.fail_after(5):
@@ -58,9 +74,9 @@ class TestLimiter:
                 third.set()
         assert order == [0, 1, 2]
 
-    async def test_cancelled_waiter_leaves_the_queue(self):
+    async def test_cancelled_waiter_leaves_the_queue(self, make):
         """A waiter cancelled before its turn takes no slot and loses none."""
-        limiter = Limiter(1)
+        limiter = make(1)
         order: list[int] = []
         release = anyio.Event()
         with anyio.fail_after(5):
@@ -74,13 +90,13 @@ class TestLimiter:
         assert limiter.value == 1
         assert order == [0]
 
-    async def test_cancelled_as_the_slot_arrives(self):
+    async def test_cancelled_as_the_slot_arrives(self, make):
         """A waiter cancelled after being handed the slot passes it on.
 
         A native ``Task.cancel()`` lands even when the waiter's event is
         already set (anyio's scopes wait for the next checkpoint instead).
         """
-        limiter = Limiter(1)
+        limiter = make(1)
         order: list[int] = []
         release = anyio.Event()
         with anyio.fail_after(5):
@@ -105,9 +121,9 @@ class TestLimiter:
                 release.set()
         assert limiter.value == 1
 
-    async def test_take_wait_release(self):
+    async def test_take_wait_release(self, make):
         """The plain-call form: take a free slot, wait in line, give back."""
-        limiter = Limiter(1)
+        limiter = make(1)
         assert limiter.take()
         assert not limiter.take()
         order: list[int] = []
@@ -131,3 +147,29 @@ class TestLimiter:
             await waiter
             limiter.release()
         assert limiter.value == 1
+
+    async def test_a_cancelled_waiter_does_not_swallow_a_slot(self, make):
+        """A slot released after a waiter is cancelled, before its task runs,
+        reaches the next waiter (a future is passed over, an event's waiter
+        passes the slot on)."""
+        limiter = make(1)
+        assert limiter.take()
+        order: list[int] = []
+
+        async def waiter(n: int) -> None:
+            await limiter.wait()
+            order.append(n)
+            limiter.release()
+
+        with anyio.fail_after(5):
+            first = asyncio.create_task(waiter(1))
+            second = asyncio.create_task(waiter(2))
+            await anyio.sleep(0.01)
+            first.cancel()
+            limiter.release()  # first's task has not run since its cancel
+            with pytest.raises(asyncio.CancelledError):
+                await first
+            await second
+        assert order == [2]
+        assert limiter.value == 1
+        assert not limiter._waiters

@@ -2,17 +2,28 @@
 
 :class:`Limiter` is a first-come, first-served semaphore: a free slot is
 taken without awaiting anything (the common case), a caller beyond the
-bound waits on an event of its own, and a released slot goes straight to
+bound waits on a waiter of its own, and a released slot goes straight to
 the longest waiter. It does what ``anyio.Semaphore`` did here for a
 fraction of its cost per call (no cancellation checkpoint, no task lookup),
 which counts on the fast backend's budget of microseconds.
+
+On an asyncio loop a waiter is a bare future of that loop; elsewhere (trio)
+an ``anyio.Event``. Making, setting and awaiting an ``anyio.Event`` costs
+about 3.5 us more (it asks which async library runs, and wraps an
+``asyncio.Event``), paid by every call of a burst beyond the bound: a bot
+broadcasting to a thousand rooms at once makes 900 of them.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
+from typing import TYPE_CHECKING, Any
 
 import anyio
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["Limiter"]
 
@@ -20,17 +31,26 @@ __all__ = ["Limiter"]
 class Limiter:
     """At most *capacity* holders at once; ``async with limiter: ...``.
 
+    Args:
+        capacity: The bound.
+        loop: The asyncio loop every holder runs on, for its waiters to be
+            its futures; ``None`` for another library's loop (trio).
+
     Attributes:
         capacity: The bound.
         value: Free slots now.
     """
 
-    __slots__ = ("_waiters", "capacity", "value")
+    __slots__ = ("_loop", "_waiters", "capacity", "value")
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(
+        self, capacity: int, loop: asyncio.AbstractEventLoop | None = None
+    ) -> None:
         self.capacity = capacity
         self.value = capacity
-        self._waiters: deque[anyio.Event] = deque()
+        self._loop = loop
+        #: Futures of *loop*, or ``anyio.Event`` objects without one.
+        self._waiters: deque[Any] = deque()
 
     async def __aenter__(self) -> None:
         if not self.take():
@@ -49,6 +69,25 @@ class Limiter:
 
     async def wait(self) -> None:
         """Wait, first come first served, for a slot :meth:`take` refused."""
+        loop = self._loop
+        if loop is None:
+            await self._wait_event()
+            return
+        future = loop.create_future()
+        self._waiters.append(future)
+        try:
+            await future
+        except BaseException:
+            if future.done() and not future.cancelled():
+                # The slot was handed to us as we were cancelled: pass it on.
+                self.release()
+            else:
+                # Gone already if release() found it cancelled and passed over it.
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(future)
+            raise
+
+    async def _wait_event(self) -> None:
         event = anyio.Event()
         self._waiters.append(event)
         try:
@@ -66,8 +105,18 @@ class Limiter:
 
     def release(self) -> None:
         """Give back a slot taken by :meth:`take` or :meth:`wait`."""
-        if self._waiters:
-            # The slot goes to the longest waiter directly: value unchanged.
-            self._waiters.popleft().set()
+        waiters = self._waiters
+        if self._loop is None:
+            if waiters:
+                # The slot goes to the longest waiter directly: value unchanged.
+                waiters.popleft().set()
+                return
         else:
-            self.value += 1
+            while waiters:
+                future = waiters.popleft()
+                # A cancelled waiter leaves the queue when its task next runs:
+                # until then it is passed over.
+                if not future.done():
+                    future.set_result(None)
+                    return
+        self.value += 1

@@ -167,7 +167,9 @@ class PerLoop:
             if fresh is None:
                 raise _foreign(self.backend)
             backend = fresh
-        state = LoopState(backend, Limiter(self.max_in_flight))
+        # On an asyncio loop its waiters are the loop's own futures.
+        futures = loop if _is_asyncio(loop) else None
+        state = LoopState(backend, Limiter(self.max_in_flight, futures))
         self._states[loop] = state
         _spawn(loop, self._guard, loop, state)
         return state
