@@ -143,7 +143,9 @@ class Codec(Protocol):
         """The body of a comment send (the dialect's ``post_comment_body``)."""
         ...
 
-    def sent_reader(self) -> SentReader: ...
+    def sent_reader(self) -> SentReader:
+        """The reader of a send's answer for the JSON library in use."""
+        ...
 
     def list_comments(
         self, room_id: str, page: int, limit: int

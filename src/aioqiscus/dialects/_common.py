@@ -597,7 +597,7 @@ class Shapes:
         # Every send reads its answer: a success is read at once, past the
         # envelope's and the parser's calls, and anything unusual raises
         # there and is read as above, which decides every value and error.
-        read = self.read_sent
+        read = self.sent_reader()
 
         def read_body(answer: bytes) -> Comment:
             return read(answer, room_id)
@@ -616,29 +616,24 @@ class Shapes:
         post_comment.__doc__ = f"The send {body_of.__name__} describes."
         return post_comment
 
-    def read_sent(self, answer: bytes, room_id: str | None) -> Comment:
-        """A comment send's whole answer read at once: its ``results.comment``.
+    def sent_reader(self) -> SentReader:
+        """The reader of a comment send's whole answer (its ``results.comment``).
 
         Into msgspec structs with ``aioqiscus[fast]``, else from the decoded
-        dicts by the comment reader. Only the usual answer is read; anything
-        else raises (any exception), and the answer is then read the usual
-        way (:func:`~aioqiscus._envelope.decipher` and :meth:`comment_call`'s
-        parse), which decides every value and every error.
-        """
-        return self.sent_reader()(answer, room_id)
-
-    def sent_reader(self) -> Callable[[bytes, str | None], Comment]:
-        """:meth:`read_sent` for the JSON library in use, its choice made.
-
-        A caller that reads many sends keeps it while ``_json.BACKEND`` stays
-        the same (``QiscusClient.post_comment`` does).
+        dicts by the comment reader: chosen for the JSON library in use, so
+        a caller that reads many sends keeps it while ``_json.BACKEND`` stays
+        the same (``QiscusClient.post_comment`` does). Only the usual answer
+        is read; anything else raises (any exception), and the answer is
+        then read the usual way (:func:`~aioqiscus._envelope.decipher` and
+        :meth:`comment_call`'s parse), which decides every value and every
+        error.
         """
         if _json.BACKEND == "msgspec":
             return self._typed().sent
         return self._read_dict_sent
 
     def _read_dict_sent(self, answer: bytes, room_id: str | None) -> Comment:
-        """:meth:`read_sent` from the decoded dicts (no ``aioqiscus[fast]``)."""
+        """A send's answer read from the decoded dicts (no ``aioqiscus[fast]``)."""
         found = _json.loads(answer)["results"]["comment"]
         return self._read_comment(found, room_id, None)
 
