@@ -16,7 +16,6 @@ broadcasting to a thousand rooms at once makes 900 of them.
 
 from __future__ import annotations
 
-import contextlib
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -70,34 +69,20 @@ class Limiter:
     async def wait(self) -> None:
         """Wait, first come first served, for a slot :meth:`take` refused."""
         loop = self._loop
-        if loop is None:
-            await self._wait_event()
-            return
-        future = loop.create_future()
-        self._waiters.append(future)
+        # An anyio.Event without a loop, else a future of the loop.
+        waiter: Any = anyio.Event() if loop is None else loop.create_future()
+        self._waiters.append(waiter)
         try:
-            await future
-        except BaseException:
-            if future.done() and not future.cancelled():
-                # The slot was handed to us as we were cancelled: pass it on.
-                self.release()
-            else:
-                # Gone already if release() found it cancelled and passed over it.
-                with contextlib.suppress(ValueError):
-                    self._waiters.remove(future)
-            raise
-
-    async def _wait_event(self) -> None:
-        event = anyio.Event()
-        self._waiters.append(event)
-        try:
-            await event.wait()
+            await (waiter.wait() if loop is None else waiter)
         except BaseException:
             try:
-                self._waiters.remove(event)
+                self._waiters.remove(waiter)
             except ValueError:
-                # The slot was handed to us as we were cancelled: pass it on.
-                self.release()
+                # release() took it from the queue: it handed us the slot as
+                # we were cancelled (pass it on), unless it passed over our
+                # cancelled future.
+                if loop is None or not waiter.cancelled():
+                    self.release()
             raise
 
     async def __aexit__(self, *exc: object) -> None:
@@ -106,17 +91,15 @@ class Limiter:
     def release(self) -> None:
         """Give back a slot taken by :meth:`take` or :meth:`wait`."""
         waiters = self._waiters
-        if self._loop is None:
-            if waiters:
-                # The slot goes to the longest waiter directly: value unchanged.
-                waiters.popleft().set()
+        while waiters:
+            # The slot goes to the longest waiter directly: value unchanged.
+            waiter = waiters.popleft()
+            if self._loop is None:
+                waiter.set()
                 return
-        else:
-            while waiters:
-                future = waiters.popleft()
-                # A cancelled waiter leaves the queue when its task next runs:
-                # until then it is passed over.
-                if not future.done():
-                    future.set_result(None)
-                    return
+            # A cancelled future leaves the queue when its task next runs:
+            # until then it is passed over.
+            if not waiter.cancelled():
+                waiter.set_result(None)
+                return
         self.value += 1
